@@ -6,8 +6,9 @@
 #include "cli/cli.h"
 #include "cli/render.h"
 #include "core/model.h"
-#include "util/banned.h"
 #include "util/diag.h"
+
+#include "util/banned.h"
 
 static void status_usage(FILE *out)
 {

@@ -12,8 +12,9 @@
 
 #include "cli/cli.h"
 #include "core/host.h"
-#include "util/banned.h"
 #include "util/diag.h"
+
+#include "util/banned.h"
 
 #ifndef KVMTUNE_VERSION
 #define KVMTUNE_VERSION "0.0"

@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "core/model.h"
-#include "util/banned.h"
 #include "util/cleanup.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
+
+#include "util/banned.h"
 
 struct json_object *render_opt_int(int64_t v)
 {

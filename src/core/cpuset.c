@@ -6,11 +6,12 @@
 #include <errno.h>
 #include <string.h>
 
-#include "util/banned.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
+
+#include "util/banned.h"
 
 void cpuset_release(struct cpuset *s)
 {

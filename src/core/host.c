@@ -17,12 +17,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "util/banned.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
+
+#include "util/banned.h"
 
 struct host {
 	int root_fd;

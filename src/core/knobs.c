@@ -8,10 +8,11 @@
 #include <string.h>
 
 #include "core/host.h"
-#include "util/banned.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+
+#include "util/banned.h"
 
 const struct knob_def knob_table[KNOB_COUNT_] = {
 	{KNOB_THP_ENABLED, "thp.enabled", "/sys/kernel/mm/transparent_hugepage/enabled",

@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/banned.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
+
+#include "util/banned.h"
 
 void meminfo_release(struct meminfo *m)
 {

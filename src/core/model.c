@@ -14,12 +14,13 @@
 #include "core/host.h"
 #include "core/meminfo.h"
 #include "core/topology.h"
-#include "util/banned.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
+
+#include "util/banned.h"
 
 #define NODE_DIR "/sys/devices/system/node"
 #define CPU_DIR "/sys/devices/system/cpu"

@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/banned.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
+
+#include "util/banned.h"
 
 /* Decode the kernel's \ooo escapes (space, tab, newline, backslash). */
 static char *unescape(const char *s, size_t len)

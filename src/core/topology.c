@@ -12,9 +12,10 @@
 
 #include "core/host.h"
 #include "core/model.h"
-#include "util/banned.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
+
+#include "util/banned.h"
 
 struct saved_env {
 	const char *name;

@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
 #include "xalloc.h"
+
+#include "banned.h"
 
 char sbuf_empty_[1];
 
