@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * kvmtune: global options, the command table and dispatch.  The only file
+ * allowed to exit the process for usage errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/host.h"
+#include "util/diag.h"
+
+#include "util/banned.h"
+
+#ifndef KVMTUNE_VERSION
+#define KVMTUNE_VERSION "0.0"
+#endif
+
+enum cmd_flags {
+	CMD_NEEDS_HOST = 1u << 0, /* reads the host through --root */
+	CMD_WRITES = 1u << 1,	  /* may change the host: supports --dry-run */
+};
+
+struct command {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	unsigned flags;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"status", cmd_status, CMD_NEEDS_HOST,
+	 "show CPUs, NUMA nodes, memory, hugepage pools, mounts and memory knobs"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: kvmtune [--root DIR] [--json] [--dry-run] [-v] <command> [<args>]\n"
+		     "       kvmtune --version | help [<command>]\n\n"
+		     "Hugepage-backed, NUMA-local memory for QEMU/KVM virtual machines.\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\nGlobal options:\n"
+		"  --root DIR   read and write the host below DIR instead of / (a captured tree)\n"
+		"  --json       machine-readable output\n"
+		"  --dry-run    print the plan of changes, change nothing\n"
+		"  -v           more detail\n\n"
+		"Exit codes: 0 ok, 1 failed or errors found, 2 bad usage or input (nothing "
+		"changed),\n"
+		"3 partly applied or rolled back.\n"
+		"'kvmtune <command> --help' describes a command.\n");
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kvmtune: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_USAGE);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kvmtune: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_error_diag(const struct diag *d, int err)
+{
+	if (d && d->msg[0])
+		cli_error("%s", d->msg);
+	else
+		cli_error("%s", strerror(err < 0 ? -err : err));
+}
+
+int cli_exit_for(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case EINVAL:
+	case ERANGE:
+	case ENOENT:
+	case ENOTDIR:
+	case EDOM:
+		return EXIT_USAGE;
+	default:
+		return EXIT_FAILED;
+	}
+}
+
+int cli_host(struct cli *c, struct host **ret)
+{
+	struct diag d = {0};
+	int r;
+
+	if (!c->host) {
+		r = host_open(c->root, &c->host, &d);
+		if (r < 0) {
+			cli_error_diag(&d, r);
+			return r;
+		}
+	}
+	*ret = c->host;
+	return 0;
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, 'r'},
+		{"json", no_argument, NULL, 'j'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli c = {0};
+	const struct command *cmd;
+	int opt, r;
+
+	/* '+': stop at the first non-option, the command name. */
+	while ((opt = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			c.root = optarg;
+			break;
+		case 'j':
+			c.json = true;
+			break;
+		case 'n':
+			c.dry_run = true;
+			break;
+		case 'v':
+			c.verbose++;
+			break;
+		case 'V':
+			printf("kvmtune %s\n", KVMTUNE_VERSION);
+			return EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[optind], "help") == 0) {
+		if (optind + 1 < argc) {
+			cmd = find_command(argv[optind + 1]);
+			if (!cmd)
+				die("'%s' is not a kvmtune command; see 'kvmtune help'",
+				    argv[optind + 1]);
+			char *sub[] = {(char *)cmd->name, (char *)"--help", NULL};
+
+			optind = 0;
+			return cmd->fn(&c, 2, sub);
+		}
+		usage(stdout);
+		return EXIT_OK;
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd)
+		die("'%s' is not a kvmtune command; see 'kvmtune help'", argv[optind]);
+	if (c.dry_run && !(cmd->flags & CMD_WRITES))
+		die("'%s' changes nothing; --dry-run does not apply to it", cmd->name);
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* reset getopt for the subcommand (glibc: 0 re-initialises) */
+	r = cmd->fn(&c, argc, argv);
+	host_free(c.host);
+	return r;
+}

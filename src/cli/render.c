@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* JSON and text views of the host model, shared by status and other commands. */
+#include "render.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "core/model.h"
+#include "util/cleanup.h"
+#include "util/parse-num.h"
+#include "util/sbuf.h"
+
+#include "util/banned.h"
+
+struct json_object *render_opt_int(int64_t v)
+{
+	return v < 0 ? NULL : json_object_new_int64(v);
+}
+
+void render_json_print(struct json_object *obj, FILE *out)
+{
+	fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_SPACED |
+							  JSON_C_TO_STRING_NOSLASHESCAPE),
+	      out);
+	fputc('\n', out);
+	json_object_put(obj);
+}
+
+struct json_object *render_pool_json(const struct pool *p, int global)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "size_kb", json_object_new_int64((int64_t)p->size_kib));
+	json_object_object_add(o, "total", render_opt_int(p->total));
+	json_object_object_add(o, "free", render_opt_int(p->free));
+	if (global)
+		json_object_object_add(o, "reserved", render_opt_int(p->reserved));
+	json_object_object_add(o, "surplus", render_opt_int(p->surplus));
+	if (global)
+		json_object_object_add(o, "overcommit", render_opt_int(p->overcommit));
+	return o;
+}
+
+static struct json_object *knob_json(const struct knob_value *k)
+{
+	if (!k->present)
+		return NULL;
+	if (k->word[0])
+		return json_object_new_string(k->word);
+	return json_object_new_int64(k->number);
+}
+
+static struct json_object *node_json(const struct numa_node *n)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *dist = json_object_new_array();
+	struct json_object *pools = json_object_new_array();
+	AUTOFREE char *cpus = cpuset_to_list(&n->cpus);
+
+	json_object_object_add(o, "id", json_object_new_int(n->node));
+	json_object_object_add(o, "cpus", json_object_new_string(cpus));
+	json_object_object_add(o, "mem_total_kb", render_opt_int(n->mem_total_kib));
+	json_object_object_add(o, "mem_free_kb", render_opt_int(n->mem_free_kib));
+	for (size_t i = 0; i < n->ndistances; i++)
+		json_object_array_add(dist, json_object_new_int(n->distances[i]));
+	json_object_object_add(o, "distances", dist);
+	for (size_t i = 0; i < n->npools; i++)
+		json_object_array_add(pools, render_pool_json(&n->pools[i], 0));
+	json_object_object_add(o, "hugepages", pools);
+	return o;
+}
+
+struct json_object *render_model_json(const struct host_model *m)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *a, *t;
+	AUTOFREE char *online = cpuset_to_list(&m->cpus_online);
+
+	json_object_object_add(o, "cpu_model", json_object_new_string(m->cpu_model));
+	json_object_object_add(o, "kernel_release", json_object_new_string(m->kernel_release));
+	json_object_object_add(o, "cpus_online", json_object_new_string(online));
+	t = json_object_new_object();
+	json_object_object_add(t, "source",
+			       json_object_new_string(m->topology_from_hwloc ? "hwloc" : "sysfs"));
+	json_object_object_add(t, "packages", json_object_new_int((int)m->packages));
+	json_object_object_add(t, "cores", json_object_new_int((int)m->cores));
+	json_object_object_add(t, "pus", json_object_new_int((int)m->npus));
+	json_object_object_add(t, "threads_per_core",
+			       json_object_new_int((int)m->threads_per_core));
+	json_object_object_add(o, "cpu_topology", t);
+	a = json_object_new_array();
+	for (size_t i = 0; i < m->ncpu_page_sizes; i++)
+		json_object_array_add(a, json_object_new_int64((int64_t)m->cpu_page_sizes_kib[i]));
+	json_object_object_add(o, "cpu_page_sizes_kb", a);
+	json_object_object_add(o, "default_hugepage_kb",
+			       m->default_hugepage_kib
+				       ? json_object_new_int64((int64_t)m->default_hugepage_kib)
+				       : NULL);
+	json_object_object_add(o, "mem_total_kb", render_opt_int(m->mem_total_kib));
+	json_object_object_add(o, "mem_free_kb", render_opt_int(m->mem_free_kib));
+	json_object_object_add(o, "mem_available_kb", render_opt_int(m->mem_available_kib));
+	json_object_object_add(o, "swap_total_kb", render_opt_int(m->swap_total_kib));
+	json_object_object_add(o, "numa_sysfs", json_object_new_boolean(m->numa_sysfs));
+	a = json_object_new_array();
+	for (size_t i = 0; i < m->nnodes; i++)
+		json_object_array_add(a, node_json(&m->nodes[i]));
+	json_object_object_add(o, "nodes", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < m->npools; i++)
+		json_object_array_add(a, render_pool_json(&m->pools[i], 1));
+	json_object_object_add(o, "hugepages", a);
+	t = json_object_new_object();
+	json_object_object_add(t, "enabled", knob_json(&m->knobs[KNOB_THP_ENABLED]));
+	json_object_object_add(t, "defrag", knob_json(&m->knobs[KNOB_THP_DEFRAG]));
+	json_object_object_add(o, "thp", t);
+	t = json_object_new_object();
+	json_object_object_add(t, "run", knob_json(&m->knobs[KNOB_KSM_RUN]));
+	json_object_object_add(t, "merge_across_nodes",
+			       knob_json(&m->knobs[KNOB_KSM_MERGE_ACROSS_NODES]));
+	json_object_object_add(t, "pages_shared", knob_json(&m->knobs[KNOB_KSM_PAGES_SHARED]));
+	json_object_object_add(t, "pages_sharing", knob_json(&m->knobs[KNOB_KSM_PAGES_SHARING]));
+	json_object_object_add(o, "ksm", t);
+	json_object_object_add(o, "numa_balancing", knob_json(&m->knobs[KNOB_NUMA_BALANCING]));
+	json_object_object_add(o, "hugetlb_shm_group",
+			       knob_json(&m->knobs[KNOB_HUGETLB_SHM_GROUP]));
+	json_object_object_add(o, "nr_overcommit_hugepages",
+			       knob_json(&m->knobs[KNOB_NR_OVERCOMMIT_HUGEPAGES]));
+	a = json_object_new_array();
+	for (size_t i = 0; i < m->nmounts; i++) {
+		const struct hugetlbfs_mount *mt = &m->mounts[i];
+
+		t = json_object_new_object();
+		json_object_object_add(t, "path", json_object_new_string(mt->path));
+		json_object_object_add(
+			t, "pagesize_kb",
+			mt->pagesize_kib ? json_object_new_int64((int64_t)mt->pagesize_kib) : NULL);
+		json_object_object_add(t, "mode", json_object_new_string(mt->mode_text));
+		json_object_object_add(t, "uid", json_object_new_int64(mt->uid));
+		json_object_object_add(t, "gid", json_object_new_int64(mt->gid));
+		json_object_array_add(a, t);
+	}
+	json_object_object_add(o, "hugetlbfs_mounts", a);
+	json_object_object_add(o, "numad_running", json_object_new_boolean(m->numad_pid > 0));
+	return o;
+}
+
+static const char *size_or_dash(int64_t kib, char *buf, unsigned n)
+{
+	if (kib < 0)
+		return "-";
+	return format_size_kib((uint64_t)kib, buf, n);
+}
+
+static void pool_cell(const struct pool *p, char *buf, size_t n)
+{
+	if (!p)
+		(void)snprintf(buf, n, "-");
+	else if (p->surplus > 0)
+		(void)snprintf(buf, n, "%" PRId64 "/%" PRId64 "+%" PRId64, p->free, p->total,
+			       p->surplus);
+	else
+		(void)snprintf(buf, n, "%" PRId64 "/%" PRId64, p->free, p->total);
+}
+
+static void knob_text(const struct knob_value *k, char *buf, size_t n)
+{
+	if (!k->present)
+		(void)snprintf(buf, n, "absent");
+	else if (k->word[0])
+		(void)snprintf(buf, n, "%s", k->word);
+	else
+		(void)snprintf(buf, n, "%" PRId64, k->number);
+}
+
+static void print_header(const struct host_model *m, FILE *out)
+{
+	char a[32], b[32];
+	AUTOFREE char *online = cpuset_to_list(&m->cpus_online);
+
+	fprintf(out, "cpu:      %s\n", m->cpu_model[0] ? m->cpu_model : "(unknown model)");
+	fprintf(out, "cpus:     %zu online (%s)", m->npus, online);
+	if (m->topology_from_hwloc)
+		fprintf(out, ", %u package%s, %u cores, %u thread%s per core", m->packages,
+			m->packages == 1 ? "" : "s", m->cores, m->threads_per_core,
+			m->threads_per_core == 1 ? "" : "s");
+	fputc('\n', out);
+	fprintf(out, "memory:   %s total, %s free, swap %s\n",
+		size_or_dash(m->mem_total_kib, a, sizeof(a)),
+		size_or_dash(m->mem_free_kib, b, sizeof(b)),
+		m->swap_total_kib == 0 ? "none" : size_or_dash(m->swap_total_kib, a, sizeof(a)));
+	fprintf(out, "pages:    CPU supports");
+	for (size_t i = 0; i < m->ncpu_page_sizes; i++)
+		fprintf(out, " %s", format_pagesize(m->cpu_page_sizes_kib[i], a, sizeof(a)));
+	if (!m->ncpu_page_sizes)
+		fprintf(out, " no huge pages");
+	if (m->default_hugepage_kib)
+		fprintf(out, "; default hugepage %s",
+			format_pagesize(m->default_hugepage_kib, a, sizeof(a)));
+	fputc('\n', out);
+}
+
+static void print_nodes(const struct host_model *m, FILE *out)
+{
+	char a[32], b[32], cell[48];
+
+	fprintf(out, "\nnodes:    %zu%s\n", m->nnodes,
+		m->numa_sysfs ? "" : " (no NUMA in sysfs: one node assumed)");
+	fprintf(out, "%-6s %-20s %11s %11s", "node", "cpus", "memory", "free");
+	for (size_t j = 0; j < m->npools; j++)
+		fprintf(out, " %10s", format_pagesize(m->pools[j].size_kib, a, sizeof(a)));
+	fputc('\n', out);
+	for (size_t i = 0; i < m->nnodes; i++) {
+		const struct numa_node *n = &m->nodes[i];
+		AUTOFREE char *cpus = cpuset_to_list(&n->cpus);
+
+		fprintf(out, "%-6d %-20s %11s %11s", n->node, cpus[0] ? cpus : "(none)",
+			size_or_dash(n->mem_total_kib, a, sizeof(a)),
+			size_or_dash(n->mem_free_kib, b, sizeof(b)));
+		for (size_t j = 0; j < m->npools; j++) {
+			pool_cell(node_find_pool(n, m->pools[j].size_kib), cell, sizeof(cell));
+			fprintf(out, " %10s", cell);
+		}
+		fputc('\n', out);
+	}
+	if (m->npools)
+		fprintf(out, "(pools per node as free/total pages, +surplus)\n");
+	fprintf(out, "\ndistances:\n%6s", "node");
+	for (size_t i = 0; i < m->nnodes; i++)
+		fprintf(out, " %4d", m->nodes[i].node);
+	fputc('\n', out);
+	for (size_t i = 0; i < m->nnodes; i++) {
+		fprintf(out, "%5d:", m->nodes[i].node);
+		for (size_t j = 0; j < m->nodes[i].ndistances; j++)
+			fprintf(out, " %4d", m->nodes[i].distances[j]);
+		fputc('\n', out);
+	}
+}
+
+static void print_pools_and_knobs(const struct host_model *m, FILE *out)
+{
+	char a[32], b[32];
+
+	fprintf(out, "\nhugepages:\n");
+	if (!m->npools)
+		fprintf(out, "  no hugepage pools\n");
+	for (size_t i = 0; i < m->npools; i++) {
+		const struct pool *p = &m->pools[i];
+		uint64_t pages = p->total > 0 ? (uint64_t)p->total : 0;
+
+		fprintf(out, "  %-4s total %" PRId64 " (%s), free %" PRId64 ", surplus %" PRId64,
+			format_pagesize(p->size_kib, a, sizeof(a)), p->total,
+			format_size_kib(pages * p->size_kib, b, sizeof(b)), p->free, p->surplus);
+		if (p->reserved >= 0)
+			fprintf(out, ", reserved %" PRId64, p->reserved);
+		if (p->overcommit >= 0)
+			fprintf(out, ", overcommit %" PRId64, p->overcommit);
+		fputc('\n', out);
+	}
+	fprintf(out, "\nhugetlbfs mounts:\n");
+	if (!m->nmounts)
+		fprintf(out, "  none\n");
+	for (size_t i = 0; i < m->nmounts; i++) {
+		const struct hugetlbfs_mount *mt = &m->mounts[i];
+
+		fprintf(out, "  %-24s pagesize %-4s mode %s uid %" PRId64 " gid %" PRId64 "\n",
+			mt->path, format_pagesize(mt->pagesize_kib, a, sizeof(a)), mt->mode_text,
+			mt->uid, mt->gid);
+	}
+	fprintf(out, "\nknobs:\n");
+	for (size_t i = 0; i < KNOB_COUNT_; i++) {
+		knob_text(&m->knobs[i], a, sizeof(a));
+		fprintf(out, "  %-28s %s\n", knob_table[i].name, a);
+	}
+	fprintf(out, "  %-28s %s\n", "numad", m->numad_pid > 0 ? "running" : "not running");
+}
+
+void render_model_text(const struct host_model *m, FILE *out)
+{
+	print_header(m, out);
+	print_nodes(m, out);
+	print_pools_and_knobs(m, out);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Presentation of core data: JSON (json-c) and human text. */
+#ifndef KVMTUNE_CLI_RENDER_H
+#define KVMTUNE_CLI_RENDER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct host_model;
+struct json_object;
+struct pool;
+
+/* The model as the documented status JSON object (caller puts it). */
+struct json_object *render_model_json(const struct host_model *m);
+/* One pool object; global pools carry reserved and overcommit. */
+struct json_object *render_pool_json(const struct pool *p, int global);
+/* The human status view. */
+void render_model_text(const struct host_model *m, FILE *out);
+/* Print obj pretty (2 spaces) and a newline; consumes obj. */
+void render_json_print(struct json_object *obj, FILE *out);
+/* A value that may be absent (-1) as JSON: number or null. */
+struct json_object *render_opt_int(int64_t v);
+
+#endif

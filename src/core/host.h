@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The host seam: every read and write of /sys, /proc, /etc, /dev and /run
+ * goes through a struct host, which holds a directory fd for the root ("/"
+ * on a live host, a fixture tree in tests, --root DIR for users).  Paths are
+ * given as absolute paths of the host ("/proc/meminfo") and resolved below the
+ * root.  Writes go through one function that tests can record or make fail.
+ */
+#ifndef KVMTUNE_CORE_HOST_H
+#define KVMTUNE_CORE_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct diag;
+struct host;
+
+/*
+ * Called instead of the real write when set.  Return >= 0 to let the write
+ * proceed (the hook only recorded it), 1 to skip the real write, or -errno
+ * to make it fail with that error.
+ */
+typedef int (*host_write_hook_fn)(void *userdata, const char *path, const char *value);
+
+/*
+ * Open root (NULL means "/").  Fails with -ENOENT/-ENOTDIR/-EACCES when
+ * root cannot be opened, and -EINVAL when it does not look like a Linux
+ * root (no sys/devices/system/cpu and no proc/cpuinfo below it).
+ */
+int host_open(const char *root, struct host **ret, struct diag *d);
+void host_free(struct host *h);
+/* The root as given ("/" for the live host). */
+const char *host_root(const struct host *h);
+/* True when the root is the live system's "/". */
+bool host_is_live(const struct host *h);
+
+/*
+ * Read a whole file into a NUL-terminated buffer (caller frees).  Returns
+ * -ENOENT when it is absent (callers decide whether that matters), other
+ * -errno on failure; fills d with the path and reason.
+ */
+int host_read(struct host *h, const char *path, char **ret_buf, size_t *ret_len, struct diag *d);
+/* Read a file holding one unsigned decimal number (sysfs style). -EINVAL names the value. */
+int host_read_u64(struct host *h, const char *path, unsigned long long *ret, struct diag *d);
+int host_read_i64(struct host *h, const char *path, long long *ret, struct diag *d);
+/* Whether path exists below the root (following links inside it). */
+bool host_exists(struct host *h, const char *path);
+int host_stat(struct host *h, const char *path, struct stat *ret, struct diag *d);
+/*
+ * The names in a directory, sorted, without "." and "..".  ret_names is a
+ * NULL-terminated array; free it with host_names_free().  -ENOENT when the
+ * directory is absent.
+ */
+int host_list(struct host *h, const char *dir, char ***ret_names, size_t *ret_count,
+	      struct diag *d);
+void host_names_free(char **names);
+/* Read a symbolic link's target (caller frees). */
+int host_readlink(struct host *h, const char *path, char **ret, struct diag *d);
+
+/*
+ * Write value to an existing file (sysfs/procfs knobs), through the write
+ * hook.  No newline is added.  On failure d names the path and the value.
+ */
+int host_write(struct host *h, const char *path, const char *value, struct diag *d);
+/*
+ * Create or replace a regular file atomically: write a temporary file in the
+ * same directory, fsync, rename.  mode is the new file's mode.  Goes through
+ * the write hook too.
+ */
+int host_write_file_atomic(struct host *h, const char *path, const char *content, mode_t mode,
+			   struct diag *d);
+/* Remove a file (through the write hook, value ""). */
+int host_unlink(struct host *h, const char *path, struct diag *d);
+/* Create a directory and its parents (through the write hook, value "<mkdir>"). */
+int host_mkdir_p(struct host *h, const char *path, mode_t mode, struct diag *d);
+void host_set_write_hook(struct host *h, host_write_hook_fn fn, void *userdata);
+
+#endif

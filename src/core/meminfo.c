@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* /proc/meminfo and per-node meminfo parser. */
+#include "meminfo.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/parse-num.h"
+#include "util/xalloc.h"
+
+#include "util/banned.h"
+
+void meminfo_release(struct meminfo *m)
+{
+	for (size_t i = 0; i < m->count; i++)
+		free(m->entries[i].key);
+	free(m->entries);
+	m->entries = NULL;
+	m->count = 0;
+	m->node = -1;
+}
+
+bool meminfo_get(const struct meminfo *m, const char *key, uint64_t *ret)
+{
+	for (size_t i = 0; i < m->count; i++) {
+		if (strcmp(m->entries[i].key, key) == 0) {
+			*ret = m->entries[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Split "  123 kB" into value and unit; returns -EINVAL on junk. */
+static int parse_value(char *s, uint64_t *ret, bool *ret_kib)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s;
+	while (isdigit((unsigned char)*end))
+		end++;
+	if (end == s)
+		return -EINVAL;
+	if (*end) {
+		char *unit = end;
+
+		*unit++ = '\0';
+		while (*unit == ' ' || *unit == '\t')
+			unit++;
+		if (strcmp(unit, "kB") != 0)
+			return -EINVAL;
+		*ret_kib = true;
+	} else {
+		*ret_kib = false;
+	}
+	return parse_u64(s, ret);
+}
+
+static int parse_line(char *line, int *node, struct meminfo_entry *ret)
+{
+	char *colon, *key = line, *end;
+	uint64_t v;
+	bool kib;
+	int this_node = -1;
+
+	if (strncmp(line, "Node ", 5) == 0) {
+		char *p = line + 5;
+		uint64_t n;
+		char save;
+
+		end = p;
+		while (isdigit((unsigned char)*end))
+			end++;
+		if (end == p || *end != ' ')
+			return -EINVAL;
+		save = *end;
+		*end = '\0';
+		if (parse_u64(p, &n) < 0 || n > 65535)
+			return -EINVAL;
+		*end = save;
+		this_node = (int)n;
+		key = end + 1;
+		while (*key == ' ')
+			key++;
+	}
+	colon = strchr(key, ':');
+	if (!colon || colon == key)
+		return -EINVAL;
+	*colon = '\0';
+	for (char *p = key; *p; p++)
+		if (isspace((unsigned char)*p))
+			return -EINVAL;
+	end = colon + 1 + strlen(colon + 1);
+	while (end > colon + 1 && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	if (parse_value(colon + 1, &v, &kib) < 0)
+		return -EINVAL;
+	if (*node == -2)
+		*node = this_node;
+	else if (*node != this_node)
+		return -EINVAL;
+	ret->key = xstrdup(key);
+	ret->value = v;
+	ret->kib = kib;
+	return 0;
+}
+
+int meminfo_parse(const char *text, struct meminfo *ret, struct diag *d)
+{
+	struct meminfo m = MEMINFO_INIT;
+	AUTOFREE char *copy = xstrdup(text);
+	char *line = copy;
+	int node = -2;
+	unsigned lineno = 0;
+
+	while (line && *line) {
+		char *nl = strchr(line, '\n');
+		char orig[128];
+
+		if (nl)
+			*nl = '\0';
+		lineno++;
+		if (*line) {
+			struct meminfo_entry e;
+
+			(void)snprintf(orig, sizeof(orig), "%s", line);
+			if (parse_line(line, &node, &e) < 0) {
+				meminfo_release(&m);
+				return diag_set(d, EINVAL, "meminfo",
+						"line %u '%s': expected 'Key: <number> [kB]'",
+						lineno, orig);
+			}
+			m.entries = xreallocarray(m.entries, m.count + 1, sizeof(*m.entries));
+			m.entries[m.count++] = e;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	m.node = node == -2 ? -1 : node;
+	meminfo_release(ret);
+	*ret = m;
+	return 0;
+}

@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Loading the host model: CPUs, nodes, memory, hugepage pools, mounts and
+ * knobs.  CPU/cache topology comes from hwloc (topology.c); everything that
+ * hwloc does not give reliably for a fixture root is read here directly.
+ */
+#include "model.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/host.h"
+#include "core/meminfo.h"
+#include "core/topology.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/parse-num.h"
+#include "util/sbuf.h"
+#include "util/xalloc.h"
+
+#include "util/banned.h"
+
+#define NODE_DIR "/sys/devices/system/node"
+#define CPU_DIR "/sys/devices/system/cpu"
+#define HUGEPAGES_DIR "/sys/kernel/mm/hugepages"
+
+/* Read a file if present: 1 when read, 0 when absent, -errno on error. */
+static int read_optional(struct host *h, const char *path, char **ret, struct diag *d)
+{
+	int r = host_read(h, path, ret, NULL, d);
+
+	if (r == -ENOENT) {
+		diag_clear(d);
+		return 0;
+	}
+	return r < 0 ? r : 1;
+}
+
+/* "node12" -> 12; -1 for other names. */
+static int name_number(const char *name, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	uint32_t v;
+
+	if (strncmp(name, prefix, plen) != 0 || parse_u32(name + plen, &v) < 0 || v > CPUSET_MAX)
+		return -1;
+	return (int)v;
+}
+
+/* "hugepages-2048kB" -> 2048; 0 for other names. */
+static uint64_t pool_dir_size(const char *name)
+{
+	char num[32];
+	const char *p = name + strlen("hugepages-");
+	size_t len;
+	uint64_t v;
+
+	if (strncmp(name, "hugepages-", 10) != 0)
+		return 0;
+	len = strlen(p);
+	if (len < 3 || len - 2 >= sizeof(num) || strcmp(p + len - 2, "kB") != 0)
+		return 0;
+	memcpy(num, p, len - 2);
+	num[len - 2] = '\0';
+	return parse_u64(num, &v) < 0 ? 0 : v;
+}
+
+static int cmp_pool(const void *a, const void *b)
+{
+	const struct pool *x = a, *y = b;
+
+	return x->size_kib < y->size_kib ? -1 : x->size_kib > y->size_kib;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	return ((const struct numa_node *)a)->node - ((const struct numa_node *)b)->node;
+}
+
+/* Read counter file dir/name into *ret; absent leaves -1. */
+static int read_counter(struct host *h, const char *dir, const char *name, int64_t *ret,
+			struct diag *d)
+{
+	AUTOFREE char *path = xasprintf("%s/%s", dir, name);
+	unsigned long long v;
+	int r;
+
+	if (!host_exists(h, path)) {
+		*ret = -1;
+		return 0;
+	}
+	r = host_read_u64(h, path, &v, d);
+	if (r < 0)
+		return r;
+	*ret = (int64_t)v;
+	return 0;
+}
+
+/* Pools below dir (a node's or the global hugepages directory). */
+static int load_pool_dir(struct host *h, const char *dir, bool global, struct pool **ret,
+			 size_t *ret_count, struct diag *d)
+{
+	char **names = NULL;
+	struct pool *pools = NULL;
+	size_t n = 0;
+	int r;
+
+	r = host_list(h, dir, &names, NULL, d);
+	if (r == -ENOENT) {
+		diag_clear(d);
+		*ret = NULL;
+		*ret_count = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	for (char **p = names; *p; p++) {
+		uint64_t size = pool_dir_size(*p);
+		AUTOFREE char *sub = NULL;
+		struct pool pl = {.size_kib = size, .reserved = -1, .overcommit = -1};
+
+		if (!size)
+			continue;
+		sub = xasprintf("%s/%s", dir, *p);
+		r = read_counter(h, sub, "nr_hugepages", &pl.total, d);
+		if (r >= 0)
+			r = read_counter(h, sub, "free_hugepages", &pl.free, d);
+		if (r >= 0)
+			r = read_counter(h, sub, "surplus_hugepages", &pl.surplus, d);
+		if (r >= 0 && global)
+			r = read_counter(h, sub, "resv_hugepages", &pl.reserved, d);
+		if (r >= 0 && global)
+			r = read_counter(h, sub, "nr_overcommit_hugepages", &pl.overcommit, d);
+		if (r < 0) {
+			free(pools);
+			host_names_free(names);
+			return r;
+		}
+		pools = xreallocarray(pools, n + 1, sizeof(*pools));
+		pools[n++] = pl;
+	}
+	host_names_free(names);
+	if (n)
+		qsort(pools, n, sizeof(*pools), cmp_pool);
+	*ret = pools;
+	*ret_count = n;
+	return 0;
+}
+
+static int load_cpus(struct host *h, struct host_model *m, struct diag *d)
+{
+	AUTOFREE char *online = NULL;
+	AUTOFREE char *possible = NULL;
+	int r;
+
+	r = read_optional(h, CPU_DIR "/online", &online, d);
+	if (r > 0)
+		r = cpuset_parse_list(online, &m->cpus_online, d);
+	if (r < 0) {
+		diag_prefix(d, "'%s': ", CPU_DIR "/online");
+		return r;
+	}
+	if (r == 0) {
+		/* Old kernels: every cpuN directory whose online file is not 0. */
+		char **names = NULL;
+
+		r = host_list(h, CPU_DIR, &names, NULL, d);
+		if (r < 0)
+			return r;
+		for (char **p = names; *p; p++) {
+			int cpu = name_number(*p, "cpu");
+			AUTOFREE char *f = NULL;
+			unsigned long long on = 1;
+
+			if (cpu < 0)
+				continue;
+			f = xasprintf(CPU_DIR "/%s/online", *p);
+			if (host_exists(h, f) && host_read_u64(h, f, &on, NULL) < 0)
+				on = 1;
+			if (on)
+				cpuset_set(&m->cpus_online, (unsigned)cpu);
+		}
+		host_names_free(names);
+	}
+	r = read_optional(h, CPU_DIR "/possible", &possible, d);
+	if (r > 0)
+		r = cpuset_parse_list(possible, &m->cpus_possible, d);
+	if (r < 0) {
+		diag_prefix(d, "'%s': ", CPU_DIR "/possible");
+		return r;
+	}
+	if (r == 0)
+		cpuset_copy(&m->cpus_possible, &m->cpus_online);
+	return 0;
+}
+
+/* Page sizes from the CPU flags (x86: pse, pdpe1gb), else from the kernel's pools. */
+static int load_cpuinfo(struct host *h, struct host_model *m, struct diag *d)
+{
+	AUTOFREE char *text = NULL;
+	bool have_flags = false;
+	int r;
+
+	r = read_optional(h, "/proc/cpuinfo", &text, d);
+	if (r < 0)
+		return r;
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+		char *colon;
+
+		if (nl)
+			*nl = '\0';
+		colon = strchr(line, ':');
+		if (colon) {
+			size_t klen = (size_t)(colon - line);
+			const char *val = colon + 1;
+
+			while (klen && (line[klen - 1] == ' ' || line[klen - 1] == '\t'))
+				klen--;
+			while (*val == ' ')
+				val++;
+			if (!m->cpu_model[0] && ((klen == 10 && !strncmp(line, "model name", 10)) ||
+						 (klen == 3 && !strncmp(line, "cpu", 3))))
+				(void)snprintf(m->cpu_model, sizeof(m->cpu_model), "%s", val);
+			if (!have_flags && klen == 5 && !strncmp(line, "flags", 5)) {
+				AUTOFREE char *padded = xasprintf(" %s ", val);
+
+				have_flags = true;
+				m->cpu_page_sizes_kib = xcalloc(2, sizeof(uint64_t));
+				if (strstr(padded, " pse "))
+					m->cpu_page_sizes_kib[m->ncpu_page_sizes++] = 2048;
+				if (strstr(padded, " pdpe1gb "))
+					m->cpu_page_sizes_kib[m->ncpu_page_sizes++] = 1048576;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (!have_flags) {
+		/* Not x86: the architecture's sizes are the pools the kernel offers. */
+		char **names = NULL;
+
+		r = host_list(h, HUGEPAGES_DIR, &names, NULL, d);
+		if (r == -ENOENT) {
+			diag_clear(d);
+			return 0;
+		}
+		if (r < 0)
+			return r;
+		for (char **p = names; *p; p++) {
+			uint64_t size = pool_dir_size(*p);
+
+			if (!size)
+				continue;
+			m->cpu_page_sizes_kib = xreallocarray(
+				m->cpu_page_sizes_kib, m->ncpu_page_sizes + 1, sizeof(uint64_t));
+			m->cpu_page_sizes_kib[m->ncpu_page_sizes++] = size;
+		}
+		host_names_free(names);
+		if (m->ncpu_page_sizes)
+			qsort(m->cpu_page_sizes_kib, m->ncpu_page_sizes, sizeof(uint64_t), cmp_u64);
+	}
+	return 0;
+}
+
+static int load_meminfo(struct host *h, struct host_model *m, struct meminfo *mi, struct diag *d)
+{
+	AUTOFREE char *text = NULL;
+	uint64_t v;
+	int r;
+
+	m->mem_total_kib = m->mem_free_kib = m->mem_available_kib = m->swap_total_kib = -1;
+	r = read_optional(h, "/proc/meminfo", &text, d);
+	if (r <= 0)
+		return r;
+	r = meminfo_parse(text, mi, d);
+	if (r < 0) {
+		diag_prefix(d, "'/proc/meminfo': ");
+		return r;
+	}
+	if (meminfo_get(mi, "MemTotal", &v))
+		m->mem_total_kib = (int64_t)v;
+	if (meminfo_get(mi, "MemFree", &v))
+		m->mem_free_kib = (int64_t)v;
+	if (meminfo_get(mi, "MemAvailable", &v))
+		m->mem_available_kib = (int64_t)v;
+	if (meminfo_get(mi, "SwapTotal", &v))
+		m->swap_total_kib = (int64_t)v;
+	if (meminfo_get(mi, "Hugepagesize", &v))
+		m->default_hugepage_kib = v;
+	return 0;
+}
+
+/* Per-node pools from "Node N HugePages_*" lines, for kernels without per-node dirs. */
+static void node_pool_from_meminfo(struct numa_node *n, const struct meminfo *mi,
+				   uint64_t default_kib)
+{
+	uint64_t total, free_pages, surp = 0;
+
+	if (!default_kib || !meminfo_get(mi, "HugePages_Total", &total) ||
+	    !meminfo_get(mi, "HugePages_Free", &free_pages))
+		return;
+	(void)meminfo_get(mi, "HugePages_Surp", &surp);
+	n->pools = xcalloc(1, sizeof(*n->pools));
+	n->pools[0] = (struct pool){
+		default_kib, (int64_t)total, (int64_t)free_pages, (int64_t)surp, -1, -1};
+	n->npools = 1;
+}
+
+static int load_one_node(struct host *h, struct host_model *m, struct numa_node *n, struct diag *d)
+{
+	AUTOFREE char *dir = xasprintf(NODE_DIR "/node%d", n->node);
+	AUTOFREE char *path = NULL;
+	AUTOFREE char *text = NULL;
+	struct meminfo mi = MEMINFO_INIT;
+	uint64_t v;
+	int r;
+
+	n->mem_total_kib = n->mem_free_kib = -1;
+	path = xasprintf("%s/cpulist", dir);
+	r = read_optional(h, path, &text, d);
+	if (r > 0) {
+		r = cpuset_parse_list(text, &n->cpus, d);
+	} else if (r == 0) {
+		free(path);
+		path = xasprintf("%s/cpumap", dir);
+		r = read_optional(h, path, &text, d);
+		if (r > 0)
+			r = cpuset_parse_mask(text, &n->cpus, d);
+	}
+	if (r < 0) {
+		diag_prefix(d, "'%s': ", path);
+		return r;
+	}
+	free(text);
+	text = NULL;
+	free(path);
+	path = xasprintf("%s/meminfo", dir);
+	r = read_optional(h, path, &text, d);
+	if (r > 0)
+		r = meminfo_parse(text, &mi, d);
+	if (r < 0) {
+		diag_prefix(d, "'%s': ", path);
+		return r;
+	}
+	if (meminfo_get(&mi, "MemTotal", &v))
+		n->mem_total_kib = (int64_t)v;
+	if (meminfo_get(&mi, "MemFree", &v))
+		n->mem_free_kib = (int64_t)v;
+	free(path);
+	path = xasprintf("%s/hugepages", dir);
+	r = load_pool_dir(h, path, false, &n->pools, &n->npools, d);
+	if (r >= 0 && !n->npools)
+		node_pool_from_meminfo(n, &mi, m->default_hugepage_kib);
+	meminfo_release(&mi);
+	return r;
+}
+
+static int parse_distances(const char *path, const char *text, struct numa_node *n, struct diag *d)
+{
+	const char *p = text;
+
+	while (*p) {
+		char num[16];
+		size_t len;
+		uint32_t v;
+
+		while (*p == ' ' || *p == '\n' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		len = strcspn(p, " \t\n");
+		if (len >= sizeof(num))
+			len = sizeof(num) - 1;
+		memcpy(num, p, len);
+		num[len] = '\0';
+		if (parse_u32(num, &v) < 0 || v > 255)
+			return diag_set(d, EINVAL, path,
+					"'%s': distance '%s' is not a number 0-255", path, num);
+		n->distances = xreallocarray(n->distances, n->ndistances + 1, sizeof(int));
+		n->distances[n->ndistances++] = (int)v;
+		p += len;
+	}
+	return 0;
+}
+
+static int load_nodes(struct host *h, struct host_model *m, struct diag *d)
+{
+	struct cpuset online = CPUSET_INIT;
+	AUTOFREE char *text = NULL;
+	char **names = NULL;
+	int r;
+
+	r = host_list(h, NODE_DIR, &names, NULL, d);
+	if (r == -ENOENT) {
+		diag_clear(d);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = read_optional(h, NODE_DIR "/online", &text, d);
+	if (r > 0)
+		r = cpuset_parse_list(text, &online, d);
+	if (r < 0) {
+		host_names_free(names);
+		diag_prefix(d, "'%s': ", NODE_DIR "/online");
+		return r;
+	}
+	for (char **p = names; *p; p++) {
+		int node = name_number(*p, "node");
+
+		if (node < 0 || (text && !cpuset_isset(&online, (unsigned)node)))
+			continue;
+		m->nodes = xreallocarray(m->nodes, m->nnodes + 1, sizeof(*m->nodes));
+		memset(&m->nodes[m->nnodes], 0, sizeof(*m->nodes));
+		m->nodes[m->nnodes++].node = node;
+	}
+	host_names_free(names);
+	cpuset_release(&online);
+	if (m->nnodes)
+		qsort(m->nodes, m->nnodes, sizeof(*m->nodes), cmp_node);
+	for (size_t i = 0; i < m->nnodes; i++) {
+		AUTOFREE char *path = xasprintf(NODE_DIR "/node%d/distance", m->nodes[i].node);
+		AUTOFREE char *dist = NULL;
+
+		r = load_one_node(h, m, &m->nodes[i], d);
+		if (r < 0)
+			return r;
+		r = read_optional(h, path, &dist, d);
+		if (r > 0)
+			r = parse_distances(path, dist, &m->nodes[i], d);
+		if (r < 0)
+			return r;
+	}
+	m->numa_sysfs = m->nnodes > 0;
+	return 0;
+}
+
+/* No node directory (non-NUMA kernel): one node 0 holding everything. */
+static void synthesise_node(struct host_model *m)
+{
+	struct numa_node *n;
+
+	m->nodes = xcalloc(1, sizeof(*m->nodes));
+	m->nnodes = 1;
+	n = &m->nodes[0];
+	n->node = 0;
+	cpuset_copy(&n->cpus, &m->cpus_online);
+	n->mem_total_kib = m->mem_total_kib;
+	n->mem_free_kib = m->mem_free_kib;
+	n->distances = xcalloc(1, sizeof(int));
+	n->distances[0] = 10;
+	n->ndistances = 1;
+	if (m->npools) {
+		n->pools = xcalloc(m->npools, sizeof(*n->pools));
+		for (size_t i = 0; i < m->npools; i++) {
+			n->pools[i] = m->pools[i];
+			n->pools[i].reserved = n->pools[i].overcommit = -1;
+		}
+		n->npools = m->npools;
+	}
+}
+
+static void global_pools_fallback(struct host_model *m, const struct meminfo *mi)
+{
+	uint64_t total, free_pages, resv = 0, surp = 0;
+	size_t nglobal = m->npools;
+
+	/* Sizes that only the nodes show: sum them (reserved/overcommit unknown). */
+	for (size_t i = 0; i < m->nnodes; i++) {
+		for (size_t j = 0; j < m->nodes[i].npools; j++) {
+			const struct pool *np = &m->nodes[i].pools[j];
+			struct pool *gp = (struct pool *)model_find_pool(m, np->size_kib);
+
+			if (gp && gp < m->pools + nglobal)
+				continue; /* the kernel's global counters are authoritative */
+			if (!gp) {
+				m->pools =
+					xreallocarray(m->pools, m->npools + 1, sizeof(*m->pools));
+				gp = &m->pools[m->npools++];
+				*gp = (struct pool){np->size_kib, 0, 0, 0, -1, -1};
+			}
+			gp->total += np->total > 0 ? np->total : 0;
+			gp->free += np->free > 0 ? np->free : 0;
+			gp->surplus += np->surplus > 0 ? np->surplus : 0;
+		}
+	}
+	if (!m->npools && m->default_hugepage_kib && meminfo_get(mi, "HugePages_Total", &total) &&
+	    meminfo_get(mi, "HugePages_Free", &free_pages)) {
+		(void)meminfo_get(mi, "HugePages_Rsvd", &resv);
+		(void)meminfo_get(mi, "HugePages_Surp", &surp);
+		m->pools = xcalloc(1, sizeof(*m->pools));
+		m->pools[0] =
+			(struct pool){m->default_hugepage_kib, (int64_t)total, (int64_t)free_pages,
+				      (int64_t)surp,	       (int64_t)resv,  -1};
+		m->npools = 1;
+	}
+	if (m->npools)
+		qsort(m->pools, m->npools, sizeof(*m->pools), cmp_pool);
+}
+
+static int load_mounts(struct host *h, struct host_model *m, struct diag *d)
+{
+	AUTOFREE char *text = NULL;
+	int r;
+
+	r = read_optional(h, "/proc/mounts", &text, d);
+	if (r <= 0)
+		return r;
+	r = mounts_parse_hugetlbfs(text, m->default_hugepage_kib, &m->mounts, &m->nmounts, d);
+	if (r < 0)
+		diag_prefix(d, "'/proc/mounts': ");
+	return r;
+}
+
+/* numad's pid, found by scanning /proc/PID/comm (0 when not running). */
+static int find_numad(struct host *h)
+{
+	char **names = NULL;
+	int pid = 0;
+
+	if (host_list(h, "/proc", &names, NULL, NULL) < 0)
+		return 0;
+	for (char **p = names; *p && !pid; p++) {
+		AUTOFREE char *path = NULL;
+		AUTOFREE char *comm = NULL;
+		uint32_t v;
+
+		if (parse_u32(*p, &v) < 0)
+			continue;
+		path = xasprintf("/proc/%s/comm", *p);
+		if (host_read(h, path, &comm, NULL, NULL) < 0)
+			continue;
+		if (strcmp(comm, "numad\n") == 0 || strcmp(comm, "numad") == 0)
+			pid = (int)v;
+	}
+	host_names_free(names);
+	return pid;
+}
+
+int host_model_load(struct host *h, struct host_model *ret, struct diag *d)
+{
+	struct host_model m = {0};
+	struct meminfo mi = MEMINFO_INIT;
+	AUTOFREE char *release = NULL;
+	int r;
+
+	r = load_cpus(h, &m, d);
+	if (r >= 0)
+		r = load_cpuinfo(h, &m, d);
+	if (r >= 0)
+		r = load_meminfo(h, &m, &mi, d);
+	if (r >= 0)
+		r = load_pool_dir(h, HUGEPAGES_DIR, true, &m.pools, &m.npools, d);
+	if (r >= 0)
+		r = load_nodes(h, &m, d);
+	if (r >= 0)
+		r = load_mounts(h, &m, d);
+	for (size_t i = 0; r >= 0 && i < KNOB_COUNT_; i++)
+		r = knob_read(h, (enum knob_id)i, &m.knobs[i], d);
+	if (r < 0) {
+		meminfo_release(&mi);
+		host_model_release(&m);
+		return r;
+	}
+	global_pools_fallback(&m, &mi);
+	meminfo_release(&mi);
+	if (!m.nnodes)
+		synthesise_node(&m);
+	topology_load(h, &m);
+	m.numad_pid = find_numad(h);
+	if (read_optional(h, "/proc/sys/kernel/osrelease", &release, NULL) > 0)
+		(void)snprintf(m.kernel_release, sizeof(m.kernel_release), "%.*s",
+			       (int)strcspn(release, "\n"), release);
+	*ret = m;
+	return 0;
+}
+
+void host_model_release(struct host_model *m)
+{
+	for (size_t i = 0; i < m->nnodes; i++) {
+		cpuset_release(&m->nodes[i].cpus);
+		free(m->nodes[i].distances);
+		free(m->nodes[i].pools);
+	}
+	free(m->nodes);
+	cpuset_release(&m->cpus_online);
+	cpuset_release(&m->cpus_possible);
+	free(m->pus);
+	free(m->cpu_page_sizes_kib);
+	free(m->pools);
+	for (size_t i = 0; i < m->nmounts; i++)
+		hugetlbfs_mount_release(&m->mounts[i]);
+	free(m->mounts);
+	memset(m, 0, sizeof(*m));
+}
+
+const struct numa_node *model_find_node(const struct host_model *m, int node)
+{
+	for (size_t i = 0; i < m->nnodes; i++)
+		if (m->nodes[i].node == node)
+			return &m->nodes[i];
+	return NULL;
+}
+
+const struct pool *model_find_pool(const struct host_model *m, uint64_t size_kib)
+{
+	for (size_t i = 0; i < m->npools; i++)
+		if (m->pools[i].size_kib == size_kib)
+			return &m->pools[i];
+	return NULL;
+}
+
+const struct pool *node_find_pool(const struct numa_node *n, uint64_t size_kib)
+{
+	for (size_t i = 0; i < n->npools; i++)
+		if (n->pools[i].size_kib == size_kib)
+			return &n->pools[i];
+	return NULL;
+}
+
+bool model_cpu_supports(const struct host_model *m, uint64_t size_kib)
+{
+	for (size_t i = 0; i < m->ncpu_page_sizes; i++)
+		if (m->cpu_page_sizes_kib[i] == size_kib)
+			return true;
+	return false;
+}
+
+const struct hugetlbfs_mount *model_find_mount(const struct host_model *m, uint64_t size_kib)
+{
+	for (size_t i = 0; i < m->nmounts; i++)
+		if (m->mounts[i].pagesize_kib == size_kib)
+			return &m->mounts[i];
+	return NULL;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The host model: what kvmtune knows about a host's CPUs, NUMA nodes,
+ * memory, hugepage pools, hugetlbfs mounts and memory knobs, read in one
+ * pass through struct host.  Pure data once loaded; no printing.
+ */
+#ifndef KVMTUNE_CORE_MODEL_H
+#define KVMTUNE_CORE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/cpuset.h"
+#include "core/knobs.h"
+#include "core/mounts.h"
+
+struct diag;
+struct host;
+
+/* Absent counters are -1 (e.g. no resv_hugepages file for a per-node pool). */
+struct pool {
+	uint64_t size_kib;
+	int64_t total;
+	int64_t free;
+	int64_t surplus;
+	int64_t reserved;   /* global pools only, else -1 */
+	int64_t overcommit; /* global pools only, else -1 */
+};
+
+struct numa_node {
+	int node;
+	struct cpuset cpus;
+	int64_t mem_total_kib; /* -1 when the node has no meminfo */
+	int64_t mem_free_kib;
+	int *distances; /* to each node of the model, in model order */
+	size_t ndistances;
+	struct pool *pools; /* sorted by size */
+	size_t npools;
+};
+
+/* One processing unit (hardware thread) as hwloc sees it. */
+struct pu {
+	int cpu;
+	int core_idx;	 /* hwloc logical index of its core, -1 if unknown */
+	int package_idx; /* hwloc logical index of its package, -1 if unknown */
+	int node;	 /* NUMA node, -1 if unknown */
+};
+
+struct host_model {
+	bool numa_sysfs;	 /* false: no node directory, a single node was synthesised */
+	struct numa_node *nodes; /* sorted by node number */
+	size_t nnodes;
+
+	struct cpuset cpus_online;
+	struct cpuset cpus_possible;
+	struct pu *pus;
+	size_t npus;
+	unsigned packages, cores;
+	unsigned threads_per_core; /* max PUs in one core */
+	bool topology_from_hwloc;
+
+	char cpu_model[128];
+	uint64_t *cpu_page_sizes_kib; /* page sizes the CPU supports, sorted */
+	size_t ncpu_page_sizes;
+	uint64_t default_hugepage_kib; /* 0 when unknown */
+	int64_t mem_total_kib;	       /* -1 when /proc/meminfo is absent */
+	int64_t mem_free_kib;
+	int64_t mem_available_kib;
+	int64_t swap_total_kib;
+
+	struct pool *pools; /* global pools, sorted by size */
+	size_t npools;
+
+	struct hugetlbfs_mount *mounts;
+	size_t nmounts;
+
+	struct knob_value knobs[KNOB_COUNT_];
+	int numad_pid; /* 0 when numad is not running */
+	char kernel_release[128];
+};
+
+/*
+ * Read the host into a model (ret must be zeroed or released).  Missing
+ * optional files leave their fields absent (-1, empty, knob.present false);
+ * malformed files fail with -EINVAL and a diag naming the file and value.
+ */
+int host_model_load(struct host *h, struct host_model *ret, struct diag *d);
+void host_model_release(struct host_model *m);
+
+const struct numa_node *model_find_node(const struct host_model *m, int node);
+const struct pool *model_find_pool(const struct host_model *m, uint64_t size_kib);
+const struct pool *node_find_pool(const struct numa_node *n, uint64_t size_kib);
+/* Whether the CPU supports this hugepage size. */
+bool model_cpu_supports(const struct host_model *m, uint64_t size_kib);
+/* The mount serving size_kib (first in mount order), or NULL. */
+const struct hugetlbfs_mount *model_find_mount(const struct host_model *m, uint64_t size_kib);
+
+#endif
