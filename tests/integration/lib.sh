@@ -94,6 +94,8 @@ _run_cleanups() {
 trap _run_cleanups EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 finish() {
     printf '1..%d\n' "$_tap_n"
