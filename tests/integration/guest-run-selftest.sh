@@ -1,6 +1,7 @@
 #!/bin/bash
 # guest-run-selftest: tests/vm/guest-run passes exit statuses and output
 # through, keeps stdout and stderr apart, and leaves no QEMU or temp dir.
+# shellcheck disable=SC2317 # functions called through check
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname -- "$0")/lib.sh"
@@ -39,7 +40,7 @@ torn_down() {
         return 1
     fi
     if [[ -n "$(ls -A "$work/tmp")" ]]; then
-        diag "left in TMPDIR: $(ls -A "$work/tmp" | tr '\n' ' ')"
+        diag "left in TMPDIR: $(find "$work/tmp" -mindepth 1 -maxdepth 1 -printf "%f ")"
         return 1
     fi
 }

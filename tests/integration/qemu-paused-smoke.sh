@@ -2,6 +2,7 @@
 # qemu-paused-smoke: a paused TCG QEMU with a 64 MiB hugetlbfs memory backend,
 # prealloc=on and host-nodes=0,policy=bind takes exactly 32 2 MiB pages from
 # host node 0 at start-up, and gives them back when it is stopped.
+# shellcheck disable=SC2016,SC2317 # script text for bash -c; checks called via check
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname -- "$0")/lib.sh"
