@@ -71,6 +71,11 @@ run hostbin --add "$work/payload:/data/payload" -- /usr/bin/cat /data/payload
 check "host /usr/bin/cat runs in guest and reads --add file (got '$out')" \
     test "$rc" -eq 0 -a "$out" = "payload 42"
 
+# A file added at its own path under the host's TMPDIR is visible there.
+run tmpadd --add "$work/payload" -- cat "$work/payload"
+check "--add of a file under $work keeps its path (got '$out')" \
+    test "$rc" -eq 0 -a "$out" = "payload 42"
+
 # Topology: two nodes, CPUs spread, distances as given.
 run topo --nodes 2 --cpus 2 --distances "10 31,31 10" -- \
     sh -c 'cat /sys/devices/system/node/node1/distance /sys/devices/system/node/node1/cpulist'
