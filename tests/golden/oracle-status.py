@@ -171,7 +171,8 @@ def check_case(case, problems):
 def main():
     problems, n = [], 0
     for case in sorted(glob.glob(os.path.join(HERE, "status-*"))):
-        if not os.path.exists(os.path.join(case, "root.ref")):
+        if not os.path.exists(os.path.join(case, "root.ref")) or \
+                "--json" not in (rd(os.path.join(case, "cmd")) or ""):
             continue
         ref = os.path.normpath(os.path.join(TOP, rd(os.path.join(case, "root.ref")).strip()))
         if not os.path.isdir(ref):
