@@ -37,6 +37,8 @@ static const struct command commands[] = {
 	 "show CPUs, NUMA nodes, memory, hugepage pools, mounts and memory knobs"},
 	{"qemu-args", cmd_qemu_args, CMD_NEEDS_HOST,
 	 "print a VM's memory as QEMU arguments (from flags or a libvirt domain XML)"},
+	{"xml", cmd_xml, CMD_NEEDS_HOST,
+	 "print a VM's memory as libvirt XML, or merge it into a domain file"},
 };
 
 static void usage(FILE *out)

@@ -176,9 +176,7 @@ int vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
 		cli_error("%s: unexpected argument '%s'", argv[0], argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (f->domain && (f->mem || f->page || f->cells || f->host_nodes || f->policy ||
-			  f->placement || f->source || f->locked || f->shared || f->private_ ||
-			  f->prealloc || f->prealloc_threads || f->nosharepages)) {
+	if (f->domain && !f->domain_target && vmflags_have_vm_options(f)) {
 		cli_error("%s: --domain and VM options (--mem, --page, ...) exclude each other",
 			  argv[0]);
 		return EXIT_USAGE;
@@ -188,6 +186,13 @@ int vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
 		return EXIT_USAGE;
 	}
 	return VMFLAGS_CONTINUE;
+}
+
+bool vmflags_have_vm_options(const struct vmflags *f)
+{
+	return f->mem || f->page || f->cells || f->host_nodes || f->policy || f->placement ||
+	       f->source || f->locked || f->shared || f->private_ || f->prealloc ||
+	       f->prealloc_threads || f->nosharepages;
 }
 
 static int size_flag(const char *flag, const char *v, uint64_t *ret, struct diag *d)
@@ -363,7 +368,7 @@ static int spec_from_flags(struct vmflags *f, struct diag *d)
 
 int vmflags_spec(struct vmflags *f, struct diag *d)
 {
-	if (f->domain)
+	if (f->domain && !vmflags_have_vm_options(f))
 		return domxml_parse_file(f->domain, &f->vm, d);
 	return spec_from_flags(f, d);
 }

@@ -27,6 +27,8 @@ struct vmflags {
 	const char *mem, *page, *cells, *host_nodes, *policy, *placement, *source, *name;
 	const char *prealloc_threads;
 	bool locked, shared, private_, prealloc, nosharepages;
+	/* set before parsing: --domain may come with VM options (xml --write) */
+	bool domain_target;
 	struct {
 		int opt;
 		char *arg; /* NULL for a flag */
@@ -44,7 +46,10 @@ void vmflags_release(struct vmflags *f);
  */
 int vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
 		  const struct option *extra, size_t nextra, void (*usage)(FILE *out));
-/* Fill f->vm from the domain XML or the flags. -EINVAL with a diag naming the flag. */
+/* Whether any VM option (--mem, --page, ...) was given. */
+bool vmflags_have_vm_options(const struct vmflags *f);
+/* Fill f->vm from the domain XML, or from the VM options when there are any. -EINVAL with a diag
+ * naming the flag. */
 int vmflags_spec(struct vmflags *f, struct diag *d);
 /* Describe the VM options (for a command's --help). */
 void vmflags_usage(FILE *out);
