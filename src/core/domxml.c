@@ -717,9 +717,11 @@ int domxml_parse(const char *text, size_t len, struct vm_spec *ret, struct diag 
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc) {
 		const xmlError *e = xmlGetLastError();
+		const char *msg = e && e->message ? e->message : "parse error";
+		int n = (int)strcspn(msg, "\n");
 
-		return diag_set(d, EINVAL, "domain", "malformed XML at line %d: %s",
-				e ? e->line : 0, e && e->message ? e->message : "parse error");
+		return diag_set(d, EINVAL, "domain", "malformed XML at line %d: %.*s",
+				e ? e->line : 0, n, msg);
 	}
 	r = parse_domain(xmlDocGetRootElement(doc), ret, d);
 	xmlFreeDoc(doc);
