@@ -62,7 +62,8 @@ int main(int argc, char **argv)
 			char path[4096];
 
 			if (list[j]->d_name[0] != '.') {
-				(void)snprintf(path, sizeof(path), "%s/%s", argv[i], list[j]->d_name);
+				(void)snprintf(path, sizeof(path), "%s/%s", argv[i],
+					       list[j]->d_name);
 				fail |= run_file(path, &n);
 			}
 			free(list[j]);

@@ -30,9 +30,15 @@ static void test_list_valid(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"0-3,8,10-11", "0-3,8,10-11"}, {"", ""}, {"\n", ""}, {"5\n", "5"},
-		{"3,2,1,0", "0-3"},		{"0-7:2", "0,2,4,6"}, {"  0-1 ", "0-1"},
-		{"65535", "65535"},		{"0,0,0", "0"},
+		{"0-3,8,10-11", "0-3,8,10-11"},
+		{"", ""},
+		{"\n", ""},
+		{"5\n", "5"},
+		{"3,2,1,0", "0-3"},
+		{"0-7:2", "0,2,4,6"},
+		{"  0-1 ", "0-1"},
+		{"65535", "65535"},
+		{"0,0,0", "0"},
 	};
 	int r;
 
@@ -47,8 +53,8 @@ static void test_list_valid(void **state)
 
 static void test_list_malformed(void **state)
 {
-	static const char *bad[] = {"0-",  "-3", "3-1",	   "a",	    "0,,1", "0,",
-				    "1 2", "0-3:0", "65536", "0-70000", "0x3",  ",1"};
+	static const char *bad[] = {"0-",  "-3",    "3-1",   "a",	"0,,1", "0,",
+				    "1 2", "0-3:0", "65536", "0-70000", "0x3",	",1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cpuset s = CPUSET_INIT;
 		struct diag d = {0};
@@ -93,7 +99,8 @@ static void test_ops(void **state)
 	assert_int_equal(cpuset_parse_list("2-5", &b, NULL), 0);
 	assert_int_equal(cpuset_count(&a), 5);
 	assert_int_equal(cpuset_last(&a), 100);
-	cpuset_foreach(i, &a) n++;
+	cpuset_foreach (i, &a)
+		n++;
 	assert_int_equal(n, 5);
 	assert_false(cpuset_subset(&b, &a));
 	cpuset_and(&b, &a);

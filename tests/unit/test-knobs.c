@@ -29,8 +29,13 @@ static void test_bracket(void **state)
 
 static void test_bracket_malformed(void **state)
 {
-	static const char *bad[] = {"always madvise never", "[always] [never]", "[always",
-				    "always] never", "", "[]", "al[ways]"};
+	static const char *bad[] = {"always madvise never",
+				    "[always] [never]",
+				    "[always",
+				    "always] never",
+				    "",
+				    "[]",
+				    "al[ways]"};
 	char word[32], choices[128];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -17,15 +17,15 @@ static void test_hugetlbfs(void **state)
 	struct hugetlbfs_mount *list = NULL;
 	size_t n = 0;
 
-	assert_int_equal(
-		mounts_parse_hugetlbfs(
-			"sysfs /sys sysfs rw,nosuid 0 0\n"
-			"hugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n"
-			"none /dev/huge\\0401G hugetlbfs rw,relatime,mode=1770,gid=36,pagesize=1024M 0 0\n"
-			"cgroup /sys/fs/cgroup/hugetlb cgroup rw,hugetlb 0 0\n"
-			"hugetlbfs /mnt/old hugetlbfs rw,uid=107,mode=3352 0 0\n",
-			2048, &list, &n, NULL),
-		0);
+	assert_int_equal(mounts_parse_hugetlbfs(
+				 "sysfs /sys sysfs rw,nosuid 0 0\n"
+				 "hugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n"
+				 "none /dev/huge\\0401G hugetlbfs "
+				 "rw,relatime,mode=1770,gid=36,pagesize=1024M 0 0\n"
+				 "cgroup /sys/fs/cgroup/hugetlb cgroup rw,hugetlb 0 0\n"
+				 "hugetlbfs /mnt/old hugetlbfs rw,uid=107,mode=3352 0 0\n",
+				 2048, &list, &n, NULL),
+			 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(list[0].path, "/dev/hugepages");
 	assert_int_equal(list[0].pagesize_kib, 2048);
