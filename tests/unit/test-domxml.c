@@ -70,7 +70,8 @@ static void test_cells_sorted_and_pages(void **state)
 			  "<source type='memfd'/><access mode='shared'/>"
 			  "<allocation mode='immediate' threads='8'/></memoryBacking>"
 			  "<vcpu placement='static'>4</vcpu>"
-			  "<cpu><numa><cell id='1' cpus='2-3' memory='1' unit='GiB' memAccess='private'/>"
+			  "<cpu><numa><cell id='1' cpus='2-3' memory='1' unit='GiB' "
+			  "memAccess='private'/>"
 			  "<cell id='0' cpus='0' memory='2' unit='GiB' discard='yes'/>"
 			  "<cell id='2' memory='0' unit='GiB'/></numa></cpu>"),
 		      &vm, &d),
@@ -85,8 +86,10 @@ static void test_cells_sorted_and_pages(void **state)
 			  "<source type='memfd'/><access mode='shared'/>"
 			  "<allocation mode='immediate' threads='8'/></memoryBacking>"
 			  "<vcpu placement='static'>4</vcpu>"
-			  "<cpu><numa><cell id='1' cpus='2-3' memory='1' unit='GiB' memAccess='private'/>"
-			  "<cell id='0' cpus='0' memory='2' unit='GiB' discard='yes'/></numa></cpu>"),
+			  "<cpu><numa><cell id='1' cpus='2-3' memory='1' unit='GiB' "
+			  "memAccess='private'/>"
+			  "<cell id='0' cpus='0' memory='2' unit='GiB' "
+			  "discard='yes'/></numa></cpu>"),
 		      &vm, &d),
 		0);
 	assert_int_equal(vm.ncells, 2);
@@ -136,9 +139,8 @@ static void test_numatune(void **state)
 	vm_spec_release(&vm);
 
 	/* vcpu placement auto and no numatune: strict on the advisor's nodes */
-	assert_int_equal(parse(DOM("<memory>1048576</memory><vcpu placement='auto'>2</vcpu>"), &vm,
-			       &d),
-			 0);
+	assert_int_equal(
+		parse(DOM("<memory>1048576</memory><vcpu placement='auto'>2</vcpu>"), &vm, &d), 0);
 	assert_int_equal(vm.policy, VM_POLICY_BIND);
 	assert_int_equal(vm.placement, VM_PLACEMENT_AUTO);
 	vm_spec_release(&vm);

@@ -153,8 +153,8 @@ static void test_memfd_and_policies(void **state)
 		(void)snprintf(want, sizeof(want), "\"host-nodes\":[0,1],\"policy\":\"%s\"",
 			       pols[i].name);
 		assert_non_null(find_arg(&a, "-object", want));
-		assert_non_null(find_arg(&a, "-object",
-					 "\"hugetlb\":true,\"hugetlbsize\":2097152"));
+		assert_non_null(
+			find_arg(&a, "-object", "\"hugetlb\":true,\"hugetlbsize\":2097152"));
 		assert_non_null(find_arg(&a, "-object", "\"prealloc-threads\":2"));
 		assert_null(find_arg(&a, "-object", "mem-path"));
 		qemu_mem_args_release(&a);
