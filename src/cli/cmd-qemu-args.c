@@ -33,7 +33,9 @@ static void qemu_args_usage(FILE *out)
 		"Text output is one option per line with a trailing '\\', ready to paste after\n"
 		"'qemu-system-x86_64 \\'; --json gives the argument vector and the backends.\n\n"
 		"  --domain FILE          read the VM from a libvirt domain XML\n"
-		"  --file-dir DIR         directory for non-hugepage file backends (/dev/shm)\n");
+		"  --file-dir DIR         directory for non-hugepage file backends (/dev/shm)\n"
+		"  --hugetlbfs DIR        use this hugetlbfs mount (default: the first one of the\n"
+		"                         page size in /proc/mounts)\n");
 	vmflags_usage(out);
 }
 
@@ -90,6 +92,7 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 {
 	static const struct option extra[] = {
 		{"file-dir", required_argument, NULL, 'F'},
+		{"hugetlbfs", required_argument, NULL, 'H'},
 	};
 	struct vmflags f;
 	struct qemu_args_opts opts = {0};
@@ -100,7 +103,7 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 	int r;
 
 	vmflags_init(&f);
-	r = vmflags_parse(&f, c, argc, argv, extra, 1, qemu_args_usage);
+	r = vmflags_parse(&f, c, argc, argv, extra, 2, qemu_args_usage);
 	if (r != VMFLAGS_CONTINUE) {
 		vmflags_release(&f);
 		return r;
@@ -108,6 +111,8 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 	for (size_t i = 0; i < f.nextra; i++)
 		if (f.extra[i].opt == 'F')
 			opts.file_dir = f.extra[i].arg;
+		else if (f.extra[i].opt == 'H')
+			opts.hugetlbfs_dir = f.extra[i].arg;
 	r = cli_host(c, &h) < 0 ? -1 : host_model_load(h, &m, &d);
 	if (r == 0)
 		r = vmflags_spec(&f, &d);

@@ -129,11 +129,29 @@ static int backend_mem_path(const struct host_model *m, const struct qemu_args_o
 			    struct qbackend *b, const char *what, struct diag *d)
 {
 	const struct hugetlbfs_mount *mnt;
-	char buf[32];
+	char buf[32], buf2[32];
 
 	if (b->page_kib == VM_PAGE_NORMAL) {
 		b->mem_path = xstrdup(opts && opts->file_dir ? opts->file_dir : "/dev/shm");
 		return 0;
+	}
+	if (opts && opts->hugetlbfs_dir) {
+		for (size_t i = 0; i < m->nmounts; i++)
+			if (strcmp(m->mounts[i].path, opts->hugetlbfs_dir) == 0) {
+				mnt = &m->mounts[i];
+				if (mnt->pagesize_kib != b->page_kib)
+					return diag_set(
+						d, EINVAL, "--hugetlbfs",
+						"%s: '%s' is a hugetlbfs of %s pages, not %s", what,
+						mnt->path,
+						format_pagesize(mnt->pagesize_kib, buf,
+								sizeof(buf)),
+						format_pagesize(b->page_kib, buf2, sizeof(buf2)));
+				b->mem_path = xstrdup(mnt->path);
+				return 0;
+			}
+		return diag_set(d, EINVAL, "--hugetlbfs", "%s: '%s' is not a hugetlbfs mount", what,
+				opts->hugetlbfs_dir);
 	}
 	mnt = model_find_mount(m, b->page_kib);
 	if (!mnt)

@@ -74,6 +74,11 @@ struct qemu_mem_args {
 struct qemu_args_opts {
 	/* Directory for non-hugepage file backends (NULL: "/dev/shm/kvmtune"). */
 	const char *file_dir;
+	/*
+	 * hugetlbfs mount to use instead of the first one of the page size (NULL:
+	 * that first one).  Must be a mount of the model with the backend's size.
+	 */
+	const char *hugetlbfs_dir;
 };
 
 /*
