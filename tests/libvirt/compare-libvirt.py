@@ -16,6 +16,11 @@ list stays honest.
 
 Usage: compare-libvirt.py KVMTUNE FIXTURE_DIR TESTHOST_ROOT [-v] [CASE...]
 Exit 0 when every case matches or is a listed difference, 1 otherwise.
+
+       compare-libvirt.py --pair KVMTUNE_JSON LIBVIRT_CMDLINE HUGETLBFS_DIR
+compares one 'kvmtune qemu-args --json' output with a command line a running
+libvirtd generated (tests/vm/libvirtd-private --cmdline); mem-path is compared
+as HUGETLBFS_DIR when below it.  Exit 0 when equal, 1 with the differences.
 """
 import json
 import os
@@ -61,6 +66,19 @@ def kv(s):
     for item in s.split(","):
         k, _, v = item.partition("=")
         out.setdefault(k, []).append(v)
+    return out
+
+
+def norm_m(val):
+    """-m as {size_kib, slots, maxmem_kib}: 'size=219136k,slots=16,maxmem=...k' or plain MiB '64'."""
+    def kib(v):
+        units = {"k": 1, "K": 1, "M": 1024, "G": 1024 ** 2, "T": 1024 ** 3}
+        return int(v[:-1]) * units[v[-1]] if v[-1] in units else int(v) * 1024
+    if "=" not in val.split(",")[0]:
+        val = "size=" + val
+    out = {}
+    for k, v in kv(val).items():
+        out[k + ("_kib" if k in ("size", "maxmem") else "")] = kib(v[0]) if k != "slots" else int(v[0])
     return out
 
 
@@ -111,7 +129,7 @@ def memory_part(argv):
                 if k in d:
                     part["machine"][k] = d[k][0]
         elif opt == "-m":
-            part["m"] = val
+            part["m"] = norm_m(val)
         elif opt == "-overcommit":
             d = kv(val)
             if "mem-lock" in d:
@@ -167,7 +185,21 @@ def check_case(kvmtune, fixdir, root, case, errors):
     return True, stderr.strip()
 
 
+def pair(kvmtune_json, cmdline, mount):
+    global MOUNTS
+    MOUNTS = (mount,)
+    with open(kvmtune_json) as f:
+        ours = memory_part(json.load(f)["argv"])
+    theirs = memory_part(args_of_file(cmdline))
+    d = diff(ours, theirs)
+    for line in d:
+        print(line)
+    return 1 if d else 0
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--pair":
+        return pair(*sys.argv[2:5])
     argv = [a for a in sys.argv[1:] if a != "-v"]
     verbose = "-v" in sys.argv
     kvmtune, fixdir, root = argv[:3]
