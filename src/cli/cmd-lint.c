@@ -28,7 +28,8 @@ static void lint_usage(FILE *out)
 		"strict-without-swap, nodeset-missing-node, memory-only-node,\n"
 		"page-size-unsupported, page-size-no-mount, not-enough-free-pages,\n"
 		"memnode-missing-cell, invalid-domain, placement-auto-without-numad,\n"
-		"memory-cells-mismatch.  Exit 1 when there is an error finding.\n\n"
+		"vcpu-cpuset-missing-cpu, vcpus-away-from-memory, memory-cells-mismatch.  Exit 1 "
+		"when there is an error finding.\n\n"
 		"  --domain FILE          read the VM from a libvirt domain XML\n");
 	vmflags_usage(out);
 }

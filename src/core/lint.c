@@ -268,6 +268,57 @@ static void check_auto(const struct vm_spec *vm, const struct lint_opts *opts,
 		 "install numad, or use placement='static' with a nodeset (kvmtune xml)");
 }
 
+/*
+ * <vcpu cpuset>: CPUs the host lacks, and vCPUs pinned away from the nodes
+ * their memory is bound to (the mission: vCPUs beside their memory).
+ */
+static void check_vcpus(const struct vm_spec *vm, const struct host_model *m, struct lint_report *r)
+{
+	struct cpuset near = CPUSET_INIT, missing = CPUSET_INIT, far = CPUSET_INIT;
+	AUTOFREE char *missing_list = NULL;
+	AUTOFREE char *far_list = NULL;
+	AUTOFREE char *nodes = NULL;
+	int cpu, node;
+
+	if (cpuset_empty(&vm->vcpu_cpuset))
+		return;
+	cpuset_foreach (cpu, &vm->vcpu_cpuset) {
+		if (!cpuset_isset(&m->cpus_possible, (unsigned)cpu) &&
+		    !cpuset_isset(&m->cpus_online, (unsigned)cpu))
+			cpuset_set(&missing, (unsigned)cpu);
+	}
+	if (vm->policy == VM_POLICY_BIND && vm->placement == VM_PLACEMENT_STATIC && !vm->ncells) {
+		cpuset_foreach (node, &vm->host_nodes) {
+			const struct numa_node *n = model_find_node(m, node);
+
+			if (n)
+				cpuset_or(&near, &n->cpus);
+		}
+		if (!cpuset_empty(&near))
+			cpuset_foreach (cpu, &vm->vcpu_cpuset) {
+				if (!cpuset_isset(&near, (unsigned)cpu) &&
+				    !cpuset_isset(&missing, (unsigned)cpu))
+					cpuset_set(&far, (unsigned)cpu);
+			}
+	}
+	missing_list = cpuset_to_list(&missing);
+	far_list = cpuset_to_list(&far);
+	nodes = cpuset_to_list(&vm->host_nodes);
+	if (!cpuset_empty(&missing))
+		addf(r, "vcpu-cpuset-missing-cpu", LINT_ERROR,
+		     "pin the vCPUs to CPUs this host has (kvmtune status lists them)",
+		     "<vcpu cpuset> names CPUs %s, which this host does not have", missing_list);
+	if (!cpuset_empty(&far))
+		addf(r, "vcpus-away-from-memory", LINT_WARNING,
+		     "pin the vCPUs to CPUs of the nodes the memory is bound to",
+		     "<vcpu cpuset> allows CPUs %s, which are not on host nodes %s where the "
+		     "memory is bound: those vCPUs reach their memory across the interconnect",
+		     far_list, nodes);
+	cpuset_release(&near);
+	cpuset_release(&missing);
+	cpuset_release(&far);
+}
+
 static void check_declared(const struct vm_spec *vm, struct lint_report *r)
 {
 	if (!vm->ncells || !vm->mem_declared_kib || vm->mem_declared_kib == vm->mem_kib)
@@ -287,5 +338,6 @@ void lint_vm(const struct vm_spec *vm, const struct host_model *m, const struct 
 	check_all_nodes(vm, m, ret);
 	check_pages(vm, m, ret);
 	check_auto(vm, opts, ret);
+	check_vcpus(vm, m, ret);
 	check_declared(vm, ret);
 }
