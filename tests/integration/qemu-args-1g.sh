@@ -20,9 +20,10 @@ BIOS=/usr/share/seabios/bios-256k.bin
 [[ -r $BIOS ]] || skip_all "no SeaBIOS image at $BIOS"
 # Debian builds TCG as a module; bring it along when there is one
 adds=()
-for m in /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so; do
-    [[ -e $m ]] && adds+=(--add "$m")
-done
+TCG_MODULE=/usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so
+if [[ -e $TCG_MODULE ]]; then
+    adds+=(--add "$TCG_MODULE")
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-args-1g.XXXXXX")
 at_exit "rm -rf '$work'"
