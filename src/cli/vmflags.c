@@ -61,7 +61,7 @@ static const struct option vm_options[] = {
 void vmflags_usage(FILE *out)
 {
 	fprintf(out,
-		"VM options (instead of --domain):\n"
+		"\nVM options (instead of --domain):\n"
 		"  --mem SIZE             guest memory (4G, 2048M); default: the sum of --cells\n"
 		"  --page SIZE            page size: 2M, 1G, 'default' (the host's default\n"
 		"                         hugepage size) or 'none'; default none\n"
