@@ -26,11 +26,12 @@ at_exit "rm -rf '$work'"
 old=$(<"$HP2M/nr_hugepages")
 hugepool_set_2m $((old + 64))
 [[ "$(<"$NODE0_FREE")" -ge 32 ]] || skip_all "host node 0 got fewer than 32 free 2 MiB pages"
-private_hugetlbfs pagesize=2M
+private_hugetlbfs pagesize=2M,size=128M
 mnt=$HUGETLBFS_DIR
 
-hp_free() {
-    awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo
+# mnt_used: 2 MiB pages held by files of our hugetlbfs
+mnt_used() {
+    stat -f -c '%b %f' "$mnt" | awk '{ print $1 - $2 }'
 }
 
 # gen ARGS...: kvmtune qemu-args --json ARGS → the argument vector in $work/argv (NUL-separated).
@@ -44,14 +45,13 @@ gen() {
 run_paused() {
     local -a argv
     mapfile -d '' -t argv <"$work/argv"
-    rm -f "$work/numa_maps" "$work/free_during" "$work/node0_during" "$work/pid"
+    rm -f "$work/numa_maps" "$work/used_during" "$work/pid"
     "$VM_DIR/qemu-paused" "$@" "${argv[@]}" \
         --run bash -c '
             set -e
             echo "$QEMU_PID" >"$1/pid"
             cp "/proc/$QEMU_PID/numa_maps" "$1/numa_maps"
-            awk "/^HugePages_Free:/ { print \$2 }" /proc/meminfo >"$1/free_during"
-            cat "$2" >"$1/node0_during"' _ "$work" "$NODE0_FREE" \
+            stat -f -c "%b %f" "$2" | awk "{ print \$1 - \$2 }" >"$1/used_during"' _ "$work" "$mnt" \
         2>"$work/qemu-paused.err"
 }
 
@@ -76,8 +76,7 @@ for policy in bind preferred interleave; do
     diag "args: $(tr '\0' ' ' <"$work/argv")"
     check "$policy: no -mem-path/-mem-prealloc in the arguments" \
         bash -c '! grep -qz -e "^-mem-path$" -e "^-mem-prealloc$" "$1"' _ "$work/argv"
-    free_before=$(hp_free)
-    node0_before=$(<"$NODE0_FREE")
+    used_before=$(mnt_used)
     rc=0
     run_paused || rc=$?
     check "$policy: QEMU starts with kvmtune's arguments (rc $rc)" test "$rc" -eq 0
@@ -89,20 +88,17 @@ for policy in bind preferred interleave; do
     check "$policy: numa_maps huge, kernelpagesize_kB=2048" \
         eval 'has_word "$line" huge && has_word "$line" kernelpagesize_kB=2048'
     check "$policy: numa_maps N0=32 (all 64 MiB on node 0)" has_word "$line" N0=32
-    free_during=$(cat "$work/free_during" 2>/dev/null || echo '?')
-    node0_during=$(cat "$work/node0_during" 2>/dev/null || echo '?')
-    check "$policy: HugePages_Free dropped by exactly 32 ($free_before -> $free_during)" \
-        test "$free_during" = $((free_before - 32))
-    check "$policy: node 0 free pages dropped by exactly 32 ($node0_before -> $node0_during)" \
-        test "$node0_during" = $((node0_before - 32))
+    used_during=$(cat "$work/used_during" 2>/dev/null || echo '?')
+    check "$policy: exactly 32 pages taken from the pool ($used_before -> $used_during)" \
+        test "$used_during" = $((used_before + 32))
     qpid=$(cat "$work/pid" 2>/dev/null || true)
-    check "$policy: QEMU (pid ${qpid:-?}) stopped and its pages returned" \
-        eval '[[ -n "$qpid" ]] && ! pid_alive "$qpid" && [[ "$(hp_free)" == "$free_before" ]]'
+    check "$policy: QEMU (pid ${qpid:-?}) stopped and its pages returned ($(mnt_used) in use)" \
+        eval '[[ -n "$qpid" ]] && ! pid_alive "$qpid" && [[ "$(mnt_used)" == "$used_before" ]]'
 done
 
 diag "--- two guest cells of 32 MiB on 2M pages, both bound to node 0"
 if gen --cells 0:32M:0,1:32M:1 --page 2M --host-nodes 0 --policy bind --name live-cells; then
-    free_before=$(hp_free)
+    used_before=$(mnt_used)
     rc=0
     run_paused -smp 2 || rc=$?
     check "cells: QEMU starts with kvmtune's arguments (rc $rc)" test "$rc" -eq 0
@@ -110,9 +106,9 @@ if gen --cells 0:32M:0,1:32M:1 --page 2M --host-nodes 0 --policy bind --name liv
     n=$(grep -F "file=$mnt/" "$work/numa_maps" 2>/dev/null | grep -c ' bind:0 .*N0=16' || true)
     diag "$(grep -F "file=$mnt/" "$work/numa_maps" 2>/dev/null || echo '<no mapping>')"
     check "cells: two hugetlbfs mappings, each bind:0 with N0=16 (got $n)" test "$n" -eq 2
-    free_during=$(cat "$work/free_during" 2>/dev/null || echo '?')
-    check "cells: HugePages_Free dropped by exactly 32 ($free_before -> $free_during)" \
-        test "$free_during" = $((free_before - 32))
+    used_during=$(cat "$work/used_during" 2>/dev/null || echo '?')
+    check "cells: exactly 32 pages taken from the pool ($used_before -> $used_during)" \
+        test "$used_during" = $((used_before + 32))
 else
     not_ok "cells: kvmtune qemu-args succeeds"
 fi
