@@ -35,6 +35,12 @@ struct command {
 static const struct command commands[] = {
 	{"status", cmd_status, CMD_NEEDS_HOST,
 	 "show CPUs, NUMA nodes, memory, hugepage pools, mounts and memory knobs"},
+	{"qemu-args", cmd_qemu_args, CMD_NEEDS_HOST,
+	 "print a VM's memory as QEMU arguments (from flags or a libvirt domain XML)"},
+	{"xml", cmd_xml, CMD_NEEDS_HOST,
+	 "print a VM's memory as libvirt XML, or merge it into a domain file"},
+	{"lint", cmd_lint, CMD_NEEDS_HOST,
+	 "check a VM's memory configuration (domain XML or flags) against this host"},
 };
 
 static void usage(FILE *out)
