@@ -35,6 +35,8 @@ struct command {
 static const struct command commands[] = {
 	{"status", cmd_status, CMD_NEEDS_HOST,
 	 "show CPUs, NUMA nodes, memory, hugepage pools, mounts and memory knobs"},
+	{"check", cmd_check, CMD_NEEDS_HOST,
+	 "validate the host for hugepage-backed, NUMA-local VMs (findings with fixes)"},
 };
 
 static void usage(FILE *out)
