@@ -114,12 +114,13 @@ static void demand_short(struct check_ctx *c, const struct domain_demand *dd,
 			const struct pool *np =
 				node_find_pool(model_find_node(&c->m, n), p->page_kib);
 
-			finding_evidence(fd, "",
-					 "%s/node%d/hugepages/hugepages-%llukB: %lld total, "
-					 "%lld free",
-					 NODE_DIR, n, (unsigned long long)p->page_kib,
-					 (long long)(np ? np->total : 0),
-					 (long long)(np ? np->free : 0));
+			AUTOFREE char *f = xasprintf(NODE_DIR "/node%d/hugepages/hugepages-%llukB/"
+							      "free_hugepages",
+						     n, (unsigned long long)p->page_kib);
+
+			finding_evidence(fd, f, "%lld (of nr_hugepages %lld)",
+					 (long long)(np ? np->free : 0),
+					 (long long)(np ? np->total : 0));
 		}
 		finding_fix(fd, "echo %lld > %s/node%d/hugepages/hugepages-%llukB/nr_hugepages",
 			    (long long)(first_total + shortfall), NODE_DIR,
@@ -128,9 +129,11 @@ static void demand_short(struct check_ctx *c, const struct domain_demand *dd,
 		const struct pool *g = model_find_pool(&c->m, p->page_kib);
 		int64_t total = g && g->total > 0 ? g->total : 0;
 
-		finding_evidence(fd, "", HP_DIR "/hugepages-%llukB: %lld total, %lld free",
-				 (unsigned long long)p->page_kib, (long long)total,
-				 (long long)avail);
+		AUTOFREE char *f = xasprintf(HP_DIR "/hugepages-%llukB/free_hugepages",
+					     (unsigned long long)p->page_kib);
+
+		finding_evidence(fd, f, "%lld (of nr_hugepages %lld)", (long long)avail,
+				 (long long)total);
 		finding_fix(fd, "echo %lld > " HP_DIR "/hugepages-%llukB/nr_hugepages",
 			    (long long)(total + shortfall), (unsigned long long)p->page_kib);
 	}
@@ -173,6 +176,13 @@ static void demand_one(struct check_ctx *c, const struct domain_demand *dd, size
 		demand_short(c, dd, p, need_kib, pages, avail, first_total);
 }
 
+/* The x86 CPU flags rule the size out (the cpu-pagesize check reports it). */
+static bool cpu_says_no(const struct check_ctx *c, uint64_t kib)
+{
+	return (kib == 2048 || kib == 1048576) && c->m.ncpu_page_sizes &&
+	       !model_cpu_supports(&c->m, kib);
+}
+
 void check_pools_demand(struct check_ctx *c)
 {
 	for (size_t i = 0; i < c->ndoms; i++) {
@@ -185,7 +195,7 @@ void check_pools_demand(struct check_ctx *c)
 			if (p->page_kib && !has_pool(&c->m, p->page_kib)) {
 				struct finding *fd;
 
-				if (c->m.ncpu_page_sizes && !model_cpu_supports(&c->m, p->page_kib))
+				if (cpu_says_no(c, p->page_kib))
 					continue; /* cpu-pagesize says why */
 				fd = findings_add(c->out, "pool-missing-size", CHECK_ERROR,
 						  "VM %s asks for %s pages, a size this kernel "
@@ -201,7 +211,8 @@ void check_pools_demand(struct check_ctx *c)
 					    HP_DIR);
 				break;
 			}
-			demand_one(c, dd, j);
+			if (!cpu_says_no(c, p->page_kib))
+				demand_one(c, dd, j);
 		}
 	}
 }

@@ -413,6 +413,17 @@ static void mount_perm(struct check_ctx *c, const struct hugetlbfs_mount *mt, ui
 	}
 }
 
+/* The octal value of the decimal number spelled like mode (01770 -> 03352). */
+static unsigned typo_decimal(unsigned mode)
+{
+	char digits[8];
+	uint32_t v = 0;
+
+	(void)snprintf(digits, sizeof(digits), "%o", mode);
+	(void)parse_u32(digits, &v);
+	return v;
+}
+
 static void check_mode_typos(struct check_ctx *c)
 {
 	for (size_t i = 0; i < c->m.nmounts; i++) {
@@ -430,10 +441,13 @@ static void check_mode_typos(struct check_ctx *c)
 		format_pagesize(mt->pagesize_kib, ps, sizeof(ps));
 		fd = findings_add(c->out, "mount-mode-typo",
 				  mode == mt->mode ? CHECK_ERROR : CHECK_WARNING,
-				  "hugetlbfs mount '%s' has mode %o: that is %o written without "
-				  "its leading 0 and read as the decimal number %o (the kernel "
-				  "keeps the 01777 bits)",
-				  mt->path, mt->mode, want, want);
+				  "hugetlbfs mount '%s' has mode %o, the mark of mode %o written "
+				  "without its leading 0 and passed on as the decimal number %o "
+				  "(octal %o, of which the kernel keeps the 01777 bits): %s",
+				  mt->path, mt->mode, want, want, typo_decimal(want),
+				  mode == mt->mode ? "QEMU's group cannot create files there"
+						   : "the inode was fixed since, the mount "
+						     "option was not");
 		finding_evidence(fd, "/proc/mounts", "%s hugetlbfs mode=%s", mt->path,
 				 mt->mode_text);
 		if (inode)
