@@ -39,5 +39,6 @@ int cli_exit_for(int err);
 
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
+int cmd_explain(struct cli *c, int argc, char **argv);
 
 #endif

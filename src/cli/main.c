@@ -37,6 +37,8 @@ static const struct command commands[] = {
 	 "show CPUs, NUMA nodes, memory, hugepage pools, mounts and memory knobs"},
 	{"check", cmd_check, CMD_NEEDS_HOST,
 	 "validate the host for hugepage-backed, NUMA-local VMs (findings with fixes)"},
+	{"explain", cmd_explain, CMD_NEEDS_HOST,
+	 "explain QEMU/libvirt memory errors from a log: cause on this host and fix"},
 };
 
 static void usage(FILE *out)

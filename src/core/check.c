@@ -86,6 +86,7 @@ void findings_release(struct findings *f)
 		}
 		free(fd->evidence);
 		free(fd->message);
+		free(fd->quote);
 		free(fd->fix);
 	}
 	free(f->items);

@@ -27,6 +27,7 @@ struct evidence {
 
 struct finding {
 	const char *id; /* static, e.g. "mount-mode-typo" */
+	char *quote;	/* explain: the log text this explains; NULL for check */
 	enum check_severity severity;
 	char *message; /* one sentence: what is wrong and why it matters */
 	struct evidence *evidence;

@@ -142,6 +142,11 @@ static void add_member_groups(struct qemu_ident *q, const char *group_text)
 
 int qemu_ident_load(struct host *h, struct qemu_ident *ret, struct diag *d)
 {
+	return qemu_ident_load_as(h, NULL, ret, d);
+}
+
+int qemu_ident_load_as(struct host *h, const char *user, struct qemu_ident *ret, struct diag *d)
+{
 	AUTOFREE char *conf = NULL;
 	AUTOFREE char *passwd = NULL;
 	AUTOFREE char *group = NULL;
@@ -151,10 +156,13 @@ int qemu_ident_load(struct host *h, struct qemu_ident *ret, struct diag *d)
 	(void)snprintf(q.user, sizeof(q.user), "libvirt-qemu");
 	(void)snprintf(q.group, sizeof(q.group), "kvm");
 	(void)snprintf(q.source, sizeof(q.source), "debian default");
-	r = read_opt(h, QEMU_CONF, &conf, d);
+	r = user ? 0 : read_opt(h, QEMU_CONF, &conf, d);
 	if (r < 0)
 		return r;
-	if (conf) {
+	if (user) {
+		(void)snprintf(q.user, sizeof(q.user), "%s", user);
+		(void)snprintf(q.source, sizeof(q.source), "--user");
+	} else if (conf) {
 		conf_value(conf, "user", q.user, sizeof(q.user));
 		conf_value(conf, "group", q.group, sizeof(q.group));
 		(void)snprintf(q.source, sizeof(q.source), "%s", QEMU_CONF);
@@ -166,6 +174,17 @@ int qemu_ident_load(struct host *h, struct qemu_ident *ret, struct diag *d)
 	if (r < 0)
 		return r;
 	q.have_passwd = passwd != NULL;
+	if (user && passwd) {
+		/* The user's primary group, by name when /etc/group has it. */
+		char gidbuf[32];
+		uint32_t g;
+
+		if (etc_lookup(passwd, 0, user, 3, gidbuf, sizeof(gidbuf)) &&
+		    parse_u32(gidbuf, &g) == 0) {
+			if (!group || !etc_lookup(group, 2, gidbuf, 0, q.group, sizeof(q.group)))
+				(void)snprintf(q.group, sizeof(q.group), "+%u", g);
+		}
+	}
 	q.uid = id_of(passwd, q.user);
 	q.gid = id_of(group, q.group);
 	add_group(&q, q.gid);

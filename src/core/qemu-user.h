@@ -31,6 +31,8 @@ struct qemu_ident {
  * for unreadable files.  Release with qemu_ident_release().
  */
 int qemu_ident_load(struct host *h, struct qemu_ident *ret, struct diag *d);
+/* The same for QEMU run directly as user (its primary group), ignoring qemu.conf. */
+int qemu_ident_load_as(struct host *h, const char *user, struct qemu_ident *ret, struct diag *d);
 void qemu_ident_release(struct qemu_ident *q);
 /* Whether the identity is in group gid (primary or supplementary). */
 bool qemu_ident_in_group(const struct qemu_ident *q, int64_t gid);
