@@ -3,7 +3,7 @@
 # `kvmtune check` over fixture trees.
 #  1. every real machine tree in ../shared/fixtures/machines*/ gives exit 0 and
 #     "errors": 0 (no false errors on real hosts);
-#  2. every tests/golden/check-*/ case matches expected.out/expected.exit
+#  2. every tests/golden/{check,explain}-*/ case matches expected.out/expected.exit
 #     (a stand-in for tests/golden/run.py; GOLDEN_UPDATE=1 rewrites them).
 # Env: KVMTUNE (binary), KVMTUNE_SRC (repo top).
 set -euo pipefail
@@ -33,13 +33,19 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for c in "$KVMTUNE_SRC"/tests/golden/check-*/; do
+for c in "$KVMTUNE_SRC"/tests/golden/check-*/ "$KVMTUNE_SRC"/tests/golden/explain-*/; do
 	name=$(basename "$c")
 	rm -rf "$tmp/root"
-	cp -a "$c/root" "$tmp/root"
+	if [ -f "$c/root.ref" ]; then
+		cp -a "$KVMTUNE_SRC/$(cat "$c/root.ref")" "$tmp/root"
+	else
+		cp -a "$c/root" "$tmp/root"
+	fi
+	stdin=/dev/null
+	[ -f "$c/stdin" ] && stdin=$c/stdin
 	rc=0
 	# shellcheck disable=SC2046
-	"$KVMTUNE" --root "$tmp/root" $(cat "$c/cmd") >"$tmp/out" 2>/dev/null || rc=$?
+	"$KVMTUNE" --root "$tmp/root" $(cat "$c/cmd") <"$stdin" >"$tmp/out" 2>/dev/null || rc=$?
 	sed -i "s|$tmp/root|@ROOT@|g" "$tmp/out"
 	want_rc=0
 	[ -f "$c/expected.exit" ] && want_rc=$(cat "$c/expected.exit")

@@ -23,7 +23,9 @@ struct explain_ctx {
 	struct qemu_ident q;
 	const char *text; /* the normalised log */
 	struct findings *out;
-	size_t first; /* index of this call's first finding in out */
+	size_t first;	/* index of this call's first finding in out */
+	size_t cur_pos; /* offset of the match being explained */
+	size_t *pos;	/* offset of each explanation, to sort them in log order */
 };
 
 struct explain_rule;

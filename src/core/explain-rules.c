@@ -359,6 +359,14 @@ void explain_backing_open(struct explain_ctx *c, const struct explain_rule *r, c
 
 /* ---- unable to map backing store: Cannot allocate memory ---- */
 
+/* The host nodes named in the log (host-nodes=), into ret; false when absent. */
+static bool log_host_nodes(struct explain_ctx *c, struct cpuset *ret)
+{
+	AUTOFREE char *v = explain_param(c->text, "host-nodes");
+
+	return v && cpuset_parse_list(v, ret, NULL) == 0 && !cpuset_empty(ret);
+}
+
 /* Page size and guest size named in the log (0 when not there). */
 static void log_sizes(struct explain_ctx *c, uint64_t *ret_page, uint64_t *ret_size,
 		      const struct hugetlbfs_mount **ret_mt)
@@ -416,7 +424,30 @@ void explain_map_enomem(struct explain_ctx *c, const struct explain_rule *r, con
 	}
 	if (size && page && p) {
 		int64_t need = (int64_t)((size + page - 1) / page);
+		struct cpuset nodes = CPUSET_INIT;
+		bool bound = log_host_nodes(c, &nodes);
+		bool one = bound && cpuset_count(&nodes) == 1;
+		int n = bound ? cpuset_next(&nodes, 0) : -1;
+		const struct numa_node *node =
+			one && c->have_model ? model_find_node(&c->m, n) : NULL;
+		const struct pool *np = node ? node_find_pool(node, page) : NULL;
 
+		cpuset_release(&nodes);
+		if (p->free < need && np) {
+			fd = explain_add(
+				c, r->id, quote,
+				"the guest's %s needs %lld pages of %s, bound to node %d; the "
+				"pool has %lld free now (of %lld), %lld of them on node %d: "
+				"QEMU reserves them all when it maps guest RAM",
+				format_size_kib(size, b1, sizeof(b1)), (long long)need,
+				format_size_kib(page, b2, sizeof(b2)), n, (long long)p->free,
+				(long long)p->total, (long long)np->free, n);
+			if (!fd)
+				return;
+			explain_ev_pools(c, fd, page);
+			fix_grow(fd, page, n, np->total + need - np->free);
+			return;
+		}
 		if (p->free < need) {
 			fd = explain_add(c, r->id, quote,
 					 "the guest's %s needs %lld pages of %s; the pool has %lld "
@@ -483,20 +514,27 @@ void explain_map_enomem(struct explain_ctx *c, const struct explain_rule *r, con
 
 /* ---- preallocation ---- */
 
-/* The host nodes named in the log (host-nodes=), into ret; false when absent. */
-static bool log_host_nodes(struct explain_ctx *c, struct cpuset *ret)
+/* Include QEMU's "qemu_prealloc_mem: " / "os_mem_prealloc: " prefix in the quote. */
+static const char *back_over_prefix(struct explain_ctx *c, const char *at)
 {
-	AUTOFREE char *v = explain_param(c->text, "host-nodes");
+	static const char *const prefixes[] = {"qemu_prealloc_mem: ", "os_mem_prealloc: "};
 
-	return v && cpuset_parse_list(v, ret, NULL) == 0 && !cpuset_empty(ret);
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t l = strlen(prefixes[i]);
+
+		if ((size_t)(at - c->text) >= l && strncmp(at - l, prefixes[i], l) == 0)
+			return at - l;
+	}
+	return at;
 }
 
 void explain_prealloc(struct explain_ctx *c, const struct explain_rule *r, const char *at,
 		      const char *after)
 {
 	const char *e = strncmp(after, ": ", 2) == 0 ? explain_errno_at(after + 2) : NULL;
+	const char *start = back_over_prefix(c, at);
 	AUTOFREE char *quote =
-		xasprintf("%.*s%s%s", (int)(after - at), at, e ? ": " : "", e ? e : "");
+		xasprintf("%.*s%s%s", (int)(after - start), start, e ? ": " : "", e ? e : "");
 	struct cpuset nodes = CPUSET_INIT;
 	bool bound = log_host_nodes(c, &nodes);
 	AUTOFREE char *list = bound ? cpuset_to_list(&nodes) : NULL;
@@ -520,11 +558,21 @@ void explain_prealloc(struct explain_ctx *c, const struct explain_rule *r, const
 			const struct numa_node *node =
 				c->have_model ? model_find_node(&c->m, n) : NULL;
 			const struct pool *np = node ? node_find_pool(node, page) : NULL;
+			int64_t need = size ? (int64_t)((size + page - 1) / page) : 0;
+			int64_t have = np && np->free > 0 ? np->free : 0;
 
-			finding_fix(fd, "grow the pool on node %d by the guest's pages there:", n);
-			fix_grow(fd, page, n,
-				 (np ? np->total : 0) +
-					 (size ? (int64_t)((size + page - 1) / page) : 0));
+			if (need > have) {
+				finding_fix(fd,
+					    "node %d has %lld free of the %lld pages needed: grow "
+					    "its pool",
+					    n, (long long)have, (long long)need);
+				fix_grow(fd, page, n, (np ? np->total : 0) + need - have);
+			} else if (need) {
+				finding_fix(fd,
+					    "node %d has the %lld pages free now: look at the "
+					    "cgroup limit below, or at other VMs holding them then",
+					    n, (long long)need);
+			}
 		} else {
 			finding_fix(fd,
 				    "grow the pool on the VM's nodes: echo <pages> > "

@@ -140,10 +140,14 @@ void explain_ev_pools(struct explain_ctx *c, struct finding *fd, uint64_t only_k
 		for (size_t j = 0; j < c->m.nnodes; j++) {
 			const struct pool *np = node_find_pool(&c->m.nodes[j], p->size_kib);
 
-			if (np)
-				finding_evidence(fd, "", "  node %d: %lld of %lld free",
-						 c->m.nodes[j].node, (long long)np->free,
-						 (long long)np->total);
+			AUTOFREE char *nf = NULL;
+
+			if (!np)
+				continue;
+			nf = xasprintf("/sys/devices/system/node/node%d/hugepages/hugepages-%llukB",
+				       c->m.nodes[j].node, (unsigned long long)p->size_kib);
+			finding_evidence(fd, nf, "nr_hugepages %lld, free_hugepages %lld",
+					 (long long)np->total, (long long)np->free);
 		}
 	}
 	if (!any) {
@@ -297,9 +301,30 @@ struct finding *explain_add(struct explain_ctx *c, const char *id, const char *q
 	sbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
 	fd = findings_add(c->out, id, CHECK_ERROR, "%s", sb.buf);
+	c->pos = xreallocarray(c->pos, c->out->n - c->first, sizeof(*c->pos));
+	c->pos[c->out->n - c->first - 1] = c->cur_pos;
 	fd->quote = xstrdup(quote);
 	sbuf_release(&sb);
 	return fd;
+}
+
+/* Insertion sort of this call's explanations by where they occur in the log. */
+static void sort_by_position(struct explain_ctx *c)
+{
+	struct finding *items = c->out->items + c->first;
+	size_t n = c->out->n - c->first;
+
+	for (size_t i = 1; i < n; i++) {
+		struct finding f = items[i];
+		size_t p = c->pos[i], j = i;
+
+		for (; j > 0 && c->pos[j - 1] > p; j--) {
+			items[j] = items[j - 1];
+			c->pos[j] = c->pos[j - 1];
+		}
+		items[j] = f;
+		c->pos[j] = p;
+	}
 }
 
 int explain_text(struct host *h, const struct explain_opts *opts, const char *text, size_t len,
@@ -320,12 +345,15 @@ int explain_text(struct host *h, const struct explain_opts *opts, const char *te
 		size_t alen = strlen(rules[i].anchor);
 
 		while ((p = strstr(p, rules[i].anchor)) != NULL) {
+			c.cur_pos = (size_t)(p - norm);
 			rules[i].fn(&c, &rules[i], p, p + alen);
 			p += alen;
 			if (ret->n - c.first >= EXPLAIN_MAX)
 				break;
 		}
 	}
+	sort_by_position(&c);
+	free(c.pos);
 	if (c.have_model)
 		host_model_release(&c.m);
 	if (c.have_q)

@@ -43,8 +43,11 @@ cleanup() {
 	if [ -n "$qpid" ]; then kill "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; fi
 	for m in "${mounts[@]}"; do umount "$m"; done
 	if [ "$added" -gt 0 ]; then
+		# Relative: another test may have resized the pool meanwhile.
 		cur=$(cat $P2/nr_hugepages)
-		echo $((cur - added)) >$P2/nr_hugepages
+		new=$((cur - added))
+		[ "$new" -ge 0 ] || new=0
+		echo "$new" >$P2/nr_hugepages
 	fi
 	[ -n "$user" ] && userdel "$user" 2>/dev/null
 	getent group "${user:-none}" >/dev/null && groupdel "$user"
