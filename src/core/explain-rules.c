@@ -934,7 +934,7 @@ void explain_lv_unavailable(struct explain_ctx *c, const struct explain_rule *r,
 	p -= 2;
 	while (p > c->text && *p >= '0' && *p <= '9')
 		p--;
-	if (strncmp(p - 9, "NUMA node", 9) != 0 || *p != ' ')
+	if (p - c->text < 9 || *p != ' ' || strncmp(p - 9, "NUMA node", 9) != 0)
 		return;
 	AUTOFREE char *num = xstrndup(p + 1, (size_t)(at - 1 - (p + 1)));
 

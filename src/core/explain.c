@@ -311,9 +311,12 @@ struct finding *explain_add(struct explain_ctx *c, const char *id, const char *q
 /* Insertion sort of this call's explanations by where they occur in the log. */
 static void sort_by_position(struct explain_ctx *c)
 {
-	struct finding *items = c->out->items + c->first;
 	size_t n = c->out->n - c->first;
+	struct finding *items;
 
+	if (n < 2)
+		return;
+	items = c->out->items + c->first;
 	for (size_t i = 1; i < n; i++) {
 		struct finding f = items[i];
 		size_t p = c->pos[i], j = i;
