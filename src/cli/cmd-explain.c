@@ -19,7 +19,7 @@
 #include "util/banned.h"
 
 /* Logs can be large: keep the tail, where the error is. */
-#define EXPLAIN_KEEP_BYTES (64u << 20)
+#define EXPLAIN_KEEP_BYTES (16u << 20)
 
 static void explain_usage(FILE *out)
 {
@@ -28,7 +28,7 @@ static void explain_usage(FILE *out)
 		"Read a QEMU or libvirt log (a file, or standard input for '-' or no FILE) or a\n"
 		"pasted error, and for every hugepage or NUMA memory error it recognises print\n"
 		"the cause on this host, with evidence read now (pools, mounts, permissions,\n"
-		"nodes), and the fix.  Only the last 64 MiB of a larger log are read.\n\n"
+		"nodes), and the fix.  Only the last 16 MiB of a larger log are read.\n\n"
 		"  --user NAME  QEMU ran as NAME (default: user/group of /etc/libvirt/qemu.conf,\n"
 		"               or Debian's libvirt-qemu:kvm)\n\n"
 		"Exit codes: 0 errors explained, 1 nothing recognised, 2 bad usage or unreadable\n"
