@@ -9,6 +9,6 @@ set -euo pipefail
 gr=${GUEST_RUN:-$KVMTUNE_SRC/tests/vm/guest-run}
 [ -x "$gr" ] || { echo "SKIP: no tests/vm/guest-run (testbed helpers not merged)"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
-inner=$KVMTUNE_SRC/tests/integration/check-ksm-guest.inner.sh
+inner=$KVMTUNE_SRC/tests/integration/check-ksm-guest.inner
 "$gr" --nodes 2 --cpus 2 --mem 512 --timeout 300 --add "$KVMTUNE" --add "$inner" -- \
 	sh "$inner" "$KVMTUNE"
