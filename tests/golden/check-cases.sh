@@ -5,7 +5,7 @@
 # Every case starts from the same base: the real 2-node machine
 # ../shared/fixtures/machines/32intel64-2p8co2t+8ve (2 x 2048 2 MiB pages,
 # an empty 1 GiB pool, CPU with pse and pdpe1gb, 8 GiB swap), cut down to
-# the files kvmtune reads, plus what a Debian host with libvirt adds: the
+# the files kvmtune reads (and hwloc needs), plus what a Debian host with libvirt adds: the
 # libvirt-qemu user in group kvm (gid 108), its /dev/hugepages mounted with
 # mode=1770,gid=108, and one defined domain 'db' (2 GiB of 2 MiB pages bound
 # strictly to node 1).  The base is clean (case check-clean); each other case
@@ -28,6 +28,10 @@ trap 'rm -rf "$base"' EXIT
 	sys/devices/system/node/node*/distance sys/devices/system/node/node*/hugepages \
 	sys/devices/system/cpu/online sys/devices/system/cpu/possible \
 	sys/kernel/mm/hugepages -type f -print0 | cpio -0pdm --quiet "$base")
+# The three topology files per CPU that hwloc needs to not abort its Linux
+# discovery (it would print a warning, and the golden runner wants stderr clean).
+(cd "$src" && find sys/devices/system/cpu/cpu[0-9]*/topology \( -name physical_package_id \
+	-o -name core_id -o -name thread_siblings \) -print0 | cpio -0pdm --quiet "$base")
 # First CPU of /proc/cpuinfo only: the flags are what matter.
 awk 'BEGIN{RS=""; ORS="\n\n"} NR==1' "$src/proc/cpuinfo" >"$base/proc/cpuinfo"
 sed -i 's|^hugetlbfs /dev/hugepages hugetlbfs rw,relatime 0 0$|hugetlbfs /dev/hugepages hugetlbfs rw,relatime,mode=1770,gid=108,pagesize=2M 0 0|' \
