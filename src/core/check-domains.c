@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/sbuf.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -104,6 +105,44 @@ static int elem_kib(xmlNode *n, const char *attr, const char *what, uint64_t *re
 	return scaled_kib(num, unit, what, ret, d);
 }
 
+/*
+ * libvirt's nodeset syntax: a cpulist whose items may also be exclusions
+ * ("0-3,^1").  Returns -EINVAL for a malformed list.
+ */
+static int parse_nodeset(const char *text, struct cpuset *ret, struct diag *d)
+{
+	struct sbuf pos = SBUF_INIT, neg = SBUF_INIT;
+	struct cpuset excl = CPUSET_INIT;
+	const char *p = text;
+	int r;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		bool is_neg = *p == '^';
+		struct sbuf *to = is_neg ? &neg : &pos;
+
+		if (to->len)
+			sbuf_addc(to, ',');
+		sbuf_add(to, p + is_neg, n - is_neg);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	r = cpuset_parse_list(pos.buf, ret, d);
+	if (r == 0 && neg.len)
+		r = cpuset_parse_list(neg.buf, &excl, d);
+	if (r == 0) {
+		int i;
+
+		cpuset_foreach (i, &excl)
+			cpuset_unset(ret, (unsigned)i);
+	}
+	cpuset_release(&excl);
+	sbuf_release(&pos);
+	sbuf_release(&neg);
+	return r;
+}
+
 struct page_rule {
 	uint64_t page_kib;
 	struct cpuset cells; /* empty: every cell */
@@ -138,7 +177,7 @@ static int parse_pages(xmlNode *hp, uint64_t dflt, struct page_rule **ret, size_
 		r = elem_kib(c, "size", "hugepages page size", &pr.page_kib, d);
 		if (r == 0 && (nodeset = prop(c, "nodeset"))) {
 			pr.has_nodeset = true;
-			r = cpuset_parse_list(nodeset, &pr.cells, d);
+			r = parse_nodeset(nodeset, &pr.cells, d);
 		}
 		if (r < 0) {
 			for (size_t i = 0; i < n; i++)
@@ -169,8 +208,8 @@ static int apply_numatune(xmlNode *nt, struct domain_demand *dd, struct diag *d)
 	for (size_t i = 0; i < dd->nparts; i++) {
 		(void)snprintf(dd->parts[i].mode, sizeof(dd->parts[i].mode), "%s",
 			       mode ? mode : "strict");
-		if (nodeset) {
-			r = cpuset_parse_list(nodeset, &dd->parts[i].host, d);
+		if (nodeset && !dd->placement_auto) { /* auto: numad chooses */
+			r = parse_nodeset(nodeset, &dd->parts[i].host, d);
 			if (r < 0)
 				return r;
 		}
@@ -192,7 +231,7 @@ static int apply_numatune(xmlNode *nt, struct domain_demand *dd, struct diag *d)
 			if (dd->parts[i].cell != cell)
 				continue;
 			if (mnodes) {
-				r = cpuset_parse_list(mnodes, &dd->parts[i].host, d);
+				r = parse_nodeset(mnodes, &dd->parts[i].host, d);
 				if (r < 0)
 					return r;
 			}

@@ -746,11 +746,16 @@ void explain_bind(struct explain_ctx *c, const struct explain_rule *r, const cha
 	}
 	if (c->have_model)
 		explain_nodes_text(c, &good, true);
-	if (known && c->have_model && bad_nodes(c, &nodes, &bad))
+	if (invalid && known && cpuset_last(&nodes) >= 128)
+		fd = explain_add(
+			c, r->id, quote,
+			"QEMU takes host node numbers below 128 (its MAX_NODES), and %s is "
+			"not; nodes with memory here: %s",
+			num, c->have_model ? good.buf : "(host not read)");
+	else if (known && c->have_model && bad_nodes(c, &nodes, &bad))
 		fd = explain_add(c, r->id, quote,
-				 "%s%s: memory can only be bound to nodes with memory: %s",
-				 invalid ? "QEMU takes node numbers below 128 (MAX_NODES); " : "",
-				 bad.buf, good.buf);
+				 "%s: memory can only be bound to nodes with memory: %s", bad.buf,
+				 good.buf);
 	else
 		fd = explain_add(
 			c, r->id, quote,

@@ -78,6 +78,33 @@ static void test_domain_plain(void **state)
 	domain_demand_release(&dd);
 }
 
+static void test_domain_exclusion(void **state)
+{
+	static const char xml[] =
+		"<domain><name>x</name><memory>1048576</memory>"
+		"<numatune><memory mode='strict' nodeset='0-3'/>"
+		"<memnode cellid='0' mode='strict' nodeset='0-2,^1'/></numatune>"
+		"<cpu><numa><cell id='0' cpus='0' memory='512' unit='MiB'/>"
+		"<cell id='1' cpus='1' memory='512' unit='MiB'/></numa></cpu></domain>";
+	static const char autox[] = "<domain><name>a</name><memory>1024</memory>"
+				    "<numatune><memory mode='strict' placement='auto' "
+				    "nodeset='1'/></numatune></domain>";
+	struct domain_demand dd;
+
+	(void)state;
+	assert_int_equal(domain_demand_parse(xml, strlen(xml), "x.xml", 2048, &dd, NULL), 0);
+	assert_int_equal(dd.nparts, 2);
+	assert_int_equal(cpuset_count(&dd.parts[0].host), 2); /* 0 and 2 */
+	assert_true(cpuset_isset(&dd.parts[0].host, 2));
+	assert_false(cpuset_isset(&dd.parts[0].host, 1));
+	assert_int_equal(cpuset_count(&dd.parts[1].host), 4); /* the domain's 0-3 */
+	domain_demand_release(&dd);
+	assert_int_equal(domain_demand_parse(autox, strlen(autox), "a.xml", 2048, &dd, NULL), 0);
+	assert_true(dd.placement_auto);
+	assert_true(cpuset_empty(&dd.parts[0].host));
+	domain_demand_release(&dd);
+}
+
 static void test_domain_bad(void **state)
 {
 	static const char *const bad[] = {
@@ -118,8 +145,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mode_typo),    cmocka_unit_test(test_domain_cells),
-		cmocka_unit_test(test_domain_plain), cmocka_unit_test(test_domain_bad),
-		cmocka_unit_test(test_access),
+		cmocka_unit_test(test_domain_plain), cmocka_unit_test(test_domain_exclusion),
+		cmocka_unit_test(test_domain_bad),   cmocka_unit_test(test_access),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
