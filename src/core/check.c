@@ -280,14 +280,20 @@ static char *read_kernel_config(struct check_ctx *c, char **ret_path)
 /* "y", "m", or NULL when the option is not set. */
 static const char *config_value(const char *text, const char *opt, char *buf, size_t size)
 {
-	AUTOFREE char *needle = xasprintf("\n%s=", opt);
-	const char *p = strstr(text, needle + 1) == text ? text - 1 : strstr(text, needle);
+	AUTOFREE char *needle = xasprintf("%s=", opt);
+	size_t nlen = strlen(needle);
 
-	if (!p)
-		return NULL;
-	p += strlen(needle);
-	(void)snprintf(buf, size, "%.*s", (int)strcspn(p, "\n"), p);
-	return buf;
+	for (const char *p = text; p && *p;) {
+		if (strncmp(p, needle, nlen) == 0) {
+			p += nlen;
+			(void)snprintf(buf, size, "%.*s", (int)strcspn(p, "\n"), p);
+			return buf;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
 }
 
 static void check_kernel_config(struct check_ctx *c)
