@@ -13,6 +13,7 @@
 struct finding;
 struct findings;
 struct host;
+struct cpuset;
 struct sbuf;
 
 struct explain_ctx {
@@ -44,6 +45,8 @@ struct finding *explain_add(struct explain_ctx *c, const char *id, const char *q
 const char *explain_errno_at(const char *p);
 char *explain_token(const char *p, const char *stop, size_t max);
 char *explain_param(const char *text, const char *key);
+/* The host nodes named in the log (host-nodes=), into ret; false when absent. */
+bool explain_log_host_nodes(struct explain_ctx *c, struct cpuset *ret);
 void explain_ev_pools(struct explain_ctx *c, struct finding *fd, uint64_t only_kib);
 void explain_ev_mounts(struct explain_ctx *c, struct finding *fd);
 void explain_ev_nodes(struct explain_ctx *c, struct finding *fd);

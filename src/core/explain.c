@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "core/check.h"
+#include "core/cpuset.h"
 #include "core/explain-internal.h"
 #include "core/host.h"
 #include "core/model.h"
@@ -114,6 +115,14 @@ char *explain_param(const char *text, const char *key)
 	if (*p == '[')
 		return explain_token(p + 1, "]", 256);
 	return explain_token(p, ",} ", 64);
+}
+
+/* The host nodes named in the log (host-nodes=), into ret; false when absent. */
+bool explain_log_host_nodes(struct explain_ctx *c, struct cpuset *ret)
+{
+	AUTOFREE char *v = explain_param(c->text, "host-nodes");
+
+	return v && cpuset_parse_list(v, ret, NULL) == 0 && !cpuset_empty(ret);
 }
 
 /* ---- host evidence ---- */
