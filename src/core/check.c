@@ -477,6 +477,57 @@ static const char *rwx(int bits, char *buf)
 	return buf;
 }
 
+/*
+ * libvirt makes '<mount>/libvirt/qemu' (root, 0755 after umask) when libvirtd
+ * starts and a directory per VM owned by QEMU's user when the VM starts, and
+ * adds search permission for group and others on the mount root.  So QEMU
+ * only needs to search the mount root, 'libvirt' and 'libvirt/qemu'.
+ */
+static void check_libvirt_path(struct check_ctx *c, const struct hugetlbfs_mount *mt,
+			       uint32_t root_mode, int64_t root_uid, int64_t root_gid,
+			       bool root_inode)
+{
+	AUTOFREE char *lv = xasprintf("%s/libvirt", mt->path);
+	AUTOFREE char *lvq = xasprintf("%s/libvirt/qemu", mt->path);
+	const char *dirs[] = {mt->path, lv, lvq};
+	struct finding *fd;
+	char un[64], gn[64], bits[4];
+
+	for (size_t i = 0; i < 3; i++) {
+		struct stat st = {0};
+		uint32_t mode = root_mode;
+		int64_t uid = root_uid, gid = root_gid;
+		int acc;
+
+		if (i > 0) {
+			if (host_stat(c->h, dirs[i], &st, NULL) < 0)
+				return;
+			mode = st.st_mode & 07777;
+			uid = st.st_uid;
+			gid = st.st_gid;
+		}
+		acc = qemu_ident_access(&c->q, mode, uid, gid);
+		if (acc & 1)
+			continue;
+		fd = findings_add(c->out, "mount-access", CHECK_ERROR,
+				  "QEMU as %s:%s cannot reach its per-VM directories under '%s': "
+				  "'%s' denies it search (x) permission; VMs fail with 'can't open "
+				  "backing store ... Permission denied'",
+				  c->q.user, c->q.group, lvq, dirs[i]);
+		finding_evidence(fd, i == 0 && !root_inode ? "/proc/mounts" : dirs[i],
+				 "%s mode %o owner %s:%s: %s gets %s", dirs[i], mode,
+				 etc_user_name(c->h, uid, un, sizeof(un)),
+				 etc_group_name(c->h, gid, gn, sizeof(gn)), c->q.user,
+				 rwx(acc, bits));
+		finding_evidence(fd, c->q.source[0] == '/' ? c->q.source : "/etc/passwd",
+				 "QEMU runs as user %s group %s (%s)", c->q.user, c->q.group,
+				 c->q.source);
+		finding_fix(fd, "chmod a+x %s (restarting libvirtd also adds it on the mount root)",
+			    dirs[i]);
+		return;
+	}
+}
+
 static void check_mount_access(struct check_ctx *c)
 {
 	if (c->q.uid < 0) {
@@ -506,28 +557,8 @@ static void check_mount_access(struct check_ctx *c)
 		mount_perm(c, mt, &mode, &uid, &gid, &inode);
 		acc = qemu_ident_access(&c->q, mode, uid, gid);
 		if (host_stat(c->h, sub, &st, NULL) == 0) {
-			/* libvirt's own directory decides for libvirt-started VMs. */
-			int sacc =
-				qemu_ident_access(&c->q, st.st_mode & 07777, st.st_uid, st.st_gid);
-
-			if ((sacc & 3) == 3)
-				continue;
-			fd = findings_add(c->out, "mount-access", CHECK_ERROR,
-					  "QEMU as %s:%s cannot create its memory files in '%s': "
-					  "VMs fail with 'can't open backing store ... Permission "
-					  "denied'",
-					  c->q.user, c->q.group, sub);
-			finding_evidence(fd, sub, "mode %o owner %s:%s: %s gets %s",
-					 st.st_mode & 07777,
-					 etc_user_name(c->h, st.st_uid, un, sizeof(un)),
-					 etc_group_name(c->h, st.st_gid, gn, sizeof(gn)), c->q.user,
-					 rwx(sacc, bits));
-			finding_evidence(fd, c->q.source[0] == '/' ? c->q.source : "/etc/passwd",
-					 "user %s group %s", c->q.user, c->q.group);
-			finding_fix(fd,
-				    "chown %s:%s %s && chmod 0755 %s (or restart libvirtd, "
-				    "which recreates it)",
-				    c->q.user, c->q.group, sub, sub);
+			/* libvirt-started VMs: their directories are made by libvirt. */
+			check_libvirt_path(c, mt, mode, uid, gid, inode);
 			continue;
 		}
 		if ((acc & 3) == 3)

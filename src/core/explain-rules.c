@@ -124,6 +124,24 @@ static int ev_inode(struct explain_ctx *c, struct finding *fd, const char *path,
 }
 
 /*
+ * A mount root of a captured tree has the permissions its mount options
+ * say (the tree's directory is just a copy); live, the inode decides.
+ */
+static int stat_or_mount(struct explain_ctx *c, const char *path, struct stat *st)
+{
+	const struct hugetlbfs_mount *mt = explain_mount_of(c, path);
+
+	if (mt && strcmp(mt->path, path) == 0 && !host_is_live(c->h)) {
+		memset(st, 0, sizeof(*st));
+		st->st_mode = S_IFDIR | mt->mode;
+		st->st_uid = (uid_t)mt->uid;
+		st->st_gid = (gid_t)mt->gid;
+		return 0;
+	}
+	return host_stat(c->h, path, st, NULL);
+}
+
+/*
  * Walk from start (a mount root, or "/") down to dir: every component needs
  * search (x) permission, dir itself need_last.  Evidence for each component.
  */
@@ -144,7 +162,7 @@ static void walk_path(struct explain_ctx *c, struct finding *fd, const char *sta
 		while (*p == '/')
 			p++;
 		last = *p == '\0';
-		if (!c->h || host_stat(c->h, cur, &st, NULL) < 0) {
+		if (!c->h || stat_or_mount(c, cur, &st) < 0) {
 			w->missing = xstrdup(cur);
 			finding_evidence(fd, cur, "does not exist now");
 			return;
@@ -180,13 +198,11 @@ static char *dirname_of(const char *path)
 static void denied_no_culprit(struct explain_ctx *c, struct finding *fd, const char *base,
 			      const struct walk *w)
 {
-	if (w->missing) {
-		finding_fix(fd,
-			    "start the VM again and run 'kvmtune explain' on the new log while "
-			    "it fails: '%s' is gone (libvirt removes a VM's directory when it "
-			    "stops)",
-			    w->missing);
-	}
+	if (w->missing && !strstr(w->missing, "/libvirt/qemu/"))
+		finding_fix(fd, "restart libvirtd: it makes %s/libvirt/qemu when it starts", base);
+	if (w->missing)
+		finding_fix(fd, "start the VM again and run 'kvmtune explain' on the new log while "
+				"it fails, when the directories still exist");
 	finding_fix(fd,
 		    "look for a security module denial: dmesg | grep -E "
 		    "'apparmor=\"DENIED\"|avc: +denied' | grep '%s'",
@@ -208,6 +224,7 @@ static void backing_denied(struct explain_ctx *c, const char *quote, const char 
 	AUTOFREE char *dir = is_dir ? xstrdup(path) : dirname_of(path);
 	struct finding *fd;
 	struct walk w;
+	int need;
 
 	fd = explain_add(c, "backing-store-permission", quote, "%s", "");
 	if (!fd)
@@ -218,7 +235,18 @@ static void backing_denied(struct explain_ctx *c, const char *quote, const char 
 	else
 		finding_evidence(fd, "/proc/mounts", "%s hugetlbfs mode=%s uid=%lld gid=%lld",
 				 mt->path, mt->mode_text, (long long)mt->uid, (long long)mt->gid);
-	walk_path(c, fd, strncmp(dir, base, strlen(base)) == 0 ? base : "/", dir, 3, &w);
+	/*
+	 * libvirt makes the per-VM directory (the mem-path) and removes it when
+	 * the VM fails: when it is gone, QEMU needed only to search its parents.
+	 */
+	need = 3;
+	if (!is_dir && strlen(dir) >= 13 && strcmp(dir + strlen(dir) - 13, "/libvirt/qemu") == 0) {
+		need = 1;
+		finding_evidence(fd, path,
+				 "does not exist now (libvirt removes it when the VM "
+				 "stops)");
+	}
+	walk_path(c, fd, strncmp(dir, base, strlen(base)) == 0 ? base : "/", dir, need, &w);
 	if (c->have_q)
 		finding_evidence(fd, c->q.source[0] == '/' ? c->q.source : "",
 				 "QEMU runs as user %s group %s (%s)%s", c->q.user, c->q.group,
@@ -251,11 +279,16 @@ static void backing_denied(struct explain_ctx *c, const char *quote, const char 
 			dir, usr(c));
 		finding_fix(fd, "kvmtune explain --user NAME FILE (NAME: the user QEMU ran as)");
 	} else if (w.missing) {
+		bool per_vm = strstr(w.missing, "/libvirt/qemu/") != NULL;
+
 		fd->message = xasprintf(
-			"'%s' does not exist now (libvirt removes a VM's directory when it stops), "
-			"so the permissions QEMU met cannot be read; what exists on the way allows "
-			"%s:%s",
-			w.missing, usr(c), grp(c));
+			"'%s' does not exist now (%s), so the permissions QEMU met cannot be "
+			"read; what exists on the way allows %s:%s",
+			w.missing,
+			per_vm ? "libvirt removes a VM's directory when it stops"
+			       : "libvirtd makes <mount>/libvirt/qemu when it starts; a mount made "
+				 "later has none until libvirtd restarts",
+			usr(c), grp(c));
 		denied_no_culprit(c, fd, base, &w);
 	} else {
 		fd->message = xasprintf(

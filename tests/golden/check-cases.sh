@@ -180,3 +180,13 @@ echo 'not <xml' >"$r/etc/libvirt/qemu/broken.xml"
 
 mk_case json-errors 'check --json' "mount-mode-typo case as JSON: evidence objects, fix, counts; exit 1."
 sed -i 's/mode=1770,gid=108/mode=1352,gid=108/' "$r/proc/mounts"
+
+mk_case mount-libvirt-ok 'check' "Raw mount line (755 root:root) but libvirt's /dev/hugepages/libvirt/qemu exists: QEMU only needs to search it (libvirt makes the per-VM dirs), no finding."
+sed -i 's/mode=1770,gid=108,//' "$r/proc/mounts"
+mkdir -p "$r/dev/hugepages/libvirt/qemu"
+echo "libvirt makes this directory; git keeps it through this file" >"$r/dev/hugepages/libvirt/qemu/.keep"
+
+mk_case mount-libvirt-denied 'check' "Mount mode=700 root:root with libvirt's directory in it: QEMU cannot search the mount root: error mount-access."
+sed -i 's/mode=1770,gid=108,/mode=700,/' "$r/proc/mounts"
+mkdir -p "$r/dev/hugepages/libvirt/qemu"
+echo "libvirt makes this directory; git keeps it through this file" >"$r/dev/hugepages/libvirt/qemu/.keep"
