@@ -24,7 +24,7 @@ packages=(
     build-essential meson ninja-build pkg-config clang clang-format libclang-rt-14-dev
     libnuma-dev libhwloc-dev hwloc-nox libxml2-dev libjson-c-dev libvirt-dev libcmocka-dev
     python3 qemu-system-x86 busybox-static cpio xz-utils kmod numactl numad jq
-    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients util-linux procps
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients util-linux procps zlib1g-dev
 )
 
 if [ "$install" = yes ]; then

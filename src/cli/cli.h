@@ -41,5 +41,7 @@ int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_qemu_args(struct cli *c, int argc, char **argv);
 int cmd_xml(struct cli *c, int argc, char **argv);
 int cmd_lint(struct cli *c, int argc, char **argv);
+int cmd_check(struct cli *c, int argc, char **argv);
+int cmd_explain(struct cli *c, int argc, char **argv);
 
 #endif

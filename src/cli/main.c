@@ -41,6 +41,10 @@ static const struct command commands[] = {
 	 "print a VM's memory as libvirt XML, or merge it into a domain file"},
 	{"lint", cmd_lint, CMD_NEEDS_HOST,
 	 "check a VM's memory configuration (domain XML or flags) against this host"},
+	{"check", cmd_check, CMD_NEEDS_HOST,
+	 "validate the host for hugepage-backed, NUMA-local VMs (findings with fixes)"},
+	{"explain", cmd_explain, CMD_NEEDS_HOST,
+	 "explain QEMU/libvirt memory errors from a log: cause on this host and fix"},
 };
 
 static void usage(FILE *out)

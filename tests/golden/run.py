@@ -44,6 +44,15 @@ def read(path, default=None):
         return default
 
 
+def make_writable(root):
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, os.stat(dirpath).st_mode | 0o700)
+        for fn in filenames:
+            p = os.path.join(dirpath, fn)
+            if not os.path.islink(p):
+                os.chmod(p, os.stat(p).st_mode | 0o600)
+
+
 def tree_files(root):
     out = {}
     for dirpath, dirnames, filenames in os.walk(root):
@@ -100,6 +109,9 @@ def run_case(name):
     with tempfile.TemporaryDirectory(prefix="kvmtune-golden-") as tmp:
         root = os.path.join(tmp, "root")
         shutil.copytree(src_root, root, symlinks=True)
+        # Fixture trees may come without write bits (CI copies shared/ read-only):
+        # the copy must be writable by the command and removable afterwards.
+        make_writable(root)
         stdin = read(os.path.join(case, "stdin"))
         # @ROOT@ in cmd names a file of the copied root (e.g. --domain @ROOT@/vm.xml),
         # @CASE@ a file of the case directory (an input that is not part of the host)

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kvmtune check: validate the host for hugepage- and NUMA-tuned VMs. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/render.h"
+#include "core/check.h"
+#include "util/diag.h"
+
+#include "util/banned.h"
+
+static void check_usage(FILE *out)
+{
+	fprintf(out, "usage: kvmtune [--root DIR] check [--json]\n\n"
+		     "Validate the host for VMs with hugepage-backed, NUMA-local memory: CPU and\n"
+		     "kernel support per page size, hugetlbfs mounts and their permissions for\n"
+		     "QEMU's user (from /etc/libvirt/qemu.conf), vm.hugetlb_shm_group, the pools\n"
+		     "against what the libvirt domains in /etc/libvirt/qemu ask for, THP, KSM,\n"
+		     "numad with numa_balancing, and swap with strict placement.\n\n"
+		     "Every finding has an id, a severity, the evidence and the fix.\n"
+		     "Exit codes: 0 no errors, 1 errors found, 2 bad usage.\n");
+}
+
+static void print_indented(const char *label, const char *text)
+{
+	const char *p = text;
+
+	printf("    %s ", label);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		printf("%.*s\n", (int)len, p);
+		p += len;
+		if (*p == '\n') {
+			p++;
+			printf("    %*s ", (int)strlen(label), "");
+		}
+	}
+}
+
+static void render_findings_text(const struct findings *f)
+{
+	static const char *const titles[] = {"errors", "warnings", "info"};
+
+	for (int sev = CHECK_ERROR; sev <= CHECK_INFO; sev++) {
+		if (!findings_count(f, sev))
+			continue;
+		printf("%s:\n", titles[sev]);
+		for (size_t i = 0; i < f->n; i++) {
+			const struct finding *fd = &f->items[i];
+
+			if ((int)fd->severity != sev)
+				continue;
+			printf("  [%s] %s\n", fd->id, fd->message);
+			for (size_t j = 0; j < fd->nevidence; j++) {
+				if (fd->evidence[j].file[0])
+					printf("    evidence: '%s': %s\n", fd->evidence[j].file,
+					       fd->evidence[j].value);
+				else
+					printf("    evidence: %s\n", fd->evidence[j].value);
+			}
+			if (fd->fix)
+				print_indented("fix:", fd->fix);
+		}
+	}
+	printf("%zu error%s, %zu warning%s, %zu info\n", findings_count(f, CHECK_ERROR),
+	       findings_count(f, CHECK_ERROR) == 1 ? "" : "s", findings_count(f, CHECK_WARNING),
+	       findings_count(f, CHECK_WARNING) == 1 ? "" : "s", findings_count(f, CHECK_INFO));
+}
+
+static struct json_object *render_findings_json(const struct findings *f)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < f->n; i++) {
+		const struct finding *fd = &f->items[i];
+		struct json_object *o = json_object_new_object();
+		struct json_object *ev = json_object_new_array();
+
+		json_object_object_add(o, "id", json_object_new_string(fd->id));
+		json_object_object_add(o, "severity",
+				       json_object_new_string(check_severity_name(fd->severity)));
+		json_object_object_add(o, "message", json_object_new_string(fd->message));
+		for (size_t j = 0; j < fd->nevidence; j++) {
+			struct json_object *e = json_object_new_object();
+
+			json_object_object_add(
+				e, "file",
+				fd->evidence[j].file[0]
+					? json_object_new_string(fd->evidence[j].file)
+					: NULL);
+			json_object_object_add(e, "value",
+					       json_object_new_string(fd->evidence[j].value));
+			json_object_array_add(ev, e);
+		}
+		json_object_object_add(o, "evidence", ev);
+		json_object_object_add(o, "fix", fd->fix ? json_object_new_string(fd->fix) : NULL);
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "findings", arr);
+	json_object_object_add(root, "errors",
+			       json_object_new_int64((int64_t)findings_count(f, CHECK_ERROR)));
+	json_object_object_add(root, "warnings",
+			       json_object_new_int64((int64_t)findings_count(f, CHECK_WARNING)));
+	json_object_object_add(root, "info",
+			       json_object_new_int64((int64_t)findings_count(f, CHECK_INFO)));
+	return root;
+}
+
+int cmd_check(struct cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct findings f = {0};
+	struct diag d = {0};
+	struct host *h;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			c->json = true;
+			break;
+		case 'h':
+			check_usage(stdout);
+			return EXIT_OK;
+		default:
+			check_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("check takes no arguments, got '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (cli_host(c, &h) < 0)
+		return EXIT_USAGE;
+	r = check_run(h, &f, &d);
+	if (r < 0) {
+		findings_release(&f);
+		cli_error_diag(&d, r);
+		return cli_exit_for(r);
+	}
+	if (c->json)
+		render_json_print(render_findings_json(&f), stdout);
+	else if (f.n)
+		render_findings_text(&f);
+	else
+		printf("no problems found\n");
+	r = findings_count(&f, CHECK_ERROR) ? EXIT_FAILED : EXIT_OK;
+	findings_release(&f);
+	return r;
+}
