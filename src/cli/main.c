@@ -35,6 +35,8 @@ struct command {
 static const struct command commands[] = {
 	{"status", cmd_status, CMD_NEEDS_HOST,
 	 "show CPUs, NUMA nodes, memory, hugepage pools, mounts and memory knobs"},
+	{"stat", cmd_stat, CMD_NEEDS_HOST,
+	 "per-process and per-VM memory per NUMA node (numastat-compatible)"},
 };
 
 static void usage(FILE *out)

@@ -548,6 +548,11 @@ static int find_numad(struct host *h)
 
 int host_model_load(struct host *h, struct host_model *ret, struct diag *d)
 {
+	return host_model_load_flags(h, 0, ret, d);
+}
+
+int host_model_load_flags(struct host *h, unsigned flags, struct host_model *ret, struct diag *d)
+{
 	struct host_model m = {0};
 	struct meminfo mi = MEMINFO_INIT;
 	AUTOFREE char *release = NULL;
@@ -575,8 +580,10 @@ int host_model_load(struct host *h, struct host_model *ret, struct diag *d)
 	meminfo_release(&mi);
 	if (!m.nnodes)
 		synthesise_node(&m);
-	topology_load(h, &m);
-	m.numad_pid = find_numad(h);
+	if (!(flags & HOST_MODEL_NO_TOPOLOGY))
+		topology_load(h, &m);
+	if (!(flags & HOST_MODEL_NO_PROCESSES))
+		m.numad_pid = find_numad(h);
 	if (read_optional(h, "/proc/sys/kernel/osrelease", &release, NULL) > 0)
 		(void)snprintf(m.kernel_release, sizeof(m.kernel_release), "%.*s",
 			       (int)strcspn(release, "\n"), release);

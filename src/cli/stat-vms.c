@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The per-VM views of kvmtune stat: the --vms table, the JSON object and the
+ * Prometheus text exposition (metric names in the kvmtune_ namespace, one
+ * sample per VM and node).
+ */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/stat-render.h"
+#include "core/model.h"
+#include "core/procstat.h"
+#include "util/parse-num.h"
+#include "util/sbuf.h"
+#include "util/xalloc.h"
+
+#include "util/banned.h"
+
+/* A node holding at least this share of a VM's memory counts for "spread". */
+#define SPREAD_MIN_SHARE 0.05
+/* Below this locality the vCPUs run "away" from the memory. */
+#define AWAY_MAX_LOCALITY 0.90
+
+bool stat_vm_spread(const struct host_model *m, const struct procstat_proc *p)
+{
+	uint64_t total = numamaps_usage_total_kib(&p->usage, -1);
+	unsigned holding = 0;
+
+	if (!total)
+		return false;
+	for (size_t n = 0; n < p->usage.nnodes; n++)
+		if ((double)numamaps_usage_node_kib(&p->usage, -1, (int)n) >=
+		    SPREAD_MIN_SHARE * (double)total)
+			holding++;
+	(void)m;
+	return holding > 1;
+}
+
+bool stat_vm_away(const struct procstat_proc *p)
+{
+	double loc = procstat_locality(p);
+
+	return loc >= 0 && loc < AWAY_MAX_LOCALITY;
+}
+
+/* "64 MiB 2M" style summary of the hugepage-backed memory. */
+static void huge_summary(const struct procstat_proc *p, struct sbuf *out)
+{
+	char size[16];
+
+	for (size_t i = 0; i < p->usage.nhuge; i++) {
+		uint64_t kib = 0;
+
+		for (size_t n = 0; n < p->usage.nnodes; n++)
+			kib += p->usage.huge[i].kib[n];
+		if (!kib)
+			continue;
+		sbuf_addf(out, "%s%.0f%%@%s", out->len ? "," : "",
+			  100.0 * (double)kib / (double)numamaps_usage_total_kib(&p->usage, -1),
+			  format_pagesize(p->usage.huge[i].size_kib, size, sizeof(size)));
+	}
+	if (!out->len)
+		sbuf_adds(out, "none");
+}
+
+/* "bind:0-1" of the memory policy covering most of the memory, "default" if none. */
+static void policy_summary(const struct procstat_proc *p, struct sbuf *out)
+{
+	enum numamaps_policy best = NUMAMAPS_POLICY_DEFAULT;
+
+	for (int k = 0; k < NUMAMAPS_POLICY_COUNT_; k++)
+		if (p->usage.policy_kib[k] > p->usage.policy_kib[best])
+			best = (enum numamaps_policy)k;
+	sbuf_adds(out, numamaps_policy_name(best));
+	if (best != NUMAMAPS_POLICY_DEFAULT && best != NUMAMAPS_POLICY_LOCAL &&
+	    !cpuset_empty(&p->usage.policy_nodes)) {
+		sbuf_addc(out, ':');
+		cpuset_format_list(&p->usage.policy_nodes, out);
+	}
+}
+
+static const char *vm_label(const struct procstat_proc *p)
+{
+	return p->vm_name ? p->vm_name : p->name;
+}
+
+void stat_print_vms(const struct stat_view *v, FILE *out)
+{
+	const struct host_model *m = v->m;
+	int namew = 4;
+
+	for (size_t i = 0; i < v->ps->nprocs; i++) {
+		int l = (int)strlen(vm_label(&v->ps->procs[i]));
+
+		namew = l > namew ? l : namew;
+	}
+	fprintf(out, "%-8s %-*s", "PID", namew, "VM");
+	for (size_t n = 0; n < m->nnodes; n++) {
+		char h[16];
+
+		snprintf(h, sizeof(h), "Node %d", m->nodes[n].node);
+		fprintf(out, " %10s", h);
+	}
+	fprintf(out, " %10s  %-12s %-12s %-12s %-8s %s\n", "Total MB", "Huge", "Policy",
+		"vCPU CPUs", "Locality", "Flags");
+	for (size_t i = 0; i < v->ps->nprocs; i++) {
+		const struct procstat_proc *p = &v->ps->procs[i];
+		AUTOSBUF struct sbuf huge = SBUF_INIT, pol = SBUF_INIT, cpus = SBUF_INIT,
+				     flags = SBUF_INIT;
+		double loc = procstat_locality(p);
+		char locs[16];
+
+		fprintf(out, "%-8d %-*s", p->pid, namew, vm_label(p));
+		for (size_t n = 0; n < m->nnodes; n++)
+			fprintf(out, " %10.2f",
+				(double)numamaps_usage_node_kib(&p->usage, -1, m->nodes[n].node) /
+					1024.0);
+		huge_summary(p, &huge);
+		policy_summary(p, &pol);
+		cpuset_format_list(&p->vcpu_cpus, &cpus);
+		if (!cpus.len)
+			sbuf_adds(&cpus, p->nvcpus ? "?" : "-");
+		if (!cpuset_empty(&p->vcpu_nodes)) {
+			sbuf_adds(&cpus, " (N");
+			cpuset_format_list(&p->vcpu_nodes, &cpus);
+			sbuf_addc(&cpus, ')');
+		}
+		if (loc >= 0)
+			snprintf(locs, sizeof(locs), "%.0f%%", 100.0 * loc);
+		else
+			snprintf(locs, sizeof(locs), "-");
+		if (stat_vm_spread(m, p))
+			sbuf_adds(&flags, "spread");
+		if (stat_vm_away(p))
+			sbuf_addf(&flags, "%svcpus-away", flags.len ? "," : "");
+		if (!procstat_huge_kib(p))
+			sbuf_addf(&flags, "%sno-hugepages", flags.len ? "," : "");
+		fprintf(out, " %10.2f  %-12s %-12s %-12s %-8s %s\n",
+			(double)numamaps_usage_total_kib(&p->usage, -1) / 1024.0, huge.buf, pol.buf,
+			cpus.buf, locs, flags.len ? flags.buf : "-");
+	}
+	if (!v->ps->nprocs)
+		fprintf(out, "(no QEMU processes)\n");
+}
+
+static struct json_object *json_nodes_of(const struct cpuset *s)
+{
+	struct json_object *a = json_object_new_array();
+	int n;
+
+	cpuset_foreach (n, s)
+		json_object_array_add(a, json_object_new_int(n));
+	return a;
+}
+
+static struct json_object *json_proc_nodes(const struct host_model *m,
+					   const struct procstat_proc *p)
+{
+	static const char *const keys[NUMAMAPS_CAT_COUNT_] = {"huge_kib", "heap_kib", "stack_kib",
+							      "private_kib"};
+	struct json_object *a = json_object_new_array();
+
+	for (size_t n = 0; n < m->nnodes; n++) {
+		struct json_object *o = json_object_new_object();
+		int node = m->nodes[n].node;
+
+		json_object_object_add(o, "node", json_object_new_int(node));
+		for (int c = 0; c < NUMAMAPS_CAT_COUNT_; c++)
+			json_object_object_add(
+				o, keys[c],
+				json_object_new_int64(
+					(int64_t)numamaps_usage_node_kib(&p->usage, c, node)));
+		json_object_object_add(o, "total_kib",
+				       json_object_new_int64((int64_t)numamaps_usage_node_kib(
+					       &p->usage, -1, node)));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static struct json_object *json_proc_huge(const struct procstat_proc *p)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < p->usage.nhuge; i++) {
+		struct json_object *o = json_object_new_object(), *nodes = json_object_new_object();
+		uint64_t total = 0;
+
+		for (size_t n = 0; n < p->usage.nnodes; n++) {
+			char key[16];
+
+			if (!p->usage.huge[i].kib[n])
+				continue;
+			snprintf(key, sizeof(key), "%zu", n);
+			json_object_object_add(
+				nodes, key,
+				json_object_new_int64((int64_t)p->usage.huge[i].kib[n]));
+			total += p->usage.huge[i].kib[n];
+		}
+		json_object_object_add(o, "page_size_kib",
+				       json_object_new_int64((int64_t)p->usage.huge[i].size_kib));
+		json_object_object_add(o, "total_kib", json_object_new_int64((int64_t)total));
+		json_object_object_add(o, "node_kib", nodes);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static struct json_object *json_proc_vm(const struct host_model *m, const struct procstat_proc *p)
+{
+	struct json_object *o = json_object_new_object(), *vcpus = json_object_new_array(),
+			   *pol = json_object_new_object(), *flags = json_object_new_array();
+	double loc = procstat_locality(p);
+
+	for (size_t i = 0; i < p->nvcpus; i++) {
+		struct json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "index", json_object_new_int(p->vcpus[i].index));
+		json_object_object_add(c, "tid", json_object_new_int(p->vcpus[i].tid));
+		json_object_object_add(c, "cpu",
+				       p->vcpus[i].cpu >= 0 ? json_object_new_int(p->vcpus[i].cpu)
+							    : NULL);
+		json_object_object_add(c, "node",
+				       p->vcpus[i].node >= 0 ? json_object_new_int(p->vcpus[i].node)
+							     : NULL);
+		json_object_array_add(vcpus, c);
+	}
+	for (int k = 0; k < NUMAMAPS_POLICY_COUNT_; k++)
+		if (p->usage.policy_kib[k])
+			json_object_object_add(
+				pol, numamaps_policy_name((enum numamaps_policy)k),
+				json_object_new_int64((int64_t)p->usage.policy_kib[k]));
+	if (stat_vm_spread(m, p))
+		json_object_array_add(flags, json_object_new_string("spread"));
+	if (stat_vm_away(p))
+		json_object_array_add(flags, json_object_new_string("vcpus-away"));
+	if (!procstat_huge_kib(p))
+		json_object_array_add(flags, json_object_new_string("no-hugepages"));
+	json_object_object_add(o, "vcpus", vcpus);
+	json_object_object_add(o, "vcpu_cpus", json_nodes_of(&p->vcpu_cpus));
+	json_object_object_add(o, "vcpu_nodes", json_nodes_of(&p->vcpu_nodes));
+	json_object_object_add(o, "policy_kib", pol);
+	json_object_object_add(o, "policy_nodes", json_nodes_of(&p->usage.policy_nodes));
+	json_object_object_add(o, "locality", loc >= 0 ? json_object_new_double(loc) : NULL);
+	json_object_object_add(o, "flags", flags);
+	return o;
+}
+
+struct json_object *stat_json(const struct stat_view *v)
+{
+	struct json_object *root = json_object_new_object(), *procs = json_object_new_array(),
+			   *nodes = json_object_new_array();
+
+	for (size_t n = 0; n < v->m->nnodes; n++)
+		json_object_array_add(nodes, json_object_new_int(v->m->nodes[n].node));
+	for (size_t i = 0; i < v->ps->nprocs; i++) {
+		const struct procstat_proc *p = &v->ps->procs[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "pid", json_object_new_int(p->pid));
+		json_object_object_add(o, "name", json_object_new_string(p->name));
+		json_object_object_add(o, "qemu", json_object_new_boolean(p->qemu));
+		json_object_object_add(o, "vm",
+				       p->vm_name ? json_object_new_string(p->vm_name) : NULL);
+		json_object_object_add(o, "source",
+				       json_object_new_string(p->source == PROCSTAT_SOURCE_CGROUP
+								      ? "cgroup"
+								      : "numa_maps"));
+		json_object_object_add(o, "cgroup",
+				       p->cgroup ? json_object_new_string(p->cgroup) : NULL);
+		json_object_object_add(o, "nodes", json_proc_nodes(v->m, p));
+		json_object_object_add(
+			o, "total_kib",
+			json_object_new_int64((int64_t)numamaps_usage_total_kib(&p->usage, -1)));
+		json_object_object_add(o, "hugepages", json_proc_huge(p));
+		if (p->qemu)
+			json_object_object_add(o, "vm_placement", json_proc_vm(v->m, p));
+		json_object_array_add(procs, o);
+	}
+	json_object_object_add(root, "nodes", nodes);
+	json_object_object_add(root, "processes", procs);
+	return root;
+}
+
+/* A label value with \, " and newline escaped as the exposition format asks. */
+static void prom_escape(struct sbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			sbuf_addc(out, '\\');
+		if (*s == '\n') {
+			sbuf_adds(out, "\\n");
+			continue;
+		}
+		sbuf_addc(out, *s);
+	}
+}
+
+static void prom_head(FILE *out, const char *name, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+void stat_print_prometheus(const struct stat_view *v, FILE *out)
+{
+	const struct host_model *m = v->m;
+	struct sbuf *labels = xcalloc(v->ps->nprocs ? v->ps->nprocs : 1, sizeof(*labels));
+
+	for (size_t i = 0; i < v->ps->nprocs; i++) {
+		sbuf_init(&labels[i]);
+		sbuf_adds(&labels[i], "vm=\"");
+		prom_escape(&labels[i], vm_label(&v->ps->procs[i]));
+		sbuf_addf(&labels[i], "\",pid=\"%d\"", v->ps->procs[i].pid);
+	}
+	prom_head(out, "kvmtune_vm_memory_bytes",
+		  "Memory of a QEMU process resident on a NUMA node (numa_maps or cgroup).");
+	for (size_t i = 0; i < v->ps->nprocs; i++)
+		for (size_t n = 0; n < m->nnodes; n++)
+			fprintf(out, "kvmtune_vm_memory_bytes{%s,node=\"%d\"} %llu\n",
+				labels[i].buf, m->nodes[n].node,
+				(unsigned long long)numamaps_usage_node_kib(&v->ps->procs[i].usage,
+									    -1, m->nodes[n].node) *
+					1024ULL);
+	prom_head(out, "kvmtune_vm_hugepage_memory_bytes",
+		  "Hugetlb-backed memory of a QEMU process on a NUMA node.");
+	for (size_t i = 0; i < v->ps->nprocs; i++)
+		for (size_t n = 0; n < m->nnodes; n++)
+			fprintf(out, "kvmtune_vm_hugepage_memory_bytes{%s,node=\"%d\"} %llu\n",
+				labels[i].buf, m->nodes[n].node,
+				(unsigned long long)numamaps_usage_node_kib(&v->ps->procs[i].usage,
+									    NUMAMAPS_CAT_HUGE,
+									    m->nodes[n].node) *
+					1024ULL);
+	prom_head(out, "kvmtune_vm_vcpus",
+		  "vCPU threads of a QEMU process whose last CPU is on a NUMA node.");
+	for (size_t i = 0; i < v->ps->nprocs; i++)
+		for (size_t n = 0; n < m->nnodes; n++) {
+			unsigned c = 0;
+
+			for (size_t k = 0; k < v->ps->procs[i].nvcpus; k++)
+				c += v->ps->procs[i].vcpus[k].node == m->nodes[n].node;
+			fprintf(out, "kvmtune_vm_vcpus{%s,node=\"%d\"} %u\n", labels[i].buf,
+				m->nodes[n].node, c);
+		}
+	prom_head(out, "kvmtune_vm_locality_ratio",
+		  "Share of a VM's memory on the NUMA nodes its vCPUs last ran on (0..1).");
+	for (size_t i = 0; i < v->ps->nprocs; i++) {
+		double loc = procstat_locality(&v->ps->procs[i]);
+
+		if (loc >= 0)
+			fprintf(out, "kvmtune_vm_locality_ratio{%s} %.6g\n", labels[i].buf, loc);
+	}
+	for (size_t i = 0; i < v->ps->nprocs; i++)
+		sbuf_release(&labels[i]);
+	free(labels);
+}
