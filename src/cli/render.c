@@ -176,7 +176,7 @@ static void knob_text(const struct knob_value *k, char *buf, size_t n)
 
 static void print_header(const struct host_model *m, FILE *out)
 {
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 	AUTOFREE char *online = cpuset_to_list(&m->cpus_online);
 
 	fprintf(out, "cpu:      %s\n", m->cpu_model[0] ? m->cpu_model : "(unknown model)");
@@ -189,7 +189,7 @@ static void print_header(const struct host_model *m, FILE *out)
 	fprintf(out, "memory:   %s total, %s free, swap %s\n",
 		size_or_dash(m->mem_total_kib, a, sizeof(a)),
 		size_or_dash(m->mem_free_kib, b, sizeof(b)),
-		m->swap_total_kib == 0 ? "none" : size_or_dash(m->swap_total_kib, a, sizeof(a)));
+		m->swap_total_kib == 0 ? "none" : size_or_dash(m->swap_total_kib, c, sizeof(c)));
 	fprintf(out, "pages:    CPU supports");
 	for (size_t i = 0; i < m->ncpu_page_sizes; i++)
 		fprintf(out, " %s", format_pagesize(m->cpu_page_sizes_kib[i], a, sizeof(a)));
