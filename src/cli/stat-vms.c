@@ -64,20 +64,39 @@ static void huge_summary(const struct procstat_proc *p, struct sbuf *out)
 		sbuf_adds(out, "none");
 }
 
-/* "bind:0-1" of the memory policy covering most of the memory, "default" if none. */
+/*
+ * The explicit memory policies holding memory, largest first, as
+ * "bind:1 interleave:0-1"; "default" when there is none, "?" when the
+ * source (cgroup) does not tell.
+ */
 static void policy_summary(const struct procstat_proc *p, struct sbuf *out)
 {
-	enum numamaps_policy best = NUMAMAPS_POLICY_DEFAULT;
+	bool done[NUMAMAPS_POLICY_COUNT_] = {0};
 
-	for (int k = 0; k < NUMAMAPS_POLICY_COUNT_; k++)
-		if (p->usage.policy_kib[k] > p->usage.policy_kib[best])
-			best = (enum numamaps_policy)k;
-	sbuf_adds(out, numamaps_policy_name(best));
-	if (best != NUMAMAPS_POLICY_DEFAULT && best != NUMAMAPS_POLICY_LOCAL &&
-	    !cpuset_empty(&p->usage.policy_nodes)) {
-		sbuf_addc(out, ':');
-		cpuset_format_list(&p->usage.policy_nodes, out);
+	if (p->source == PROCSTAT_SOURCE_CGROUP) {
+		sbuf_adds(out, "?");
+		return;
 	}
+	for (;;) {
+		int best = -1;
+
+		for (int k = NUMAMAPS_POLICY_LOCAL; k < NUMAMAPS_POLICY_COUNT_; k++)
+			if (!done[k] && p->usage.policy_kib[k] &&
+			    (best < 0 || p->usage.policy_kib[k] > p->usage.policy_kib[best]))
+				best = k;
+		if (best < 0)
+			break;
+		done[best] = true;
+		if (out->len)
+			sbuf_addc(out, ' ');
+		sbuf_adds(out, numamaps_policy_name((enum numamaps_policy)best));
+		if (!cpuset_empty(&p->usage.policy_nodes[best])) {
+			sbuf_addc(out, ':');
+			cpuset_format_list(&p->usage.policy_nodes[best], out);
+		}
+	}
+	if (!out->len)
+		sbuf_adds(out, "default");
 }
 
 static const char *vm_label(const struct procstat_proc *p)
@@ -85,62 +104,102 @@ static const char *vm_label(const struct procstat_proc *p)
 	return p->vm_name ? p->vm_name : p->name;
 }
 
+enum {
+	VMCOL_HUGE,
+	VMCOL_POLICY,
+	VMCOL_CPUS,
+	VMCOL_LOCALITY,
+	VMCOL_FLAGS,
+	VMCOL_COUNT_
+};
+
+/* The text cells of one VM row after the per-node numbers. */
+static void vm_cells(const struct host_model *m, const struct procstat_proc *p,
+		     struct sbuf cells[VMCOL_COUNT_])
+{
+	struct sbuf *flags = &cells[VMCOL_FLAGS], *cpus = &cells[VMCOL_CPUS];
+	double loc = procstat_locality(p);
+
+	huge_summary(p, &cells[VMCOL_HUGE]);
+	policy_summary(p, &cells[VMCOL_POLICY]);
+	cpuset_format_list(&p->vcpu_cpus, cpus);
+	if (!cpus->len)
+		sbuf_adds(cpus, p->nvcpus ? "?" : "-");
+	if (!cpuset_empty(&p->vcpu_nodes)) {
+		sbuf_adds(cpus, " (N");
+		cpuset_format_list(&p->vcpu_nodes, cpus);
+		sbuf_addc(cpus, ')');
+	}
+	if (loc >= 0)
+		sbuf_addf(&cells[VMCOL_LOCALITY], "%.0f%%", 100.0 * loc);
+	else
+		sbuf_adds(&cells[VMCOL_LOCALITY], "-");
+	if (stat_vm_spread(m, p))
+		sbuf_adds(flags, "spread");
+	if (stat_vm_away(p))
+		sbuf_addf(flags, "%svcpus-away", flags->len ? "," : "");
+	if (!procstat_huge_kib(p))
+		sbuf_addf(flags, "%sno-hugepages", flags->len ? "," : "");
+	if (!flags->len)
+		sbuf_adds(flags, "-");
+}
+
+static void print_vm_row(const struct host_model *m, const struct procstat_proc *p, int namew,
+			 struct sbuf *cells, const int *w, FILE *out)
+{
+	fprintf(out, "%-8d %-*s", p->pid, namew, vm_label(p));
+	for (size_t k = 0; k < m->nnodes; k++)
+		fprintf(out, " %10.2f",
+			(double)numamaps_usage_node_kib(&p->usage, -1, m->nodes[k].node) / 1024.0);
+	fprintf(out, " %10.2f", (double)numamaps_usage_total_kib(&p->usage, -1) / 1024.0);
+	for (int c = 0; c < VMCOL_COUNT_; c++) {
+		if (c == VMCOL_COUNT_ - 1)
+			fprintf(out, "  %s\n", cells[c].buf);
+		else
+			fprintf(out, "  %-*s", w[c], cells[c].buf);
+		sbuf_release(&cells[c]);
+	}
+}
+
 void stat_print_vms(const struct stat_view *v, FILE *out)
 {
+	static const char *const heads[VMCOL_COUNT_] = {"Huge", "Policy", "vCPU CPUs", "Locality",
+							"Flags"};
 	const struct host_model *m = v->m;
-	int namew = 4;
+	size_t n = v->ps->nprocs;
+	struct sbuf *cells = xcalloc((n ? n : 1) * VMCOL_COUNT_, sizeof(*cells));
+	int namew = 2, w[VMCOL_COUNT_];
 
-	for (size_t i = 0; i < v->ps->nprocs; i++) {
+	for (int c = 0; c < VMCOL_COUNT_; c++)
+		w[c] = (int)strlen(heads[c]);
+	for (size_t i = 0; i < n; i++) {
 		int l = (int)strlen(vm_label(&v->ps->procs[i]));
 
 		namew = l > namew ? l : namew;
+		for (int c = 0; c < VMCOL_COUNT_; c++)
+			sbuf_init(&cells[i * VMCOL_COUNT_ + c]);
+		vm_cells(m, &v->ps->procs[i], &cells[i * VMCOL_COUNT_]);
+		for (int c = 0; c < VMCOL_COUNT_; c++)
+			if ((int)cells[i * VMCOL_COUNT_ + c].len > w[c])
+				w[c] = (int)cells[i * VMCOL_COUNT_ + c].len;
 	}
 	fprintf(out, "%-8s %-*s", "PID", namew, "VM");
-	for (size_t n = 0; n < m->nnodes; n++) {
+	for (size_t k = 0; k < m->nnodes; k++) {
 		char h[16];
 
-		snprintf(h, sizeof(h), "Node %d", m->nodes[n].node);
+		snprintf(h, sizeof(h), "Node %d", m->nodes[k].node);
 		fprintf(out, " %10s", h);
 	}
-	fprintf(out, " %10s  %-12s %-12s %-12s %-8s %s\n", "Total MB", "Huge", "Policy",
-		"vCPU CPUs", "Locality", "Flags");
-	for (size_t i = 0; i < v->ps->nprocs; i++) {
-		const struct procstat_proc *p = &v->ps->procs[i];
-		AUTOSBUF struct sbuf huge = SBUF_INIT, pol = SBUF_INIT, cpus = SBUF_INIT,
-				     flags = SBUF_INIT;
-		double loc = procstat_locality(p);
-		char locs[16];
-
-		fprintf(out, "%-8d %-*s", p->pid, namew, vm_label(p));
-		for (size_t n = 0; n < m->nnodes; n++)
-			fprintf(out, " %10.2f",
-				(double)numamaps_usage_node_kib(&p->usage, -1, m->nodes[n].node) /
-					1024.0);
-		huge_summary(p, &huge);
-		policy_summary(p, &pol);
-		cpuset_format_list(&p->vcpu_cpus, &cpus);
-		if (!cpus.len)
-			sbuf_adds(&cpus, p->nvcpus ? "?" : "-");
-		if (!cpuset_empty(&p->vcpu_nodes)) {
-			sbuf_adds(&cpus, " (N");
-			cpuset_format_list(&p->vcpu_nodes, &cpus);
-			sbuf_addc(&cpus, ')');
-		}
-		if (loc >= 0)
-			snprintf(locs, sizeof(locs), "%.0f%%", 100.0 * loc);
+	fprintf(out, " %10s", "Total MB");
+	for (int c = 0; c < VMCOL_COUNT_; c++)
+		if (c == VMCOL_COUNT_ - 1)
+			fprintf(out, "  %s\n", heads[c]);
 		else
-			snprintf(locs, sizeof(locs), "-");
-		if (stat_vm_spread(m, p))
-			sbuf_adds(&flags, "spread");
-		if (stat_vm_away(p))
-			sbuf_addf(&flags, "%svcpus-away", flags.len ? "," : "");
-		if (!procstat_huge_kib(p))
-			sbuf_addf(&flags, "%sno-hugepages", flags.len ? "," : "");
-		fprintf(out, " %10.2f  %-12s %-12s %-12s %-8s %s\n",
-			(double)numamaps_usage_total_kib(&p->usage, -1) / 1024.0, huge.buf, pol.buf,
-			cpus.buf, locs, flags.len ? flags.buf : "-");
-	}
-	if (!v->ps->nprocs)
+			fprintf(out, "  %-*s", w[c], heads[c]);
+	for (size_t i = 0; i < n; i++)
+		print_vm_row(m, &v->ps->procs[i], namew, &cells[i * VMCOL_COUNT_], w, out);
+	free(cells);
+	if (!n)
 		fprintf(out, "(no QEMU processes)\n");
 }
 
@@ -226,11 +285,17 @@ static struct json_object *json_proc_vm(const struct host_model *m, const struct
 							     : NULL);
 		json_object_array_add(vcpus, c);
 	}
-	for (int k = 0; k < NUMAMAPS_POLICY_COUNT_; k++)
-		if (p->usage.policy_kib[k])
-			json_object_object_add(
-				pol, numamaps_policy_name((enum numamaps_policy)k),
-				json_object_new_int64((int64_t)p->usage.policy_kib[k]));
+	for (int k = 0; k < NUMAMAPS_POLICY_COUNT_; k++) {
+		struct json_object *x;
+
+		if (!p->usage.policy_kib[k])
+			continue;
+		x = json_object_new_object();
+		json_object_object_add(x, "kib",
+				       json_object_new_int64((int64_t)p->usage.policy_kib[k]));
+		json_object_object_add(x, "nodes", json_nodes_of(&p->usage.policy_nodes[k]));
+		json_object_object_add(pol, numamaps_policy_name((enum numamaps_policy)k), x);
+	}
 	if (stat_vm_spread(m, p))
 		json_object_array_add(flags, json_object_new_string("spread"));
 	if (stat_vm_away(p))
@@ -240,8 +305,8 @@ static struct json_object *json_proc_vm(const struct host_model *m, const struct
 	json_object_object_add(o, "vcpus", vcpus);
 	json_object_object_add(o, "vcpu_cpus", json_nodes_of(&p->vcpu_cpus));
 	json_object_object_add(o, "vcpu_nodes", json_nodes_of(&p->vcpu_nodes));
-	json_object_object_add(o, "policy_kib", pol);
-	json_object_object_add(o, "policy_nodes", json_nodes_of(&p->usage.policy_nodes));
+	/* by policy kind: memory under it and the nodes it names (none from cgroup) */
+	json_object_object_add(o, "policies", pol);
 	json_object_object_add(o, "locality", loc >= 0 ? json_object_new_double(loc) : NULL);
 	json_object_object_add(o, "flags", flags);
 	return o;

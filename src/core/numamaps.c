@@ -297,7 +297,8 @@ void numamaps_usage_release(struct numamaps_usage *u)
 	for (size_t i = 0; i < u->nhuge; i++)
 		free(u->huge[i].kib);
 	free(u->huge);
-	cpuset_release(&u->policy_nodes);
+	for (int k = 0; k < NUMAMAPS_POLICY_COUNT_; k++)
+		cpuset_release(&u->policy_nodes[k]);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -360,9 +361,8 @@ void numamaps_usage_add(struct numamaps_usage *u, const struct numamaps_entry *e
 		numamaps_usage_add_kib(u, cat, e->nodes[i].node, page_kib, kib);
 		u->policy_kib[e->policy] += kib;
 	}
-	if (e->policy != NUMAMAPS_POLICY_DEFAULT && e->policy != NUMAMAPS_POLICY_LOCAL)
-		cpuset_foreach (node, &e->policy_nodes)
-			cpuset_set(&u->policy_nodes, (unsigned)node);
+	cpuset_foreach (node, &e->policy_nodes)
+		cpuset_set(&u->policy_nodes[e->policy], (unsigned)node);
 	u->lines++;
 }
 

@@ -92,7 +92,7 @@ struct numamaps_usage {
 	struct numamaps_huge_size *huge;	/* per huge page size, sorted by size */
 	size_t nhuge;
 	uint64_t policy_kib[NUMAMAPS_POLICY_COUNT_]; /* memory by the policy of its mapping */
-	struct cpuset policy_nodes;		     /* union of the nodes of explicit policies */
+	struct cpuset policy_nodes[NUMAMAPS_POLICY_COUNT_]; /* nodes named by each policy kind */
 	unsigned lines, bad_lines;
 };
 

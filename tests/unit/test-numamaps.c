@@ -283,7 +283,8 @@ static void test_usage_memhold_and_qemu(void **state)
 	assert_mb(u.cat_kib[NUMAMAPS_CAT_PRIVATE][0], "31.95");
 	assert_mb(numamaps_usage_total_kib(&u, -1), "100.26");
 	assert_int_equal(u.policy_kib[NUMAMAPS_POLICY_BIND], 65536);
-	assert_true(cpuset_isset(&u.policy_nodes, 0));
+	assert_true(cpuset_isset(&u.policy_nodes[NUMAMAPS_POLICY_BIND], 0));
+	assert_true(cpuset_empty(&u.policy_nodes[NUMAMAPS_POLICY_DEFAULT]));
 	numamaps_usage_release(&u);
 }
 
@@ -308,7 +309,7 @@ static void test_usage_policies_samples(void **state)
 		/* every mapping of a numactl-started process carries the policy */
 		assert_int_equal(u.policy_kib[cases[i].policy], numamaps_usage_total_kib(&u, -1));
 		assert_true(u.policy_kib[cases[i].policy] >= 4096);
-		assert_true(cpuset_isset(&u.policy_nodes, 0));
+		assert_true(cpuset_isset(&u.policy_nodes[cases[i].policy], 0));
 		numamaps_usage_release(&u);
 	}
 }
@@ -350,6 +351,8 @@ static void test_each_huge_mapping_at_its_own_size(void **state)
 	assert_int_equal(numamaps_usage_node_kib(&u, -1, 1), 1048576 + 2048);
 	assert_int_equal(numamaps_usage_node_kib(&u, -1, 7), 0);
 	assert_int_equal(u.policy_kib[NUMAMAPS_POLICY_BIND], 1048576);
+	assert_int_equal(cpuset_count(&u.policy_nodes[NUMAMAPS_POLICY_BIND]), 1);
+	assert_true(cpuset_isset(&u.policy_nodes[NUMAMAPS_POLICY_BIND], 1));
 	numamaps_usage_release(&u);
 }
 
