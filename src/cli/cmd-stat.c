@@ -199,7 +199,12 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 		free(o.sel);
 		return EXIT_USAGE;
 	}
-	r = host_model_load_flags(h, HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES, &m, &d);
+	/* only nodes, their CPUs and the pools: stat is run often, by scrapers too */
+	r = host_model_load_flags(h,
+				  HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES |
+					  HOST_MODEL_NO_CPUINFO | HOST_MODEL_NO_MOUNTS |
+					  HOST_MODEL_NO_KNOBS,
+				  &m, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
 		free(o.sel);

@@ -559,7 +559,7 @@ int host_model_load_flags(struct host *h, unsigned flags, struct host_model *ret
 	int r;
 
 	r = load_cpus(h, &m, d);
-	if (r >= 0)
+	if (r >= 0 && !(flags & HOST_MODEL_NO_CPUINFO))
 		r = load_cpuinfo(h, &m, d);
 	if (r >= 0)
 		r = load_meminfo(h, &m, &mi, d);
@@ -567,9 +567,9 @@ int host_model_load_flags(struct host *h, unsigned flags, struct host_model *ret
 		r = load_pool_dir(h, HUGEPAGES_DIR, true, &m.pools, &m.npools, d);
 	if (r >= 0)
 		r = load_nodes(h, &m, d);
-	if (r >= 0)
+	if (r >= 0 && !(flags & HOST_MODEL_NO_MOUNTS))
 		r = load_mounts(h, &m, d);
-	for (size_t i = 0; r >= 0 && i < KNOB_COUNT_; i++)
+	for (size_t i = 0; r >= 0 && !(flags & HOST_MODEL_NO_KNOBS) && i < KNOB_COUNT_; i++)
 		r = knob_read(h, (enum knob_id)i, &m.knobs[i], d);
 	if (r < 0) {
 		meminfo_release(&mi);

@@ -276,6 +276,17 @@ static int read_cgroup_usage(struct host *h, const struct host_model *m, struct 
 	return 0;
 }
 
+static int gone(struct procstat_proc *p, int pid, struct diag *d)
+{
+	procstat_proc_release(p);
+	return diag_set(d, ESRCH, "/proc", "process %d is a kernel thread or has exited", pid);
+}
+
+/*
+ * Reads comm, then numa_maps (or the cgroup files); the command line only
+ * for QEMU (its -name) or when numa_maps is empty (a kernel thread has no
+ * command line): two or three files per process, as numastat reads two.
+ */
 int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 		       const struct procstat_opts *opts, struct procstat_proc *ret, struct diag *d)
 {
@@ -287,27 +298,31 @@ int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 	r = read_pid_file(h, pid, "comm", &comm, NULL);
 	if (r < 0)
 		return diag_set(d, ESRCH, "/proc", "no process %d", pid);
-	r = read_pid_file(h, pid, "cmdline", &argv, &argv_len);
-	if (r < 0 || argv_len == 0)
-		return diag_set(d, ESRCH, "/proc", "process %d is a kernel thread or has exited",
-				pid);
 	p.pid = pid;
 	p.name = xstrdup(chomp(comm));
-	p.cmdline = join_argv(argv, argv_len);
-	p.qemu = procstat_is_qemu(p.name, argv, argv_len);
-	if (p.qemu)
-		p.vm_name = procstat_qemu_name(argv, argv_len);
+	p.qemu = procstat_is_qemu(p.name, NULL, 0);
 	if ((opts->flags & PROCSTAT_QEMU_ONLY) && !p.qemu) {
 		procstat_proc_release(&p);
 		return -ESRCH; /* not an error the caller reports */
+	}
+	if (p.qemu) {
+		if (read_pid_file(h, pid, "cmdline", &argv, &argv_len) < 0 || argv_len == 0)
+			return gone(&p, pid, d);
+		p.cmdline = join_argv(argv, argv_len);
+		p.vm_name = procstat_qemu_name(argv, argv_len);
 	}
 	if (!(opts->flags & PROCSTAT_CGROUP) || read_cgroup_usage(h, m, &p) < 0) {
 		r = read_pid_file(h, pid, "numa_maps", &maps, &maps_len);
 		if (r < 0) {
 			procstat_proc_release(&p);
+			if (r == -ENOENT || r == -ESRCH)
+				return diag_set(d, ESRCH, "/proc", "no process %d", pid);
 			return diag_set(d, r, "numa_maps", "cannot read '/proc/%d/numa_maps': %s",
 					pid, strerror(-r));
 		}
+		if (!maps_len && !p.cmdline &&
+		    (read_pid_file(h, pid, "cmdline", &argv, &argv_len) < 0 || !argv_len))
+			return gone(&p, pid, d);
 		(void)numamaps_usage_parse(&p.usage, maps, maps_len, opts->base_page_kib,
 					   opts->default_huge_kib, NULL);
 	}
@@ -353,11 +368,16 @@ static int resolve_pids(struct host *h, char *const *sel, size_t nsel,
 	char **names = NULL;
 	AUTOFREE int *pids = NULL;
 	size_t n = 0, out = 0;
+	bool need_list = opts->flags & PROCSTAT_ALL;
 	int r;
 
-	r = host_list(h, "/proc", &names, NULL, d);
-	if (r < 0)
-		return r;
+	for (size_t s = 0; s < nsel; s++)
+		need_list = need_list || !all_digits(sel[s]);
+	if (need_list) {
+		r = host_list(h, "/proc", &names, NULL, d);
+		if (r < 0)
+			return r;
+	}
 	for (size_t s = 0; s < nsel; s++) {
 		size_t before = n;
 		uint32_t pid;

@@ -35,7 +35,7 @@ struct procstat_vcpu {
 struct procstat_proc {
 	int pid;
 	char *name;    /* status "Name:" (comm) */
-	char *cmdline; /* arguments joined by spaces */
+	char *cmdline; /* arguments joined by spaces (read for QEMU only, else NULL) */
 	bool qemu;
 	char *vm_name; /* -name guest=NAME or -name NAME; NULL if none */
 	enum procstat_source source;
@@ -85,7 +85,7 @@ void procstat_proc_release(struct procstat_proc *p);
 
 /* The VM name in a QEMU argument vector (NUL-separated, len bytes); NULL if none. */
 char *procstat_qemu_name(const char *argv, size_t len);
-/* Whether the argument vector and comm look like QEMU's. */
+/* Whether comm (or, when given, argv[0]) looks like QEMU's: "qemu*" or "kvm". */
 bool procstat_is_qemu(const char *name, const char *argv, size_t len);
 
 /*
