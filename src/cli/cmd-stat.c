@@ -145,11 +145,12 @@ static void collect_opts(const struct cli *c, const struct stat_opts *o, const s
 		po->flags |= PROCSTAT_ALL;
 	if (vm_view && !o->no_cgroup)
 		po->flags |= PROCSTAT_CGROUP;
+	if (c->json)
+		po->flags |= PROCSTAT_THREADS;
 	po->self_pid = host_is_live(h) ? (int)getpid() : 0;
 	po->base_page_kib = 4;
 	po->default_huge_kib = m->default_hugepage_kib ? m->default_hugepage_kib : 2048;
 	*ret_vm_view = vm_view;
-	(void)c;
 }
 
 static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v, bool vm_view,

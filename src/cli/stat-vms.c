@@ -339,6 +339,13 @@ struct json_object *stat_json(const struct stat_view *v)
 			o, "total_kib",
 			json_object_new_int64((int64_t)numamaps_usage_total_kib(&p->usage, -1)));
 		json_object_object_add(o, "hugepages", json_proc_huge(p));
+		/* where its threads (QEMU: vCPU threads) last ran, and its memory's share there */
+		json_object_object_add(o, "run_cpus", json_nodes_of(&p->vcpu_cpus));
+		json_object_object_add(o, "run_nodes", json_nodes_of(&p->vcpu_nodes));
+		json_object_object_add(o, "locality",
+				       procstat_locality(p) >= 0
+					       ? json_object_new_double(procstat_locality(p))
+					       : NULL);
 		if (p->qemu)
 			json_object_object_add(o, "vm_placement", json_proc_vm(v->m, p));
 		json_object_array_add(procs, o);

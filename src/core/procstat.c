@@ -206,7 +206,12 @@ static int vcpu_index(const char *comm)
 	return parse_u32(buf, &idx) < 0 ? -1 : (int)idx;
 }
 
-static void read_vcpus(struct host *h, const struct host_model *m, struct procstat_proc *p)
+/*
+ * The CPU (and node) each thread last ran on: for QEMU only its vCPU threads
+ * ("CPU n/KVM"), which are also listed in p->vcpus; for other processes
+ * every thread.
+ */
+static void read_threads(struct host *h, const struct host_model *m, struct procstat_proc *p)
 {
 	char **tids = NULL;
 	char path[128];
@@ -217,21 +222,27 @@ static void read_vcpus(struct host *h, const struct host_model *m, struct procst
 	for (char **t = tids; *t; t++) {
 		AUTOFREE char *comm = NULL, *stat = NULL;
 		struct procstat_vcpu v;
-		int idx;
+		int idx = -1;
 
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", p->pid, *t);
-		if (!all_digits(*t) || host_read(h, path, &comm, NULL, NULL) < 0)
+		if (!all_digits(*t))
 			continue;
-		idx = vcpu_index(chomp(comm));
-		if (idx < 0)
-			continue;
+		if (p->qemu) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", p->pid, *t);
+			if (host_read(h, path, &comm, NULL, NULL) < 0)
+				continue;
+			idx = vcpu_index(chomp(comm));
+			if (idx < 0)
+				continue;
+		}
 		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", p->pid, *t);
 		v.tid = (int)strtol(*t, NULL, 10);
 		v.index = idx;
 		v.cpu = host_read(h, path, &stat, NULL, NULL) < 0 ? -1 : stat_processor(stat);
 		v.node = cpu_node(m, v.cpu);
-		p->vcpus = xreallocarray(p->vcpus, p->nvcpus + 1, sizeof(*p->vcpus));
-		p->vcpus[p->nvcpus++] = v;
+		if (p->qemu) {
+			p->vcpus = xreallocarray(p->vcpus, p->nvcpus + 1, sizeof(*p->vcpus));
+			p->vcpus[p->nvcpus++] = v;
+		}
 		if (v.cpu >= 0)
 			cpuset_set(&p->vcpu_cpus, (unsigned)v.cpu);
 		if (v.node >= 0)
@@ -326,8 +337,8 @@ int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 		(void)numamaps_usage_parse(&p.usage, maps, maps_len, opts->base_page_kib,
 					   opts->default_huge_kib, NULL);
 	}
-	if (p.qemu)
-		read_vcpus(h, m, &p);
+	if (p.qemu || (opts->flags & PROCSTAT_THREADS))
+		read_threads(h, m, &p);
 	*ret = p;
 	return 0;
 }

@@ -43,8 +43,9 @@ struct procstat_proc {
 	struct numamaps_usage usage;
 	struct procstat_vcpu *vcpus;
 	size_t nvcpus;
-	struct cpuset vcpu_cpus;  /* CPUs the vCPUs last ran on */
-	struct cpuset vcpu_nodes; /* their nodes */
+	/* CPUs the vCPU threads (other processes: all threads) last ran on, and their nodes */
+	struct cpuset vcpu_cpus;
+	struct cpuset vcpu_nodes;
 };
 
 struct procstat {
@@ -56,6 +57,7 @@ enum procstat_flags {
 	PROCSTAT_QEMU_ONLY = 1u << 0, /* keep only QEMU processes (--vms) */
 	PROCSTAT_CGROUP = 1u << 1,    /* use cgroup numa_stat where it covers just the process */
 	PROCSTAT_ALL = 1u << 2,	      /* no selectors: every user process */
+	PROCSTAT_THREADS = 1u << 3,   /* also where other processes' threads ran (locality) */
 };
 
 struct procstat_opts {
@@ -89,8 +91,9 @@ char *procstat_qemu_name(const char *argv, size_t len);
 bool procstat_is_qemu(const char *name, const char *argv, size_t len);
 
 /*
- * Share (0..1) of the process's memory on the nodes its vCPUs last ran on;
- * -1 when it has no memory or no known vCPU node.
+ * Share (0..1) of the process's memory on the nodes its vCPUs (other
+ * processes: its threads, with PROCSTAT_THREADS) last ran on; -1 when it has
+ * no memory or no known node.
  */
 double procstat_locality(const struct procstat_proc *p);
 /* Total hugepage-backed KiB. */

@@ -110,6 +110,7 @@ w(p + "numa_maps", "\n".join([
     "7ffe00000000 default stack anon=3 dirty=3 N0=3 kernelpagesize_kB=4",
 ]) + "\n")
 w(p + "task/4300/comm", "memhold\n")
+w(p + "task/4300/stat", "4300 (memhold) S " + " ".join(["0"] * 35 + ["1"] + ["0"] * 13) + "\n")
 
 # PID 2: a kernel thread (empty cmdline).
 w("/proc/2/comm", "kthreadd\n")
