@@ -217,8 +217,8 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 		r = procstat_collect(h, &m, o.sel, o.nsel, &po, &ps, &d);
 		if (r >= 0 && o.nsel && !ps.nprocs) {
 			r = -ESRCH;
-			diag_set(&d, ESRCH, "stat", "no QEMU process matches %s%s",
-				 o.nsel == 1 ? "" : "any of ", o.sel[0]);
+			diag_set(&d, ESRCH, "stat", "no %sprocess matches '%s'%s",
+				 vm_view ? "QEMU " : "", o.sel[0], o.nsel == 1 ? "" : " or the others");
 		}
 		if (r < 0) {
 			cli_error_diag(&d, r);
