@@ -14,6 +14,7 @@
 #include "core/model.h"
 #include "core/procstat.h"
 #include "util/diag.h"
+#include "util/parse-num.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -21,7 +22,9 @@
 static void stat_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: kvmtune [--root DIR] stat [-c] [-m] [-n] [-v] [--numastat] [--vms]\n"
+		"usage: kvmtune [--root DIR] stat [-c] [-m] [-n] [-s[NODE]] [-v] [-z] "
+		"[--numastat]\n"
+		"                                 [--vms]\n"
 		"                                 [--json | --prometheus] [--no-cgroup]\n"
 		"                                 [[-p] PID|PATTERN ...]\n\n"
 		"Per-node memory of processes in MB, split as numastat splits it (Huge, Heap,\n"
@@ -31,7 +34,9 @@ static void stat_usage(FILE *out)
 		"  -c, --compact   narrow columns, whole MB\n"
 		"  -m, --meminfo   per-node system memory (numastat -m)\n"
 		"  -n              per-node NUMA allocation counters in MB (numastat -n)\n"
+		"  -s[NODE]        sort the rows by the Total column (or NODE's), largest first\n"
 		"  -v              one table per process even for several\n"
+		"  -z              leave out rows and columns that are all zero\n"
 		"  --numastat      numastat's output and nothing else; without arguments, its\n"
 		"                  page-count table of allocation counters\n"
 		"  --vms           one row per QEMU process: memory per node, hugepage share\n"
@@ -46,7 +51,8 @@ static void stat_usage(FILE *out)
 }
 
 struct stat_opts {
-	bool compact, meminfo, counters, numastat, vms, prometheus, no_cgroup;
+	bool compact, meminfo, counters, numastat, vms, prometheus, no_cgroup, hide_zero, sort;
+	int sort_node;
 	char **sel;
 	size_t nsel;
 };
@@ -73,7 +79,7 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 	int opt;
 
 	o->sel = xcalloc((size_t)argc + 1, sizeof(char *));
-	while ((opt = getopt_long(argc, argv, "cmnp:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "cmnp:s::vzh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			o->compact = true;
@@ -89,6 +95,17 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 			break;
 		case 'v':
 			c->verbose++;
+			break;
+		case 'z':
+			o->hide_zero = true;
+			break;
+		case 's':
+			o->sort = true;
+			o->sort_node = -1;
+			if (optarg && parse_int(optarg, &o->sort_node) < 0) {
+				cli_error("-s%s: expected a node number after -s", optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'j':
 			c->json = true;
@@ -218,7 +235,8 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 		if (r >= 0 && o.nsel && !ps.nprocs) {
 			r = -ESRCH;
 			diag_set(&d, ESRCH, "stat", "no %sprocess matches '%s'%s",
-				 vm_view ? "QEMU " : "", o.sel[0], o.nsel == 1 ? "" : " or the others");
+				 vm_view ? "QEMU " : "", o.sel[0],
+				 o.nsel == 1 ? "" : " or the others");
 		}
 		if (r < 0) {
 			cli_error_diag(&d, r);
@@ -231,7 +249,10 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 			       .ps = &ps,
 			       .compact = o.compact,
 			       .verbose = c->verbose > 0,
-			       .numastat = o.numastat};
+			       .numastat = o.numastat,
+			       .hide_zero = o.hide_zero,
+			       .sort = o.sort,
+			       .sort_node = o.sort_node};
 	r = render(c, &o, &v, vm_view, collect, h);
 	procstat_release(&ps);
 	host_model_release(&m);

@@ -43,6 +43,9 @@ struct ttable {
 	int *width;
 	bool *left;
 	int decimals;
+	size_t header_rows; /* shown always; -z looks at the rows below */
+	size_t *order;	    /* display order of the rows (-s) */
+	bool hide_zero;	    /* -z: hide rows and columns of zeros */
 };
 
 static void tt_init(struct ttable *t, size_t rows, size_t cols, int decimals)
@@ -53,6 +56,10 @@ static void tt_init(struct ttable *t, size_t rows, size_t cols, int decimals)
 	t->width = xcalloc(cols, sizeof(int));
 	t->left = xcalloc(cols, sizeof(bool));
 	t->decimals = decimals;
+	t->header_rows = 2;
+	t->order = xcalloc(rows, sizeof(size_t));
+	for (size_t r = 0; r < rows; r++)
+		t->order[r] = r;
 	for (size_t i = 0; i < cols; i++)
 		t->width[i] = 16;
 	t->left[0] = true;
@@ -65,11 +72,31 @@ static void tt_release(struct ttable *t)
 	free(t->c);
 	free(t->width);
 	free(t->left);
+	free(t->order);
 }
 
 static struct tcell *tt_cell(struct ttable *t, size_t r, size_t c)
 {
 	return &t->c[r * t->cols + c];
+}
+
+/* numastat -s: rows first..last in descending order of column col (a selection sort, as
+ * numastat's). */
+static void tt_sort(struct ttable *t, size_t first, size_t last, size_t col)
+{
+	for (size_t i = first; i <= last && last < t->rows; i++) {
+		size_t big = i;
+
+		for (size_t j = i + 1; j <= last; j++)
+			if (tt_cell(t, t->order[big], col)->v < tt_cell(t, t->order[j], col)->v)
+				big = j;
+		if (big != i) {
+			size_t tmp = t->order[i];
+
+			t->order[i] = t->order[big];
+			t->order[big] = tmp;
+		}
+	}
 }
 
 static void tt_str(struct ttable *t, size_t r, size_t c, const char *s)
@@ -138,14 +165,60 @@ static void tt_autowidth(struct ttable *t, size_t col, int min, int max)
 	t->width[col] = w > max ? max : w;
 }
 
+static bool tt_nonzero(const struct ttable *t, size_t r, size_t c)
+{
+	const struct tcell *x = &t->c[r * t->cols + c];
+
+	return x->kind == TC_NUM && x->v != 0;
+}
+
+static bool tt_all_dash(const struct ttable *t, size_t r)
+{
+	for (size_t c = 0; c < t->cols; c++)
+		if (t->c[r * t->cols + c].kind != TC_DASH)
+			return false;
+	return true;
+}
+
+/*
+ * Print the rows in order; with hide_zero, data rows and data columns whose
+ * numbers are all zero are left out (the dashed rule above Total stays).
+ */
 static void tt_print(const struct ttable *t, FILE *out)
 {
+	bool *show_col = xcalloc(t->cols, sizeof(bool)), any = false;
 	char buf[128];
 
-	for (size_t r = 0; r < t->rows; r++) {
+	show_col[0] = true;
+	for (size_t c = 1; c < t->cols; c++) {
+		show_col[c] = !t->hide_zero;
+		for (size_t r = t->header_rows; r < t->rows; r++)
+			if (tt_nonzero(t, r, c)) {
+				show_col[c] = true;
+				any = true;
+			}
+	}
+	if (t->hide_zero && !any) {
+		fprintf(out, "Table has no non-zero data.\n");
+		free(show_col);
+		return;
+	}
+	for (size_t i = 0; i < t->rows; i++) {
+		size_t r = t->order[i];
+
+		if (t->hide_zero && r >= t->header_rows && !tt_all_dash(t, r)) {
+			bool nz = false;
+
+			for (size_t c = 1; c < t->cols; c++)
+				nz = nz || tt_nonzero(t, r, c);
+			if (!nz)
+				continue;
+		}
 		for (size_t c = 0; c < t->cols; c++) {
 			int w = t->width[c];
 
+			if (!show_col[c])
+				continue;
 			tt_fmt(t, &t->c[r * t->cols + c], w, buf, sizeof(buf));
 			if (t->left[c])
 				fprintf(out, "%-*s", w, buf);
@@ -154,6 +227,21 @@ static void tt_print(const struct ttable *t, FILE *out)
 		}
 		fputc('\n', out);
 	}
+	free(show_col);
+}
+
+/* -z and -s of the view, for data rows first..last. */
+static void tt_view(struct ttable *t, const struct stat_view *v, size_t first, size_t last)
+{
+	size_t col = t->cols - 1; /* Total */
+
+	t->hide_zero = v->hide_zero;
+	if (!v->sort || last < first)
+		return;
+	for (size_t i = 0; v->sort_node >= 0 && i < v->m->nnodes; i++)
+		if (v->m->nodes[i].node == v->sort_node)
+			col = 1 + i;
+	tt_sort(t, first, last, col);
 }
 
 /* "Node 0" ... "Total" over columns 1.. of header row 0, dashes on row 1 (from from_col). */
@@ -210,6 +298,7 @@ static void print_one_proc(const struct stat_view *v, const struct procstat_proc
 	tt_str(&t, total_r, 0, "Total");
 	tt_widths(&t, v->compact);
 	tt_dash_row(&t, total_r - 1, 0);
+	tt_view(&t, v, 2, 2 + NUMAMAPS_CAT_COUNT_ - 1);
 	fprintf(out, "\nPer-node process memory usage (in MBs) for PID %d (%s)\n", p->pid, p->name);
 	tt_print(&t, out);
 	if (!v->numastat && p->source == PROCSTAT_SOURCE_CGROUP)
@@ -243,6 +332,7 @@ void stat_print_procs(const struct stat_view *v, FILE *out)
 	tt_str(&t, total_r, 0, "Total");
 	tt_widths(&t, v->compact);
 	tt_dash_row(&t, total_r - 1, 0);
+	tt_view(&t, v, 2, 2 + n - 1);
 	fprintf(out, "\nPer-node process memory usage (in MBs)\n");
 	tt_print(&t, out);
 	tt_release(&t);
@@ -351,6 +441,7 @@ int stat_print_meminfo(const struct stat_view *v, struct host *h, FILE *out)
 	}
 	if (v->compact)
 		tt_widths(&t, true);
+	tt_view(&t, v, 2, 2 + nrows - 1);
 	fprintf(out, "\nPer-node system memory usage (in MBs):\n");
 	tt_print(&t, out);
 	tt_release(&t);
@@ -414,6 +505,9 @@ int stat_print_numastat_counters(const struct stat_view *v, struct host *h, bool
 	}
 	if (v->compact && !raw)
 		tt_widths(&t, true);
+	t.header_rows = hdr;
+	if (!raw)
+		tt_view(&t, v, hdr, hdr + nk - 1);
 	if (!raw)
 		fprintf(out, "\nPer-node numastat info (in MBs):\n");
 	tt_print(&t, out);

@@ -19,9 +19,12 @@ struct json_object;
 struct stat_view {
 	const struct host_model *m;
 	const struct procstat *ps;
-	bool compact;  /* -c: narrow columns, whole MB */
-	bool verbose;  /* one table per process even for several */
-	bool numastat; /* --numastat: nothing numastat would not print */
+	bool compact;	/* -c: narrow columns, whole MB */
+	bool verbose;	/* one table per process even for several */
+	bool numastat;	/* --numastat: nothing numastat would not print */
+	bool hide_zero; /* -z: leave out rows and columns of zeros */
+	bool sort;	/* -s: data rows in descending order of ... */
+	int sort_node;	/* ... this node's column, or Total when -1 */
 };
 
 /* numastat -p: one table per process (one process or verbose), else one row each. */
