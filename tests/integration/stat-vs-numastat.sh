@@ -155,6 +155,17 @@ ns=$(numastat -c "$m1" "$m2" "$q")
 kt=$("$KVMTUNE" stat --numastat -c "$m1" "$m2" "$q")
 if [ "$(shape <<<"$ns")" = "$(shape <<<"$kt")" ]; then ok "numastat -c with 3 PIDs: same layout"; else
     notok "numastat -c layout differs"$'\n'"$ns"$'\n'"$kt"; fi
+# numastat's other table options keep its layout too (-m: numastat 2.0.16 also
+# prints "Token X not in hash table." lines for meminfo keys it does not know).
+# (not -m -z: live counters such as Writeback flip between zero and not)
+for o in "-s" "-z" "-s0 -z" "-c -s" "-m" "-n -s" "-c -z"; do
+    # shellcheck disable=SC2086 # $o holds several options
+    ns=$(numastat $o "$m1" "$m2" "$q" | grep -v '^Token ')
+    # shellcheck disable=SC2086
+    kt=$("$KVMTUNE" stat --numastat $o "$m1" "$m2" "$q")
+    if [ "$(shape <<<"$ns")" = "$(shape <<<"$kt")" ]; then ok "numastat $o: same layout"; else
+        notok "numastat $o: layout differs"$'\n'"$ns"$'\n'"$kt"; fi
+done
 # Pattern matching: numastat matches the command name and command line.
 # (the memhold processes match too: their hugetlbfs path holds the same words)
 if "$KVMTUNE" stat --numastat kvmtune-stat-test | grep -qE "(^|PID )$q \("; then
