@@ -148,6 +148,11 @@ def check_case(case, problems):
     if name in HWLOC_DIFFERS:
         print(f"# {name}: node ids not compared with hwloc: {HWLOC_DIFFERS[name]}")
     elif console:
+        # Packages and cores as hwloc counts them (each appears once in lstopo -v).
+        for kind, key in (("Package", "packages"), ("Core", "cores")):
+            hw = len(re.findall(rf"^\s*{kind} L#\d+", console, re.M))
+            if hw and hw != exp["cpu_topology"][key]:
+                bad(f"{key} vs hwloc console", hw, exp["cpu_topology"][key])
         hw_ids = sorted({int(x) for x in re.findall(r"NUMANode(?:\(\w+\))? L#\d+ \(P#(\d+)", console)})
         if hw_ids and hw_ids != got_ids:
             bad("node ids vs hwloc console", hw_ids, got_ids)
