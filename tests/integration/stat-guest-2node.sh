@@ -5,7 +5,8 @@
 # locality of about 100 %; a process interleaved over both nodes has about
 # half of it on each.  "About": the shared-library pages it maps come from
 # the guest's page cache, filled by whoever read them first, so a few
-# hundred KiB of a 64 MiB process may sit on the other node.
+# hundred KiB of a 64 MiB process may sit on the other node.  (The guest
+# mounts a tmpfs on /tmp, so the in-guest script goes to /.)
 set -euo pipefail
 KVMTUNE=${KVMTUNE:-build/kvmtune}
 SRC=${KVMTUNE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -51,8 +52,8 @@ chmod +x "$work/in-guest.sh"
 
 rc=0
 "$GUEST_RUN" --nodes 2 --cpus 2 --timeout 300 --add "$(command -v numactl)" \
-    --add "$KVMTUNE" --add "$MEMHOLD" --add "$work/in-guest.sh" \
-    -- "$work/in-guest.sh" "$KVMTUNE" "$MEMHOLD" "$(command -v numactl)" >"$work/out" 2>"$work/err" || rc=$?
+    --add "$KVMTUNE" --add "$MEMHOLD" --add "$work/in-guest.sh:/kvmtune-stat-in-guest.sh" \
+    -- /kvmtune-stat-in-guest.sh "$KVMTUNE" "$MEMHOLD" "$(command -v numactl)" >"$work/out" 2>"$work/err" || rc=$?
 if [ "$rc" -ne 0 ]; then
     [ "$rc" = 125 ] && skip "guest-run could not boot a guest: $(tail -3 "$work/err")"
     notok "in-guest script failed ($rc): $(cat "$work/err")"
