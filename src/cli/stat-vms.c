@@ -140,6 +140,9 @@ static void vm_cells(const struct host_model *m, const struct procstat_proc *p,
 		sbuf_addf(flags, "%svcpus-away", flags->len ? "," : "");
 	if (!procstat_huge_kib(p))
 		sbuf_addf(flags, "%sno-hugepages", flags->len ? "," : "");
+	/* no "CPU n/KVM" threads: the CPUs shown are those of all its threads */
+	if (!p->nvcpus)
+		sbuf_addf(flags, "%sno-vcpu-names", flags->len ? "," : "");
 	if (!flags->len)
 		sbuf_adds(flags, "-");
 }
@@ -302,6 +305,8 @@ static struct json_object *json_proc_vm(const struct host_model *m, const struct
 		json_object_array_add(flags, json_object_new_string("vcpus-away"));
 	if (!procstat_huge_kib(p))
 		json_object_array_add(flags, json_object_new_string("no-hugepages"));
+	if (!p->nvcpus)
+		json_object_array_add(flags, json_object_new_string("no-vcpu-names"));
 	json_object_object_add(o, "vcpus", vcpus);
 	json_object_object_add(o, "vcpu_cpus", json_nodes_of(&p->vcpu_cpus));
 	json_object_object_add(o, "vcpu_nodes", json_nodes_of(&p->vcpu_nodes));

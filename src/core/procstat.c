@@ -206,10 +206,30 @@ static int vcpu_index(const char *comm)
 	return parse_u32(buf, &idx) < 0 ? -1 : (int)idx;
 }
 
+/* The CPU a thread last ran on and its node; records it in p's sets. */
+static struct procstat_vcpu thread_cpu(struct host *h, const struct host_model *m,
+				       struct procstat_proc *p, const char *tid, int idx)
+{
+	AUTOFREE char *stat = NULL;
+	struct procstat_vcpu v;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", p->pid, tid);
+	v.tid = (int)strtol(tid, NULL, 10);
+	v.index = idx;
+	v.cpu = host_read(h, path, &stat, NULL, NULL) < 0 ? -1 : stat_processor(stat);
+	v.node = cpu_node(m, v.cpu);
+	if (v.cpu >= 0)
+		cpuset_set(&p->vcpu_cpus, (unsigned)v.cpu);
+	if (v.node >= 0)
+		cpuset_set(&p->vcpu_nodes, (unsigned)v.node);
+	return v;
+}
+
 /*
- * The CPU (and node) each thread last ran on: for QEMU only its vCPU threads
- * ("CPU n/KVM"), which are also listed in p->vcpus; for other processes
- * every thread.
+ * The CPU (and node) each thread last ran on: for QEMU its vCPU threads
+ * ("CPU n/KVM", listed in p->vcpus); for other processes, and for a QEMU
+ * without named vCPU threads (no debug-threads=on), every thread.
  */
 static void read_threads(struct host *h, const struct host_model *m, struct procstat_proc *p)
 {
@@ -219,35 +239,22 @@ static void read_threads(struct host *h, const struct host_model *m, struct proc
 	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
 	if (host_list(h, path, &tids, NULL, NULL) < 0)
 		return;
-	for (char **t = tids; *t; t++) {
-		AUTOFREE char *comm = NULL, *stat = NULL;
-		struct procstat_vcpu v;
-		int idx = -1;
+	for (char **t = tids; p->qemu && *t; t++) {
+		AUTOFREE char *comm = NULL;
+		int idx;
 
-		if (!all_digits(*t))
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", p->pid, *t);
+		if (!all_digits(*t) || host_read(h, path, &comm, NULL, NULL) < 0)
 			continue;
-		if (p->qemu) {
-			snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", p->pid, *t);
-			if (host_read(h, path, &comm, NULL, NULL) < 0)
-				continue;
-			idx = vcpu_index(chomp(comm));
-			if (idx < 0)
-				continue;
-		}
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", p->pid, *t);
-		v.tid = (int)strtol(*t, NULL, 10);
-		v.index = idx;
-		v.cpu = host_read(h, path, &stat, NULL, NULL) < 0 ? -1 : stat_processor(stat);
-		v.node = cpu_node(m, v.cpu);
-		if (p->qemu) {
-			p->vcpus = xreallocarray(p->vcpus, p->nvcpus + 1, sizeof(*p->vcpus));
-			p->vcpus[p->nvcpus++] = v;
-		}
-		if (v.cpu >= 0)
-			cpuset_set(&p->vcpu_cpus, (unsigned)v.cpu);
-		if (v.node >= 0)
-			cpuset_set(&p->vcpu_nodes, (unsigned)v.node);
+		idx = vcpu_index(chomp(comm));
+		if (idx < 0)
+			continue;
+		p->vcpus = xreallocarray(p->vcpus, p->nvcpus + 1, sizeof(*p->vcpus));
+		p->vcpus[p->nvcpus++] = thread_cpu(h, m, p, *t, idx);
 	}
+	for (char **t = tids; !p->nvcpus && *t; t++)
+		if (all_digits(*t))
+			(void)thread_cpu(h, m, p, *t, -1);
 	host_names_free(tids);
 }
 

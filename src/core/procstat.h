@@ -43,7 +43,10 @@ struct procstat_proc {
 	struct numamaps_usage usage;
 	struct procstat_vcpu *vcpus;
 	size_t nvcpus;
-	/* CPUs the vCPU threads (other processes: all threads) last ran on, and their nodes */
+	/*
+	 * CPUs the vCPU threads last ran on, and their nodes; all threads' for
+	 * other processes and for a QEMU without named vCPU threads (nvcpus 0)
+	 */
 	struct cpuset vcpu_cpus;
 	struct cpuset vcpu_nodes;
 };
