@@ -99,6 +99,40 @@ w(sc + "memory.numa_stat", "anon N0=16777216 N1=8388608\nfile N0=104857600 N1=0\
 w(sc + "hugetlb.2MB.numa_stat", "total=1073741824 N0=536870912 N1=536870912\n")
 w(sc + "hugetlb.1GB.numa_stat", "total=2147483648 N0=0 N1=2147483648\n")
 
+
+
+def qemu(pid, name_arg, maps, cgroup, vcpus):
+    d = f"/proc/{pid}/"
+    w(d + "comm", "qemu-system-x86\n")
+    w(d + "cmdline", "\0".join(["qemu-system-x86_64", "-name", name_arg, "-m", "256"]) + "\0")
+    w(d + "numa_maps", "\n".join(maps) + "\n")
+    w(d + "cgroup", f"0::{cgroup}\n")
+    for tid, (comm, cpu) in vcpus.items():
+        w(d + f"task/{tid}/comm", comm + "\n")
+        w(d + f"task/{tid}/stat", f"{tid} ({comm}) S " + " ".join(["0"] * 35 + [str(cpu)] + ["0"] * 13) + "\n")
+
+
+# PID 4500: VM db02 (-name db02), sharing its cgroup with PID 4501: no fast
+# path; the scope's numa_stat (bogus, huge) must not be used.
+qemu(4500, "db02", [
+    "7f0000000000 default file=/dev/hugepages/db huge dirty=100 N0=100 kernelpagesize_kB=2048",
+    "7f1000000000 default anon=256 dirty=256 N0=256 kernelpagesize_kB=4",
+], "/machine.slice/db02.scope", {4500: ("qemu-system-x86", 0), 4510: ("CPU 0/KVM", 0)})
+w(cg + "db02.scope/cgroup.procs", "4500\n4501\n")
+w(cg + "db02.scope/memory.numa_stat", "anon N0=999999999999 N1=0\nfile_mapped N0=0 N1=0\n")
+w(cg + "db02.scope/hugetlb.2MB.numa_stat", "total=0 N0=0 N1=0\n")
+w(cg + "db02.scope/hugetlb.1GB.numa_stat", "total=0 N0=0 N1=0\n")
+# PID 4600: VM old03 alone in its cgroup, but without hugetlb.1GB.numa_stat
+# (an older kernel): numa_maps instead.  Its vCPU ran on node 0, its memory
+# is on node 1.
+qemu(4600, "guest=old03", [
+    "7f0000000000 bind:1 file=/dev/hugepages/old huge dirty=50 N1=50 kernelpagesize_kB=2048",
+    "7f1000000000 default anon=512 dirty=512 N1=512 kernelpagesize_kB=4",
+], "/machine.slice/old03.scope", {4600: ("qemu-system-x86", 1), 4610: ("CPU 0/TCG", 0)})
+w(cg + "old03.scope/cgroup.procs", "4600\n")
+w(cg + "old03.scope/memory.numa_stat", "anon N0=0 N1=777777777\nfile_mapped N0=0 N1=0\n")
+w(cg + "old03.scope/hugetlb.2MB.numa_stat", "total=0 N0=0 N1=0\n")
+
 # PID 4300: a plain process.
 p = "/proc/4300/"
 w(p + "comm", "memhold\n")
