@@ -7,6 +7,7 @@
 # the guest's page cache, filled by whoever read them first, so a few
 # hundred KiB of a 64 MiB process may sit on the other node.  (The guest
 # mounts a tmpfs on /tmp, so the in-guest script goes to /.)
+# shellcheck disable=SC2016 # jq filters are single-quoted on purpose
 set -euo pipefail
 KVMTUNE=${KVMTUNE:-build/kvmtune}
 SRC=${KVMTUNE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}

@@ -10,6 +10,7 @@
 # wrong (a huge mapping whose page size is not the default: numactl #147), the
 # test says so and checks kvmtune against the sum over numa_maps instead.
 # Grows the 2 MiB pool by what it needs and restores the value it found.
+# shellcheck disable=SC2015 # "check && ok ... || notok ...": ok always succeeds
 set -euo pipefail
 KVMTUNE=${KVMTUNE:-build/kvmtune}
 MEMHOLD=${KVMTUNE_MEMHOLD:-$(dirname "$KVMTUNE")/tests/memhold}
@@ -35,6 +36,7 @@ tmp=$(mktemp -d /tmp/kvmtune-stat-test.XXXXXX)
 mnt=$tmp/huge
 pids=()
 mounted=0
+# shellcheck disable=SC2317 # called through trap
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -115,6 +117,7 @@ compare_pid() { # pid label
         echo "# $label: a huge mapping is not ${default_kb} kB: numastat $(numastat -V | awk '{print $3}') counts it at the default size (numactl #147); checking Huge against numa_maps ($truth MB) instead"
     fi
     paste -d' ' <(cells <<<"$ns") <(cells <<<"$kt") | while read -r line; do
+        # shellcheck disable=SC2086 # split the cells on purpose
         set -- $line
         local cols=$(( ($# - 2) / 2 )) row=$1 i a b tol
         for ((i = 2; i <= cols + 1; i++)); do
@@ -189,7 +192,7 @@ j() { jq -r "$1" <<<"$json"; }
     ok "64 MiB of 2 MiB pages" || notok "hugepages: $(j '.processes[0].hugepages')"
 [ "$(j '.processes[0].vm_placement.policies.bind.nodes | join(",")')" = 0 ] && ok "bind policy on node 0" ||
     notok "policies: $(j '.processes[0].vm_placement.policies')"
-nodes=$(ls -d /sys/devices/system/node/node[0-9]* | wc -l)
+nodes=$(find /sys/devices/system/node -maxdepth 1 -name "node[0-9]*" | wc -l)
 if [ "$nodes" = 1 ]; then
     [ "$(j '.processes[0].vm_placement.locality')" = 1 ] && ok "locality 1 on a one-node host" ||
         notok "locality: $(j '.processes[0].vm_placement.locality')"
