@@ -401,8 +401,11 @@ static int resolve_pids(struct host *h, char *const *sel, size_t nsel,
 		uint32_t pid;
 
 		if (all_digits(sel[s])) {
-			if (parse_u32(sel[s], &pid) == 0 && pid > 0 && pid <= INT32_MAX)
-				add_pid(&pids, &n, (int)pid);
+			if (parse_u32(sel[s], &pid) < 0 || pid == 0 || pid > INT32_MAX) {
+				host_names_free(names);
+				return diag_set(d, ESRCH, sel[s], "no process %s", sel[s]);
+			}
+			add_pid(&pids, &n, (int)pid);
 			continue; /* existence is checked when it is read */
 		}
 		for (char **p = names; *p; p++)
