@@ -45,6 +45,8 @@ static const struct command commands[] = {
 	 "validate the host for hugepage-backed, NUMA-local VMs (findings with fixes)"},
 	{"explain", cmd_explain, CMD_NEEDS_HOST,
 	 "explain QEMU/libvirt memory errors from a log: cause on this host and fix"},
+	{"stat", cmd_stat, CMD_NEEDS_HOST,
+	 "per-process and per-VM memory per NUMA node (numastat-compatible)"},
 };
 
 static void usage(FILE *out)

@@ -548,13 +548,18 @@ static int find_numad(struct host *h)
 
 int host_model_load(struct host *h, struct host_model *ret, struct diag *d)
 {
+	return host_model_load_flags(h, 0, ret, d);
+}
+
+int host_model_load_flags(struct host *h, unsigned flags, struct host_model *ret, struct diag *d)
+{
 	struct host_model m = {0};
 	struct meminfo mi = MEMINFO_INIT;
 	AUTOFREE char *release = NULL;
 	int r;
 
 	r = load_cpus(h, &m, d);
-	if (r >= 0)
+	if (r >= 0 && !(flags & HOST_MODEL_NO_CPUINFO))
 		r = load_cpuinfo(h, &m, d);
 	if (r >= 0)
 		r = load_meminfo(h, &m, &mi, d);
@@ -562,9 +567,9 @@ int host_model_load(struct host *h, struct host_model *ret, struct diag *d)
 		r = load_pool_dir(h, HUGEPAGES_DIR, true, &m.pools, &m.npools, d);
 	if (r >= 0)
 		r = load_nodes(h, &m, d);
-	if (r >= 0)
+	if (r >= 0 && !(flags & HOST_MODEL_NO_MOUNTS))
 		r = load_mounts(h, &m, d);
-	for (size_t i = 0; r >= 0 && i < KNOB_COUNT_; i++)
+	for (size_t i = 0; r >= 0 && !(flags & HOST_MODEL_NO_KNOBS) && i < KNOB_COUNT_; i++)
 		r = knob_read(h, (enum knob_id)i, &m.knobs[i], d);
 	if (r < 0) {
 		meminfo_release(&mi);
@@ -575,8 +580,10 @@ int host_model_load(struct host *h, struct host_model *ret, struct diag *d)
 	meminfo_release(&mi);
 	if (!m.nnodes)
 		synthesise_node(&m);
-	topology_load(h, &m);
-	m.numad_pid = find_numad(h);
+	if (!(flags & HOST_MODEL_NO_TOPOLOGY))
+		topology_load(h, &m);
+	if (!(flags & HOST_MODEL_NO_PROCESSES))
+		m.numad_pid = find_numad(h);
 	if (read_optional(h, "/proc/sys/kernel/osrelease", &release, NULL) > 0)
 		(void)snprintf(m.kernel_release, sizeof(m.kernel_release), "%.*s",
 			       (int)strcspn(release, "\n"), release);

@@ -101,6 +101,16 @@ struct host_model {
 int host_model_load(struct host *h, struct host_model *ret, struct diag *d);
 void host_model_release(struct host_model *m);
 
+enum host_model_flags {
+	HOST_MODEL_NO_TOPOLOGY = 1u << 0,  /* skip hwloc: pus empty, packages/cores 0 */
+	HOST_MODEL_NO_PROCESSES = 1u << 1, /* skip the /proc scan for numad: numad_pid 0 */
+	HOST_MODEL_NO_CPUINFO = 1u << 2,   /* skip /proc/cpuinfo: no cpu_model, cpu page sizes */
+	HOST_MODEL_NO_MOUNTS = 1u << 3,	   /* skip /proc/mounts: no hugetlbfs mounts */
+	HOST_MODEL_NO_KNOBS = 1u << 4,	   /* skip the knobs: all absent */
+};
+/* host_model_load() without the parts flags name (for fast read-only commands). */
+int host_model_load_flags(struct host *h, unsigned flags, struct host_model *ret, struct diag *d);
+
 const struct numa_node *model_find_node(const struct host_model *m, int node);
 const struct pool *model_find_pool(const struct host_model *m, uint64_t size_kib);
 const struct pool *node_find_pool(const struct numa_node *n, uint64_t size_kib);

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kvmtune stat: per-process and per-VM NUMA memory statistics, numastat-compatible. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/render.h"
+#include "cli/stat-render.h"
+#include "core/host.h"
+#include "core/model.h"
+#include "core/procstat.h"
+#include "util/diag.h"
+#include "util/parse-num.h"
+#include "util/xalloc.h"
+
+#include "util/banned.h"
+
+static void stat_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: kvmtune [--root DIR] stat [-c] [-m] [-n] [-s[NODE]] [-v] [-z] "
+		"[--numastat]\n"
+		"                                 [--vms]\n"
+		"                                 [--json | --prometheus] [--no-cgroup]\n"
+		"                                 [[-p] PID|PATTERN ...]\n\n"
+		"Per-node memory of processes in MB, split as numastat splits it (Huge, Heap,\n"
+		"Stack, Private), each hugepage mapping counted at its own page size.  A\n"
+		"PATTERN matches the command name or command line, as in numastat.  Without\n"
+		"arguments, the QEMU processes on the host (as with --vms).\n\n"
+		"  -c, --compact   narrow columns, whole MB\n"
+		"  -m, --meminfo   per-node system memory (numastat -m)\n"
+		"  -n              per-node NUMA allocation counters in MB (numastat -n)\n"
+		"  -s[NODE]        sort the rows by the Total column (or NODE's), largest first\n"
+		"  -v              one table per process even for several\n"
+		"  -z              leave out rows and columns that are all zero\n"
+		"  --numastat      numastat's output and nothing else; without arguments, its\n"
+		"                  page-count table of allocation counters\n"
+		"  --vms           one row per QEMU process: memory per node, hugepage share\n"
+		"                  and size, policy nodes, the CPUs and nodes its vCPU threads\n"
+		"                  last ran on, locality (share of memory on those nodes), flags\n"
+		"                  'spread' (memory on several nodes) and 'vcpus-away' (< 90 %%)\n"
+		"  --json          processes as JSON (sizes in KiB)\n"
+		"  --prometheus    VM metrics in the Prometheus text format (kvmtune_vm_*)\n"
+		"  --no-cgroup     always walk /proc/PID/numa_maps; by default the VM views read\n"
+		"                  the cgroup v2 numa_stat files of a VM alone in its cgroup\n\n"
+		"Exit codes: 0 ok, 2 bad usage or a PID/PATTERN that matches no process.\n");
+}
+
+struct stat_opts {
+	bool compact, meminfo, counters, numastat, vms, prometheus, no_cgroup, hide_zero, sort;
+	int sort_node;
+	char **sel;
+	size_t nsel;
+};
+
+static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
+{
+	enum {
+		OPT_NUMASTAT = 256,
+		OPT_VMS,
+		OPT_PROM,
+		OPT_NO_CGROUP
+	};
+	static const struct option opts[] = {
+		{"compact", no_argument, NULL, 'c'},
+		{"meminfo", no_argument, NULL, 'm'},
+		{"json", no_argument, NULL, 'j'},
+		{"numastat", no_argument, NULL, OPT_NUMASTAT},
+		{"vms", no_argument, NULL, OPT_VMS},
+		{"prometheus", no_argument, NULL, OPT_PROM},
+		{"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	o->sel = xcalloc((size_t)argc + 1, sizeof(char *));
+	while ((opt = getopt_long(argc, argv, "cmnp:s::vzh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			o->compact = true;
+			break;
+		case 'm':
+			o->meminfo = true;
+			break;
+		case 'n':
+			o->counters = true;
+			break;
+		case 'p':
+			o->sel[o->nsel++] = optarg;
+			break;
+		case 'v':
+			c->verbose++;
+			break;
+		case 'z':
+			o->hide_zero = true;
+			break;
+		case 's':
+			o->sort = true;
+			o->sort_node = -1;
+			if (optarg && parse_int(optarg, &o->sort_node) < 0) {
+				cli_error("-s%s: expected a node number after -s", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case OPT_NUMASTAT:
+			o->numastat = true;
+			break;
+		case OPT_VMS:
+			o->vms = true;
+			break;
+		case OPT_PROM:
+			o->prometheus = true;
+			break;
+		case OPT_NO_CGROUP:
+			o->no_cgroup = true;
+			break;
+		case 'h':
+			stat_usage(stdout);
+			return 1;
+		default:
+			stat_usage(stderr);
+			return -EINVAL;
+		}
+	}
+	while (optind < argc)
+		o->sel[o->nsel++] = argv[optind++];
+	if (c->json && o->prometheus) {
+		cli_error("--json and --prometheus exclude each other");
+		return -EINVAL;
+	}
+	if ((c->json || o->prometheus) && (o->meminfo || o->counters || o->numastat)) {
+		cli_error("-m, -n and --numastat print tables; they do not combine with --json or "
+			  "--prometheus");
+		return -EINVAL;
+	}
+	if (o->numastat && o->vms) {
+		cli_error("--vms has no numastat form; drop --numastat");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Which processes to collect, and how. */
+static void collect_opts(const struct cli *c, const struct stat_opts *o, const struct host_model *m,
+			 struct host *h, struct procstat_opts *po, bool *ret_vm_view)
+{
+	bool vm_view = o->vms || o->prometheus ||
+		       (!o->nsel && !o->numastat && !o->meminfo && !o->counters);
+
+	memset(po, 0, sizeof(*po));
+	if (vm_view)
+		po->flags |= PROCSTAT_QEMU_ONLY;
+	if (vm_view && !o->nsel)
+		po->flags |= PROCSTAT_ALL;
+	if (vm_view && !o->no_cgroup)
+		po->flags |= PROCSTAT_CGROUP;
+	if (c->json)
+		po->flags |= PROCSTAT_THREADS;
+	po->self_pid = host_is_live(h) ? (int)getpid() : 0;
+	po->base_page_kib = 4;
+	po->default_huge_kib = m->default_hugepage_kib ? m->default_hugepage_kib : 2048;
+	*ret_vm_view = vm_view;
+}
+
+static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v, bool vm_view,
+		  bool collected, struct host *h)
+{
+	int r = 0;
+
+	if (c->json) {
+		render_json_print(stat_json(v), stdout);
+		return 0;
+	}
+	if (o->prometheus) {
+		stat_print_prometheus(v, stdout);
+		return 0;
+	}
+	if (vm_view)
+		stat_print_vms(v, stdout);
+	else if (collected)
+		stat_print_procs(v, stdout);
+	if (o->meminfo)
+		r = stat_print_meminfo(v, h, stdout);
+	if (r >= 0 && o->counters)
+		r = stat_print_numastat_counters(v, h, false, stdout);
+	if (r >= 0 && o->numastat && !collected && !o->meminfo && !o->counters)
+		r = stat_print_numastat_counters(v, h, true, stdout);
+	return r;
+}
+
+int cmd_stat(struct cli *c, int argc, char **argv)
+{
+	struct stat_opts o = {0};
+	struct host_model m = {0};
+	struct procstat ps = {0};
+	struct procstat_opts po;
+	struct diag d = {0};
+	struct stat_view v;
+	struct host *h;
+	bool vm_view, collect;
+	int r;
+
+	r = parse_opts(c, argc, argv, &o);
+	if (r != 0) {
+		free(o.sel);
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	if (cli_host(c, &h) < 0) {
+		free(o.sel);
+		return EXIT_USAGE;
+	}
+	/* only nodes, their CPUs and the pools: stat is run often, by scrapers too */
+	r = host_model_load_flags(h,
+				  HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES |
+					  HOST_MODEL_NO_CPUINFO | HOST_MODEL_NO_MOUNTS |
+					  HOST_MODEL_NO_KNOBS,
+				  &m, &d);
+	if (r < 0) {
+		cli_error_diag(&d, r);
+		free(o.sel);
+		return cli_exit_for(r);
+	}
+	collect_opts(c, &o, &m, h, &po, &vm_view);
+	collect = o.nsel || vm_view;
+	if (collect) {
+		r = procstat_collect(h, &m, o.sel, o.nsel, &po, &ps, &d);
+		if (r >= 0 && o.nsel && !ps.nprocs) {
+			r = -ESRCH;
+			diag_set(&d, ESRCH, "stat", "no %sprocess matches '%s'%s",
+				 vm_view ? "QEMU " : "", o.sel[0],
+				 o.nsel == 1 ? "" : " or the others");
+		}
+		if (r < 0) {
+			cli_error_diag(&d, r);
+			host_model_release(&m);
+			free(o.sel);
+			return r == -ESRCH ? EXIT_USAGE : cli_exit_for(r);
+		}
+	}
+	v = (struct stat_view){.m = &m,
+			       .ps = &ps,
+			       .compact = o.compact,
+			       .verbose = c->verbose > 0,
+			       .numastat = o.numastat,
+			       .hide_zero = o.hide_zero,
+			       .sort = o.sort,
+			       .sort_node = o.sort_node};
+	r = render(c, &o, &v, vm_view, collect, h);
+	procstat_release(&ps);
+	host_model_release(&m);
+	free(o.sel);
+	return r < 0 ? EXIT_FAILED : EXIT_OK;
+}

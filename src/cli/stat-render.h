@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Presentation of kvmtune stat: numastat's table layout (process, -m, -n
+ * and no-argument views), the per-VM table, JSON and the Prometheus text
+ * exposition format.
+ */
+#ifndef KVMTUNE_CLI_STAT_RENDER_H
+#define KVMTUNE_CLI_STAT_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct host;
+struct host_model;
+struct procstat;
+struct procstat_proc;
+struct json_object;
+
+struct stat_view {
+	const struct host_model *m;
+	const struct procstat *ps;
+	bool compact;	/* -c: narrow columns, whole MB */
+	bool verbose;	/* one table per process even for several */
+	bool numastat;	/* --numastat: nothing numastat would not print */
+	bool hide_zero; /* -z: leave out rows and columns of zeros */
+	bool sort;	/* -s: data rows in descending order of ... */
+	int sort_node;	/* ... this node's column, or Total when -1 */
+};
+
+/* numastat -p: one table per process (one process or verbose), else one row each. */
+void stat_print_procs(const struct stat_view *v, FILE *out);
+/*
+ * numastat -m: per-node meminfo in MB.  Hugepage rows count every pool
+ * size.  Returns -errno when a node's meminfo cannot be read.
+ */
+int stat_print_meminfo(const struct stat_view *v, struct host *h, FILE *out);
+/* numastat -n (in MB) or, when raw, numastat without arguments (page counts). */
+int stat_print_numastat_counters(const struct stat_view *v, struct host *h, bool raw, FILE *out);
+/* The --vms table: one row per QEMU process. */
+void stat_print_vms(const struct stat_view *v, FILE *out);
+
+/* Flags of a VM: "spread" (memory on several nodes), "vcpus-away" (locality < 90 %). */
+bool stat_vm_spread(const struct host_model *m, const struct procstat_proc *p);
+bool stat_vm_away(const struct procstat_proc *p);
+
+/* The documented JSON object for the processes of v (caller puts it). */
+struct json_object *stat_json(const struct stat_view *v);
+/* Prometheus text exposition of the processes of v. */
+void stat_print_prometheus(const struct stat_view *v, FILE *out);
+
+#endif
