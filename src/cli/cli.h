@@ -38,5 +38,6 @@ void cli_error_diag(const struct diag *d, int err);
 int cli_exit_for(int err);
 
 int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_hugepages(struct cli *c, int argc, char **argv);
 
 #endif
