@@ -226,7 +226,8 @@ static int check_size(const struct host_model *m, const struct hp_ask *a, struct
 	if (!model_find_pool(m, a->size_kib))
 		return diag_set(d, EINVAL, a->text,
 				"'%s': the kernel has no %s pool (no '/sys/kernel/mm/hugepages/"
-				"hugepages-%" PRIu64 "kB'); boot with 'hugepagesz=%s'",
+				"hugepages-%" PRIu64 "kB'): the kernel lacks hugetlb support or "
+				"needs 'hugepagesz=%s' on its command line",
 				a->text, ps, a->size_kib, ps);
 	return 0;
 }
