@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd-hugepages.h"
 #include "cli/render.h"
 #include "core/hugepages-apply.h"
 #include "core/hugepages-plan.h"
@@ -122,7 +123,7 @@ static struct json_object *show_json(const struct host_model *m)
 	return o;
 }
 
-static int load_model(struct cli *c, struct host **ret_h, struct host_model *m)
+int hp_cli_load_model(struct cli *c, struct host **ret_h, struct host_model *m)
 {
 	struct diag d = {0};
 	int r;
@@ -144,14 +145,16 @@ static int cmd_show(struct cli *c, int argc, char **argv)
 	int r;
 
 	if (argc > 1) {
-		cli_error("hugepages: unknown verb '%s' (expected set)", argv[1]);
+		cli_error("hugepages: unknown verb '%s' (expected set, reserve or release)",
+			  argv[1]);
 		return EXIT_USAGE;
 	}
 	if (c->dry_run) {
-		cli_error("hugepages: --dry-run applies to 'set' only");
+		cli_error("hugepages: --dry-run applies to the verbs that change pools, not to "
+			  "showing them");
 		return EXIT_USAGE;
 	}
-	r = load_model(c, &h, &m);
+	r = hp_cli_load_model(c, &h, &m);
 	if (r != EXIT_OK)
 		return r;
 	if (c->json)
@@ -167,7 +170,7 @@ struct set_opts {
 	struct hp_apply_opts apply;
 };
 
-static void set_progress(void *userdata, const struct hp_change *ch, int64_t got, const char *what)
+void hp_cli_progress(void *userdata, const struct hp_change *ch, int64_t got, const char *what)
 {
 	const struct cli *c = userdata;
 	char ps[16];
@@ -268,7 +271,7 @@ static const char *where(int node, char *buf, size_t n)
 	return buf;
 }
 
-static struct json_object *plan_json(const struct hp_plan *p, const struct hp_result *res,
+struct json_object *hp_cli_plan_json(const struct hp_plan *p, const struct hp_result *res,
 				     const char *result)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
@@ -286,6 +289,8 @@ static struct json_object *plan_json(const struct hp_plan *p, const struct hp_re
 		json_object_object_add(e, "asked", json_object_new_int64(ch->new_pages));
 		json_object_object_add(e, "reason", json_object_new_string(ch->reason));
 		if (res) {
+			json_object_object_add(e, "before",
+					       json_object_new_int64(res[i].before_pages));
 			json_object_object_add(e, "got", json_object_new_int64(res[i].got_pages));
 			json_object_object_add(
 				e, "status", json_object_new_string(hp_status_name(res[i].status)));
@@ -306,7 +311,7 @@ static struct json_object *plan_json(const struct hp_plan *p, const struct hp_re
 	return o;
 }
 
-static void plan_text(const struct hp_plan *p, const struct hp_mem *mem, int64_t keep_free_kib)
+void hp_cli_plan_text(const struct hp_plan *p, const struct hp_mem *mem, int64_t keep_free_kib)
 {
 	char b[32];
 
@@ -320,6 +325,8 @@ static void plan_text(const struct hp_plan *p, const struct hp_mem *mem, int64_t
 			printf("  %s: %" PRId64 " -> %" PRId64 "  (%s)\n", ch->path, ch->old_pages,
 			       ch->new_pages, ch->reason);
 	}
+	if (!mem)
+		return;
 	printf("kept free for the host:");
 	for (size_t i = 0; i < mem->nnodes; i++)
 		printf("%s node %d %s", i ? "," : "", mem->nodes[i].node,
@@ -328,7 +335,7 @@ static void plan_text(const struct hp_plan *p, const struct hp_mem *mem, int64_t
 	printf("\n");
 }
 
-static void result_text(const struct hp_plan *p, const struct hp_result *res, const char *result)
+void hp_cli_result_text(const struct hp_plan *p, const struct hp_result *res, const char *result)
 {
 	char n[16], ps[16];
 
@@ -363,7 +370,7 @@ static int run_set(struct cli *c, struct set_opts *s)
 	struct host *h;
 	int r, rc;
 
-	rc = load_model(c, &h, &m);
+	rc = hp_cli_load_model(c, &h, &m);
 	if (rc != EXIT_OK)
 		return rc;
 	r = hugepages_mem_load(h, &m, &mem, &d);
@@ -374,12 +381,12 @@ static int run_set(struct cli *c, struct set_opts *s)
 		rc = EXIT_USAGE;
 	} else if (c->dry_run) {
 		if (c->json)
-			render_json_print(plan_json(&plan, NULL, "planned"), stdout);
+			render_json_print(hp_cli_plan_json(&plan, NULL, "planned"), stdout);
 		else
-			plan_text(&plan, &mem, s->req.keep_free_kib);
+			hp_cli_plan_text(&plan, &mem, s->req.keep_free_kib);
 	} else {
 		res = xcalloc(plan.nchanges ? plan.nchanges : 1, sizeof(*res));
-		s->apply.progress = set_progress;
+		s->apply.progress = hp_cli_progress;
 		s->apply.progress_data = c;
 		r = hugepages_apply(h, &plan, &s->apply, res, &d);
 		result = r == 0	 ? "request met"
@@ -388,13 +395,13 @@ static int run_set(struct cli *c, struct set_opts *s)
 		if (r < 0)
 			cli_error_diag(&d, r);
 		if (c->json)
-			render_json_print(plan_json(&plan, res,
-						    r == 0  ? "met"
-						    : r > 0 ? "partial"
-							    : "rolled-back"),
+			render_json_print(hp_cli_plan_json(&plan, res,
+							   r == 0  ? "met"
+							   : r > 0 ? "partial"
+								   : "rolled-back"),
 					  stdout);
 		else
-			result_text(&plan, res, result);
+			hp_cli_result_text(&plan, res, result);
 		rc = r == 0 ? EXIT_OK : EXIT_PARTIAL;
 		free(res);
 	}
@@ -418,6 +425,16 @@ static int cmd_set(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/* Nested verbs (git's OPT_SUBCOMMAND); none: show the pools. */
+static const struct {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+} verbs[] = {
+	{"set", cmd_set},
+	{"reserve", cmd_hugepages_reserve},
+	{"release", cmd_hugepages_release},
+};
+
 int cmd_hugepages(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -427,8 +444,10 @@ int cmd_hugepages(struct cli *c, int argc, char **argv)
 	};
 	int opt;
 
-	if (argc > 1 && strcmp(argv[1], "set") == 0)
-		return cmd_set(c, argc - 1, argv + 1);
+	if (argc > 1)
+		for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+			if (strcmp(argv[1], verbs[i].name) == 0)
+				return verbs[i].fn(c, argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
@@ -442,7 +461,9 @@ int cmd_hugepages(struct cli *c, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc && strcmp(argv[optind], "set") == 0)
-		return cmd_set(c, argc - optind, argv + optind);
+	if (optind < argc)
+		for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+			if (strcmp(argv[optind], verbs[i].name) == 0)
+				return verbs[i].fn(c, argc - optind, argv + optind);
 	return cmd_show(c, argc - optind + 1, argv + optind - 1);
 }

@@ -300,6 +300,17 @@ static void rollback_pools(struct host *h, const struct hp_plan *plan, size_t la
 	}
 }
 
+int hugepages_rollback(struct host *h, const struct hp_plan *plan, struct hp_result *results)
+{
+	if (!plan->nchanges)
+		return 0;
+	rollback_pools(h, plan, plan->nchanges - 1, results);
+	for (size_t i = 0; i < plan->nchanges; i++)
+		if (results[i].status == HP_ROLLBACK_FAILED)
+			return -EIO;
+	return 0;
+}
+
 int hugepages_apply(struct host *h, const struct hp_plan *plan, const struct hp_apply_opts *o,
 		    struct hp_result *results, struct diag *d)
 {

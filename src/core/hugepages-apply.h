@@ -60,6 +60,13 @@ int hugepages_apply(struct host *h, const struct hp_plan *plan, const struct hp_
 		    struct hp_result *results, struct diag *d);
 
 /*
+ * Restore every pool hugepages_apply() changed (results from that call) to
+ * its size before it.  Returns -EIO when a pool could not be restored (its
+ * result says why), else 0.
+ */
+int hugepages_rollback(struct host *h, const struct hp_plan *plan, struct hp_result *results);
+
+/*
  * A boot-time fix for the short pools of one size, as kernel command line
  * words ("hugepagesz=1G hugepages=0:8,1:8"), into buf.  Returns false when
  * no pool of that size is short.

@@ -263,8 +263,8 @@ static int check_node(const struct host_model *m, const struct hp_request *req, 
 	return 0;
 }
 
-static void add_change(struct hp_plan *p, int node, uint64_t size_kib, int64_t old_pages,
-		       int64_t new_pages)
+void hp_plan_add(struct hp_plan *p, int node, uint64_t size_kib, int64_t old_pages,
+		 int64_t new_pages)
 {
 	struct hp_change *c;
 	char ps[16], sz[32], where[32];
@@ -402,16 +402,16 @@ int hugepages_decide(const struct host_model *m, const struct hp_mem *mem,
 		if (!req->nnodes) {
 			const struct pool *pl = model_find_pool(m, a->size_kib);
 
-			add_change(&p, -1, a->size_kib, pl->total > 0 ? pl->total : 0,
-				   (int64_t)a->count_pages);
+			hp_plan_add(&p, -1, a->size_kib, pl->total > 0 ? pl->total : 0,
+				    (int64_t)a->count_pages);
 			continue;
 		}
 		for (size_t j = 0; j < req->nnodes; j++) {
 			const struct pool *pl =
 				node_find_pool(model_find_node(m, req->nodes[j]), a->size_kib);
 
-			add_change(&p, req->nodes[j], a->size_kib, pl->total > 0 ? pl->total : 0,
-				   (int64_t)a->count_pages);
+			hp_plan_add(&p, req->nodes[j], a->size_kib, pl->total > 0 ? pl->total : 0,
+				    (int64_t)a->count_pages);
 		}
 	}
 	r = check_guard(mem, req, &p, d);

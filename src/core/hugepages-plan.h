@@ -106,6 +106,9 @@ struct hp_plan {
 int hugepages_decide(const struct host_model *m, const struct hp_mem *mem,
 		     const struct hp_request *req, struct hp_plan *ret, struct diag *d);
 void hp_plan_release(struct hp_plan *plan);
+/* Append a change of one pool (node -1: host-wide) with its path and reason. */
+void hp_plan_add(struct hp_plan *p, int node, uint64_t size_kib, int64_t old_pages,
+		 int64_t new_pages);
 
 /* The sysfs nr_hugepages file of a pool: node -1 for the host-wide pool. */
 void hugepages_pool_path(int node, uint64_t size_kib, char *buf, size_t bufsz);
