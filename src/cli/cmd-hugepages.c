@@ -145,7 +145,8 @@ static int cmd_show(struct cli *c, int argc, char **argv)
 	int r;
 
 	if (argc > 1) {
-		cli_error("hugepages: unknown verb '%s' (expected set, reserve or release)",
+		cli_error("hugepages: unknown verb '%s' (expected set, reserve, release, persist "
+			  "or mount)",
 			  argv[1]);
 		return EXIT_USAGE;
 	}
@@ -433,6 +434,8 @@ static const struct {
 	{"set", cmd_set},
 	{"reserve", cmd_hugepages_reserve},
 	{"release", cmd_hugepages_release},
+	{"persist", cmd_hugepages_persist},
+	{"mount", cmd_hugepages_mount},
 };
 
 int cmd_hugepages(struct cli *c, int argc, char **argv)

@@ -31,5 +31,7 @@ void hp_cli_result_text(const struct hp_plan *p, const struct hp_result *res, co
 
 int cmd_hugepages_reserve(struct cli *c, int argc, char **argv);
 int cmd_hugepages_release(struct cli *c, int argc, char **argv);
+int cmd_hugepages_persist(struct cli *c, int argc, char **argv);
+int cmd_hugepages_mount(struct cli *c, int argc, char **argv);
 
 #endif
