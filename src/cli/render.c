@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/model.h"
@@ -72,6 +73,30 @@ static struct json_object *node_json(const struct numa_node *n)
 	return o;
 }
 
+/* Groups as cpulist strings, or for caches as {level, size_kb, cpus}. */
+static struct json_object *groups_json(const struct cpu_group *g, size_t n, int caches)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		char *cpus = cpuset_to_list(&g[i].cpus);
+		struct json_object *c;
+
+		if (!caches) {
+			json_object_array_add(a, json_object_new_string(cpus));
+		} else {
+			c = json_object_new_object();
+			json_object_object_add(c, "level", json_object_new_int((int)g[i].level));
+			json_object_object_add(c, "size_kb",
+					       json_object_new_int64((int64_t)g[i].size_kib));
+			json_object_object_add(c, "cpus", json_object_new_string(cpus));
+			json_object_array_add(a, c);
+		}
+		free(cpus);
+	}
+	return a;
+}
+
 struct json_object *render_model_json(const struct host_model *m)
 {
 	struct json_object *o = json_object_new_object();
@@ -89,6 +114,10 @@ struct json_object *render_model_json(const struct host_model *m)
 	json_object_object_add(t, "pus", json_object_new_int((int)m->npus));
 	json_object_object_add(t, "threads_per_core",
 			       json_object_new_int((int)m->threads_per_core));
+	json_object_object_add(t, "package_cpus",
+			       groups_json(m->package_groups, m->npackage_groups, 0));
+	json_object_object_add(t, "core_cpus", groups_json(m->core_groups, m->ncore_groups, 0));
+	json_object_object_add(t, "llc", groups_json(m->cache_groups, m->ncache_groups, 1));
 	json_object_object_add(o, "cpu_topology", t);
 	a = json_object_new_array();
 	for (size_t i = 0; i < m->ncpu_page_sizes; i++)
@@ -176,20 +205,22 @@ static void knob_text(const struct knob_value *k, char *buf, size_t n)
 
 static void print_header(const struct host_model *m, FILE *out)
 {
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 	AUTOFREE char *online = cpuset_to_list(&m->cpus_online);
 
 	fprintf(out, "cpu:      %s\n", m->cpu_model[0] ? m->cpu_model : "(unknown model)");
 	fprintf(out, "cpus:     %zu online (%s)", m->npus, online);
 	if (m->topology_from_hwloc)
-		fprintf(out, ", %u package%s, %u cores, %u thread%s per core", m->packages,
-			m->packages == 1 ? "" : "s", m->cores, m->threads_per_core,
-			m->threads_per_core == 1 ? "" : "s");
+		fprintf(out, ", %u package%s, %u cores, %u thread%s per core, %zu L%u cache%s",
+			m->packages, m->packages == 1 ? "" : "s", m->cores, m->threads_per_core,
+			m->threads_per_core == 1 ? "" : "s", m->ncache_groups,
+			m->ncache_groups ? m->cache_groups[0].level : 3,
+			m->ncache_groups == 1 ? "" : "s");
 	fputc('\n', out);
 	fprintf(out, "memory:   %s total, %s free, swap %s\n",
 		size_or_dash(m->mem_total_kib, a, sizeof(a)),
 		size_or_dash(m->mem_free_kib, b, sizeof(b)),
-		m->swap_total_kib == 0 ? "none" : size_or_dash(m->swap_total_kib, a, sizeof(a)));
+		m->swap_total_kib == 0 ? "none" : size_or_dash(m->swap_total_kib, c, sizeof(c)));
 	fprintf(out, "pages:    CPU supports");
 	for (size_t i = 0; i < m->ncpu_page_sizes; i++)
 		fprintf(out, " %s", format_pagesize(m->cpu_page_sizes_kib[i], a, sizeof(a)));

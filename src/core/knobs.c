@@ -78,9 +78,9 @@ int knob_parse_bracket(const char *text, char *ret_word, size_t word_size, char 
 		len = (size_t)(p - start);
 		if (len == 0 || (br && *p != ']') || (!br && (*p == ']' || *p == '[')))
 			return diag_set(d, EINVAL, "bracket",
-					"'%.80s': expected words with one in brackets, such as "
+					"'%.*s': expected words with one in brackets, such as "
 					"'always [madvise] never'",
-					text);
+					(int)strcspn(text, "\n"), text);
 		if (br) {
 			p++;
 			selected++;
@@ -94,8 +94,8 @@ int knob_parse_bracket(const char *text, char *ret_word, size_t word_size, char 
 	}
 	if (selected != 1)
 		return diag_set(d, EINVAL, "bracket",
-				"'%.80s': expected exactly one word in brackets, found %d", text,
-				selected);
+				"'%.*s': expected exactly one word in brackets, found %d",
+				(int)strcspn(text, "\n"), text, selected);
 	(void)snprintf(ret_word, word_size, "%s", word);
 	return 0;
 }

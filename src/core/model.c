@@ -595,6 +595,9 @@ void host_model_release(struct host_model *m)
 	cpuset_release(&m->cpus_online);
 	cpuset_release(&m->cpus_possible);
 	free(m->pus);
+	topology_groups_free(m->package_groups, m->npackage_groups);
+	topology_groups_free(m->core_groups, m->ncore_groups);
+	topology_groups_free(m->cache_groups, m->ncache_groups);
 	free(m->cpu_page_sizes_kib);
 	free(m->pools);
 	for (size_t i = 0; i < m->nmounts; i++)

@@ -47,6 +47,13 @@ struct pu {
 	int node;	 /* NUMA node, -1 if unknown */
 };
 
+/* A set of CPUs that share a package, a core or a cache. */
+struct cpu_group {
+	unsigned level;	   /* caches: 1, 2, 3 (unified or data); 0 for packages and cores */
+	uint64_t size_kib; /* caches only */
+	struct cpuset cpus;
+};
+
 struct host_model {
 	bool numa_sysfs;	 /* false: no node directory, a single node was synthesised */
 	struct numa_node *nodes; /* sorted by node number */
@@ -57,7 +64,13 @@ struct host_model {
 	struct pu *pus;
 	size_t npus;
 	unsigned packages, cores;
-	unsigned threads_per_core; /* max PUs in one core */
+	unsigned threads_per_core;	  /* max PUs in one core */
+	struct cpu_group *package_groups; /* online CPUs of each package */
+	size_t npackage_groups;
+	struct cpu_group *core_groups; /* SMT siblings */
+	size_t ncore_groups;
+	struct cpu_group *cache_groups; /* last-level (L3, else L2) data/unified caches */
+	size_t ncache_groups;
 	bool topology_from_hwloc;
 
 	char cpu_model[128];

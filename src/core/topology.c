@@ -65,6 +65,51 @@ static void fallback(struct host_model *m)
 	m->topology_from_hwloc = false;
 }
 
+void topology_groups_free(struct cpu_group *groups, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cpuset_release(&groups[i].cpus);
+	free(groups);
+}
+
+/* Online CPUs of an hwloc object as a cpuset. */
+static void obj_cpus(const struct host_model *m, hwloc_obj_t obj, struct cpuset *ret)
+{
+	int i;
+
+	hwloc_bitmap_foreach_begin(i, obj->cpuset)
+	{
+		if (i <= CPUSET_MAX && cpuset_isset(&m->cpus_online, (unsigned)i))
+			cpuset_set(ret, (unsigned)i);
+	}
+	hwloc_bitmap_foreach_end();
+}
+
+static void collect(hwloc_topology_t topo, const struct host_model *m, hwloc_obj_type_t type,
+		    struct cpu_group **groups, size_t *n)
+{
+	int count = hwloc_get_nbobjs_by_type(topo, type);
+
+	for (int i = 0; i < count; i++) {
+		hwloc_obj_t obj = hwloc_get_obj_by_type(topo, type, (unsigned)i);
+		struct cpu_group g = {0};
+
+		if (hwloc_obj_type_is_cache(type)) {
+			if (obj->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION)
+				continue;
+			g.level = obj->attr->cache.depth;
+			g.size_kib = obj->attr->cache.size / 1024;
+		}
+		obj_cpus(m, obj, &g.cpus);
+		if (cpuset_empty(&g.cpus)) {
+			cpuset_release(&g.cpus);
+			continue;
+		}
+		*groups = xreallocarray(*groups, *n + 1, sizeof(**groups));
+		(*groups)[(*n)++] = g;
+	}
+}
+
 static int ancestor_idx(hwloc_obj_t obj, hwloc_obj_type_t type)
 {
 	hwloc_obj_t a = hwloc_get_ancestor_obj_by_type(NULL, type, obj);
@@ -133,6 +178,12 @@ void topology_load(struct host *h, struct host_model *m)
 		m->cores = (unsigned)m->npus;
 		m->threads_per_core = 1;
 	}
+	collect(topo, m, HWLOC_OBJ_PACKAGE, &m->package_groups, &m->npackage_groups);
+	collect(topo, m, HWLOC_OBJ_CORE, &m->core_groups, &m->ncore_groups);
+	/* The last-level cache is what placement cares about. */
+	collect(topo, m, HWLOC_OBJ_L3CACHE, &m->cache_groups, &m->ncache_groups);
+	if (!m->ncache_groups)
+		collect(topo, m, HWLOC_OBJ_L2CACHE, &m->cache_groups, &m->ncache_groups);
 	m->topology_from_hwloc = true;
 	hwloc_topology_destroy(topo);
 }

@@ -6,6 +6,8 @@
 #ifndef KVMTUNE_CORE_TOPOLOGY_H
 #define KVMTUNE_CORE_TOPOLOGY_H
 
+#include <stddef.h>
+
 struct host;
 struct host_model;
 
@@ -15,5 +17,8 @@ struct host_model;
  * becomes its own core and package is unknown; topology_from_hwloc says which.
  */
 void topology_load(struct host *h, struct host_model *m);
+/* Free an array of groups (accepts NULL). */
+struct cpu_group;
+void topology_groups_free(struct cpu_group *groups, size_t n);
 
 #endif

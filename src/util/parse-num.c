@@ -175,18 +175,19 @@ const char *format_size_kib(uint64_t size_kib, char *buf, unsigned bufsz)
 {
 	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
 	unsigned u = 0;
-	uint64_t whole = size_kib, rem = 0;
+	uint64_t div = 1, tenths;
 
-	while (whole >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		rem = whole % 1024;
-		whole /= 1024;
+	while (size_kib >= div * 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		div *= 1024;
 		u++;
 	}
-	if (rem == 0 || whole >= 100)
-		(void)snprintf(buf, bufsz, "%" PRIu64 " %s", whole, units[u]);
+	/* Round to one decimal; drop it when it is .0 or the number is large. */
+	tenths = size_kib / div * 10 + ((size_kib % div) * 10 + div / 2) / div;
+	if (tenths % 10 == 0 || tenths >= 1000)
+		(void)snprintf(buf, bufsz, "%" PRIu64 " %s", (tenths + 5) / 10, units[u]);
 	else
-		(void)snprintf(buf, bufsz, "%" PRIu64 ".%" PRIu64 " %s", whole,
-			       (rem * 10 + 512) / 1024 > 9 ? 9 : (rem * 10 + 512) / 1024, units[u]);
+		(void)snprintf(buf, bufsz, "%" PRIu64 ".%" PRIu64 " %s", tenths / 10, tenths % 10,
+			       units[u]);
 	return buf;
 }
 

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Golden test runner.
+
+A case is a directory tests/golden/<case>/ holding:
+  cmd             one line: the arguments after 'kvmtune --root ROOT'
+  root/           a captured tree (only the files that matter), or
+  root.ref        one line: a tree's path relative to the repository top
+  stdin           optional standard input
+  expected.out    standard output (the temporary root appears as @ROOT@)
+  expected.exit   optional exit status (default 0)
+  expected.err    optional standard error
+  expected.writes optional: files created or changed below the root, each as
+                  '== path' followed by its new content ('== path (removed)')
+The root is copied to a temporary directory first, so a command that writes
+never touches the input.  GOLDEN_UPDATE=1 rewrites the expectations: read the
+diff before committing it.
+"""
+import difflib
+import filecmp
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.normpath(os.path.join(HERE, "..", ".."))
+
+
+def list_cases():
+    for name in sorted(os.listdir(HERE)):
+        if os.path.isfile(os.path.join(HERE, name, "cmd")):
+            print(name)
+
+
+def read(path, default=None):
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            return f.read()
+    except FileNotFoundError:
+        return default
+
+
+def tree_files(root):
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for fn in filenames:
+            p = os.path.join(dirpath, fn)
+            if os.path.islink(p):
+                continue
+            out[os.path.relpath(p, root)] = p
+    return out
+
+
+def tree_writes(before, after):
+    a, b = tree_files(before), tree_files(after)
+    parts = []
+    for rel in sorted(set(a) | set(b)):
+        if rel not in b:
+            parts.append(f"== /{rel} (removed)\n")
+        elif rel not in a or not filecmp.cmp(a[rel], b[rel], shallow=False):
+            parts.append(f"== /{rel}\n" + read(b[rel], ""))
+            if not parts[-1].endswith("\n"):
+                parts[-1] += "\n(no newline at end)\n"
+    return "".join(parts)
+
+
+def compare(label, expected, actual, update, path, failures):
+    if update:
+        if actual or os.path.exists(path):
+            if actual or label == "stdout":
+                with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
+                    f.write(actual)
+            else:
+                os.unlink(path)
+        return
+    if expected is None:
+        expected = ""
+    if expected != actual:
+        diff = difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
+                                    f"expected {label}", f"actual {label}")
+        failures.append("".join(diff))
+
+
+def run_case(name):
+    case = os.path.join(HERE, name)
+    update = os.environ.get("GOLDEN_UPDATE") == "1"
+    kvmtune = os.environ.get("KVMTUNE", os.path.join(TOP, "build", "kvmtune"))
+    args = shlex.split(read(os.path.join(case, "cmd")).strip())
+    src_root = os.path.join(case, "root")
+    ref = read(os.path.join(case, "root.ref"))
+    if ref is not None:
+        src_root = os.path.normpath(os.path.join(TOP, ref.strip()))
+    if not os.path.isdir(src_root):
+        print(f"# SKIP {name}: input tree '{src_root}' is missing")
+        return 77
+    with tempfile.TemporaryDirectory(prefix="kvmtune-golden-") as tmp:
+        root = os.path.join(tmp, "root")
+        shutil.copytree(src_root, root, symlinks=True)
+        stdin = read(os.path.join(case, "stdin"))
+        p = subprocess.run([kvmtune, "--root", root] + args, input=stdin or "",
+                           capture_output=True, text=True, errors="surrogateescape",
+                           timeout=120)
+        out = p.stdout.replace(root, "@ROOT@")
+        err = p.stderr.replace(root, "@ROOT@")
+        writes = tree_writes(src_root, root).replace(root, "@ROOT@")
+    failures = []
+    compare("stdout", read(os.path.join(case, "expected.out")), out, update,
+            os.path.join(case, "expected.out"), failures)
+    exp_err = read(os.path.join(case, "expected.err"))
+    if exp_err is not None or update:
+        compare("stderr", exp_err, err, update, os.path.join(case, "expected.err"), failures)
+    elif err and p.returncode == 0:
+        failures.append(f"unexpected stderr:\n{err}")
+    exp_writes = read(os.path.join(case, "expected.writes"))
+    compare("writes", exp_writes, writes, update, os.path.join(case, "expected.writes"),
+            failures)
+    exp_exit = int((read(os.path.join(case, "expected.exit")) or "0").strip())
+    if update:
+        path = os.path.join(case, "expected.exit")
+        if p.returncode:
+            with open(path, "w") as f:
+                f.write(f"{p.returncode}\n")
+        elif os.path.exists(path):
+            os.unlink(path)
+    elif exp_exit != p.returncode:
+        failures.append(f"exit status {p.returncode}, expected {exp_exit}\nstderr:\n{err}")
+    if failures:
+        print(f"not ok - {name}: kvmtune --root ROOT {' '.join(args)}")
+        for f in failures:
+            sys.stdout.write(f if f.endswith("\n") else f + "\n")
+        return 1
+    print(f"ok - {name}{' (updated)' if update else ''}")
+    return 0
+
+
+def main():
+    if len(sys.argv) == 2 and sys.argv[1] == "--list":
+        list_cases()
+        return 0
+    if len(sys.argv) < 2:
+        print("usage: run.py --list | CASE...", file=sys.stderr)
+        return 2
+    rc = 0
+    for name in sys.argv[1:]:
+        r = run_case(name)
+        rc = r if rc == 0 else rc
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

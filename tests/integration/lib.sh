@@ -1,0 +1,145 @@
+# shellcheck shell=bash
+# Shared helpers for tests/integration/*.sh. Source it after 'set -euo pipefail'.
+#
+# Output is TAP: 'ok N - what' / 'not ok N - what', diagnostics as '# ...',
+# then the plan '1..N' and a closing 'NAME: P passed, F failed' line.
+# Exit status: 0 all passed, 1 something failed, 77 skipped (reason printed).
+
+TESTS_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+REPO_ROOT=$(cd -- "$TESTS_DIR/.." && pwd)
+# shellcheck disable=SC2034 # used by the tests that source this
+VM_DIR=$TESTS_DIR/vm
+TEST_NAME=$(basename -- "$0" .sh)
+
+_tap_n=0
+_tap_failed=0
+_cleanups=()
+
+# KVMTUNE: the binary under test, default build/kvmtune in the repository.
+kvmtune_path() {
+    local k=${KVMTUNE:-build/kvmtune}
+    [[ "$k" == /* ]] || k=$REPO_ROOT/$k
+    printf '%s\n' "$k"
+}
+
+diag() {
+    printf '# %s\n' "$@"
+}
+
+ok() {
+    _tap_n=$((_tap_n + 1))
+    printf 'ok %d - %s\n' "$_tap_n" "$1"
+}
+
+not_ok() {
+    _tap_n=$((_tap_n + 1))
+    _tap_failed=$((_tap_failed + 1))
+    printf 'not ok %d - %s\n' "$_tap_n" "$1"
+}
+
+# check DESCRIPTION CMD [ARGS...]: one TAP line from CMD's exit status.
+check() {
+    local what=$1
+    shift
+    if "$@"; then
+        ok "$what"
+    else
+        not_ok "$what"
+    fi
+}
+
+# skip_all REASON: nothing could be tested here; exit 77 saying why.
+skip_all() {
+    printf '1..0 # SKIP %s\n' "$1"
+    printf '%s: skipped: %s\n' "$TEST_NAME" "$1" >&2
+    exit 77
+}
+
+# bail REASON: the test could not go on; counts as a failure.
+bail() {
+    not_ok "$1"
+    finish
+}
+
+require_root() {
+    [[ $EUID -eq 0 ]] || skip_all "needs root (uid is $EUID)"
+}
+
+require_cmd() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || skip_all "missing command: $c"
+    done
+}
+
+require_kvmtune() {
+    local k
+    k=$(kvmtune_path)
+    [[ -x "$k" ]] || skip_all "kvmtune binary not found at $k (build it, or set KVMTUNE)"
+}
+
+# at_exit CMD...: run CMD (a string for eval) at exit, last registered first.
+at_exit() {
+    _cleanups+=("$1")
+}
+
+_run_cleanups() {
+    local rc=$? i
+    for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+        eval "${_cleanups[i]}" || printf '%s: cleanup failed: %s\n' "$TEST_NAME" "${_cleanups[i]}" >&2
+    done
+    _cleanups=()
+    return "$rc"
+}
+trap _run_cleanups EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
+
+finish() {
+    printf '1..%d\n' "$_tap_n"
+    printf '%s: %d passed, %d failed\n' "$TEST_NAME" $((_tap_n - _tap_failed)) "$_tap_failed"
+    if ((_tap_failed > 0 || _tap_n == 0)); then
+        exit 1
+    fi
+    exit 0
+}
+
+# ---- host hugepages -------------------------------------------------------
+
+HP2M=/sys/kernel/mm/hugepages/hugepages-2048kB
+
+# hugepool_set_2m N: set the host's 2 MiB pool to N pages, restoring the old
+# size at exit. Skips the test if the pool cannot reach N pages.
+hugepool_set_2m() {
+    local want=$1 old got
+    [[ -w "$HP2M/nr_hugepages" ]] || skip_all "no writable $HP2M/nr_hugepages"
+    old=$(<"$HP2M/nr_hugepages")
+    at_exit "echo $old >$HP2M/nr_hugepages"
+    echo "$want" >"$HP2M/nr_hugepages"
+    got=$(<"$HP2M/nr_hugepages")
+    if [[ "$got" != "$want" ]]; then
+        skip_all "host 2 MiB pool reached only $got of $want pages"
+    fi
+    diag "host 2 MiB pool: $old -> $want pages (restored at exit)"
+}
+
+# private_hugetlbfs [OPTIONS]: mount a fresh hugetlbfs (default pagesize=2M)
+# in a temp dir and set HUGETLBFS_DIR to it; unmounted and removed at exit.
+# (Not in $(...): the cleanup must be registered in this shell.)
+HUGETLBFS_DIR=""
+private_hugetlbfs() {
+    HUGETLBFS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kvmtune-test-hugetlbfs.XXXXXX")
+    at_exit "rmdir '$HUGETLBFS_DIR'"
+    mount -t hugetlbfs -o "${1:-pagesize=2M}" none "$HUGETLBFS_DIR" ||
+        skip_all "cannot mount hugetlbfs on $HUGETLBFS_DIR"
+    at_exit "umount '$HUGETLBFS_DIR'"
+}
+
+# pid_alive PID: true if PID still exists (and is not a zombie).
+pid_alive() {
+    local state
+    state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+    [[ -n "$state" && "$state" != Z ]]
+}
