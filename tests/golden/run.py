@@ -3,7 +3,8 @@
 """Golden test runner.
 
 A case is a directory tests/golden/<case>/ holding:
-  cmd             one line: the arguments after 'kvmtune --root ROOT'
+  cmd             one line: the arguments after 'kvmtune --root ROOT'; @ROOT@ in
+                  it is replaced by the temporary root, @CASE@ by the case directory
   root/           a captured tree (only the files that matter), or
   root.ref        one line: a tree's path relative to the repository top
   stdin           optional standard input
@@ -100,11 +101,14 @@ def run_case(name):
         root = os.path.join(tmp, "root")
         shutil.copytree(src_root, root, symlinks=True)
         stdin = read(os.path.join(case, "stdin"))
+        # @ROOT@ in cmd names a file of the copied root (e.g. --domain @ROOT@/vm.xml),
+        # @CASE@ a file of the case directory (an input that is not part of the host)
+        args = [a.replace("@ROOT@", root).replace("@CASE@", case) for a in args]
         p = subprocess.run([kvmtune, "--root", root] + args, input=stdin or "",
                            capture_output=True, text=True, errors="surrogateescape",
                            timeout=120)
-        out = p.stdout.replace(root, "@ROOT@")
-        err = p.stderr.replace(root, "@ROOT@")
+        out = p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@")
+        err = p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@")
         writes = tree_writes(src_root, root).replace(root, "@ROOT@")
     failures = []
     compare("stdout", read(os.path.join(case, "expected.out")), out, update,

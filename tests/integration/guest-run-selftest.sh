@@ -1,7 +1,7 @@
 #!/bin/bash
 # guest-run-selftest: tests/vm/guest-run passes exit statuses and output
 # through, keeps stdout and stderr apart, and leaves no QEMU or temp dir.
-# shellcheck disable=SC2317 # functions called through check
+# shellcheck disable=SC2317,SC2016 # functions called through check; guest script text
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname -- "$0")/lib.sh"
@@ -70,6 +70,18 @@ printf 'payload 42\n' >"$work/payload"
 run hostbin --add "$work/payload:/data/payload" -- /usr/bin/cat /data/payload
 check "host /usr/bin/cat runs in guest and reads --add file (got '$out')" \
     test "$rc" -eq 0 -a "$out" = "payload 42"
+
+# A file added at its own path under the host's TMPDIR is visible there.
+run tmpadd --add "$work/payload" -- cat "$work/payload"
+check "--add of a file under $work keeps its path (got '$out')" \
+    test "$rc" -eq 0 -a "$out" = "payload 42"
+
+# A '#!/bin/bash' script runs once bash is added (host /usr layout mirrored).
+printf '#!/bin/bash\necho "bash ${BASH_VERSINFO[0]}"\n' >"$work/bash-script"
+chmod +x "$work/bash-script"
+run bashscript --add "$(command -v bash)" -- "$work/bash-script"
+check "#!/bin/bash script runs with --add bash (got '$out')" \
+    test "$rc" -eq 0 -a "$out" = "bash ${BASH_VERSINFO[0]}"
 
 # Topology: two nodes, CPUs spread, distances as given.
 run topo --nodes 2 --cpus 2 --distances "10 31,31 10" -- \

@@ -136,18 +136,4 @@ guest_case two-node 2 1 384,256 "10 21,21 10" "0;" 1
 guest_case four-node 4 4 256,384,256,128 \
     "10 15 20 25,15 10 15 20,20 15 10 15,25 20 15 10" "0;1;2;3" 1
 
-# '-cpu max' gives the guest pdpe1gb: kvmtune must list 1 GiB pages.
-rc=0
-"$VM_DIR/guest-run" --1g --nodes 2 --add "$KT" -- "$KT" status --json \
-    >"$work/1g.json" 2>"$work/1g.err" || rc=$?
-if [[ $rc -eq 0 ]]; then
-    jqt "1g: cpu_page_sizes_kb has 2048 and 1048576 with -cpu max" "$work/1g.json" \
-        '.cpu_page_sizes_kb | (index(2048) != null and index(1048576) != null)'
-    jqt "1g: a 1048576 kB pool is listed" "$work/1g.json" \
-        '[.hugepages[].size_kb] | index(1048576) != null'
-else
-    not_ok "1g: guest with -cpu max ran status (exit $rc)"
-    diag "$(tail -n 20 "$work/1g.err")"
-fi
-
 finish

@@ -110,29 +110,48 @@ finish() {
 
 HP2M=/sys/kernel/mm/hugepages/hugepages-2048kB
 
-# hugepool_set_2m N: set the host's 2 MiB pool to N pages, restoring the old
-# size at exit. Skips the test if the pool cannot reach N pages.
-hugepool_set_2m() {
-    local want=$1 old got
+# hugepool_add_2m N: grow the host's 2 MiB pool by N pages; at exit shrink it
+# by the same number from whatever it is then. Adding and taking back a delta
+# (rather than writing back an old absolute value) keeps the pool right even
+# when other tests resize it at the same time. Skips if the pool cannot grow.
+hugepool_add_2m() {
+    local n=$1 old got
     [[ -w "$HP2M/nr_hugepages" ]] || skip_all "no writable $HP2M/nr_hugepages"
     old=$(<"$HP2M/nr_hugepages")
-    at_exit "echo $old >$HP2M/nr_hugepages"
-    echo "$want" >"$HP2M/nr_hugepages"
+    echo $((old + n)) >"$HP2M/nr_hugepages"
     got=$(<"$HP2M/nr_hugepages")
-    if [[ "$got" != "$want" ]]; then
-        skip_all "host 2 MiB pool reached only $got of $want pages"
+    at_exit "_hugepool_sub_2m $((got > old ? got - old : 0))"
+    if ((got < old + n)); then
+        skip_all "host 2 MiB pool grew only from $old to $got pages, $n more were needed"
     fi
-    diag "host 2 MiB pool: $old -> $want pages (restored at exit)"
+    diag "host 2 MiB pool: $old -> $got pages (given back at exit)"
 }
 
-# private_hugetlbfs [OPTIONS]: mount a fresh hugetlbfs (default pagesize=2M)
+_hugepool_sub_2m() {
+    local n=$1 cur
+    ((n > 0)) || return 0
+    cur=$(<"$HP2M/nr_hugepages")
+    echo $((cur > n ? cur - n : 0)) >"$HP2M/nr_hugepages"
+}
+
+# hugetlbfs_used_pages DIR: pages held by files in this hugetlbfs mount (it
+# needs a size= limit); unlike HugePages_Free it ignores other pool users.
+hugetlbfs_used_pages() {
+    local blocks free
+    read -r blocks free < <(stat -f -c '%b %f' "$1")
+    ((blocks > 0)) || return 1
+    echo $((blocks - free))
+}
+
+# private_hugetlbfs [OPTIONS]: mount a fresh hugetlbfs (default
+# pagesize=2M,size=8G: the size is only a cap, and lets hugetlbfs_used_pages work)
 # in a temp dir and set HUGETLBFS_DIR to it; unmounted and removed at exit.
 # (Not in $(...): the cleanup must be registered in this shell.)
 HUGETLBFS_DIR=""
 private_hugetlbfs() {
     HUGETLBFS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kvmtune-test-hugetlbfs.XXXXXX")
     at_exit "rmdir '$HUGETLBFS_DIR'"
-    mount -t hugetlbfs -o "${1:-pagesize=2M}" none "$HUGETLBFS_DIR" ||
+    mount -t hugetlbfs -o "${1:-pagesize=2M,size=8G}" none "$HUGETLBFS_DIR" ||
         skip_all "cannot mount hugetlbfs on $HUGETLBFS_DIR"
     at_exit "umount '$HUGETLBFS_DIR'"
 }

@@ -62,6 +62,7 @@ virsh domstate "$dom" >"$work/state"
 cat "/run/libvirt/qemu/$dom.pid" >"$work/qemu_pid"
 cp "/proc/$(<"$work/qemu_pid")/numa_maps" "$work/numa_maps"
 free >"$work/free_during"
+stat -f -c '%b %f' "$LIBVIRTD_PRIVATE_HUGETLBFS" | awk '{ print $1 - $2 }' >"$work/used_during"
 cat /run/libvirtd.pid >"$work/libvirtd_pid"
 cat /run/virtlogd.pid >"$work/virtlogd_pid"
 # Leave the domain running: libvirtd-private must tear it down.
@@ -72,8 +73,7 @@ hp_free() {
     awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo
 }
 
-old=$(<"$HP2M/nr_hugepages")
-hugepool_set_2m $((old + 64))
+hugepool_add_2m 64
 free_host_before=$(hp_free)
 run_libvirt_before=$(ls -d /run/libvirt /var/lib/libvirt /var/log/libvirt 2>/dev/null || true)
 
@@ -113,12 +113,15 @@ check "QEMU maps 32 huge 2 MiB pages from it" \
     eval '[[ " $line " == *" huge "* && " $line " == *" kernelpagesize_kB=2048 "* && " $line " =~ \ N[0-9]+=32\  ]]'
 free_before=$(cat "$work/free_before" 2>/dev/null || echo '?')
 free_during=$(cat "$work/free_during" 2>/dev/null || echo '?')
-check "host HugePages_Free dropped by 32 while paused ($free_before -> $free_during)" \
-    test "$free_during" = "$((free_host_before - 32))"
+used_during=$(cat "$work/used_during" 2>/dev/null || echo '?')
+# Pool-wide counters also move with other hugepage users: reported only.
+diag "host HugePages_Free $free_before -> $free_during while paused"
+check "the domain holds exactly 32 pages of the private hugetlbfs (got $used_during)" \
+    test "$used_during" = 32
 
 qpid=$(cat "$work/qemu_pid" 2>/dev/null || true)
 check "QEMU (pid ${qpid:-?}) is gone after teardown" eval "[[ -n '$qpid' ]] && ! pid_alive '$qpid'"
-check "pages came back ($(hp_free), expected $free_host_before)" test "$(hp_free)" = "$free_host_before"
+diag "host HugePages_Free $(hp_free) after teardown ($free_host_before before)"
 run_libvirt_after=$(ls -d /run/libvirt /var/lib/libvirt /var/log/libvirt 2>/dev/null || true)
 check "host libvirt directories unchanged ('$run_libvirt_after')" \
     test "$run_libvirt_after" = "$run_libvirt_before"

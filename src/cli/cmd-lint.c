@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* kvmtune lint: check a VM's memory configuration against this host. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cli/cli.h"
+#include "cli/render.h"
+#include "cli/vmflags.h"
+#include "core/host.h"
+#include "core/lint.h"
+#include "core/model.h"
+#include "util/diag.h"
+
+#include "util/banned.h"
+
+static void lint_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: kvmtune [--root DIR] lint [--json] --domain FILE\n"
+		"       kvmtune [--root DIR] lint [--json] --mem SIZE [VM options]\n\n"
+		"Check a VM's memory configuration against this host.  Each finding has an id,\n"
+		"a severity (error, warning, info), the evidence and the fix.  Findings:\n"
+		"hugepages-nodeset-without-cells (seed 003), locked-without-hard-limit,\n"
+		"strict-without-swap, nodeset-missing-node, memory-only-node,\n"
+		"page-size-unsupported, page-size-no-mount, not-enough-free-pages,\n"
+		"memnode-missing-cell, invalid-domain, placement-auto-without-numad,\n"
+		"vcpu-cpuset-missing-cpu, vcpus-away-from-memory, memory-cells-mismatch.  Exit 1 "
+		"when there is an error finding.\n\n"
+		"  --domain FILE          read the VM from a libvirt domain XML\n");
+	vmflags_usage(out);
+}
+
+static void print_text(const struct lint_report *r)
+{
+	if (!r->count)
+		printf("no findings\n");
+	for (size_t i = 0; i < r->count; i++) {
+		const struct lint_finding *f = &r->findings[i];
+
+		printf("%-8s %s\n         evidence: %s\n         fix: %s\n",
+		       lint_severity_name(f->severity), f->id, f->evidence, f->fix);
+	}
+}
+
+static void print_json(const struct lint_report *r)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *arr = json_object_new_array();
+	int errors = 0, warnings = 0;
+
+	for (size_t i = 0; i < r->count; i++) {
+		const struct lint_finding *f = &r->findings[i];
+		struct json_object *o = json_object_new_object();
+
+		errors += f->severity == LINT_ERROR;
+		warnings += f->severity == LINT_WARNING;
+		json_object_object_add(o, "id", json_object_new_string(f->id));
+		json_object_object_add(o, "severity",
+				       json_object_new_string(lint_severity_name(f->severity)));
+		json_object_object_add(o, "evidence", json_object_new_string(f->evidence));
+		json_object_object_add(o, "fix", json_object_new_string(f->fix));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "findings", arr);
+	json_object_object_add(root, "errors", json_object_new_int(errors));
+	json_object_object_add(root, "warnings", json_object_new_int(warnings));
+	render_json_print(root, stdout);
+}
+
+/* A domain libvirt would refuse is itself a finding, not a usage error. */
+static void parse_failure(const struct diag *d, const char *path, struct lint_report *r)
+{
+	bool memnode = strcmp(d->object, "memnode") == 0;
+	size_t n = strlen(path);
+	const char *msg = d->msg;
+
+	/* the report is about that file: drop the "path: " prefix */
+	if (strncmp(msg, path, n) == 0 && strncmp(msg + n, ": ", 2) == 0)
+		msg += n + 2;
+	lint_add(r, memnode ? "memnode-missing-cell" : "invalid-domain", LINT_ERROR, msg,
+		 memnode ? "give <memnode> only for cells of <cpu><numa>, or add the cell"
+			 : "correct the element named in the evidence");
+}
+
+int cmd_lint(struct cli *c, int argc, char **argv)
+{
+	struct lint_report report = {0};
+	struct lint_opts opts = {0};
+	struct host_model m = {0};
+	struct diag d = {0};
+	struct vmflags f;
+	bool errors = false;
+	struct host *h;
+	int r;
+
+	vmflags_init(&f);
+	r = vmflags_parse(&f, c, argc, argv, NULL, 0, lint_usage);
+	if (r != VMFLAGS_CONTINUE) {
+		vmflags_release(&f);
+		return r;
+	}
+	r = cli_host(c, &h) < 0 ? -1 : host_model_load(h, &m, &d);
+	if (r == 0) {
+		opts.numad_installed = m.numad_pid > 0 || host_exists(h, "/usr/bin/numad") ||
+				       host_exists(h, "/usr/sbin/numad");
+		r = vmflags_spec(&f, &d);
+		if (r == -EINVAL && f.domain && strcmp(d.object, "domain") != 0) {
+			parse_failure(&d, f.domain, &report);
+			r = 0;
+		} else if (r == 0) {
+			lint_vm(&f.vm, &m, &opts, &report);
+		}
+	}
+	if (r < 0) {
+		if (r != -1)
+			cli_error_diag(&d, r);
+		host_model_release(&m);
+		vmflags_release(&f);
+		return r == -1 ? EXIT_USAGE : cli_exit_for(r);
+	}
+	if (c->json)
+		print_json(&report);
+	else
+		print_text(&report);
+	for (size_t i = 0; i < report.count; i++)
+		errors = errors || report.findings[i].severity == LINT_ERROR;
+	lint_report_release(&report);
+	host_model_release(&m);
+	vmflags_release(&f);
+	return errors ? EXIT_FAILED : EXIT_OK;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * kvmtune xml: a VM's memory as libvirt XML fragments, or merged into a
+ * domain file in place (--domain FILE --write, with a backup).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "cli/vmflags.h"
+#include "core/domxml-write.h"
+#include "core/model.h"
+#include "core/vmspec.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+
+#include "util/banned.h"
+
+static void xml_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: kvmtune [--root DIR] xml --domain FILE [--write]\n"
+		"       kvmtune [--root DIR] xml --mem SIZE [VM options] [--domain FILE "
+		"--write]\n\n"
+		"Print the VM's memory as libvirt domain XML fragments: <memory>,\n"
+		"<memoryBacking> (hugepages, locked, nosharepages, source, access, allocation),\n"
+		"<numatune> with <memnode> per bound cell, <cpu><numa> cells, and\n"
+		"<memtune><hard_limit> (guest memory + 1 GiB) when the memory is locked.\n"
+		"With --write, replace those parts of the domain FILE in place (everything else\n"
+		"is kept; the old file is saved as FILE.bak).  The VM options, when given,\n"
+		"describe the new configuration; otherwise the domain's own is normalised.\n\n"
+		"  --domain FILE          read the VM from (or, with --write, edit) a domain XML\n"
+		"  --write                edit FILE in place\n");
+	vmflags_usage(out);
+}
+
+int cmd_xml(struct cli *c, int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{"write", no_argument, NULL, 'w'},
+	};
+	struct host_model m = {0};
+	struct diag d = {0};
+	AUTOFREE char *text = NULL;
+	struct vmflags f;
+	bool write = false;
+	struct host *h;
+	int r;
+
+	vmflags_init(&f);
+	f.domain_target = true;
+	r = vmflags_parse(&f, c, argc, argv, extra, 1, xml_usage);
+	for (size_t i = 0; i < f.nextra; i++)
+		write = write || f.extra[i].opt == 'w';
+	if (r == VMFLAGS_CONTINUE && write && !f.domain) {
+		cli_error("xml: --write needs --domain FILE");
+		r = EXIT_USAGE;
+	} else if (r == VMFLAGS_CONTINUE && !write && f.domain && vmflags_have_vm_options(&f)) {
+		cli_error("xml: --domain with VM options needs --write");
+		r = EXIT_USAGE;
+	}
+	if (r != VMFLAGS_CONTINUE) {
+		vmflags_release(&f);
+		return r;
+	}
+	r = cli_host(c, &h) < 0 ? -1 : host_model_load(h, &m, &d);
+	if (r == 0)
+		r = vmflags_spec(&f, &d);
+	if (r == 0)
+		r = vm_spec_validate(&f.vm, &d);
+	if (r == 0 && write)
+		r = domxml_merge_file(f.domain, &f.vm, &m, &d);
+	else if (r == 0)
+		r = domxml_fragments(&f.vm, &m, &text, &d);
+	if (r < 0 && r != -1)
+		cli_error_diag(&d, r);
+	if (r == 0 && write)
+		printf("updated '%s' (backup '%s.bak')\n", f.domain, f.domain);
+	else if (r == 0)
+		fputs(text, stdout);
+	host_model_release(&m);
+	vmflags_release(&f);
+	return r == -1 ? EXIT_USAGE : r < 0 ? cli_exit_for(r) : EXIT_OK;
+}

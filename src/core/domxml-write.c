@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* struct vm_spec → libvirt XML fragments, and their merge into a domain file. */
+#include "domxml-write.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlsave.h>
+
+#include "core/cpuset.h"
+#include "core/model.h"
+#include "core/vmspec.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/sbuf.h"
+#include "util/xalloc.h"
+
+#include "util/banned.h"
+
+/* A child element on its own line, indented two spaces per level. */
+static xmlNode *add_elem(xmlNode *parent, const char *name, int depth)
+{
+	char indent[64];
+	int n = 1 + 2 * depth;
+
+	(void)snprintf(indent, sizeof(indent), "\n%*s", n - 1, "");
+	xmlAddChild(parent, xmlNewText((const xmlChar *)indent));
+	return xmlNewChild(parent, NULL, (const xmlChar *)name, NULL);
+}
+
+/* Close a parent that got children: the closing tag on its own line. */
+static void close_elem(xmlNode *parent, int depth)
+{
+	char indent[64];
+
+	(void)snprintf(indent, sizeof(indent), "\n%*s", 2 * depth, "");
+	xmlAddChild(parent, xmlNewText((const xmlChar *)indent));
+}
+
+static void set_attr(xmlNode *n, const char *name, const char *value)
+{
+	xmlSetProp(n, (const xmlChar *)name, (const xmlChar *)value);
+}
+
+static void set_attr_u64(xmlNode *n, const char *name, uint64_t v)
+{
+	char buf[32];
+
+	(void)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	set_attr(n, name, buf);
+}
+
+static void set_attr_set(xmlNode *n, const char *name, const struct cpuset *s)
+{
+	AUTOFREE char *list = cpuset_to_list(s);
+
+	set_attr(n, name, list);
+}
+
+static int resolve(uint64_t page, const struct host_model *m, uint64_t *ret, struct diag *d)
+{
+	if (page == VM_PAGE_HOST_DEFAULT) {
+		if (!m || !m->default_hugepage_kib)
+			return diag_set(d, EINVAL, "hugepages",
+					"hugepages of the default size asked for, but the host has "
+					"no default hugepage size");
+		page = m->default_hugepage_kib;
+	}
+	*ret = page;
+	return 0;
+}
+
+/* <hugepages>: one <page> for the VM, or one per page size with the cells using it. */
+static int build_hugepages(xmlNode *mb, const struct vm_spec *vm, const struct host_model *m,
+			   int depth, struct diag *d)
+{
+	xmlNode *hp = NULL;
+	uint64_t pages[16];
+	size_t npages = 0;
+	int r;
+
+	if (!vm->ncells) {
+		uint64_t page = 0;
+
+		if (vm->page_kib == VM_PAGE_NORMAL)
+			return 0;
+		if ((r = resolve(vm->page_kib, m, &page, d)) < 0)
+			return r;
+		hp = add_elem(mb, "hugepages", depth);
+		xmlNode *p = add_elem(hp, "page", depth + 1);
+		set_attr_u64(p, "size", page);
+		set_attr(p, "unit", "KiB");
+		close_elem(hp, depth);
+		return 0;
+	}
+	for (size_t i = 0; i < vm->ncells; i++) {
+		uint64_t page = 0;
+		size_t k;
+
+		if (vm->cells[i].page_kib == VM_PAGE_NORMAL)
+			continue;
+		if ((r = resolve(vm->cells[i].page_kib, m, &page, d)) < 0)
+			return r;
+		for (k = 0; k < npages && pages[k] != page; k++)
+			;
+		if (k == npages && npages < sizeof(pages) / sizeof(pages[0]))
+			pages[npages++] = page;
+	}
+	if (!npages)
+		return 0;
+	hp = add_elem(mb, "hugepages", depth);
+	for (size_t k = 0; k < npages; k++) {
+		struct cpuset cells = CPUSET_INIT;
+		xmlNode *p = add_elem(hp, "page", depth + 1);
+
+		for (size_t i = 0; i < vm->ncells; i++) {
+			uint64_t page = 0;
+
+			if (vm->cells[i].page_kib != VM_PAGE_NORMAL &&
+			    resolve(vm->cells[i].page_kib, m, &page, NULL) == 0 && page == pages[k])
+				cpuset_set(&cells, vm->cells[i].id);
+		}
+		set_attr_u64(p, "size", pages[k]);
+		set_attr(p, "unit", "KiB");
+		set_attr_set(p, "nodeset", &cells);
+		cpuset_release(&cells);
+	}
+	close_elem(hp, depth);
+	return 0;
+}
+
+static int build_memory_backing(xmlNode *parent, const struct vm_spec *vm,
+				const struct host_model *m, int depth, struct diag *d)
+{
+	xmlNode *mb = add_elem(parent, "memoryBacking", depth);
+	xmlNode *n;
+	int r = build_hugepages(mb, vm, m, depth + 1, d);
+
+	if (r < 0)
+		return r;
+	if (vm->nosharepages)
+		add_elem(mb, "nosharepages", depth + 1);
+	if (vm->locked)
+		add_elem(mb, "locked", depth + 1);
+	if (vm->source != VM_SOURCE_DEFAULT)
+		set_attr(add_elem(mb, "source", depth + 1), "type",
+			 vm->source == VM_SOURCE_RAM ? "anonymous" : vm_source_name(vm->source));
+	if (vm->share != VM_UNSET)
+		set_attr(add_elem(mb, "access", depth + 1), "mode",
+			 vm->share == VM_YES ? "shared" : "private");
+	if (vm->prealloc) {
+		n = add_elem(mb, "allocation", depth + 1);
+		set_attr(n, "mode", "immediate");
+		if (vm->prealloc_threads)
+			set_attr_u64(n, "threads", vm->prealloc_threads);
+	}
+	if (vm->discard == VM_YES)
+		add_elem(mb, "discard", depth + 1);
+	if (mb->children && mb->children->next)
+		close_elem(mb, depth);
+	return 0;
+}
+
+static void build_numatune(xmlNode *parent, const struct vm_spec *vm, int depth)
+{
+	bool memnodes = false;
+	xmlNode *nt, *n;
+
+	for (size_t i = 0; i < vm->ncells; i++)
+		memnodes = memnodes || vm->cells[i].has_memnode;
+	if (vm->policy == VM_POLICY_NONE && !memnodes)
+		return;
+	nt = add_elem(parent, "numatune", depth);
+	if (vm->policy != VM_POLICY_NONE) {
+		n = add_elem(nt, "memory", depth + 1);
+		set_attr(n, "mode", vm_policy_libvirt_mode(vm->policy));
+		if (vm->placement == VM_PLACEMENT_AUTO)
+			set_attr(n, "placement", "auto");
+		else
+			set_attr_set(n, "nodeset", &vm->host_nodes);
+	}
+	/*
+	 * Every cell gets its <memnode>, also those that only inherit <memory>:
+	 * libvirt before the fix of seed 003 dropped the policy of hugepage-backed
+	 * memory without per-cell binding, and explicit is clearer anyway.
+	 */
+	for (size_t i = 0; i < vm->ncells; i++) {
+		const struct vm_cell *c = &vm->cells[i];
+		bool inherit = !c->has_memnode && vm->policy != VM_POLICY_NONE &&
+			       vm->placement == VM_PLACEMENT_STATIC;
+
+		if (!c->has_memnode && !inherit)
+			continue;
+		n = add_elem(nt, "memnode", depth + 1);
+		set_attr_u64(n, "cellid", c->id);
+		set_attr(n, "mode", vm_policy_libvirt_mode(inherit ? vm->policy : c->policy));
+		set_attr_set(n, "nodeset", inherit ? &vm->host_nodes : &c->host_nodes);
+	}
+	close_elem(nt, depth);
+}
+
+static xmlNode *build_cells(xmlNode *cpu, const struct vm_spec *vm, int depth)
+{
+	xmlNode *numa = add_elem(cpu, "numa", depth);
+
+	for (size_t i = 0; i < vm->ncells; i++) {
+		const struct vm_cell *c = &vm->cells[i];
+		xmlNode *n = add_elem(numa, "cell", depth + 1);
+
+		set_attr_u64(n, "id", c->id);
+		if (!cpuset_empty(&c->cpus))
+			set_attr_set(n, "cpus", &c->cpus);
+		set_attr_u64(n, "memory", c->mem_kib);
+		set_attr(n, "unit", "KiB");
+		if (c->share != VM_UNSET)
+			set_attr(n, "memAccess", c->share == VM_YES ? "shared" : "private");
+		if (c->discard != VM_UNSET)
+			set_attr(n, "discard", c->discard == VM_YES ? "yes" : "no");
+		if (c->ndistances) {
+			xmlNode *dist = add_elem(n, "distances", depth + 2);
+
+			for (size_t j = 0; j < c->ndistances; j++) {
+				xmlNode *s;
+
+				if (!c->distances[j])
+					continue;
+				s = add_elem(dist, "sibling", depth + 3);
+				set_attr_u64(s, "id", j);
+				set_attr_u64(s, "value", c->distances[j]);
+			}
+			close_elem(dist, depth + 2);
+			close_elem(n, depth + 1);
+		}
+	}
+	close_elem(numa, depth);
+	return numa;
+}
+
+static xmlNode *build_hard_limit(xmlNode *memtune, const struct vm_spec *vm, int depth)
+{
+	xmlNode *n = add_elem(memtune, "hard_limit", depth);
+	char buf[32];
+
+	set_attr(n, "unit", "KiB");
+	(void)snprintf(buf, sizeof(buf), "%llu",
+		       (unsigned long long)(vm->mem_kib + DOMXML_LOCK_OVERHEAD_KIB));
+	xmlNodeSetContent(n, (const xmlChar *)buf);
+	return n;
+}
+
+static void dump_children(xmlDoc *doc, xmlNode *holder, struct sbuf *out)
+{
+	for (xmlNode *n = holder->children; n; n = n->next) {
+		xmlBuffer *buf;
+
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		buf = xmlBufferCreate();
+		xmlNodeDump(buf, doc, n, 0, 0);
+		sbuf_add(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
+		sbuf_addc(out, '\n');
+		xmlBufferFree(buf);
+	}
+}
+
+int domxml_fragments(const struct vm_spec *vm, const struct host_model *m, char **ret,
+		     struct diag *d)
+{
+	xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNode *holder = xmlNewNode(NULL, (const xmlChar *)"fragments");
+	struct sbuf out = SBUF_INIT;
+	xmlNode *n;
+	char buf[32];
+	int r;
+
+	xmlDocSetRootElement(doc, holder);
+	n = add_elem(holder, "memory", 0);
+	set_attr(n, "unit", "KiB");
+	(void)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)vm->mem_kib);
+	xmlNodeSetContent(n, (const xmlChar *)buf);
+	r = build_memory_backing(holder, vm, m, 0, d);
+	if (r >= 0) {
+		build_numatune(holder, vm, 0);
+		if (vm->ncells) {
+			n = add_elem(holder, "cpu", 0);
+			build_cells(n, vm, 1);
+			close_elem(n, 0);
+		}
+		if (vm->locked) {
+			n = add_elem(holder, "memtune", 0);
+			build_hard_limit(n, vm, 1);
+			close_elem(n, 0);
+		}
+		dump_children(doc, holder, &out);
+		*ret = sbuf_detach(&out, NULL);
+	}
+	xmlFreeDoc(doc);
+	return r;
+}
+
+static bool is_elem(xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNode *find_child(xmlNode *parent, const char *name)
+{
+	for (xmlNode *n = parent->children; n; n = n->next)
+		if (is_elem(n, name))
+			return n;
+	return NULL;
+}
+
+static bool is_blank(xmlNode *n)
+{
+	return n && n->type == XML_TEXT_NODE && xmlIsBlankNode(n);
+}
+
+/* Remove an element and the indentation before it. */
+static void drop(xmlNode *n)
+{
+	if (is_blank(n->prev)) {
+		xmlNode *ws = n->prev;
+
+		xmlUnlinkNode(ws);
+		xmlFreeNode(ws);
+	}
+	xmlUnlinkNode(n);
+	xmlFreeNode(n);
+}
+
+static void drop_children(xmlNode *parent, const char *name)
+{
+	xmlNode *n, *next;
+
+	for (n = parent->children; n; n = next) {
+		next = n->next;
+		if (is_elem(n, name))
+			drop(n);
+	}
+}
+
+/* Remove trailing indentation so that new children can be appended cleanly. */
+static void strip_tail(xmlNode *parent)
+{
+	while (is_blank(parent->last)) {
+		xmlNode *ws = parent->last;
+
+		xmlUnlinkNode(ws);
+		xmlFreeNode(ws);
+	}
+}
+
+static void set_size(xmlNode *n, uint64_t kib)
+{
+	char buf[32];
+
+	(void)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)kib);
+	xmlNodeSetContent(n, (const xmlChar *)buf);
+	set_attr(n, "unit", "KiB");
+}
+
+/* Move holder's element children after anchor, each on its own indented line. */
+static void insert_after(xmlNode *anchor, xmlNode *holder)
+{
+	xmlNode *n, *next;
+
+	for (n = holder->children; n; n = next) {
+		next = n->next;
+		xmlUnlinkNode(n);
+		if (n->type != XML_ELEMENT_NODE) {
+			xmlFreeNode(n);
+			continue;
+		}
+		anchor = xmlAddNextSibling(anchor, xmlNewText((const xmlChar *)"\n  "));
+		anchor = xmlAddNextSibling(anchor, n);
+	}
+}
+
+static int merge_doc(xmlDoc *doc, const struct vm_spec *vm, const struct host_model *m,
+		     struct diag *d)
+{
+	xmlNode *root = xmlDocGetRootElement(doc);
+	xmlNode *holder = xmlNewNode(NULL, (const xmlChar *)"holder");
+	xmlNode *anchor, *n, *cpu, *memtune;
+	int r;
+
+	if (!root || !is_elem(root, "domain")) {
+		xmlFreeNode(holder);
+		return diag_set(d, EINVAL, "domain", "the root element is not <domain>");
+	}
+	drop_children(root, "memoryBacking");
+	drop_children(root, "numatune");
+	if ((n = find_child(root, "memory")))
+		set_size(n, vm->mem_kib);
+	else
+		set_size(add_elem(holder, "memory", 1), vm->mem_kib);
+	if ((n = find_child(root, "currentMemory")))
+		set_size(n, vm->mem_kib);
+	r = build_memory_backing(holder, vm, m, 1, d);
+	if (r < 0) {
+		xmlFreeNode(holder);
+		return r;
+	}
+	build_numatune(holder, vm, 1);
+	cpu = find_child(root, "cpu");
+	if (cpu) {
+		drop_children(cpu, "numa");
+		if (vm->ncells) {
+			strip_tail(cpu);
+			build_cells(cpu, vm, 2);
+			close_elem(cpu, 1);
+		}
+	} else if (vm->ncells) {
+		cpu = add_elem(holder, "cpu", 1);
+		build_cells(cpu, vm, 2);
+		close_elem(cpu, 1);
+	}
+	memtune = find_child(root, "memtune");
+	if (vm->locked && memtune) {
+		drop_children(memtune, "hard_limit");
+		strip_tail(memtune);
+		build_hard_limit(memtune, vm, 2);
+		close_elem(memtune, 1);
+	} else if (vm->locked) {
+		memtune = add_elem(holder, "memtune", 1);
+		build_hard_limit(memtune, vm, 2);
+		close_elem(memtune, 1);
+	}
+	anchor = find_child(root, "currentMemory");
+	if (!anchor)
+		anchor = find_child(root, "memory");
+	if (!anchor)
+		anchor = find_child(root, "name");
+	if (anchor) {
+		insert_after(anchor, holder);
+	} else {
+		strip_tail(root);
+		for (n = holder->children; n; n = holder->children) {
+			xmlUnlinkNode(n);
+			xmlAddChild(root, n);
+		}
+		close_elem(root, 0);
+	}
+	xmlFreeNode(holder);
+	return 0;
+}
+
+static int write_all(const char *path, const void *data, size_t len, mode_t mode, struct diag *d)
+{
+	AUTOCLOSE int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	const char *p = data;
+
+	if (fd < 0)
+		return diag_set(d, errno, path, "cannot create '%s': %m", path);
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0)
+			return diag_set(d, errno, path, "cannot write '%s': %m", path);
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		return diag_set(d, errno, path, "cannot sync '%s': %m", path);
+	return 0;
+}
+
+static int read_all(const char *path, struct sbuf *out, struct stat *st, struct diag *d)
+{
+	AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[65536];
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, st) < 0)
+		return diag_set(d, errno, path, "cannot open '%s': %m", path);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sbuf_add(out, buf, (size_t)n);
+	if (n < 0)
+		return diag_set(d, errno, path, "cannot read '%s': %m", path);
+	return 0;
+}
+
+int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
+		      struct diag *d)
+{
+	AUTOFREE char *bak = xasprintf("%s.bak", path);
+	AUTOFREE char *tmp = xasprintf("%s.kvmtune-tmp", path);
+	struct sbuf orig = SBUF_INIT;
+	xmlChar *text = NULL;
+	xmlDoc *doc = NULL;
+	struct stat st;
+	int len = 0, r;
+
+	r = read_all(path, &orig, &st, d);
+	if (r >= 0) {
+		doc = xmlReadMemory(orig.buf, (int)orig.len, path, NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		if (!doc)
+			r = diag_set(d, EINVAL, path, "%s: malformed XML", path);
+	}
+	if (r >= 0)
+		r = merge_doc(doc, vm, m, d);
+	if (r >= 0) {
+		/* no <?xml?> declaration unless the file had one (virsh dumpxml has none) */
+		bool decl = strncmp(orig.buf, "<?xml", 5) == 0;
+		xmlBuffer *buf = xmlBufferCreate();
+		xmlSaveCtxt *save = xmlSaveToBuffer(buf, NULL, decl ? 0 : XML_SAVE_NO_DECL);
+
+		(void)xmlSaveDoc(save, doc);
+		(void)xmlSaveClose(save);
+		text = xmlStrndup(xmlBufferContent(buf), xmlBufferLength(buf));
+		len = xmlBufferLength(buf);
+		xmlBufferFree(buf);
+		r = write_all(bak, orig.buf, orig.len, st.st_mode & 07777, d);
+	}
+	if (r >= 0)
+		r = write_all(tmp, text, (size_t)len, st.st_mode & 07777, d);
+	if (r >= 0 && rename(tmp, path) < 0) {
+		r = diag_set(d, errno, path, "cannot replace '%s': %m", path);
+		(void)unlink(tmp);
+	}
+	xmlFree(text);
+	if (doc)
+		xmlFreeDoc(doc);
+	sbuf_release(&orig);
+	return r;
+}

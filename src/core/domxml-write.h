@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * struct vm_spec → libvirt domain XML: the memory fragments (<memory>,
+ * <memoryBacking>, <numatune>, <cpu><numa>, <memtune><hard_limit>), and an
+ * in-place merge into an existing domain that keeps everything else.
+ */
+#ifndef KVMTUNE_CORE_DOMXML_WRITE_H
+#define KVMTUNE_CORE_DOMXML_WRITE_H
+
+#include <stdint.h>
+
+struct diag;
+struct host_model;
+struct vm_spec;
+
+/* Added to the guest size for <hard_limit> when memory is locked (libvirt's own default). */
+#define DOMXML_LOCK_OVERHEAD_KIB (1024ULL * 1024)
+
+/*
+ * The fragments as indented XML text (caller frees).  The host's default
+ * hugepage size resolves VM_PAGE_HOST_DEFAULT (so that the XML names the
+ * size); -EINVAL when it is needed and unknown.
+ */
+int domxml_fragments(const struct vm_spec *vm, const struct host_model *m, char **ret,
+		     struct diag *d);
+
+/*
+ * Replace the memory configuration of the domain in path by vm's: <memory>,
+ * <currentMemory>, <memoryBacking>, <numatune>, <cpu><numa> (keeping the
+ * rest of <cpu>) and <memtune><hard_limit> (when locked).  The old file is
+ * kept as path + ".bak"; the new one replaces it atomically (same directory,
+ * rename).  -errno of the file operations, -EINVAL for a malformed domain.
+ */
+int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
+		      struct diag *d);
+
+#endif
