@@ -38,6 +38,7 @@ void cli_error_diag(const struct diag *d, int err);
 int cli_exit_for(int err);
 
 int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_hugepages(struct cli *c, int argc, char **argv);
 int cmd_qemu_args(struct cli *c, int argc, char **argv);
 int cmd_xml(struct cli *c, int argc, char **argv);
 int cmd_lint(struct cli *c, int argc, char **argv);

@@ -35,6 +35,8 @@ struct command {
 static const struct command commands[] = {
 	{"status", cmd_status, CMD_NEEDS_HOST,
 	 "show CPUs, NUMA nodes, memory, hugepage pools, mounts and memory knobs"},
+	{"hugepages", cmd_hugepages, CMD_NEEDS_HOST | CMD_WRITES,
+	 "show and size hugepage pools per node, despite fragmentation"},
 	{"qemu-args", cmd_qemu_args, CMD_NEEDS_HOST,
 	 "print a VM's memory as QEMU arguments (from flags or a libvirt domain XML)"},
 	{"xml", cmd_xml, CMD_NEEDS_HOST,

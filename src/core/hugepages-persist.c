@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Builders for 'hugepages persist' and 'hugepages mount': which pools to
+ * keep, the kernel command line, sysctl.d, the oneshot unit and the
+ * hugetlbfs mount units.  Everything here is pure except the /etc/group
+ * lookup.
+ */
+#include "hugepages-persist.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/file-plan.h"
+#include "core/host.h"
+#include "core/hugepages-plan.h"
+#include "core/model.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/parse-num.h"
+#include "util/sbuf.h"
+#include "util/xalloc.h"
+
+#include "util/banned.h"
+
+#define GIGANTIC_KIB 1048576ULL
+
+int hugepages_group_gid(struct host *h, const char *name, long *ret_gid, struct diag *d)
+{
+	AUTOFREE char *text = NULL;
+	size_t nlen = strlen(name);
+	uint32_t v;
+	int r;
+
+	if (parse_u32(name, &v) == 0) {
+		*ret_gid = (long)v;
+		return 0;
+	}
+	r = host_read(h, "/etc/group", &text, NULL, d);
+	if (r < 0)
+		return diag_set(d, r, "/etc/group",
+				"cannot look up group '%s': '/etc/group': %s; give --group GID",
+				name, strerror(-r));
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n'), *gid, *end;
+
+		if (nl)
+			*nl = '\0';
+		/* name:password:gid:members */
+		if (strncmp(line, name, nlen) == 0 && line[nlen] == ':') {
+			gid = strchr(line + nlen + 1, ':');
+			end = gid ? strchr(gid + 1, ':') : NULL;
+			if (end)
+				*end = '\0';
+			if (!gid || parse_u32(gid + 1, &v) < 0)
+				return diag_set(
+					d, EINVAL, "/etc/group",
+					"'/etc/group': the line of group '%s' has no numeric gid",
+					name);
+			*ret_gid = (long)v;
+			return 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return diag_set(d, ENOENT, "/etc/group",
+			"group '%s' is not in '/etc/group'; create it or give --group NAME|GID",
+			name);
+}
+
+static void want_add(struct hp_wants *w, int node, uint64_t size_kib, int64_t pages)
+{
+	w->v = xreallocarray(w->v, w->n + 1, sizeof(*w->v));
+	w->v[w->n++] = (struct hp_want){node, size_kib, pages};
+}
+
+/* The host's pools of one size: host-wide when evenly spread, else per node. */
+static void wants_from_model(const struct host_model *m, const struct pool *gp, struct hp_wants *w)
+{
+	bool even = true;
+	int64_t first = -1;
+
+	if (gp->total <= 0 && gp->size_kib != m->default_hugepage_kib)
+		return;
+	for (size_t i = 0; i < m->nnodes; i++) {
+		const struct pool *np = node_find_pool(&m->nodes[i], gp->size_kib);
+		int64_t t = np && np->total > 0 ? np->total : 0;
+
+		if (m->nodes[i].mem_total_kib == 0)
+			continue; /* memoryless nodes get no pages */
+		if (first < 0)
+			first = t;
+		else if (t != first)
+			even = false;
+	}
+	if (even || !m->numa_sysfs) {
+		want_add(w, -1, gp->size_kib, gp->total > 0 ? gp->total : 0);
+		return;
+	}
+	for (size_t i = 0; i < m->nnodes; i++) {
+		const struct pool *np = node_find_pool(&m->nodes[i], gp->size_kib);
+
+		if (m->nodes[i].mem_total_kib != 0)
+			want_add(w, m->nodes[i].node, gp->size_kib,
+				 np && np->total > 0 ? np->total : 0);
+	}
+}
+
+int hugepages_wants(const struct host_model *m, const struct hp_request *req, struct hp_wants *ret,
+		    struct diag *d)
+{
+	struct hp_wants w = {0};
+
+	if (!req->nasks) {
+		for (size_t i = 0; i < m->npools; i++)
+			wants_from_model(m, &m->pools[i], &w);
+		*ret = w;
+		return 0;
+	}
+	for (size_t i = 0; i < req->nasks; i++) {
+		const struct hp_ask *a = &req->asks[i];
+		char ps[16];
+
+		if (!model_cpu_supports(m, a->size_kib) || !model_find_pool(m, a->size_kib)) {
+			hp_wants_release(&w);
+			return diag_set(d, EINVAL, a->text, "'%s': this host has no %s pages",
+					a->text, format_pagesize(a->size_kib, ps, sizeof(ps)));
+		}
+		if (!req->nnodes)
+			want_add(&w, -1, a->size_kib, (int64_t)a->count_pages);
+		for (size_t j = 0; j < req->nnodes; j++) {
+			if (!model_find_node(m, req->nodes[j])) {
+				hp_wants_release(&w);
+				return diag_set(d, EINVAL, "--node",
+						"--node: node %d does not exist on this host",
+						req->nodes[j]);
+			}
+			want_add(&w, req->nodes[j], a->size_kib, (int64_t)a->count_pages);
+		}
+	}
+	*ret = w;
+	return 0;
+}
+
+void hp_wants_release(struct hp_wants *w)
+{
+	free(w->v);
+	w->v = NULL;
+	w->n = 0;
+}
+
+static bool needs_cmdline(const struct hp_want *x)
+{
+	return x->node >= 0 || x->size_kib >= GIGANTIC_KIB;
+}
+
+void hugepages_cmdline(const struct host_model *m, const struct hp_wants *w, char *buf,
+		       size_t bufsz)
+{
+	struct sbuf sb = SBUF_INIT;
+	char ps[16];
+
+	for (size_t i = 0; i < m->npools; i++) {
+		uint64_t size = m->pools[i].size_kib;
+		bool any = false, sep = false;
+
+		for (size_t j = 0; j < w->n; j++)
+			any = any || (w->v[j].size_kib == size && needs_cmdline(&w->v[j]));
+		if (!any)
+			continue;
+		sbuf_addf(&sb, "%shugepagesz=%s hugepages=", sb.len ? " " : "",
+			  format_pagesize(size, ps, sizeof(ps)));
+		for (size_t j = 0; j < w->n; j++) {
+			if (w->v[j].size_kib != size)
+				continue;
+			if (w->v[j].node >= 0)
+				sbuf_addf(&sb, "%s%d:%" PRId64, sep ? "," : "", w->v[j].node,
+					  w->v[j].pages);
+			else
+				sbuf_addf(&sb, "%s%" PRId64, sep ? "," : "", w->v[j].pages);
+			sep = true;
+		}
+	}
+	if (sb.len && m->default_hugepage_kib)
+		(void)snprintf(buf, bufsz, "default_hugepagesz=%s %s",
+			       format_pagesize(m->default_hugepage_kib, ps, sizeof(ps)), sb.buf);
+	else
+		(void)snprintf(buf, bufsz, "%s", sb.buf);
+	sbuf_release(&sb);
+}
+
+static char *sysctl_text(const struct host_model *m, const struct hp_wants *w, long gid)
+{
+	const struct knob_value *oc = &m->knobs[KNOB_NR_OVERCOMMIT_HUGEPAGES];
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_adds(&sb, "# Written by 'kvmtune hugepages persist': hugepages for QEMU/KVM.\n");
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].node < 0 && w->v[i].size_kib == m->default_hugepage_kib)
+			sbuf_addf(&sb, "vm.nr_hugepages = %" PRId64 "\n", w->v[i].pages);
+	sbuf_addf(&sb, "vm.nr_overcommit_hugepages = %" PRId64 "\n",
+		  oc->present && oc->number > 0 ? oc->number : 0);
+	sbuf_addf(&sb, "vm.hugetlb_shm_group = %ld\n", gid);
+	return sbuf_detach(&sb, NULL);
+}
+
+/* ExecStart lines: one per node (all its sizes), one for non-default host-wide sizes. */
+static void unit_exec_lines(const struct host_model *m, const struct hp_wants *w,
+			    const char *kvmtune_path, struct sbuf *sb)
+{
+	char ps[16];
+	bool any = false;
+
+	for (size_t i = 0; i < m->nnodes; i++) {
+		bool first = true;
+
+		for (size_t j = 0; j < w->n; j++) {
+			if (w->v[j].node != m->nodes[i].node)
+				continue;
+			if (first)
+				sbuf_addf(sb, "ExecStart=%s hugepages set", kvmtune_path);
+			sbuf_addf(sb, " %s=%" PRId64,
+				  format_pagesize(w->v[j].size_kib, ps, sizeof(ps)), w->v[j].pages);
+			first = false;
+		}
+		if (!first)
+			sbuf_addf(sb, " --node %d --timeout 120\n", m->nodes[i].node);
+	}
+	for (size_t j = 0; j < w->n; j++) {
+		if (w->v[j].node >= 0 || w->v[j].size_kib == m->default_hugepage_kib)
+			continue;
+		if (!any)
+			sbuf_addf(sb, "ExecStart=%s hugepages set", kvmtune_path);
+		sbuf_addf(sb, " %s=%" PRId64, format_pagesize(w->v[j].size_kib, ps, sizeof(ps)),
+			  w->v[j].pages);
+		any = true;
+	}
+	if (any)
+		sbuf_adds(sb, " --timeout 120\n");
+}
+
+void hugepages_persist_files(const struct host_model *m, const struct hp_wants *w, long gid,
+			     const char *kvmtune_path, struct file_plan *plan)
+{
+	AUTOFREE char *sysctl = sysctl_text(m, w, gid);
+	struct sbuf unit = SBUF_INIT, exec = SBUF_INIT;
+	char cmdline[512];
+
+	file_plan_add(plan, HP_SYSCTL_FILE, sysctl, 0644,
+		      "default-size pool, overcommit and the hugetlb group at boot");
+	hugepages_cmdline(m, w, cmdline, sizeof(cmdline));
+	if (cmdline[0]) {
+		AUTOFREE char *grub = xasprintf(
+			"# Written by 'kvmtune hugepages persist': reserve per-node and 1 GiB\n"
+			"# hugepages at boot, before memory fragments.  Run update-grub.\n"
+			"GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX %s\"\n",
+			cmdline);
+
+		file_plan_add(plan, HP_GRUB_FILE, grub, 0644, "kernel command line for grub");
+	}
+	unit_exec_lines(m, w, kvmtune_path, &exec);
+	if (exec.len) {
+		sbuf_adds(&unit,
+			  "# Written by 'kvmtune hugepages persist'.  Enable with\n"
+			  "# 'systemctl enable kvmtune-hugepages.service'.\n"
+			  "[Unit]\n"
+			  "Description=Hugepage pools per NUMA node and page size (kvmtune)\n"
+			  "DefaultDependencies=no\n"
+			  "After=systemd-sysctl.service\n"
+			  "Before=sysinit.target libvirtd.service\n"
+			  "ConditionPathExists=/sys/kernel/mm/hugepages\n\n"
+			  "[Service]\n"
+			  "Type=oneshot\n"
+			  "RemainAfterExit=yes\n");
+		sbuf_adds(&unit, exec.buf);
+		sbuf_adds(&unit, "\n[Install]\nWantedBy=sysinit.target\n");
+		file_plan_add(plan, HP_UNIT_FILE, unit.buf, 0644,
+			      "oneshot unit: per-node and non-default-size pools early at boot");
+	}
+	sbuf_release(&unit);
+	sbuf_release(&exec);
+}
+
+void hugepages_mount_path(const struct host_model *m, uint64_t size_kib, char *buf, size_t bufsz)
+{
+	char ps[16];
+
+	if (size_kib == m->default_hugepage_kib)
+		(void)snprintf(buf, bufsz, "/dev/hugepages");
+	else
+		(void)snprintf(buf, bufsz, "/dev/hugepages%s",
+			       format_pagesize(size_kib, ps, sizeof(ps)));
+}
+
+void hugepages_mount_files(const struct host_model *m, const uint64_t *sizes_kib, size_t nsizes,
+			   long gid, struct file_plan *plan)
+{
+	for (size_t i = 0; i < nsizes; i++) {
+		char where[64], ps[16], path[128];
+		AUTOFREE char *text = NULL;
+
+		hugepages_mount_path(m, sizes_kib[i], where, sizeof(where));
+		format_pagesize(sizes_kib[i], ps, sizeof(ps));
+		if (sizes_kib[i] == m->default_hugepage_kib) {
+			/* mode needs its leading 0: see hugepages_mode_misread(). */
+			text = xasprintf("# Written by 'kvmtune hugepages mount'.\n"
+					 "[Mount]\n"
+					 "Options=pagesize=%s,mode=01770,gid=%ld\n",
+					 ps, gid);
+			file_plan_add(plan, HP_MOUNT_DROPIN, text, 0644,
+				      "dev-hugepages.mount: mode 01770 and the QEMU group");
+			continue;
+		}
+		/* systemd's unit name for /dev/hugepages1G is dev-hugepages1G.mount. */
+		(void)snprintf(path, sizeof(path), "/etc/systemd/system/dev-hugepages%s.mount", ps);
+		text = xasprintf("# Written by 'kvmtune hugepages mount'.  Enable with\n"
+				 "# 'systemctl enable dev-hugepages%s.mount'.\n"
+				 "[Unit]\n"
+				 "Description=Huge Pages File System, %s pages (kvmtune)\n"
+				 "DefaultDependencies=no\n"
+				 "Before=sysinit.target\n"
+				 "ConditionPathExists=/sys/kernel/mm/hugepages/hugepages-%" PRIu64
+				 "kB\n"
+				 "ConditionCapability=CAP_SYS_ADMIN\n\n"
+				 "[Mount]\n"
+				 "What=hugetlbfs\n"
+				 "Where=%s\n"
+				 "Type=hugetlbfs\n"
+				 "Options=pagesize=%s,mode=01770,gid=%ld\n\n"
+				 "[Install]\n"
+				 "WantedBy=sysinit.target\n",
+				 ps, ps, sizes_kib[i], where, ps, gid);
+		file_plan_add(plan, path, text, 0644, "mount unit for the other page size");
+	}
+}
+
+unsigned hugepages_mode_misread(unsigned mode)
+{
+	static const unsigned usual[] = {01770, 0770, 01777, 0777, 0775, 0755, 0750, 0700};
+
+	for (size_t i = 0; i < sizeof(usual) / sizeof(usual[0]); i++) {
+		char text[16];
+		uint64_t as_decimal;
+
+		(void)snprintf(text, sizeof(text), "%o", usual[i]);
+		if (parse_u64(text, &as_decimal) < 0)
+			continue;
+		/* hugetlbfs keeps mode & 01777. */
+		if ((unsigned)(as_decimal & 01777) == mode && mode != usual[i])
+			return usual[i];
+	}
+	return 0;
+}
+
+static void finding(char ***v, size_t *n, char *msg)
+{
+	*v = xreallocarray(*v, *n + 2, sizeof(char *));
+	(*v)[(*n)++] = msg;
+	(*v)[*n] = NULL;
+}
+
+/* "mode=1770" in an Options= line: four digits without the leading 0. */
+static void check_unit_text(const char *path, const char *text, char ***v, size_t *n)
+{
+	for (const char *p = strstr(text, "mode="); p; p = strstr(p + 5, "mode=")) {
+		const char *val = p + 5;
+		size_t len = strspn(val, "01234567");
+
+		if (len == 4 && val[0] != '0')
+			finding(v, n,
+				xasprintf("'%s': 'mode=%.4s' has no leading 0: when it is read "
+					  "as decimal the mount gets mode %o instead of %.4s (seed "
+					  "000's 1352 for 1770); write 'mode=0%.4s'",
+					  path, val, (unsigned)(strtoul(val, NULL, 10) & 01777),
+					  val, val));
+	}
+}
+
+static void check_unit_dir(struct host *h, const char *dir, bool mounts_only, char ***v, size_t *n)
+{
+	char **names = NULL;
+
+	if (host_list(h, dir, &names, NULL, NULL) < 0)
+		return;
+	for (char **p = names; *p; p++) {
+		AUTOFREE char *path = xasprintf("%s/%s", dir, *p);
+		AUTOFREE char *text = NULL;
+		size_t len = strlen(*p);
+
+		if (mounts_only && (len < 7 || strcmp(*p + len - 6, ".mount") != 0 ||
+				    strncmp(*p, "dev-hugepages", 13) != 0))
+			continue;
+		if (host_read(h, path, &text, NULL, NULL) >= 0)
+			check_unit_text(path, text, v, n);
+	}
+	host_names_free(names);
+}
+
+size_t hugepages_mount_findings(struct host *h, const struct host_model *m, long gid, char ***ret)
+{
+	char **v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nmounts; i++) {
+		const struct hugetlbfs_mount *mt = &m->mounts[i];
+		unsigned meant = hugepages_mode_misread(mt->mode);
+
+		if (meant) {
+			char text[16];
+			uint64_t dec = 0;
+
+			(void)snprintf(text, sizeof(text), "%o", meant);
+			(void)parse_u64(text, &dec);
+			finding(&v, &n,
+				xasprintf("'%s' is mounted with mode %s: that is 'mode=%s' read as "
+					  "decimal (%s = 0%o, of which hugetlbfs keeps 0%o); write "
+					  "the mode with its leading 0, 'mode=0%s'",
+					  mt->path, mt->mode_text, text, text, (unsigned)dec,
+					  mt->mode, text));
+		} else if ((mt->mode & 0070) != 0070 || mt->gid != gid)
+			finding(&v, &n,
+				xasprintf("'%s' has mode %s and gid %" PRId64
+					  ": the QEMU group (gid %ld) cannot create its memory "
+					  "files there",
+					  mt->path, mt->mode_text, mt->gid, gid));
+	}
+	check_unit_dir(h, "/etc/systemd/system/dev-hugepages.mount.d", false, &v, &n);
+	check_unit_dir(h, "/etc/systemd/system", true, &v, &n);
+	*ret = v;
+	return n;
+}

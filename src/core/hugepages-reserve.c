@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Reservation records and the decide steps of 'hugepages reserve' and
+ * 'hugepages release'.  Records are small text files, one per owner, so that
+ * an admin can read them and a crashed tool leaves nothing half-written
+ * (they are replaced atomically).
+ */
+#include "hugepages-reserve.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/host.h"
+#include "core/hugepages-plan.h"
+#include "core/model.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/parse-num.h"
+#include "util/sbuf.h"
+#include "util/xalloc.h"
+
+#include "util/banned.h"
+
+int hp_owner_check(const char *owner, struct diag *d)
+{
+	size_t n = strlen(owner);
+
+	if (n == 0 || n > HP_OWNER_MAX || owner[0] == '.' ||
+	    strspn(owner, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@:-") !=
+		    n)
+		return diag_set(d, EINVAL, "--owner",
+				"--owner '%s': expected 1-%d letters, digits or '_.@:-', not "
+				"starting with '.'",
+				owner, HP_OWNER_MAX);
+	return 0;
+}
+
+static void resv_add(struct hp_resv_list *l, const char *owner, int node, uint64_t page_kib,
+		     int64_t pages)
+{
+	struct hp_resv *r;
+
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	r = &l->v[l->n++];
+	memset(r, 0, sizeof(*r));
+	(void)snprintf(r->owner, sizeof(r->owner), "%s", owner);
+	r->node = node;
+	r->page_kib = page_kib;
+	r->pages = pages;
+}
+
+/* "node N page_kb K pages P" */
+static int parse_line(const char *path, unsigned lineno, char *line, const char *owner,
+		      struct hp_resv_list *l, struct diag *d)
+{
+	char *w[6];
+	int node, nw = 0;
+	uint64_t page_kib, pages;
+
+	for (char *p = line; *p && nw < 6;) {
+		while (*p == ' ' || *p == '\t')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		w[nw++] = p;
+		p += strcspn(p, " \t");
+	}
+	if (nw != 6 || strcmp(w[0], "node") || strcmp(w[2], "page_kb") || strcmp(w[4], "pages") ||
+	    parse_int(w[1], &node) < 0 || node < -1 || parse_u64(w[3], &page_kib) < 0 ||
+	    parse_u64(w[5], &pages) < 0 || pages > INT64_MAX / 2)
+		return diag_set(d, EINVAL, path,
+				"'%s' line %u: expected 'node N page_kb K pages P', got '%s'", path,
+				lineno, line);
+	resv_add(l, owner, node, page_kib, (int64_t)pages);
+	return 0;
+}
+
+static int load_owner(struct host *h, const char *owner, struct hp_resv_list *l, struct diag *d)
+{
+	AUTOFREE char *path = xasprintf(HP_RESV_DIR "/%s", owner);
+	AUTOFREE char *text = NULL;
+	unsigned lineno = 0;
+	int r;
+
+	r = host_read(h, path, &text, NULL, d);
+	if (r < 0)
+		return r;
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		lineno++;
+		if (*line && *line != '#') {
+			r = parse_line(path, lineno, line, owner, l, d);
+			if (r < 0)
+				return r;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+int hp_resv_load(struct host *h, struct hp_resv_list *ret, struct diag *d)
+{
+	struct hp_resv_list l = {0};
+	char **names = NULL;
+	int r;
+
+	r = host_list(h, HP_RESV_DIR, &names, NULL, d);
+	if (r == -ENOENT) {
+		diag_clear(d);
+		*ret = l;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	for (char **p = names; *p; p++) {
+		if (hp_owner_check(*p, NULL) < 0)
+			continue; /* temporary files of an atomic write, strays */
+		r = load_owner(h, *p, &l, d);
+		if (r < 0) {
+			host_names_free(names);
+			hp_resv_release(&l);
+			return r;
+		}
+	}
+	host_names_free(names);
+	*ret = l;
+	return 0;
+}
+
+void hp_resv_release(struct hp_resv_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int64_t hp_resv_held(const struct hp_resv_list *l, int node, uint64_t page_kib,
+		     const char *except_owner)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].node == node && l->v[i].page_kib == page_kib &&
+		    (!except_owner || strcmp(l->v[i].owner, except_owner) != 0))
+			sum += l->v[i].pages;
+	return sum;
+}
+
+char *hp_resv_format_owner(const struct hp_resv_list *l, const char *owner)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].owner, owner) == 0)
+			sbuf_addf(&sb, "node %d page_kb %" PRIu64 " pages %" PRId64 "\n",
+				  l->v[i].node, l->v[i].page_kib, l->v[i].pages);
+	return sbuf_detach(&sb, NULL);
+}
+
+static struct hp_resv *find_entry(struct hp_resv_list *l, const char *owner, int node,
+				  uint64_t page_kib)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].node == node && l->v[i].page_kib == page_kib &&
+		    strcmp(l->v[i].owner, owner) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+static const struct pool *find_pool(const struct host_model *m, int node, uint64_t page_kib)
+{
+	const struct numa_node *n;
+
+	if (node < 0)
+		return model_find_pool(m, page_kib);
+	n = model_find_node(m, node);
+	return n ? node_find_pool(n, page_kib) : NULL;
+}
+
+int hugepages_decide_reserve(const struct host_model *m, const struct hp_mem *mem,
+			     struct hp_resv_list *l, const char *owner, int node, uint64_t page_kib,
+			     uint64_t size_kib, int64_t keep_free_kib, struct hp_plan *ret,
+			     bool *ret_already, struct diag *d)
+{
+	struct hp_request req = HP_REQUEST_INIT;
+	const struct hp_resv *have;
+	const struct pool *pl;
+	int64_t pages, total;
+	char ask[64], ps[16];
+	int r;
+
+	*ret_already = false;
+	r = hp_owner_check(owner, d);
+	if (r < 0)
+		return r;
+	if (page_kib == 0 || size_kib == 0)
+		return diag_set(d, EINVAL, "--size", "--size and --page must be more than 0");
+	pages = (int64_t)((size_kib + page_kib - 1) / page_kib);
+	have = find_entry(l, owner, node, page_kib);
+	if (have && have->pages == pages) {
+		*ret_already = true;
+		hp_plan_release(ret);
+		return 0;
+	}
+	format_pagesize(page_kib, ps, sizeof(ps));
+	if (have)
+		return diag_set(d, EEXIST, owner,
+				"owner '%s' already holds %" PRId64
+				" x %s in this pool, not %" PRId64 "; release it first",
+				owner, have->pages, ps, pages);
+	pl = find_pool(m, node, page_kib);
+	total = pl && pl->total > 0 ? pl->total : 0;
+	(void)snprintf(ask, sizeof(ask), "%s=%" PRId64, ps, total + pages);
+	req.keep_free_kib = keep_free_kib;
+	r = hp_request_add(&req, ask, d);
+	if (r >= 0 && node >= 0) {
+		char nodes[16];
+
+		(void)snprintf(nodes, sizeof(nodes), "%d", node);
+		r = hp_request_set_nodes(&req, nodes, d);
+	}
+	if (r >= 0)
+		r = hugepages_decide(m, mem, &req, ret, d);
+	hp_request_release(&req);
+	if (r < 0)
+		return r;
+	(void)snprintf(ret->changes[0].reason, sizeof(ret->changes[0].reason),
+		       "reserve %" PRId64 " x %s for '%s'", pages, ps, owner);
+	resv_add(l, owner, node, page_kib, pages);
+	return 0;
+}
+
+/* The pages of a pool that cannot be freed: in use, or reserved by a mapping. */
+static int64_t pool_in_use(const struct pool *pl)
+{
+	int64_t used = pl->total > pl->free && pl->free >= 0 ? pl->total - pl->free : 0;
+
+	return used + (pl->reserved > 0 ? pl->reserved : 0);
+}
+
+int hugepages_decide_release(const struct host_model *m, struct hp_resv_list *l, const char *owner,
+			     struct hp_plan *ret, int64_t *ret_kept_pages, struct diag *d)
+{
+	struct hp_plan p = {0};
+	int64_t kept = 0;
+	size_t k = 0;
+	int r;
+
+	r = hp_owner_check(owner, d);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct hp_resv *e = &l->v[i];
+		const struct pool *pl;
+		int64_t total, target, floor, others, new_pages;
+		char ps[16];
+
+		if (strcmp(e->owner, owner) != 0) {
+			l->v[k++] = *e;
+			continue;
+		}
+		pl = find_pool(m, e->node, e->page_kib);
+		if (!pl)
+			continue; /* the pool is gone (node offline): nothing to shrink */
+		total = pl->total > 0 ? pl->total : 0;
+		others = hp_resv_held(l, e->node, e->page_kib, owner);
+		floor = pool_in_use(pl) > others ? pool_in_use(pl) : others;
+		target = total - e->pages > 0 ? total - e->pages : 0;
+		new_pages = target > floor ? target : floor;
+		if (new_pages > total)
+			new_pages = total;
+		kept += new_pages - target;
+		hp_plan_add(&p, e->node, e->page_kib, total, new_pages);
+		(void)snprintf(p.changes[p.nchanges - 1].reason, sizeof(p.changes[0].reason),
+			       "release %" PRId64 " x %s of '%s'%s", e->pages,
+			       format_pagesize(e->page_kib, ps, sizeof(ps)), owner,
+			       new_pages > target ? " (some stay: in use or held by others)" : "");
+	}
+	l->n = k;
+	hp_plan_release(ret);
+	*ret = p;
+	*ret_kept_pages = kept;
+	return 0;
+}
+
+int hp_resv_save_owner(struct host *h, const struct hp_resv_list *l, const char *owner,
+		       struct diag *d)
+{
+	AUTOFREE char *path = xasprintf(HP_RESV_DIR "/%s", owner);
+	AUTOFREE char *text = hp_resv_format_owner(l, owner);
+	int r;
+
+	if (!*text)
+		return host_unlink(h, path, d);
+	r = host_mkdir_p(h, HP_RESV_DIR, 0755, d);
+	if (r < 0)
+		return r;
+	return host_write_file_atomic(h, path, text, 0644, d);
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Hugepage reservations for VMs (what Proxmox does at VM start and stop):
+ * 'reserve' grows a pool by exactly what one owner needs and records it under
+ * /run/kvmtune/hugepages/OWNER; 'release' shrinks the pool by the same amount,
+ * never below what other owners or running processes hold.
+ */
+#ifndef KVMTUNE_CORE_HUGEPAGES_RESERVE_H
+#define KVMTUNE_CORE_HUGEPAGES_RESERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct diag;
+struct host;
+struct host_model;
+struct hp_mem;
+struct hp_plan;
+
+#define HP_RESV_DIR "/run/kvmtune/hugepages"
+#define HP_OWNER_MAX 64
+
+/* One owner's pages in one pool (node -1: the host-wide pool). */
+struct hp_resv {
+	char owner[HP_OWNER_MAX + 1];
+	int node;
+	uint64_t page_kib;
+	int64_t pages;
+};
+
+struct hp_resv_list {
+	struct hp_resv *v;
+	size_t n;
+};
+
+/* Owner names are 1-64 of [A-Za-z0-9_.@:-], not starting with '.'.  -EINVAL otherwise. */
+int hp_owner_check(const char *owner, struct diag *d);
+
+/*
+ * Read every record below HP_RESV_DIR (absent directory: none).  A record
+ * file holds lines "node N page_kb K pages P" (N is -1 for the host-wide
+ * pool).  -EINVAL with a diag naming file and line on a malformed record.
+ */
+int hp_resv_load(struct host *h, struct hp_resv_list *ret, struct diag *d);
+void hp_resv_release(struct hp_resv_list *l);
+
+/* Pages held in one pool by every owner except except_owner (NULL: all). */
+int64_t hp_resv_held(const struct hp_resv_list *l, int node, uint64_t page_kib,
+		     const char *except_owner);
+
+/* The record text of owner's entries in l ("" when it has none; caller frees). */
+char *hp_resv_format_owner(const struct hp_resv_list *l, const char *owner);
+
+/*
+ * Decide a reservation of size_kib (rounded up to whole pages of page_kib)
+ * for owner in one pool.  When the owner already holds exactly that, sets
+ * *ret_already and returns an empty plan (reserving is idempotent); when it
+ * holds a different amount there, -EEXIST (release first).  Otherwise the
+ * plan grows the pool by the pages, checked by hugepages_decide() (sizes,
+ * node, keep-free guard), and l gains the new entry (to be saved once the
+ * pages are there).  keep_free_kib is --keep-free or -1.
+ */
+int hugepages_decide_reserve(const struct host_model *m, const struct hp_mem *mem,
+			     struct hp_resv_list *l, const char *owner, int node, uint64_t page_kib,
+			     uint64_t size_kib, int64_t keep_free_kib, struct hp_plan *ret,
+			     bool *ret_already, struct diag *d);
+
+/*
+ * Decide the release of everything owner holds: each pool shrinks by the
+ * owner's pages but not below the pages other owners hold nor below the pages
+ * in use (total - free, plus reserved for host-wide pools).  The entries are
+ * removed from l.  *ret_kept_pages sums what could not be given back because
+ * it is in use.  An owner without records gives an empty plan.
+ */
+int hugepages_decide_release(const struct host_model *m, struct hp_resv_list *l, const char *owner,
+			     struct hp_plan *ret, int64_t *ret_kept_pages, struct diag *d);
+
+/*
+ * Save owner's entries of l to HP_RESV_DIR/owner atomically, or remove the
+ * file when it has none.  Through host_mkdir_p/host_write_file_atomic.
+ */
+int hp_resv_save_owner(struct host *h, const struct hp_resv_list *l, const char *owner,
+		       struct diag *d);
+
+#endif
