@@ -7,11 +7,10 @@
 #include "core/check-domains.h"
 
 #include <errno.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "core/xmlapi.h"
 
 #include "core/host.h"
 #include "util/cleanup.h"
@@ -327,6 +326,9 @@ int domain_demand_parse(const char *xml, size_t len, const char *file, uint64_t 
 
 	if (len > 16 * 1024 * 1024)
 		return diag_set(d, EFBIG, file, "'%s': domain XML is larger than 16 MiB", file);
+	r = xmlapi_load(d);
+	if (r < 0)
+		return r;
 	doc = xmlReadMemory(xml, (int)len, file, NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)

@@ -10,9 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <libxml/xmlsave.h>
+#include "core/xmlapi.h"
 
 #include "core/cpuset.h"
 #include "core/model.h"
@@ -500,6 +498,8 @@ int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct h
 	int len = 0, r;
 
 	r = read_all(path, &orig, &st, d);
+	if (r >= 0)
+		r = xmlapi_load(d);
 	if (r >= 0) {
 		doc = xmlReadMemory(orig.buf, (int)orig.len, path, NULL,
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);

@@ -10,8 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include "core/xmlapi.h"
 
 #include "core/cpuset.h"
 #include "core/vmspec.h"
@@ -713,6 +712,9 @@ int domxml_parse(const char *text, size_t len, struct vm_spec *ret, struct diag 
 	if (len > DOMXML_MAX_FILE || len > (size_t)INT32_MAX)
 		return diag_set(d, EINVAL, "domain", "domain XML is larger than %u bytes",
 				DOMXML_MAX_FILE);
+	r = xmlapi_load(d);
+	if (r < 0)
+		return r;
 	doc = xmlReadMemory(text, (int)len, "domain.xml", NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc) {
