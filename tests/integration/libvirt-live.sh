@@ -73,8 +73,7 @@ exit 0
 INSIDE
 chmod +x "$work/inside.sh"
 
-old=$(<"$HP2M/nr_hugepages")
-hugepool_set_2m $((old + 64))
+hugepool_add_2m 64
 rc=0
 "$VM_DIR/libvirtd-private" --hugetlbfs --run "$work/inside.sh" "$work" "$VM_DIR" "$KVMTUNE_BIN" \
     >"$work/run.out" 2>"$work/run.err" || rc=$?

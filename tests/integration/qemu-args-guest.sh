@@ -21,8 +21,7 @@ KVMTUNE_BIN=$(kvmtune_path)
 work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-args-guest.XXXXXX")
 at_exit "rm -rf '$work'"
 
-old=$(<"$HP2M/nr_hugepages")
-hugepool_set_2m $((old + 160))
+hugepool_add_2m 160
 private_hugetlbfs pagesize=2M,size=256M
 mnt=$HUGETLBFS_DIR
 echo "$mnt" >"$work/mnt"

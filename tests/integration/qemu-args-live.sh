@@ -23,8 +23,7 @@ NODE0_FREE=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepa
 work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-args-live.XXXXXX")
 at_exit "rm -rf '$work'"
 
-old=$(<"$HP2M/nr_hugepages")
-hugepool_set_2m $((old + 64))
+hugepool_add_2m 64
 [[ "$(<"$NODE0_FREE")" -ge 32 ]] || skip_all "host node 0 got fewer than 32 free 2 MiB pages"
 private_hugetlbfs pagesize=2M,size=128M
 mnt=$HUGETLBFS_DIR

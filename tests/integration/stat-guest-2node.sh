@@ -76,11 +76,16 @@ on1=$(jqv '.processes[0].nodes[] | select(.node == 1) | .total_kib' "$work/bound
 echo "# bound: $on1 of $total KiB on node 1, locality $(jqv '.processes[0].locality' "$work/bound.json")"
 check "bound process: its 64 MiB of private memory are on node 1" \
     '.processes[0].nodes[] | select(.node == 1) | .private_kib >= 65536' "$work/bound.json"
-check "bound process: >= 99 % of its memory on node 1" \
-    '.processes[0] | (.nodes[] | select(.node == 1) | .total_kib) >= 0.99 * .total_kib' "$work/bound.json"
+# The binary and its libraries are file pages of the initramfs, which the
+# kernel unpacked on node 0 before any binding: a few MiB (more for a
+# sanitizer build) stay there whatever the policy, so not 100 %.
+check "bound process: >= 90 % of its memory on node 1" \
+    '.processes[0] | (.nodes[] | select(.node == 1) | .total_kib) >= 0.90 * .total_kib' "$work/bound.json"
 check "bound process: its thread ran on node 1 only" \
     '.processes[0].run_nodes == [1]' "$work/bound.json"
-check "bound process: locality >= 0.99" '.processes[0].locality >= 0.99' "$work/bound.json"
+check "bound process: locality is node 1's share of its memory" \
+    '.processes[0] | ((.nodes[] | select(.node == 1) | .total_kib) / .total_kib - .locality) | fabs < 0.001' \
+    "$work/bound.json"
 echo "# interleaved: $(jq -c '[.processes[0].nodes[] | {node, total_kib}]' "$work/inter.json")"
 check "interleaved process: each node holds 40-60 % of its memory" \
     '.processes[0] | .total_kib as $t | all(.nodes[]; .total_kib >= 0.4 * $t and .total_kib <= 0.6 * $t)' \
