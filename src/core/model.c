@@ -86,7 +86,7 @@ static int cmp_node(const void *a, const void *b)
 	return ((const struct numa_node *)a)->node - ((const struct numa_node *)b)->node;
 }
 
-/* Read counter file dir/name into *ret; absent leaves -1. */
+/* Read counter file dir/name into *ret; absent leaves -1.  One open per file. */
 static int read_counter(struct host *h, const char *dir, const char *name, int64_t *ret,
 			struct diag *d)
 {
@@ -94,11 +94,12 @@ static int read_counter(struct host *h, const char *dir, const char *name, int64
 	unsigned long long v;
 	int r;
 
-	if (!host_exists(h, path)) {
+	r = host_read_u64(h, path, &v, d);
+	if (r == -ENOENT) {
+		diag_clear(d);
 		*ret = -1;
 		return 0;
 	}
-	r = host_read_u64(h, path, &v, d);
 	if (r < 0)
 		return r;
 	*ret = (int64_t)v;
