@@ -3,9 +3,16 @@
  * CPU topology through hwloc.  hwloc takes its filesystem root only from the
  * HWLOC_FSROOT environment variable, so the variable is set around the load
  * and restored afterwards; nothing else in kvmtune reads it.
+ *
+ * libhwloc (and the libudev it brings) is opened with dlopen() only when a
+ * command asks for the topology: commands such as 'stat' that do not need it
+ * then start as fast as numastat.  Only hwloc's exported functions are
+ * called, through the table below; its inline helpers would bind to the
+ * library at link time and are avoided on purpose.
  */
 #include "topology.h"
 
+#include <dlfcn.h>
 #include <hwloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +23,44 @@
 #include "util/xalloc.h"
 
 #include "util/banned.h"
+
+#define HWLOC_SONAME "libhwloc.so.15"
+
+#define HWLOC_FUNCTIONS(X)                    \
+	X(hwloc_topology_init)                \
+	X(hwloc_topology_set_flags)           \
+	X(hwloc_topology_set_io_types_filter) \
+	X(hwloc_topology_load)                \
+	X(hwloc_topology_destroy)             \
+	X(hwloc_get_type_depth)               \
+	X(hwloc_get_nbobjs_by_depth)          \
+	X(hwloc_get_obj_by_depth)             \
+	X(hwloc_bitmap_weight)                \
+	X(hwloc_bitmap_first)                 \
+	X(hwloc_bitmap_next)
+
+#define HWLOC_MEMBER(name) __typeof__(name) *name;
+struct hwloc_api {
+	HWLOC_FUNCTIONS(HWLOC_MEMBER)
+	hwloc_topology_t topo;
+};
+#undef HWLOC_MEMBER
+
+static bool hwloc_api_open(struct hwloc_api *api)
+{
+	void *lib = dlopen(HWLOC_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib)
+		return false;
+#define HWLOC_RESOLVE(name)                       \
+	*(void **)&api->name = dlsym(lib, #name); \
+	if (!api->name)                           \
+		return false;
+	HWLOC_FUNCTIONS(HWLOC_RESOLVE)
+#undef HWLOC_RESOLVE
+	/* The library stays loaded: hwloc keeps no state we could leak. */
+	return true;
+}
 
 struct saved_env {
 	const char *name;
@@ -72,35 +117,59 @@ void topology_groups_free(struct cpu_group *groups, size_t n)
 	free(groups);
 }
 
-/* Online CPUs of an hwloc object as a cpuset. */
-static void obj_cpus(const struct host_model *m, hwloc_obj_t obj, struct cpuset *ret)
+/* Objects of one type: 0 when the type is absent or spread over several depths. */
+static unsigned nb_objs(const struct hwloc_api *api, hwloc_obj_type_t type)
 {
-	int i;
+	int depth = api->hwloc_get_type_depth(api->topo, type);
+	int n;
 
-	hwloc_bitmap_foreach_begin(i, obj->cpuset)
-	{
-		if (i <= CPUSET_MAX && cpuset_isset(&m->cpus_online, (unsigned)i))
-			cpuset_set(ret, (unsigned)i);
-	}
-	hwloc_bitmap_foreach_end();
+	if (depth < 0)
+		return 0;
+	n = api->hwloc_get_nbobjs_by_depth(api->topo, depth);
+	return n > 0 ? (unsigned)n : 0;
 }
 
-static void collect(hwloc_topology_t topo, const struct host_model *m, hwloc_obj_type_t type,
+static hwloc_obj_t obj_at(const struct hwloc_api *api, hwloc_obj_type_t type, unsigned idx)
+{
+	return api->hwloc_get_obj_by_depth(api->topo, api->hwloc_get_type_depth(api->topo, type),
+					   idx);
+}
+
+static int ancestor_idx(hwloc_obj_t obj, hwloc_obj_type_t type)
+{
+	for (hwloc_obj_t a = obj->parent; a; a = a->parent)
+		if (a->type == type)
+			return (int)a->logical_index;
+	return -1;
+}
+
+/* Online CPUs of an hwloc object as a cpuset. */
+static void obj_cpus(const struct hwloc_api *api, const struct host_model *m, hwloc_obj_t obj,
+		     struct cpuset *ret)
+{
+	for (int i = api->hwloc_bitmap_first(obj->cpuset); i >= 0 && i <= CPUSET_MAX;
+	     i = api->hwloc_bitmap_next(obj->cpuset, i))
+		if (cpuset_isset(&m->cpus_online, (unsigned)i))
+			cpuset_set(ret, (unsigned)i);
+}
+
+static void collect(const struct hwloc_api *api, const struct host_model *m, hwloc_obj_type_t type,
 		    struct cpu_group **groups, size_t *n)
 {
-	int count = hwloc_get_nbobjs_by_type(topo, type);
+	unsigned count = nb_objs(api, type);
+	bool cache = type >= HWLOC_OBJ_L1CACHE && type <= HWLOC_OBJ_L3ICACHE;
 
-	for (int i = 0; i < count; i++) {
-		hwloc_obj_t obj = hwloc_get_obj_by_type(topo, type, (unsigned)i);
+	for (unsigned i = 0; i < count; i++) {
+		hwloc_obj_t obj = obj_at(api, type, i);
 		struct cpu_group g = {0};
 
-		if (hwloc_obj_type_is_cache(type)) {
+		if (cache) {
 			if (obj->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION)
 				continue;
 			g.level = obj->attr->cache.depth;
 			g.size_kib = obj->attr->cache.size / 1024;
 		}
-		obj_cpus(m, obj, &g.cpus);
+		obj_cpus(api, m, obj, &g.cpus);
 		if (cpuset_empty(&g.cpus)) {
 			cpuset_release(&g.cpus);
 			continue;
@@ -110,46 +179,14 @@ static void collect(hwloc_topology_t topo, const struct host_model *m, hwloc_obj
 	}
 }
 
-static int ancestor_idx(hwloc_obj_t obj, hwloc_obj_type_t type)
+static void fill_model(const struct hwloc_api *api, struct host_model *m, unsigned npu)
 {
-	hwloc_obj_t a = hwloc_get_ancestor_obj_by_type(NULL, type, obj);
+	unsigned ncores = nb_objs(api, HWLOC_OBJ_CORE);
 
-	/* hwloc_get_ancestor_obj_by_type ignores its topology argument. */
-	return a ? (int)a->logical_index : -1;
-}
-
-void topology_load(struct host *h, struct host_model *m)
-{
-	struct saved_env fsroot = {0}, comps = {0};
-	hwloc_topology_t topo;
-	int n, r;
-
-	if (hwloc_topology_init(&topo) < 0) {
-		fallback(m);
-		return;
-	}
-	(void)hwloc_topology_set_flags(topo, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
-	(void)hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
-	if (!host_is_live(h)) {
-		env_save_set(&fsroot, "HWLOC_FSROOT", host_root(h));
-		/* The x86 backend would ask this machine's CPUID about a captured tree. */
-		env_save_set(&comps, "HWLOC_COMPONENTS", "-x86");
-	}
-	r = hwloc_topology_load(topo);
-	if (!host_is_live(h)) {
-		env_restore(&fsroot);
-		env_restore(&comps);
-	}
-	n = r < 0 ? 0 : hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
-	if (n <= 0) {
-		hwloc_topology_destroy(topo);
-		fallback(m);
-		return;
-	}
-	m->pus = xcalloc((size_t)n, sizeof(*m->pus));
+	m->pus = xcalloc(npu, sizeof(*m->pus));
 	m->npus = 0;
-	for (int i = 0; i < n; i++) {
-		hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, (unsigned)i);
+	for (unsigned i = 0; i < npu; i++) {
+		hwloc_obj_t pu = obj_at(api, HWLOC_OBJ_PU, i);
 		int cpu = (int)pu->os_index;
 
 		if (!cpuset_isset(&m->cpus_online, (unsigned)cpu))
@@ -158,32 +195,56 @@ void topology_load(struct host *h, struct host_model *m)
 			(struct pu){cpu, ancestor_idx(pu, HWLOC_OBJ_CORE),
 				    ancestor_idx(pu, HWLOC_OBJ_PACKAGE), node_of_cpu(m, cpu)};
 	}
-	m->packages = 0;
 	m->cores = 0;
 	m->threads_per_core = 0;
-	{
-		int ncores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+	for (unsigned c = 0; c < ncores; c++) {
+		int w = api->hwloc_bitmap_weight(obj_at(api, HWLOC_OBJ_CORE, c)->cpuset);
 
-		for (int c = 0; c < ncores; c++) {
-			hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)c);
-			int w = hwloc_bitmap_weight(core->cpuset);
-
-			if (w > 0 && (unsigned)w > m->threads_per_core)
-				m->threads_per_core = (unsigned)w;
-			m->cores++;
-		}
-		m->packages = (unsigned)hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
+		if (w > 0 && (unsigned)w > m->threads_per_core)
+			m->threads_per_core = (unsigned)w;
+		m->cores++;
 	}
+	m->packages = nb_objs(api, HWLOC_OBJ_PACKAGE);
 	if (!m->cores) {
 		m->cores = (unsigned)m->npus;
 		m->threads_per_core = 1;
 	}
-	collect(topo, m, HWLOC_OBJ_PACKAGE, &m->package_groups, &m->npackage_groups);
-	collect(topo, m, HWLOC_OBJ_CORE, &m->core_groups, &m->ncore_groups);
+	collect(api, m, HWLOC_OBJ_PACKAGE, &m->package_groups, &m->npackage_groups);
+	collect(api, m, HWLOC_OBJ_CORE, &m->core_groups, &m->ncore_groups);
 	/* The last-level cache is what placement cares about. */
-	collect(topo, m, HWLOC_OBJ_L3CACHE, &m->cache_groups, &m->ncache_groups);
+	collect(api, m, HWLOC_OBJ_L3CACHE, &m->cache_groups, &m->ncache_groups);
 	if (!m->ncache_groups)
-		collect(topo, m, HWLOC_OBJ_L2CACHE, &m->cache_groups, &m->ncache_groups);
+		collect(api, m, HWLOC_OBJ_L2CACHE, &m->cache_groups, &m->ncache_groups);
 	m->topology_from_hwloc = true;
-	hwloc_topology_destroy(topo);
+}
+
+void topology_load(struct host *h, struct host_model *m)
+{
+	struct saved_env fsroot = {0}, comps = {0};
+	struct hwloc_api api = {0};
+	unsigned npu;
+	int r;
+
+	if (!hwloc_api_open(&api) || api.hwloc_topology_init(&api.topo) < 0) {
+		fallback(m);
+		return;
+	}
+	(void)api.hwloc_topology_set_flags(api.topo, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
+	(void)api.hwloc_topology_set_io_types_filter(api.topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+	if (!host_is_live(h)) {
+		env_save_set(&fsroot, "HWLOC_FSROOT", host_root(h));
+		/* The x86 backend would ask this machine's CPUID about a captured tree. */
+		env_save_set(&comps, "HWLOC_COMPONENTS", "-x86");
+	}
+	r = api.hwloc_topology_load(api.topo);
+	if (!host_is_live(h)) {
+		env_restore(&fsroot);
+		env_restore(&comps);
+	}
+	npu = r < 0 ? 0 : nb_objs(&api, HWLOC_OBJ_PU);
+	if (npu == 0)
+		fallback(m);
+	else
+		fill_model(&api, m, npu);
+	api.hwloc_topology_destroy(api.topo);
 }
