@@ -7,6 +7,7 @@
 #define KVMTUNE_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct diag;
 struct host;
@@ -36,6 +37,13 @@ void cli_error_diag(const struct diag *d, int err);
  * -ERANGE, -ENOENT of an input file), EXIT_FAILED otherwise.
  */
 int cli_exit_for(int err);
+
+/*
+ * Options of a command that takes only --json and --help and no arguments:
+ * returns -1 to go on, or the exit code to return (help shown, bad usage).
+ */
+int cli_simple_options(struct cli *c, const char *name, int argc, char **argv,
+		       void (*usage)(FILE *out));
 
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_hugepages(struct cli *c, int argc, char **argv);

@@ -114,33 +114,14 @@ static struct json_object *render_findings_json(const struct findings *f)
 
 int cmd_check(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct findings f = {0};
 	struct diag d = {0};
 	struct host *h;
-	int opt, r;
+	int r;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			c->json = true;
-			break;
-		case 'h':
-			check_usage(stdout);
-			return EXIT_OK;
-		default:
-			check_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_error("check takes no arguments, got '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
+	r = cli_simple_options(c, "check", argc, argv, check_usage);
+	if (r >= 0)
+		return r;
 	if (cli_host(c, &h) < 0)
 		return EXIT_USAGE;
 	r = check_run(h, &f, &d);

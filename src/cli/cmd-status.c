@@ -21,33 +21,14 @@ static void status_usage(FILE *out)
 
 int cmd_status(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct host_model m = {0};
 	struct diag d = {0};
 	struct host *h;
-	int opt, r;
+	int r;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			c->json = true;
-			break;
-		case 'h':
-			status_usage(stdout);
-			return EXIT_OK;
-		default:
-			status_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli_error("status takes no arguments, got '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
+	r = cli_simple_options(c, "status", argc, argv, status_usage);
+	if (r >= 0)
+		return r;
 	if (cli_host(c, &h) < 0)
 		return EXIT_USAGE;
 	r = host_model_load(h, &m, &d);

@@ -132,6 +132,36 @@ int cli_host(struct cli *c, struct host **ret)
 	return 0;
 }
 
+int cli_simple_options(struct cli *c, const char *name, int argc, char **argv,
+		       void (*show_usage)(FILE *out))
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			c->json = true;
+			break;
+		case 'h':
+			show_usage(stdout);
+			return EXIT_OK;
+		default:
+			show_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("%s takes no arguments, got '%s'", name, argv[optind]);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
 static const struct command *find_command(const char *name)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
