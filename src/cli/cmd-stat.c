@@ -164,6 +164,8 @@ static void collect_opts(const struct cli *c, const struct stat_opts *o, const s
 		po->flags |= PROCSTAT_CGROUP;
 	if (c->json)
 		po->flags |= PROCSTAT_THREADS;
+	if (vm_view || c->json)
+		po->flags |= PROCSTAT_VCPUS;
 	po->self_pid = host_is_live(h) ? (int)getpid() : 0;
 	po->base_page_kib = 4;
 	po->default_huge_kib = m->default_hugepage_kib ? m->default_hugepage_kib : 2048;

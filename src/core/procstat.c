@@ -344,7 +344,9 @@ int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 		(void)numamaps_usage_parse(&p.usage, maps, maps_len, opts->base_page_kib,
 					   opts->default_huge_kib, NULL);
 	}
-	if (p.qemu || (opts->flags & PROCSTAT_THREADS))
+	/* numastat's tables need no threads: reading each one's comm and stat costs a QEMU
+	 * several more files. */
+	if ((p.qemu && (opts->flags & PROCSTAT_VCPUS)) || (opts->flags & PROCSTAT_THREADS))
 		read_threads(h, m, &p);
 	*ret = p;
 	return 0;

@@ -61,6 +61,7 @@ enum procstat_flags {
 	PROCSTAT_CGROUP = 1u << 1,    /* use cgroup numa_stat where it covers just the process */
 	PROCSTAT_ALL = 1u << 2,	      /* no selectors: every user process */
 	PROCSTAT_THREADS = 1u << 3,   /* also where other processes' threads ran (locality) */
+	PROCSTAT_VCPUS = 1u << 4, /* QEMU: its vCPU threads and where they ran (VM view, JSON) */
 };
 
 struct procstat_opts {
