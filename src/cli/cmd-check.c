@@ -80,26 +80,12 @@ static struct json_object *render_findings_json(const struct findings *f)
 	for (size_t i = 0; i < f->n; i++) {
 		const struct finding *fd = &f->items[i];
 		struct json_object *o = json_object_new_object();
-		struct json_object *ev = json_object_new_array();
 
 		json_object_object_add(o, "id", json_object_new_string(fd->id));
 		json_object_object_add(o, "severity",
 				       json_object_new_string(check_severity_name(fd->severity)));
 		json_object_object_add(o, "message", json_object_new_string(fd->message));
-		for (size_t j = 0; j < fd->nevidence; j++) {
-			struct json_object *e = json_object_new_object();
-
-			json_object_object_add(
-				e, "file",
-				fd->evidence[j].file[0]
-					? json_object_new_string(fd->evidence[j].file)
-					: NULL);
-			json_object_object_add(e, "value",
-					       json_object_new_string(fd->evidence[j].value));
-			json_object_array_add(ev, e);
-		}
-		json_object_object_add(o, "evidence", ev);
-		json_object_object_add(o, "fix", fd->fix ? json_object_new_string(fd->fix) : NULL);
+		render_finding_tail(o, fd);
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "findings", arr);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/check.h"
 #include "core/model.h"
 #include "util/cleanup.h"
 #include "util/parse-num.h"
@@ -312,4 +313,21 @@ void render_model_text(const struct host_model *m, FILE *out)
 	print_header(m, out);
 	print_nodes(m, out);
 	print_pools_and_knobs(m, out);
+}
+
+void render_finding_tail(struct json_object *o, const struct finding *fd)
+{
+	struct json_object *ev = json_object_new_array();
+
+	for (size_t j = 0; j < fd->nevidence; j++) {
+		struct json_object *e = json_object_new_object();
+		const struct evidence *x = &fd->evidence[j];
+
+		json_object_object_add(e, "file",
+				       x->file[0] ? json_object_new_string(x->file) : NULL);
+		json_object_object_add(e, "value", json_object_new_string(x->value));
+		json_object_array_add(ev, e);
+	}
+	json_object_object_add(o, "evidence", ev);
+	json_object_object_add(o, "fix", fd->fix ? json_object_new_string(fd->fix) : NULL);
 }

@@ -9,6 +9,7 @@
 struct host_model;
 struct json_object;
 struct pool;
+struct finding;
 
 /* The model as the documented status JSON object (caller puts it). */
 struct json_object *render_model_json(const struct host_model *m);
@@ -20,5 +21,8 @@ void render_model_text(const struct host_model *m, FILE *out);
 void render_json_print(struct json_object *obj, FILE *out);
 /* A value that may be absent (-1) as JSON: number or null. */
 struct json_object *render_opt_int(int64_t v);
+
+/* Add a check/explain finding's "evidence" (file, value) array and "fix" to o. */
+void render_finding_tail(struct json_object *o, const struct finding *fd);
 
 #endif
