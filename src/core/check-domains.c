@@ -375,15 +375,7 @@ int domains_load(struct host *h, uint64_t default_page_kib, struct domain_demand
 	size_t n = 0;
 	int r;
 
-	r = host_list(h, DOMAIN_DIR, &names, NULL, d);
-	if (r == -ENOENT || r == -ENOTDIR) {
-		diag_clear(d);
-		*ret = NULL;
-		*ret_count = 0;
-		if (ret_bad)
-			*ret_bad = NULL;
-		return 0;
-	}
+	r = host_list_optional(h, DOMAIN_DIR, &names, NULL, d);
 	if (r < 0)
 		return r;
 	for (char **p = names; *p; p++) {

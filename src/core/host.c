@@ -238,6 +238,20 @@ int host_list(struct host *h, const char *dir, char ***ret_names, size_t *ret_co
 	return 0;
 }
 
+int host_list_optional(struct host *h, const char *dir, char ***ret_names, size_t *ret_count,
+		       struct diag *d)
+{
+	int r = host_list(h, dir, ret_names, ret_count, d);
+
+	if (r != -ENOENT && r != -ENOTDIR)
+		return r;
+	diag_clear(d);
+	*ret_names = xcalloc(1, sizeof(char *));
+	if (ret_count)
+		*ret_count = 0;
+	return 0;
+}
+
 void host_names_free(char **names)
 {
 	if (!names)

@@ -56,6 +56,12 @@ int host_stat(struct host *h, const char *path, struct stat *ret, struct diag *d
 int host_list(struct host *h, const char *dir, char ***ret_names, size_t *ret_count,
 	      struct diag *d);
 void host_names_free(char **names);
+/*
+ * Like host_list, but a directory that does not exist (or a path through a
+ * file) is an empty list, not an error: for kernels and hosts that lack it.
+ */
+int host_list_optional(struct host *h, const char *dir, char ***ret_names, size_t *ret_count,
+		       struct diag *d);
 /* Read a symbolic link's target (caller frees). */
 int host_readlink(struct host *h, const char *path, char **ret, struct diag *d);
 

@@ -110,12 +110,7 @@ int hp_resv_load(struct host *h, struct hp_resv_list *ret, struct diag *d)
 	char **names = NULL;
 	int r;
 
-	r = host_list(h, HP_RESV_DIR, &names, NULL, d);
-	if (r == -ENOENT) {
-		diag_clear(d);
-		*ret = l;
-		return 0;
-	}
+	r = host_list_optional(h, HP_RESV_DIR, &names, NULL, d);
 	if (r < 0)
 		return r;
 	for (char **p = names; *p; p++) {

@@ -115,13 +115,7 @@ static int load_pool_dir(struct host *h, const char *dir, bool global, struct po
 	size_t n = 0;
 	int r;
 
-	r = host_list(h, dir, &names, NULL, d);
-	if (r == -ENOENT) {
-		diag_clear(d);
-		*ret = NULL;
-		*ret_count = 0;
-		return 0;
-	}
+	r = host_list_optional(h, dir, &names, NULL, d);
 	if (r < 0)
 		return r;
 	for (char **p = names; *p; p++) {
@@ -249,11 +243,7 @@ static int load_cpuinfo(struct host *h, struct host_model *m, struct diag *d)
 		/* Not x86: the architecture's sizes are the pools the kernel offers. */
 		char **names = NULL;
 
-		r = host_list(h, HUGEPAGES_DIR, &names, NULL, d);
-		if (r == -ENOENT) {
-			diag_clear(d);
-			return 0;
-		}
+		r = host_list_optional(h, HUGEPAGES_DIR, &names, NULL, d);
 		if (r < 0)
 			return r;
 		for (char **p = names; *p; p++) {
@@ -400,11 +390,7 @@ static int load_nodes(struct host *h, struct host_model *m, struct diag *d)
 	char **names = NULL;
 	int r;
 
-	r = host_list(h, NODE_DIR, &names, NULL, d);
-	if (r == -ENOENT) {
-		diag_clear(d);
-		return 0;
-	}
+	r = host_list_optional(h, NODE_DIR, &names, NULL, d);
 	if (r < 0)
 		return r;
 	r = read_optional(h, NODE_DIR "/online", &text, d);
