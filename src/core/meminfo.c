@@ -4,10 +4,10 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
@@ -16,9 +16,9 @@
 
 void meminfo_release(struct meminfo *m)
 {
-	for (size_t i = 0; i < m->count; i++)
-		free(m->entries[i].key);
 	free(m->entries);
+	free(m->text);
+	m->text = NULL;
 	m->entries = NULL;
 	m->count = 0;
 	m->node = -1;
@@ -105,7 +105,7 @@ static int parse_line(char *line, int *node, struct meminfo_entry *ret)
 		*node = this_node;
 	else if (*node != this_node)
 		return -EINVAL;
-	ret->key = xstrdup(key);
+	ret->key = key;
 	ret->value = v;
 	ret->kib = kib;
 	return 0;
@@ -114,10 +114,17 @@ static int parse_line(char *line, int *node, struct meminfo_entry *ret)
 int meminfo_parse(const char *text, struct meminfo *ret, struct diag *d)
 {
 	struct meminfo m = MEMINFO_INIT;
-	AUTOFREE char *copy = xstrdup(text);
-	char *line = copy;
+	char *line;
 	int node = -2;
 	unsigned lineno = 0;
+	size_t lines = 1;
+
+	/* one allocation for the entries: growing them line by line scattered a
+	 * dozen heap pages, and a page fault is what a short run pays most for */
+	for (const char *p = text; *p; p++)
+		lines += *p == '\n';
+	m.entries = xcalloc(lines, sizeof(*m.entries));
+	m.text = line = xstrdup(text);
 
 	while (line && *line) {
 		char *nl = strchr(line, '\n');
@@ -136,7 +143,6 @@ int meminfo_parse(const char *text, struct meminfo *ret, struct diag *d)
 						"line %u '%s': expected 'Key: <number> [kB]'",
 						lineno, orig);
 			}
-			m.entries = xreallocarray(m.entries, m.count + 1, sizeof(*m.entries));
 			m.entries[m.count++] = e;
 		}
 		line = nl ? nl + 1 : NULL;

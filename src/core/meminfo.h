@@ -15,7 +15,7 @@
 struct diag;
 
 struct meminfo_entry {
-	char *key;
+	const char *key; /* points into meminfo.text */
 	uint64_t value;
 	bool kib; /* the line carried a "kB" unit */
 };
@@ -23,12 +23,13 @@ struct meminfo_entry {
 struct meminfo {
 	struct meminfo_entry *entries;
 	size_t count;
-	int node; /* node number for a per-node file, -1 for /proc/meminfo */
+	int node;   /* node number for a per-node file, -1 for /proc/meminfo */
+	char *text; /* the parsed copy the keys live in */
 };
 
-#define MEMINFO_INIT        \
-	{                   \
-		NULL, 0, -1 \
+#define MEMINFO_INIT              \
+	{                         \
+		NULL, 0, -1, NULL \
 	}
 
 /*

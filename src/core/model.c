@@ -107,8 +107,8 @@ static int read_counter(struct host *h, const char *dir, const char *name, int64
 }
 
 /* Pools below dir (a node's or the global hugepages directory). */
-static int load_pool_dir(struct host *h, const char *dir, bool global, struct pool **ret,
-			 size_t *ret_count, struct diag *d)
+static int load_pool_dir(struct host *h, const char *dir, bool global, bool sizes_only,
+			 struct pool **ret, size_t *ret_count, struct diag *d)
 {
 	char **names = NULL;
 	struct pool *pools = NULL;
@@ -121,19 +121,24 @@ static int load_pool_dir(struct host *h, const char *dir, bool global, struct po
 	for (char **p = names; *p; p++) {
 		uint64_t size = pool_dir_size(*p);
 		AUTOFREE char *sub = NULL;
-		struct pool pl = {.size_kib = size, .reserved = -1, .overcommit = -1};
+		struct pool pl = {.size_kib = size,
+				  .total = -1,
+				  .free = -1,
+				  .surplus = -1,
+				  .reserved = -1,
+				  .overcommit = -1};
 
 		if (!size)
 			continue;
 		sub = xasprintf("%s/%s", dir, *p);
-		r = read_counter(h, sub, "nr_hugepages", &pl.total, d);
-		if (r >= 0)
+		r = sizes_only ? 0 : read_counter(h, sub, "nr_hugepages", &pl.total, d);
+		if (r >= 0 && !sizes_only)
 			r = read_counter(h, sub, "free_hugepages", &pl.free, d);
-		if (r >= 0)
+		if (r >= 0 && !sizes_only)
 			r = read_counter(h, sub, "surplus_hugepages", &pl.surplus, d);
-		if (r >= 0 && global)
+		if (r >= 0 && global && !sizes_only)
 			r = read_counter(h, sub, "resv_hugepages", &pl.reserved, d);
-		if (r >= 0 && global)
+		if (r >= 0 && global && !sizes_only)
 			r = read_counter(h, sub, "nr_overcommit_hugepages", &pl.overcommit, d);
 		if (r < 0) {
 			free(pools);
@@ -151,20 +156,20 @@ static int load_pool_dir(struct host *h, const char *dir, bool global, struct po
 	return 0;
 }
 
-static int load_cpus(struct host *h, struct host_model *m, struct diag *d)
+static int load_cpus(struct host *h, struct host_model *m, bool online_only, struct diag *d)
 {
 	AUTOFREE char *online = NULL;
 	AUTOFREE char *possible = NULL;
-	int r;
+	int r, found;
 
-	r = read_optional(h, CPU_DIR "/online", &online, d);
+	r = found = read_optional(h, CPU_DIR "/online", &online, d);
 	if (r > 0)
 		r = cpuset_parse_list(online, &m->cpus_online, d);
 	if (r < 0) {
 		diag_prefix(d, "'%s': ", CPU_DIR "/online");
 		return r;
 	}
-	if (r == 0) {
+	if (found == 0) {
 		/* Old kernels: every cpuN directory whose online file is not 0. */
 		char **names = NULL;
 
@@ -186,6 +191,8 @@ static int load_cpus(struct host *h, struct host_model *m, struct diag *d)
 		}
 		host_names_free(names);
 	}
+	if (online_only)
+		return 0;
 	r = read_optional(h, CPU_DIR "/possible", &possible, d);
 	if (r > 0)
 		r = cpuset_parse_list(possible, &m->cpus_possible, d);
@@ -306,7 +313,9 @@ static void node_pool_from_meminfo(struct numa_node *n, const struct meminfo *mi
 	n->npools = 1;
 }
 
-static int load_one_node(struct host *h, struct host_model *m, struct numa_node *n, struct diag *d)
+/* One node's CPUs, and unless cpus_only its meminfo and pools. */
+static int load_one_node(struct host *h, struct host_model *m, struct numa_node *n, bool cpus_only,
+			 struct diag *d)
 {
 	AUTOFREE char *dir = xasprintf(NODE_DIR "/node%d", n->node);
 	AUTOFREE char *path = NULL;
@@ -331,6 +340,8 @@ static int load_one_node(struct host *h, struct host_model *m, struct numa_node 
 		diag_prefix(d, "'%s': ", path);
 		return r;
 	}
+	if (cpus_only)
+		return 0;
 	free(text);
 	text = NULL;
 	free(path);
@@ -348,7 +359,7 @@ static int load_one_node(struct host *h, struct host_model *m, struct numa_node 
 		n->mem_free_kib = (int64_t)v;
 	free(path);
 	path = xasprintf("%s/hugepages", dir);
-	r = load_pool_dir(h, path, false, &n->pools, &n->npools, d);
+	r = load_pool_dir(h, path, false, false, &n->pools, &n->npools, d);
 	if (r >= 0 && !n->npools)
 		node_pool_from_meminfo(n, &mi, m->default_hugepage_kib);
 	meminfo_release(&mi);
@@ -383,7 +394,7 @@ static int parse_distances(const char *path, const char *text, struct numa_node 
 	return 0;
 }
 
-static int load_nodes(struct host *h, struct host_model *m, struct diag *d)
+static int load_nodes(struct host *h, struct host_model *m, bool cpus_only, struct diag *d)
 {
 	struct cpuset online = CPUSET_INIT;
 	AUTOFREE char *text = NULL;
@@ -418,9 +429,11 @@ static int load_nodes(struct host *h, struct host_model *m, struct diag *d)
 		AUTOFREE char *path = xasprintf(NODE_DIR "/node%d/distance", m->nodes[i].node);
 		AUTOFREE char *dist = NULL;
 
-		r = load_one_node(h, m, &m->nodes[i], d);
+		r = load_one_node(h, m, &m->nodes[i], cpus_only, d);
 		if (r < 0)
 			return r;
+		if (cpus_only)
+			continue;
 		r = read_optional(h, path, &dist, d);
 		if (r > 0)
 			r = parse_distances(path, dist, &m->nodes[i], d);
@@ -543,17 +556,21 @@ int host_model_load_flags(struct host *h, unsigned flags, struct host_model *ret
 	struct host_model m = {0};
 	struct meminfo mi = MEMINFO_INIT;
 	AUTOFREE char *release = NULL;
+	bool light = flags & HOST_MODEL_NODES_ONLY;
 	int r;
 
-	r = load_cpus(h, &m, d);
+	if (light)
+		flags |= HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES | HOST_MODEL_NO_CPUINFO |
+			 HOST_MODEL_NO_MOUNTS | HOST_MODEL_NO_KNOBS;
+	r = load_cpus(h, &m, light, d);
 	if (r >= 0 && !(flags & HOST_MODEL_NO_CPUINFO))
 		r = load_cpuinfo(h, &m, d);
 	if (r >= 0)
 		r = load_meminfo(h, &m, &mi, d);
 	if (r >= 0)
-		r = load_pool_dir(h, HUGEPAGES_DIR, true, &m.pools, &m.npools, d);
+		r = load_pool_dir(h, HUGEPAGES_DIR, true, light, &m.pools, &m.npools, d);
 	if (r >= 0)
-		r = load_nodes(h, &m, d);
+		r = load_nodes(h, &m, light, d);
 	if (r >= 0 && !(flags & HOST_MODEL_NO_MOUNTS))
 		r = load_mounts(h, &m, d);
 	for (size_t i = 0; r >= 0 && !(flags & HOST_MODEL_NO_KNOBS) && i < KNOB_COUNT_; i++)
@@ -571,7 +588,7 @@ int host_model_load_flags(struct host *h, unsigned flags, struct host_model *ret
 		topology_load(h, &m);
 	if (!(flags & HOST_MODEL_NO_PROCESSES))
 		m.numad_pid = find_numad(h);
-	if (read_optional(h, "/proc/sys/kernel/osrelease", &release, NULL) > 0)
+	if (!light && read_optional(h, "/proc/sys/kernel/osrelease", &release, NULL) > 0)
 		(void)snprintf(m.kernel_release, sizeof(m.kernel_release), "%.*s",
 			       (int)strcspn(release, "\n"), release);
 	*ret = m;

@@ -107,6 +107,13 @@ enum host_model_flags {
 	HOST_MODEL_NO_CPUINFO = 1u << 2,   /* skip /proc/cpuinfo: no cpu_model, cpu page sizes */
 	HOST_MODEL_NO_MOUNTS = 1u << 3,	   /* skip /proc/mounts: no hugetlbfs mounts */
 	HOST_MODEL_NO_KNOBS = 1u << 4,	   /* skip the knobs: all absent */
+	/*
+	 * All of the above, and only what per-process views need: online CPUs,
+	 * the nodes with their CPUs, the default and the pool sizes.  Pool
+	 * counters, node meminfo, distances, possible CPUs and the kernel
+	 * release stay absent (stat reads a dozen files fewer per node).
+	 */
+	HOST_MODEL_NODES_ONLY = 1u << 5,
 };
 /* host_model_load() without the parts flags name (for fast read-only commands). */
 int host_model_load_flags(struct host *h, unsigned flags, struct host_model *ret, struct diag *d);
