@@ -46,7 +46,8 @@ static void stat_usage(FILE *out)
 		"  --json          processes as JSON (sizes in KiB)\n"
 		"  --prometheus    VM metrics in the Prometheus text format (kvmtune_vm_*)\n"
 		"  --no-cgroup     always walk /proc/PID/numa_maps; by default the VM views read\n"
-		"                  the cgroup v2 numa_stat files of a VM alone in its cgroup\n\n"
+		"                  the numa_stat files (cgroup v2 or v1) of a VM alone in its\n"
+		"                  cgroup\n\n"
 		"Exit codes: 0 ok, 2 bad usage or a PID/PATTERN that matches no process.\n");
 }
 
@@ -219,11 +220,13 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 		free(o.sel);
 		return EXIT_USAGE;
 	}
-	/* only nodes, their CPUs and the pools: stat is run often, by scrapers too */
+	/* stat is run often, by scrapers too: only nodes, their CPUs and the pool sizes,
+	 * unless -m shows the per-node pools */
 	r = host_model_load_flags(h,
-				  HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES |
-					  HOST_MODEL_NO_CPUINFO | HOST_MODEL_NO_MOUNTS |
-					  HOST_MODEL_NO_KNOBS,
+				  o.meminfo ? HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES |
+						      HOST_MODEL_NO_CPUINFO | HOST_MODEL_NO_MOUNTS |
+						      HOST_MODEL_NO_KNOBS
+					    : HOST_MODEL_NODES_ONLY,
 				  &m, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);

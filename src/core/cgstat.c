@@ -1,21 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The cgroup v2 fast path of procstat: a process's memory per node from its
- * cgroup's memory.numa_stat and hugetlb.<size>.numa_stat instead of walking
- * its page tables through /proc/PID/numa_maps.  Only used for a cgroup whose
- * whole subtree holds that one process (a libvirt machine scope, a systemd
- * unit of its own), so that the cgroup's numbers are the process's.
- * numa_stat cannot tell heap and stack from other private memory: with this
- * source they are counted in Private.
+ * The cgroup fast path of procstat (see cgstat.h).  numa_stat cannot tell
+ * heap and stack from other private memory: with this source they are
+ * counted in Private.
  */
+#include "cgstat.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpuset.h"
 #include "core/host.h"
 #include "core/mounts.h"
-#include "core/procstat.h"
+#include "core/numamaps.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
@@ -23,28 +22,58 @@
 
 #include "util/banned.h"
 
-/* The first cgroup2 mount point in /proc/mounts. */
-static char *cgroup2_mount(struct host *h)
+/* Whether the comma-separated list has token. */
+static bool list_has(const char *list, const char *token)
 {
+	size_t n = strlen(token);
+
+	for (const char *p = list; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len == n && strncmp(p, token, n) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+int cgstat_mounts_load(struct host *h, struct cgstat_mounts *ret, struct diag *d)
+{
+	struct cgstat_mounts m = {0};
 	AUTOFREE char *text = NULL;
 	char *line, *save = NULL;
+	int r;
 
-	if (host_read(h, "/proc/mounts", &text, NULL, NULL) < 0)
-		return NULL;
+	r = host_read(h, "/proc/mounts", &text, NULL, d);
+	if (r < 0)
+		return r;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct mount_entry e = {0};
+		char **slot = NULL;
 
 		if (mount_entry_parse(line, &e, NULL) < 0)
 			continue;
-		if (strcmp(e.fstype, "cgroup2") == 0) {
-			char *p = STEAL_PTR(e.path);
-
-			mount_entry_release(&e);
-			return p;
-		}
+		if (strcmp(e.fstype, "cgroup2") == 0)
+			slot = &m.unified;
+		else if (strcmp(e.fstype, "cgroup") == 0 && list_has(e.options, "memory"))
+			slot = &m.memory_v1;
+		else if (strcmp(e.fstype, "cgroup") == 0 && list_has(e.options, "hugetlb"))
+			slot = &m.hugetlb_v1;
+		if (slot && !*slot)
+			*slot = STEAL_PTR(e.path);
 		mount_entry_release(&e);
 	}
-	return NULL;
+	*ret = m;
+	return 0;
+}
+
+void cgstat_mounts_release(struct cgstat_mounts *m)
+{
+	free(m->unified);
+	free(m->memory_v1);
+	free(m->hugetlb_v1);
+	*m = (struct cgstat_mounts){0};
 }
 
 /* Whether every cgroup.procs below dir (inclusive) lists only pid (or nothing). */
@@ -84,29 +113,14 @@ static bool subtree_only(struct host *h, const char *dir, int pid, int depth)
 	return ok;
 }
 
-int cgstat_find_dir(struct host *h, int pid, char **ret_dir, struct diag *d)
+/* The highest cgroup under mnt, from rel up, whose subtree holds only pid. */
+static int climb(struct host *h, const char *mnt, char *rel, int pid, char **ret_dir,
+		 struct diag *d)
 {
-	AUTOFREE char *text = NULL, *mnt = NULL, *rel = NULL;
-	char path[64], *line, *save = NULL;
+	AUTOFREE char *dir = xasprintf("%s%s", mnt, rel);
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	if (host_read(h, path, &text, NULL, NULL) < 0)
-		return diag_set(d, ENOENT, path, "cannot read '%s'", path);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (strncmp(line, "0::", 3) == 0)
-			rel = xstrdup(line + 3);
-	if (!rel || strcmp(rel, "/") == 0 || rel[0] != '/')
-		return diag_set(d, ENOENT, path, "process %d has no cgroup v2 of its own", pid);
-	mnt = cgroup2_mount(h);
-	if (!mnt)
-		return diag_set(d, ENOENT, "/proc/mounts", "no cgroup2 mount");
-	{
-		AUTOFREE char *dir = xasprintf("%s%s", mnt, rel);
-
-		if (!subtree_only(h, dir, pid, 0))
-			return diag_set(d, ENOENT, dir, "cgroup '%s' holds other processes", dir);
-	}
-	/* climb while the parent's subtree still holds only this process */
+	if (!subtree_only(h, dir, pid, 0))
+		return diag_set(d, ENOENT, dir, "cgroup '%s' holds other processes", dir);
 	for (;;) {
 		char *slash = strrchr(rel, '/');
 		AUTOFREE char *parent = NULL;
@@ -124,34 +138,112 @@ int cgstat_find_dir(struct host *h, int pid, char **ret_dir, struct diag *d)
 	return 0;
 }
 
-/* Add "N0=bytes N1=bytes" tokens of one numa_stat line to u as KiB. */
-static int add_node_bytes(struct numamaps_usage *u, enum numamaps_cat cat, uint64_t size_kib,
-			  char *tokens, const char *file, struct diag *d)
+/*
+ * The path of pid's cgroup for controller (v1 line "N:...,controller,...:PATH"
+ * when v1_mnt is mounted), else of its unified one ("0::PATH").
+ */
+static char *cgroup_path(char *text, const char *controller, bool v1_mounted, bool *ret_v1)
+{
+	char *unified = NULL, *line, *save = NULL;
+
+	*ret_v1 = false;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (strncmp(line, "0:", 2) == 0 && c2 == c1 + 1)
+			unified = c2 + 1;
+		else if (v1_mounted && list_has(c1 + 1, controller)) {
+			*ret_v1 = true;
+			return xstrdup(c2 + 1);
+		}
+	}
+	return unified ? xstrdup(unified) : NULL;
+}
+
+static int find_one(struct host *h, int pid, const char *cgroup_text, const char *controller,
+		    const char *v1_mnt, const char *unified_mnt, char **ret_dir, bool *ret_v1,
+		    struct diag *d)
+{
+	AUTOFREE char *text = xstrdup(cgroup_text);
+	AUTOFREE char *rel = cgroup_path(text, controller, v1_mnt != NULL, ret_v1);
+	const char *mnt = *ret_v1 ? v1_mnt : unified_mnt;
+
+	if (!rel || !mnt || strcmp(rel, "/") == 0 || rel[0] != '/')
+		return diag_set(d, ENOENT, "cgroup", "process %d has no %s cgroup of its own", pid,
+				controller);
+	return climb(h, mnt, rel, pid, ret_dir, d);
+}
+
+int cgstat_find(struct host *h, const struct cgstat_mounts *cm, int pid, struct cgstat_dirs *ret,
+		struct diag *d)
+{
+	AUTOFREE char *text = NULL;
+	struct cgstat_dirs dirs = {0};
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	if (host_read(h, path, &text, NULL, NULL) < 0)
+		return diag_set(d, ENOENT, path, "cannot read '%s'", path);
+	r = find_one(h, pid, text, "memory", cm->memory_v1, cm->unified, &dirs.memory,
+		     &dirs.memory_v1, d);
+	if (r >= 0)
+		r = find_one(h, pid, text, "hugetlb", cm->hugetlb_v1, cm->unified, &dirs.hugetlb,
+			     &dirs.hugetlb_v1, d);
+	if (r < 0) {
+		cgstat_dirs_release(&dirs);
+		return r;
+	}
+	*ret = dirs;
+	return 0;
+}
+
+void cgstat_dirs_release(struct cgstat_dirs *dirs)
+{
+	free(dirs->memory);
+	free(dirs->hugetlb);
+	*dirs = (struct cgstat_dirs){0};
+}
+
+/* Add "N0=count N1=count" tokens of one numa_stat line to u: count x page_kib KiB
+ * (page_kib 0: the counts are bytes). */
+static int add_node_counts(struct numamaps_usage *u, enum numamaps_cat cat, uint64_t size_kib,
+			   char *tokens, uint64_t page_kib, const char *file, struct diag *d)
 {
 	char *tok, *save = NULL;
 
 	for (tok = strtok_r(tokens, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		char *eq = strchr(tok, '=');
-		uint64_t node, bytes;
+		uint64_t node, count;
 
 		if (tok[0] != 'N' || !eq)
 			continue;
 		*eq = '\0';
-		if (parse_u64(tok + 1, &node) < 0 || parse_u64(eq + 1, &bytes) < 0 ||
+		if (parse_u64(tok + 1, &node) < 0 || parse_u64(eq + 1, &count) < 0 ||
 		    node > CPUSET_MAX)
 			return diag_set(d, EINVAL, file, "'%s': bad node value '%s=%s'", file, tok,
 					eq + 1);
-		numamaps_usage_add_kib(u, cat, (int)node, size_kib, bytes / 1024);
+		numamaps_usage_add_kib(u, cat, (int)node, size_kib,
+				       page_kib ? count * page_kib : count / 1024);
 	}
 	return 0;
 }
 
-static int read_memory_numa_stat(struct host *h, const char *dir, struct numamaps_usage *u,
-				 struct diag *d)
+/*
+ * numastat's Private: v2 "anon N0=BYTES ..." and "file_mapped N0=BYTES ...";
+ * v1 "hierarchical_anon=PAGES N0=PAGES ..." (v1 has no per-node mapped files,
+ * and its anon includes shmem, such as memfd guest RAM).
+ */
+static int read_memory_numa_stat(struct host *h, const char *dir, bool v1, uint64_t base_page_kib,
+				 struct numamaps_usage *u, struct diag *d)
 {
 	AUTOFREE char *path = xasprintf("%s/memory.numa_stat", dir);
 	AUTOFREE char *text = NULL;
 	char *line, *save = NULL;
+	bool found = false;
 	int r;
 
 	r = host_read(h, path, &text, NULL, d);
@@ -163,13 +255,18 @@ static int read_memory_numa_stat(struct host *h, const char *dir, struct numamap
 		if (!sp)
 			continue;
 		*sp = '\0';
-		/* numastat's Private: anonymous memory and mapped file pages */
-		if (strcmp(line, "anon") == 0 || strcmp(line, "file_mapped") == 0) {
-			r = add_node_bytes(u, NUMAMAPS_CAT_PRIVATE, 0, sp + 1, path, d);
+		if (v1 ? strncmp(line, "hierarchical_anon=", 18) == 0
+		       : strcmp(line, "anon") == 0 || strcmp(line, "file_mapped") == 0) {
+			r = add_node_counts(u, NUMAMAPS_CAT_PRIVATE, 0, sp + 1,
+					    v1 ? base_page_kib : 0, path, d);
 			if (r < 0)
 				return r;
+			found = true;
 		}
 	}
+	if (!found)
+		return diag_set(d, EINVAL, path, "'%s': no %s line", path,
+				v1 ? "hierarchical_anon=" : "anon");
 	return 0;
 }
 
@@ -184,9 +281,12 @@ static void hugetlb_size_name(uint64_t size_kib, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%lluKB", (unsigned long long)size_kib);
 }
 
-static int read_hugetlb_numa_stat(struct host *h, const char *dir, uint64_t size_kib,
+/* "total=BYTES N0=BYTES ..." on v2; v1 prints this cgroup's own first, then
+ * "hierarchical_total=BYTES ...", which includes its children. */
+static int read_hugetlb_numa_stat(struct host *h, const char *dir, bool v1, uint64_t size_kib,
 				  struct numamaps_usage *u, struct diag *d)
 {
+	const char *want = v1 ? "hierarchical_total=" : "total=";
 	AUTOFREE char *path = NULL, *text = NULL;
 	char name[32], *line, *save = NULL;
 	int r;
@@ -196,20 +296,21 @@ static int read_hugetlb_numa_stat(struct host *h, const char *dir, uint64_t size
 	r = host_read(h, path, &text, NULL, d);
 	if (r < 0)
 		return r;
-	/* "total=BYTES N0=BYTES ..." (v1 adds a "hierarchical_total=" line) */
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (strncmp(line, "total=", 6) == 0)
-			return add_node_bytes(u, NUMAMAPS_CAT_HUGE, size_kib, line, path, d);
-	return diag_set(d, EINVAL, path, "'%s': no total= line", path);
+		if (strncmp(line, want, strlen(want)) == 0)
+			return add_node_counts(u, NUMAMAPS_CAT_HUGE, size_kib, line, 0, path, d);
+	return diag_set(d, EINVAL, path, "'%s': no %s line", path, want);
 }
 
-int cgstat_read(struct host *h, const char *dir, const uint64_t *huge_sizes_kib, size_t nhuge_sizes,
-		struct numamaps_usage *u, struct diag *d)
+int cgstat_read(struct host *h, const struct cgstat_dirs *dirs, uint64_t base_page_kib,
+		const uint64_t *huge_sizes_kib, size_t nhuge_sizes, struct numamaps_usage *u,
+		struct diag *d)
 {
 	int r;
 
-	r = read_memory_numa_stat(h, dir, u, d);
+	r = read_memory_numa_stat(h, dirs->memory, dirs->memory_v1, base_page_kib, u, d);
 	for (size_t i = 0; r >= 0 && i < nhuge_sizes; i++)
-		r = read_hugetlb_numa_stat(h, dir, huge_sizes_kib[i], u, d);
+		r = read_hugetlb_numa_stat(h, dirs->hugetlb, dirs->hugetlb_v1, huge_sizes_kib[i], u,
+					   d);
 	return r < 0 ? r : 0;
 }

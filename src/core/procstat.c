@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cgstat.h"
 #include "core/host.h"
 #include "core/model.h"
 #include "util/cleanup.h"
@@ -270,27 +271,39 @@ static void model_huge_sizes(const struct host_model *m, uint64_t **ret, size_t 
 	*ret_n = m->npools;
 }
 
-/* Try the cgroup v2 fast path; 0 when it filled p->usage. */
-static int read_cgroup_usage(struct host *h, const struct host_model *m, struct procstat_proc *p)
+/* Try the cgroup fast path; 0 when it filled p->usage. */
+static int read_cgroup_usage(struct host *h, const struct host_model *m,
+			     const struct procstat_opts *opts, struct procstat_proc *p)
 {
-	AUTOFREE char *dir = NULL;
+	struct cgstat_mounts own = {0};
+	const struct cgstat_mounts *cm = opts->cgroups;
+	struct cgstat_dirs dirs = {0};
 	AUTOFREE uint64_t *sizes = NULL;
 	struct numamaps_usage u = NUMAMAPS_USAGE_INIT;
 	size_t nsizes;
 	int r;
 
-	r = cgstat_find_dir(h, p->pid, &dir, NULL);
+	if (!cm) {
+		r = cgstat_mounts_load(h, &own, NULL);
+		if (r < 0)
+			return r;
+		cm = &own;
+	}
+	r = cgstat_find(h, cm, p->pid, &dirs, NULL);
+	cgstat_mounts_release(&own);
 	if (r < 0)
 		return r;
 	model_huge_sizes(m, &sizes, &nsizes);
-	r = cgstat_read(h, dir, sizes, nsizes, &u, NULL);
+	r = cgstat_read(h, &dirs, opts->base_page_kib, sizes, nsizes, &u, NULL);
 	if (r < 0) {
 		numamaps_usage_release(&u);
+		cgstat_dirs_release(&dirs);
 		return r;
 	}
 	p->usage = u;
 	p->source = PROCSTAT_SOURCE_CGROUP;
-	p->cgroup = STEAL_PTR(dir);
+	p->cgroup = STEAL_PTR(dirs.memory);
+	cgstat_dirs_release(&dirs);
 	return 0;
 }
 
@@ -329,7 +342,7 @@ int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 		p.cmdline = join_argv(argv, argv_len);
 		p.vm_name = procstat_qemu_name(argv, argv_len);
 	}
-	if (!(opts->flags & PROCSTAT_CGROUP) || read_cgroup_usage(h, m, &p) < 0) {
+	if (!(opts->flags & PROCSTAT_CGROUP) || read_cgroup_usage(h, m, opts, &p) < 0) {
 		r = read_pid_file(h, pid, "numa_maps", &maps, &maps_len);
 		if (r < 0) {
 			procstat_proc_release(&p);
@@ -443,6 +456,8 @@ int procstat_collect(struct host *h, const struct host_model *m, char *const *se
 		     struct diag *d)
 {
 	AUTOFREE int *pids = NULL;
+	struct cgstat_mounts cm = {0};
+	struct procstat_opts o = *opts;
 	struct procstat s = {0};
 	size_t npids = 0;
 	int r;
@@ -450,13 +465,17 @@ int procstat_collect(struct host *h, const struct host_model *m, char *const *se
 	r = resolve_pids(h, selectors, nselectors, opts, &pids, &npids, d);
 	if (r < 0)
 		return r;
+	/* the cgroup mounts once for all processes, not once per VM */
+	if ((opts->flags & PROCSTAT_CGROUP) && !opts->cgroups &&
+	    cgstat_mounts_load(h, &cm, NULL) >= 0)
+		o.cgroups = &cm;
 	s.procs = xcalloc(npids ? npids : 1, sizeof(*s.procs));
 	for (size_t i = 0; i < npids; i++) {
 		struct diag pd = {0};
 		bool explicit = false;
 		char buf[16];
 
-		r = procstat_read_proc(h, m, pids[i], opts, &s.procs[s.nprocs], &pd);
+		r = procstat_read_proc(h, m, pids[i], &o, &s.procs[s.nprocs], &pd);
 		if (r >= 0) {
 			s.nprocs++;
 			continue;
@@ -473,9 +492,11 @@ int procstat_collect(struct host *h, const struct host_model *m, char *const *se
 			if (d)
 				*d = pd;
 			procstat_release(&s);
+			cgstat_mounts_release(&cm);
 			return -ESRCH;
 		}
 	}
+	cgstat_mounts_release(&cm);
 	*ret = s;
 	return 0;
 }

@@ -2,7 +2,7 @@
 /*
  * Per-process NUMA memory statistics: find processes by PID or pattern
  * through the host seam, account their memory per node (from numa_maps, or
- * from their cgroup v2 numa_stat files when those account for exactly that
+ * from their cgroup's numa_stat files when those account for exactly that
  * process), and, for QEMU processes, the VM name, the vCPU threads, the CPU
  * and node each last ran on, and the locality of the VM's memory.
  */
@@ -16,6 +16,7 @@
 #include "core/cpuset.h"
 #include "core/numamaps.h"
 
+struct cgstat_mounts;
 struct diag;
 struct host;
 struct host_model;
@@ -39,7 +40,7 @@ struct procstat_proc {
 	bool qemu;
 	char *vm_name; /* -name guest=NAME or -name NAME; NULL if none */
 	enum procstat_source source;
-	char *cgroup; /* the cgroup v2 directory used (CGROUP source), else NULL */
+	char *cgroup; /* the memory cgroup directory used (CGROUP source), else NULL */
 	struct numamaps_usage usage;
 	struct procstat_vcpu *vcpus;
 	size_t nvcpus;
@@ -69,6 +70,8 @@ struct procstat_opts {
 	int self_pid;		   /* skipped when matching patterns (0: none) */
 	uint64_t base_page_kib;	   /* page size of lines without kernelpagesize_kB */
 	uint64_t default_huge_kib; /* for huge lines without kernelpagesize_kB */
+	/* PROCSTAT_CGROUP: the hierarchies (NULL: procstat_collect reads /proc/mounts) */
+	const struct cgstat_mounts *cgroups;
 };
 
 /*
@@ -102,20 +105,5 @@ bool procstat_is_qemu(const char *name, const char *argv, size_t len);
 double procstat_locality(const struct procstat_proc *p);
 /* Total hugepage-backed KiB. */
 uint64_t procstat_huge_kib(const struct procstat_proc *p);
-
-/*
- * cgroup v2 fast path (cgstat.c): fill u from the numa_stat files of the
- * cgroup v2 directory dir (a host path).  huge_sizes_kib lists the hugepage
- * sizes of the host; each needs hugetlb.<size>.numa_stat.  Returns -ENOENT
- * when a file is missing, -EINVAL on malformed content.
- */
-int cgstat_read(struct host *h, const char *dir, const uint64_t *huge_sizes_kib, size_t nhuge_sizes,
-		struct numamaps_usage *u, struct diag *d);
-/*
- * The cgroup v2 directory (host path) that accounts for pid alone: the
- * highest ancestor of pid's cgroup whose subtree holds no other process.
- * Returns -ENOENT when there is no cgroup v2 or no such directory.
- */
-int cgstat_find_dir(struct host *h, int pid, char **ret_dir, struct diag *d);
 
 #endif

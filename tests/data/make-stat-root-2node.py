@@ -153,3 +153,59 @@ w("/proc/2/numa_maps", "")
 # PID 4400: exited between the directory listing and the read (no files left).
 os.makedirs(os.path.join(ROOT, "proc/4400"), exist_ok=True)
 w("/proc/4400/.keep", "")
+
+# ---------------------------------------------------------------------------
+# tests/data/stat-root-2node-v1: the same host with cgroup v1 hierarchies.  Two
+# layouts in one tree, one per VM: web01 (4242) as on an all-v1 host (RHEL 8:
+# memory and hugetlb hierarchies), old03 (4600) as on a hybrid host (v1 memory,
+# hugetlb on the unified v2 mount: the host kvmtune is developed on).  db02
+# (4500) shares its memory cgroup with 4501: numa_maps.
+V1 = "tests/data/stat-root-2node-v1"
+shutil.rmtree(V1, ignore_errors=True)
+shutil.copytree(ROOT, V1, symlinks=True)
+shutil.rmtree(os.path.join(V1, "sys/fs/cgroup"))
+ROOT = V1
+w("/proc/mounts", "sysfs /sys sysfs rw 0 0\nproc /proc proc rw 0 0\n"
+  "tmpfs /sys/fs/cgroup tmpfs ro,nosuid,nodev,noexec,mode=755 0 0\n"
+  "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,nosuid,nodev,noexec,relatime 0 0\n"
+  "cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,nosuid,nodev,noexec,relatime,cpu,cpuacct 0 0\n"
+  "cgroup /sys/fs/cgroup/memory cgroup rw,nosuid,nodev,noexec,relatime,memory 0 0\n"
+  "cgroup /sys/fs/cgroup/hugetlb cgroup rw,nosuid,nodev,noexec,relatime,hugetlb 0 0\n"
+  "hugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n"
+  "hugetlbfs /dev/hugepages1G hugetlbfs rw,relatime,pagesize=1024M 0 0\n")
+sc = "machine.slice/machine-qemu\\x2d1\\x2dweb01.scope"
+w("/proc/4242/cgroup", f"11:hugetlb:/{sc}/emulator\n4:memory:/{sc}\n"
+  f"3:cpu,cpuacct:/{sc}/emulator\n1:name=systemd:/{sc}\n0::/{sc}\n")
+for hier in ("memory", "hugetlb", "unified"):
+    base = f"/sys/fs/cgroup/{hier}/machine.slice/"
+    w(base + "cgroup.procs", "")
+    w(base + "other.scope/cgroup.procs", "5000\n")
+mem = f"/sys/fs/cgroup/memory/{sc}/"
+w(mem + "cgroup.procs", "4242\n")
+# v1 counts pages; its own "anon=" differs from "hierarchical_anon=" only
+# with children, made different here so that the parser must pick the latter
+w(mem + "memory.numa_stat", "total=10240 N0=6144 N1=4096\nfile=1024 N0=1024 N1=0\n"
+  "anon=1 N0=1 N1=0\nunevictable=0 N0=0 N1=0\nhierarchical_total=11264 N0=7168 N1=4096\n"
+  "hierarchical_file=1024 N0=1024 N1=0\nhierarchical_anon=6144 N0=4096 N1=2048\n"
+  "hierarchical_unevictable=0 N0=0 N1=0\n")
+hug = f"/sys/fs/cgroup/hugetlb/{sc}/"
+w(hug + "cgroup.procs", "")
+w(hug + "emulator/cgroup.procs", "4242\n")
+# the scope's own "total=" is 0: its pages are charged in emulator/
+w(hug + "hugetlb.2MB.numa_stat", "total=0 N0=0 N1=0\n"
+  "hierarchical_total=1073741824 N0=536870912 N1=536870912\n")
+w(hug + "hugetlb.1GB.numa_stat", "total=0 N0=0 N1=0\n"
+  "hierarchical_total=2147483648 N0=0 N1=2147483648\n")
+w("/proc/4500/cgroup", "4:memory:/machine.slice/db02.scope\n0::/machine.slice/db02.scope\n")
+w("/sys/fs/cgroup/memory/machine.slice/db02.scope/cgroup.procs", "4500\n4501\n")
+w("/sys/fs/cgroup/memory/machine.slice/db02.scope/memory.numa_stat",
+  "hierarchical_anon=999999999 N0=999999999 N1=0\n")
+w("/proc/4600/cgroup", "4:memory:/machine.slice/old03.scope\n0::/machine.slice/old03.scope\n")
+w("/sys/fs/cgroup/memory/machine.slice/old03.scope/cgroup.procs", "4600\n")
+w("/sys/fs/cgroup/memory/machine.slice/old03.scope/memory.numa_stat",
+  "total=131072 N0=0 N1=131072\nanon=131072 N0=0 N1=131072\n"
+  "hierarchical_total=131072 N0=0 N1=131072\nhierarchical_anon=131072 N0=0 N1=131072\n")
+uni = "/sys/fs/cgroup/unified/machine.slice/old03.scope/"
+w(uni + "cgroup.procs", "4600\n")
+w(uni + "hugetlb.2MB.numa_stat", "total=104857600 N0=0 N1=104857600\n")
+w(uni + "hugetlb.1GB.numa_stat", "total=0 N0=0 N1=0\n")

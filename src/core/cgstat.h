@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The cgroup fast path of procstat: a process's memory per node from its
+ * cgroup's numa_stat files instead of walking its page tables through
+ * /proc/PID/numa_maps.  Works with cgroup v2 (memory.numa_stat,
+ * hugetlb.<size>.numa_stat), with cgroup v1 (the same files in the memory
+ * and hugetlb hierarchies) and with the hybrid layout of many hosts (v1
+ * memory, hugetlb on the unified v2 mount).  Only used for a cgroup whose
+ * whole subtree holds that one process (a libvirt machine scope, a systemd
+ * unit of its own), so that the cgroup's numbers are the process's.
+ */
+#ifndef KVMTUNE_CORE_CGSTAT_H
+#define KVMTUNE_CORE_CGSTAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct diag;
+struct host;
+struct numamaps_usage;
+
+/* Where the hierarchies are mounted (host paths; NULL when not mounted). */
+struct cgstat_mounts {
+	char *unified;	  /* the cgroup2 mount */
+	char *memory_v1;  /* the v1 hierarchy with the memory controller */
+	char *hugetlb_v1; /* the v1 hierarchy with the hugetlb controller */
+};
+
+/* Read /proc/mounts once; a host without cgroups gives all NULL. */
+int cgstat_mounts_load(struct host *h, struct cgstat_mounts *ret, struct diag *d);
+void cgstat_mounts_release(struct cgstat_mounts *m);
+
+/* The directories that account for one process alone. */
+struct cgstat_dirs {
+	char *memory; /* host path of the memory cgroup */
+	bool memory_v1;
+	char *hugetlb; /* host path of the hugetlb cgroup */
+	bool hugetlb_v1;
+};
+
+/*
+ * For each controller, pid's cgroup (the v1 hierarchy when the process has
+ * one for it, else the unified one), climbed to the highest ancestor whose
+ * subtree holds no other process.  -ENOENT (with a diag) when a controller
+ * has no cgroup of the process's own.
+ */
+int cgstat_find(struct host *h, const struct cgstat_mounts *cm, int pid, struct cgstat_dirs *ret,
+		struct diag *d);
+void cgstat_dirs_release(struct cgstat_dirs *dirs);
+
+/*
+ * Fill u (Private: anonymous memory, plus mapped files on v2, which v1 does
+ * not count per node; Huge: per size) from the numa_stat files of dirs.
+ * huge_sizes_kib lists the host's hugepage sizes; each needs its
+ * hugetlb.<size>.numa_stat.  base_page_kib converts v1's page counts.
+ * -ENOENT when a file is missing, -EINVAL on malformed content.
+ */
+int cgstat_read(struct host *h, const struct cgstat_dirs *dirs, uint64_t base_page_kib,
+		const uint64_t *huge_sizes_kib, size_t nhuge_sizes, struct numamaps_usage *u,
+		struct diag *d);
+
+#endif
