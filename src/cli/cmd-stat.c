@@ -2,10 +2,14 @@
 /* kvmtune stat: per-process and per-VM NUMA memory statistics, numastat-compatible. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "cli/cli.h"
 #include "cli/render.h"
@@ -26,6 +30,7 @@ static void stat_usage(FILE *out)
 		"[--numastat]\n"
 		"                                 [--vms]\n"
 		"                                 [--json | --prometheus] [--no-cgroup]\n"
+		"                                 [--interval SECONDS] [--count N]\n"
 		"                                 [[-p] PID|PATTERN ...]\n\n"
 		"Per-node memory of processes in MB, split as numastat splits it (Huge, Heap,\n"
 		"Stack, Private), each hugepage mapping counted at its own page size.  A\n"
@@ -47,13 +52,20 @@ static void stat_usage(FILE *out)
 		"  --prometheus    VM metrics in the Prometheus text format (kvmtune_vm_*)\n"
 		"  --no-cgroup     always walk /proc/PID/numa_maps; by default the VM views read\n"
 		"                  the numa_stat files (cgroup v2 or v1) of a VM alone in its\n"
-		"                  cgroup\n\n"
+		"                  cgroup\n"
+		"  --interval SECONDS  sample again every SECONDS (a fraction is fine) until\n"
+		"                  interrupted or --count samples; text samples start with a\n"
+		"                  '# TIME' line, JSON samples are one line each; 0 = no pause\n"
+		"  --count N       stop after N samples (default with --interval: no limit;\n"
+		"                  alone: one second apart)\n\n"
 		"Exit codes: 0 ok, 2 bad usage or a PID/PATTERN that matches no process.\n");
 }
 
 struct stat_opts {
 	bool compact, meminfo, counters, numastat, vms, prometheus, no_cgroup, hide_zero, sort;
 	int sort_node;
+	double interval; /* seconds between samples; < 0: one sample */
+	uint64_t count;	 /* samples; 0: no limit */
 	char **sel;
 	size_t nsel;
 };
@@ -64,7 +76,9 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 		OPT_NUMASTAT = 256,
 		OPT_VMS,
 		OPT_PROM,
-		OPT_NO_CGROUP
+		OPT_NO_CGROUP,
+		OPT_INTERVAL,
+		OPT_COUNT
 	};
 	static const struct option opts[] = {
 		{"compact", no_argument, NULL, 'c'},
@@ -74,12 +88,16 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 		{"vms", no_argument, NULL, OPT_VMS},
 		{"prometheus", no_argument, NULL, OPT_PROM},
 		{"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
+		{"interval", required_argument, NULL, OPT_INTERVAL},
+		{"count", required_argument, NULL, OPT_COUNT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
 
 	o->sel = xcalloc((size_t)argc + 1, sizeof(char *));
+	o->interval = -1;
+	o->count = 1;
 	while ((opt = getopt_long(argc, argv, "cmnp:s::vzh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -122,6 +140,30 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 			break;
 		case OPT_NO_CGROUP:
 			o->no_cgroup = true;
+			break;
+		case OPT_INTERVAL: {
+			char *end;
+
+			errno = 0;
+			o->interval = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->interval >= 0) ||
+			    o->interval > 86400) {
+				cli_error("--interval '%s': expected seconds from 0 to 86400",
+					  optarg);
+				return -EINVAL;
+			}
+			if (o->count == 1)
+				o->count = 0;
+			break;
+		}
+		case OPT_COUNT:
+			if (parse_u64(optarg, &o->count) < 0 || !o->count) {
+				cli_error("--count '%s': expected a number of samples >= 1",
+					  optarg);
+				return -EINVAL;
+			}
+			if (o->interval < 0)
+				o->interval = 1;
 			break;
 		case 'h':
 			stat_usage(stdout);
@@ -176,8 +218,16 @@ static void collect_opts(const struct cli *c, const struct stat_opts *o, const s
 static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v, bool vm_view,
 		  bool collected, struct host *h)
 {
+	bool loop = o->count != 1;
 	int r = 0;
 
+	if (c->json && loop) {
+		struct json_object *j = stat_json(v);
+
+		json_object_object_add(j, "time", json_object_new_int64((int64_t)time(NULL)));
+		render_json_print_line(j, stdout);
+		return 0;
+	}
 	if (c->json) {
 		render_json_print(stat_json(v), stdout);
 		return 0;
@@ -185,6 +235,14 @@ static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v,
 	if (o->prometheus) {
 		stat_print_prometheus(v, stdout);
 		return 0;
+	}
+	if (loop) {
+		char when[64];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&now, &tm));
+		printf("# %s\n", when);
 	}
 	if (vm_view)
 		stat_print_vms(v, stdout);
@@ -199,17 +257,84 @@ static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v,
 	return r;
 }
 
-int cmd_stat(struct cli *c, int argc, char **argv)
+/* One sample: read the host and the processes, print them.  An exit code. */
+static int sample(struct cli *c, const struct stat_opts *o, struct host *h, bool first)
 {
-	struct stat_opts o = {0};
 	struct host_model m = {0};
 	struct procstat ps = {0};
 	struct procstat_opts po;
 	struct diag d = {0};
 	struct stat_view v;
-	struct host *h;
 	bool vm_view, collect;
 	int r;
+
+	/* stat is run often, by scrapers too: only nodes, their CPUs and the pool sizes,
+	 * unless -m shows the per-node pools */
+	r = host_model_load_flags(h,
+				  o->meminfo ? HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES |
+						       HOST_MODEL_NO_CPUINFO |
+						       HOST_MODEL_NO_MOUNTS | HOST_MODEL_NO_KNOBS
+					     : HOST_MODEL_NODES_ONLY,
+				  &m, &d);
+	if (r < 0) {
+		cli_error_diag(&d, r);
+		return cli_exit_for(r);
+	}
+	collect_opts(c, o, &m, h, &po, &vm_view);
+	collect = o->nsel || vm_view;
+	if (collect) {
+		r = procstat_collect(h, &m, o->sel, o->nsel, &po, &ps, &d);
+		if (r >= 0 && o->nsel && !ps.nprocs) {
+			r = -ESRCH;
+			diag_set(&d, ESRCH, "stat", "no %sprocess matches '%s'%s",
+				 vm_view ? "QEMU " : "", o->sel[0],
+				 o->nsel == 1 ? "" : " or the others");
+		}
+		if (r < 0) {
+			cli_error_diag(&d, r);
+			host_model_release(&m);
+			/* later samples: what was watched is gone, which ends the watch */
+			return r != -ESRCH ? cli_exit_for(r) : first ? EXIT_USAGE : EXIT_FAILED;
+		}
+	}
+	v = (struct stat_view){.m = &m,
+			       .ps = &ps,
+			       .compact = o->compact,
+			       .verbose = c->verbose > 0,
+			       .numastat = o->numastat,
+			       .hide_zero = o->hide_zero,
+			       .sort = o->sort,
+			       .sort_node = o->sort_node};
+	r = render(c, o, &v, vm_view, collect, h);
+	fflush(stdout);
+	procstat_release(&ps);
+	host_model_release(&m);
+	return r < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* Sleep seconds, or less when a stop is requested. */
+static void pause_for(double seconds)
+{
+	struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+
+	while (!stop_requested && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int cmd_stat(struct cli *c, int argc, char **argv)
+{
+	struct stat_opts o = {0};
+	struct sigaction sa = {0};
+	struct host *h;
+	int r, ret;
 
 	r = parse_opts(c, argc, argv, &o);
 	if (r != 0) {
@@ -220,47 +345,21 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 		free(o.sel);
 		return EXIT_USAGE;
 	}
-	/* stat is run often, by scrapers too: only nodes, their CPUs and the pool sizes,
-	 * unless -m shows the per-node pools */
-	r = host_model_load_flags(h,
-				  o.meminfo ? HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES |
-						      HOST_MODEL_NO_CPUINFO | HOST_MODEL_NO_MOUNTS |
-						      HOST_MODEL_NO_KNOBS
-					    : HOST_MODEL_NODES_ONLY,
-				  &m, &d);
-	if (r < 0) {
-		cli_error_diag(&d, r);
-		free(o.sel);
-		return cli_exit_for(r);
+	if (o.count != 1) {
+		/* end a watch at the end of a sample, with status 0 */
+		sa.sa_handler = on_stop;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
 	}
-	collect_opts(c, &o, &m, h, &po, &vm_view);
-	collect = o.nsel || vm_view;
-	if (collect) {
-		r = procstat_collect(h, &m, o.sel, o.nsel, &po, &ps, &d);
-		if (r >= 0 && o.nsel && !ps.nprocs) {
-			r = -ESRCH;
-			diag_set(&d, ESRCH, "stat", "no %sprocess matches '%s'%s",
-				 vm_view ? "QEMU " : "", o.sel[0],
-				 o.nsel == 1 ? "" : " or the others");
-		}
-		if (r < 0) {
-			cli_error_diag(&d, r);
-			host_model_release(&m);
-			free(o.sel);
-			return r == -ESRCH ? EXIT_USAGE : cli_exit_for(r);
-		}
+	ret = sample(c, &o, h, true);
+	for (uint64_t n = 1; ret == EXIT_OK && (!o.count || n < o.count); n++) {
+		pause_for(o.interval);
+		if (stop_requested)
+			break;
+		if (!c->json && !o.prometheus)
+			putchar('\n');
+		ret = sample(c, &o, h, false);
 	}
-	v = (struct stat_view){.m = &m,
-			       .ps = &ps,
-			       .compact = o.compact,
-			       .verbose = c->verbose > 0,
-			       .numastat = o.numastat,
-			       .hide_zero = o.hide_zero,
-			       .sort = o.sort,
-			       .sort_node = o.sort_node};
-	r = render(c, &o, &v, vm_view, collect, h);
-	procstat_release(&ps);
-	host_model_release(&m);
 	free(o.sel);
-	return r < 0 ? EXIT_FAILED : EXIT_OK;
+	return ret;
 }

@@ -30,6 +30,15 @@ void render_json_print(struct json_object *obj, FILE *out)
 	json_object_put(obj);
 }
 
+void render_json_print_line(struct json_object *obj, FILE *out)
+{
+	fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE),
+	      out);
+	fputc('\n', out);
+	json_object_put(obj);
+}
+
 struct json_object *render_pool_json(const struct pool *p, int global)
 {
 	struct json_object *o = json_object_new_object();

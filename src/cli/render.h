@@ -19,6 +19,8 @@ struct json_object *render_pool_json(const struct pool *p, int global);
 void render_model_text(const struct host_model *m, FILE *out);
 /* Print obj pretty (2 spaces) and a newline; consumes obj. */
 void render_json_print(struct json_object *obj, FILE *out);
+/* The same on one line (JSON Lines: one document per sample of a watch). */
+void render_json_print_line(struct json_object *obj, FILE *out);
 /* A value that may be absent (-1) as JSON: number or null. */
 struct json_object *render_opt_int(int64_t v);
 
