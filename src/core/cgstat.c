@@ -100,14 +100,12 @@ static bool subtree_only(struct host *h, const char *dir, int pid, int depth)
 			break;
 		p = nl + 1;
 	}
-	if (host_list(h, dir, &names, NULL, NULL) < 0)
+	if (host_list_dirs(h, dir, &names, NULL, NULL) < 0)
 		return false;
 	for (char **n = names; *n && ok; n++) {
 		AUTOFREE char *sub = xasprintf("%s/%s", dir, *n);
-		AUTOFREE char *subprocs = xasprintf("%s/cgroup.procs", sub);
 
-		if (host_exists(h, subprocs))
-			ok = subtree_only(h, sub, pid, depth + 1);
+		ok = subtree_only(h, sub, pid, depth + 1);
 	}
 	host_names_free(names);
 	return ok;
@@ -186,7 +184,7 @@ int cgstat_find(struct host *h, const struct cgstat_mounts *cm, int pid, struct 
 	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	if (host_read(h, path, &text, NULL, NULL) < 0)
+	if (host_read_attr(h, path, &text, NULL, NULL) < 0)
 		return diag_set(d, ENOENT, path, "cannot read '%s'", path);
 	r = find_one(h, pid, text, "memory", cm->memory_v1, cm->unified, &dirs.memory,
 		     &dirs.memory_v1, d);
@@ -246,7 +244,7 @@ static int read_memory_numa_stat(struct host *h, const char *dir, bool v1, uint6
 	bool found = false;
 	int r;
 
-	r = host_read(h, path, &text, NULL, d);
+	r = host_read_attr(h, path, &text, NULL, d);
 	if (r < 0)
 		return r;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -293,7 +291,7 @@ static int read_hugetlb_numa_stat(struct host *h, const char *dir, bool v1, uint
 
 	hugetlb_size_name(size_kib, name, sizeof(name));
 	path = xasprintf("%s/hugetlb.%s.numa_stat", dir, name);
-	r = host_read(h, path, &text, NULL, d);
+	r = host_read_attr(h, path, &text, NULL, d);
 	if (r < 0)
 		return r;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -109,7 +110,8 @@ bool host_is_live(const struct host *h)
 	return h->live;
 }
 
-int host_read(struct host *h, const char *path, char **ret_buf, size_t *ret_len, struct diag *d)
+static int read_file(struct host *h, const char *path, bool one_show, char **ret_buf,
+		     size_t *ret_len, struct diag *d)
 {
 	AUTOCLOSE int fd = -1;
 	struct sbuf sb = SBUF_INIT;
@@ -118,10 +120,12 @@ int host_read(struct host *h, const char *path, char **ret_buf, size_t *ret_len,
 	if (fd < 0)
 		return diag_set(d, fd, path, "cannot open '%s': %s", path, strerror(-fd));
 	for (;;) {
+		size_t want;
 		ssize_t n;
 
 		sbuf_grow(&sb, 4096);
-		n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
+		want = sb.alloc - sb.len - 1;
+		n = read(fd, sb.buf + sb.len, want);
 		if (n < 0) {
 			int err = errno;
 
@@ -134,8 +138,68 @@ int host_read(struct host *h, const char *path, char **ret_buf, size_t *ret_len,
 			break;
 		sb.len += (size_t)n;
 		sb.buf[sb.len] = '\0';
+		if (one_show && (size_t)n < want)
+			break; /* the kernel gave all it had in one go: no read() for EOF */
 	}
 	*ret_buf = sbuf_detach(&sb, ret_len);
+	return 0;
+}
+
+int host_read(struct host *h, const char *path, char **ret_buf, size_t *ret_len, struct diag *d)
+{
+	return read_file(h, path, false, ret_buf, ret_len, d);
+}
+
+int host_read_attr(struct host *h, const char *path, char **ret_buf, size_t *ret_len,
+		   struct diag *d)
+{
+	return read_file(h, path, true, ret_buf, ret_len, d);
+}
+
+int host_read_lines(struct host *h, const char *path, char *buf, size_t bufsz,
+		    int (*fn)(void *ctx, const char *text, size_t len), void *ctx,
+		    size_t *ret_total, struct diag *d)
+{
+	AUTOCLOSE int fd = -1;
+	size_t have = 0, total = 0;
+
+	fd = host_openat(h, path, O_RDONLY, 0);
+	if (fd < 0)
+		return diag_set(d, fd, path, "cannot open '%s': %s", path, strerror(-fd));
+	for (;;) {
+		ssize_t n = read(fd, buf + have, bufsz - have);
+		size_t whole;
+		char *nl;
+		int r;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = errno;
+
+			return diag_set(d, err, path, "cannot read '%s': %s", path, strerror(err));
+		}
+		have += (size_t)n;
+		total += (size_t)n;
+		if (n == 0 || have == bufsz) {
+			/* the end, or a line longer than buf: hand over what there is */
+			whole = have;
+		} else {
+			nl = memrchr(buf, '\n', have);
+			whole = nl ? (size_t)(nl - buf) + 1 : 0;
+		}
+		if (whole) {
+			r = fn(ctx, buf, whole);
+			if (r < 0)
+				return r;
+			memmove(buf, buf + whole, have - whole);
+			have -= whole;
+		}
+		if (n == 0)
+			break;
+	}
+	if (ret_total)
+		*ret_total = total;
 	return 0;
 }
 
@@ -145,7 +209,7 @@ int host_read_u64(struct host *h, const char *path, unsigned long long *ret, str
 	uint64_t v;
 	int r;
 
-	r = host_read(h, path, &buf, NULL, d);
+	r = host_read_attr(h, path, &buf, NULL, d);
 	if (r < 0)
 		return r;
 	r = parse_u64_trim(buf, &v);
@@ -205,7 +269,17 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int host_list(struct host *h, const char *dir, char ***ret_names, size_t *ret_count, struct diag *d)
+static bool is_dir_entry(DIR *dp, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return fstatat(dirfd(dp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int list_entries(struct host *h, const char *dir, bool dirs_only, char ***ret_names,
+			size_t *ret_count, struct diag *d)
 {
 	AUTOCLOSEDIR DIR *dp = NULL;
 	struct dirent *de;
@@ -226,6 +300,8 @@ int host_list(struct host *h, const char *dir, char ***ret_names, size_t *ret_co
 	while ((de = readdir(dp))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		if (dirs_only && !is_dir_entry(dp, de))
+			continue;
 		names = xreallocarray(names, n + 2, sizeof(char *));
 		names[n++] = xstrdup(de->d_name);
 	}
@@ -236,6 +312,17 @@ int host_list(struct host *h, const char *dir, char ***ret_names, size_t *ret_co
 	if (ret_count)
 		*ret_count = n;
 	return 0;
+}
+
+int host_list(struct host *h, const char *dir, char ***ret_names, size_t *ret_count, struct diag *d)
+{
+	return list_entries(h, dir, false, ret_names, ret_count, d);
+}
+
+int host_list_dirs(struct host *h, const char *dir, char ***ret_names, size_t *ret_count,
+		   struct diag *d)
+{
+	return list_entries(h, dir, true, ret_names, ret_count, d);
 }
 
 int host_list_optional(struct host *h, const char *dir, char ***ret_names, size_t *ret_count,

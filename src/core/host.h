@@ -42,6 +42,26 @@ bool host_is_live(const struct host *h);
  * -errno on failure; fills d with the path and reason.
  */
 int host_read(struct host *h, const char *path, char **ret_buf, size_t *ret_len, struct diag *d);
+/*
+ * host_read for a file the kernel writes in one go: a sysfs attribute, a
+ * cgroup file without records (memory.numa_stat, not cgroup.procs), a
+ * single_open proc file (meminfo, PID/stat, PID/cgroup, PID/comm), a
+ * fixture's regular file.  A read shorter than asked for is taken as the
+ * end, saving the read() that would return 0.  Never for files of records
+ * (numa_maps, mounts, cpuinfo, cgroup.procs): they can stop short mid-file.
+ */
+int host_read_attr(struct host *h, const char *path, char **ret_buf, size_t *ret_len,
+		   struct diag *d);
+/*
+ * Read a file of lines through the caller's buf (bufsz bytes), handing fn
+ * the complete lines in order, a bufferful at most at a time: a large
+ * numa_maps costs no growing buffer.  A line longer than buf is handed over
+ * in pieces.  fn's negative return ends the read with that value.
+ * ret_total (may be NULL) gets the file's size in bytes.
+ */
+int host_read_lines(struct host *h, const char *path, char *buf, size_t bufsz,
+		    int (*fn)(void *ctx, const char *text, size_t len), void *ctx,
+		    size_t *ret_total, struct diag *d);
 /* Read a file holding one unsigned decimal number (sysfs style). -EINVAL names the value. */
 int host_read_u64(struct host *h, const char *path, unsigned long long *ret, struct diag *d);
 int host_read_i64(struct host *h, const char *path, long long *ret, struct diag *d);
@@ -56,6 +76,9 @@ int host_stat(struct host *h, const char *path, struct stat *ret, struct diag *d
 int host_list(struct host *h, const char *dir, char ***ret_names, size_t *ret_count,
 	      struct diag *d);
 void host_names_free(char **names);
+/* Like host_list, only the subdirectories (cgroup trees: skip their many files). */
+int host_list_dirs(struct host *h, const char *dir, char ***ret_names, size_t *ret_count,
+		   struct diag *d);
 /*
  * Like host_list, but a directory that does not exist (or a path through a
  * file) is an empty list, not an error: for kernels and hosts that lack it.

@@ -27,15 +27,28 @@
 #define HUGEPAGES_DIR "/sys/kernel/mm/hugepages"
 
 /* Read a file if present: 1 when read, 0 when absent, -errno on error. */
-static int read_optional(struct host *h, const char *path, char **ret, struct diag *d)
+static int read_optional_impl(struct host *h, const char *path, bool records, char **ret,
+			      struct diag *d)
 {
-	int r = host_read(h, path, ret, NULL, d);
+	int r = records ? host_read(h, path, ret, NULL, d) : host_read_attr(h, path, ret, NULL, d);
 
 	if (r == -ENOENT) {
 		diag_clear(d);
 		return 0;
 	}
 	return r < 0 ? r : 1;
+}
+
+/* A sysfs attribute or single-show proc file (see host_read_attr). */
+static int read_optional(struct host *h, const char *path, char **ret, struct diag *d)
+{
+	return read_optional_impl(h, path, false, ret, d);
+}
+
+/* A file of records (/proc/cpuinfo, /proc/mounts). */
+static int read_optional_records(struct host *h, const char *path, char **ret, struct diag *d)
+{
+	return read_optional_impl(h, path, true, ret, d);
 }
 
 /* "node12" -> 12; -1 for other names. */
@@ -212,7 +225,7 @@ static int load_cpuinfo(struct host *h, struct host_model *m, struct diag *d)
 	bool have_flags = false;
 	int r;
 
-	r = read_optional(h, "/proc/cpuinfo", &text, d);
+	r = read_optional_records(h, "/proc/cpuinfo", &text, d);
 	if (r < 0)
 		return r;
 	for (char *line = text; line && *line;) {
@@ -512,7 +525,7 @@ static int load_mounts(struct host *h, struct host_model *m, struct diag *d)
 	AUTOFREE char *text = NULL;
 	int r;
 
-	r = read_optional(h, "/proc/mounts", &text, d);
+	r = read_optional_records(h, "/proc/mounts", &text, d);
 	if (r <= 0)
 		return r;
 	r = mounts_parse_hugetlbfs(text, m->default_hugepage_kib, &m->mounts, &m->nmounts, d);
@@ -562,15 +575,18 @@ int host_model_load_flags(struct host *h, unsigned flags, struct host_model *ret
 	if (light)
 		flags |= HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES | HOST_MODEL_NO_CPUINFO |
 			 HOST_MODEL_NO_MOUNTS | HOST_MODEL_NO_KNOBS;
-	r = load_cpus(h, &m, light, d);
+	r = light ? 0 : load_cpus(h, &m, false, d);
 	if (r >= 0 && !(flags & HOST_MODEL_NO_CPUINFO))
 		r = load_cpuinfo(h, &m, d);
-	if (r >= 0)
+	if (r >= 0 && !light)
 		r = load_meminfo(h, &m, &mi, d);
 	if (r >= 0)
 		r = load_pool_dir(h, HUGEPAGES_DIR, true, light, &m.pools, &m.npools, d);
 	if (r >= 0)
 		r = load_nodes(h, &m, light, d);
+	/* light: the online CPUs only for a kernel without node directories */
+	if (r >= 0 && light && !m.nnodes)
+		r = load_cpus(h, &m, true, d);
 	if (r >= 0 && !(flags & HOST_MODEL_NO_MOUNTS))
 		r = load_mounts(h, &m, d);
 	for (size_t i = 0; r >= 0 && !(flags & HOST_MODEL_NO_KNOBS) && i < KNOB_COUNT_; i++)

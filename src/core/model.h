@@ -108,10 +108,11 @@ enum host_model_flags {
 	HOST_MODEL_NO_MOUNTS = 1u << 3,	   /* skip /proc/mounts: no hugetlbfs mounts */
 	HOST_MODEL_NO_KNOBS = 1u << 4,	   /* skip the knobs: all absent */
 	/*
-	 * All of the above, and only what per-process views need: online CPUs,
-	 * the nodes with their CPUs, the default and the pool sizes.  Pool
-	 * counters, node meminfo, distances, possible CPUs and the kernel
-	 * release stay absent (stat reads a dozen files fewer per node).
+	 * All of the above, and only what per-process views need: the nodes
+	 * with their CPUs and the pool sizes.  Pool counters, meminfo (so the
+	 * default hugepage size: 0), node meminfo, distances, the CPU lists
+	 * (unless there is no node directory) and the kernel release stay
+	 * absent: stat reads a dozen files fewer per node.
 	 */
 	HOST_MODEL_NODES_ONLY = 1u << 5,
 };

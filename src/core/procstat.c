@@ -55,7 +55,8 @@ static int read_pid_file(struct host *h, int pid, const char *file, char **ret, 
 	char path[96];
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	return host_read(h, path, ret, ret_len, NULL);
+	/* comm, cmdline come in one go (numa_maps: read_numa_maps) */
+	return host_read_attr(h, path, ret, ret_len, NULL);
 }
 
 static char *chomp(char *s)
@@ -218,7 +219,7 @@ static struct procstat_vcpu thread_cpu(struct host *h, const struct host_model *
 	snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", p->pid, tid);
 	v.tid = (int)strtol(tid, NULL, 10);
 	v.index = idx;
-	v.cpu = host_read(h, path, &stat, NULL, NULL) < 0 ? -1 : stat_processor(stat);
+	v.cpu = host_read_attr(h, path, &stat, NULL, NULL) < 0 ? -1 : stat_processor(stat);
 	v.node = cpu_node(m, v.cpu);
 	if (v.cpu >= 0)
 		cpuset_set(&p->vcpu_cpus, (unsigned)v.cpu);
@@ -245,7 +246,7 @@ static void read_threads(struct host *h, const struct host_model *m, struct proc
 		int idx;
 
 		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", p->pid, *t);
-		if (!all_digits(*t) || host_read(h, path, &comm, NULL, NULL) < 0)
+		if (!all_digits(*t) || host_read_attr(h, path, &comm, NULL, NULL) < 0)
 			continue;
 		idx = vcpu_index(chomp(comm));
 		if (idx < 0)
@@ -313,6 +314,31 @@ static int gone(struct procstat_proc *p, int pid, struct diag *d)
 	return diag_set(d, ESRCH, "/proc", "process %d is a kernel thread or has exited", pid);
 }
 
+struct maps_ctx {
+	struct numamaps_usage *u;
+	const struct procstat_opts *opts;
+};
+
+static int add_maps_lines(void *ctx, const char *text, size_t len)
+{
+	struct maps_ctx *c = ctx;
+
+	(void)numamaps_usage_parse(c->u, text, len, c->opts->base_page_kib,
+				   c->opts->default_huge_kib, NULL);
+	return 0;
+}
+
+/* Sum /proc/PID/numa_maps into u, parsed as it is read (a QEMU's is tens of KiB). */
+static int read_numa_maps(struct host *h, int pid, const struct procstat_opts *opts,
+			  struct numamaps_usage *u, size_t *ret_len)
+{
+	struct maps_ctx ctx = {u, opts};
+	char path[64], buf[16384];
+
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", pid);
+	return host_read_lines(h, path, buf, sizeof(buf), add_maps_lines, &ctx, ret_len, NULL);
+}
+
 /*
  * Reads comm, then numa_maps (or the cgroup files); the command line only
  * for QEMU (its -name) or when numa_maps is empty (a kernel thread has no
@@ -321,7 +347,7 @@ static int gone(struct procstat_proc *p, int pid, struct diag *d)
 int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 		       const struct procstat_opts *opts, struct procstat_proc *ret, struct diag *d)
 {
-	AUTOFREE char *comm = NULL, *argv = NULL, *maps = NULL;
+	AUTOFREE char *comm = NULL, *argv = NULL;
 	struct procstat_proc p = {0};
 	size_t argv_len = 0, maps_len = 0;
 	int r;
@@ -343,7 +369,7 @@ int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 		p.vm_name = procstat_qemu_name(argv, argv_len);
 	}
 	if (!(opts->flags & PROCSTAT_CGROUP) || read_cgroup_usage(h, m, opts, &p) < 0) {
-		r = read_pid_file(h, pid, "numa_maps", &maps, &maps_len);
+		r = read_numa_maps(h, pid, opts, &p.usage, &maps_len);
 		if (r < 0) {
 			procstat_proc_release(&p);
 			if (r == -ENOENT || r == -ESRCH)
@@ -354,8 +380,6 @@ int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 		if (!maps_len && !p.cmdline &&
 		    (read_pid_file(h, pid, "cmdline", &argv, &argv_len) < 0 || !argv_len))
 			return gone(&p, pid, d);
-		(void)numamaps_usage_parse(&p.usage, maps, maps_len, opts->base_page_kib,
-					   opts->default_huge_kib, NULL);
 	}
 	/* numastat's tables need no threads: reading each one's comm and stat costs a QEMU
 	 * several more files. */

@@ -92,6 +92,55 @@ static void test_read_list(void **state)
 	host_free(h);
 }
 
+struct lines_seen {
+	char text[256];
+	unsigned calls;
+};
+
+static int collect_lines(void *ctx, const char *text, size_t len)
+{
+	struct lines_seen *s = ctx;
+	size_t have = strlen(s->text);
+
+	assert_true(have + len < sizeof(s->text));
+	memcpy(s->text + have, text, len);
+	s->text[have + len] = '\0';
+	s->calls++;
+	return 0;
+}
+
+static int refuse_lines(void *ctx, const char *text, size_t len)
+{
+	(void)ctx, (void)text, (void)len;
+	return -ECANCELED;
+}
+
+/* host_read_lines through a buffer smaller than the file: whole lines only, in order. */
+static void test_read_lines(void **state)
+{
+	struct lines_seen seen = {{0}, 0};
+	struct host *h = NULL;
+	char buf[8];
+	size_t total = 0;
+
+	put("/proc/lines", "ab\ncdefghijkl\nm\n\nno-newline");
+	assert_int_equal(host_open(root, &h, NULL), 0);
+	assert_int_equal(host_read_lines(h, "/proc/lines", buf, sizeof(buf), collect_lines, &seen,
+					 &total, NULL),
+			 0);
+	/* everything arrives, in order; the 11-byte line comes in two pieces */
+	assert_string_equal(seen.text, "ab\ncdefghijkl\nm\n\nno-newline");
+	assert_int_equal(total, strlen(seen.text));
+	assert_true(seen.calls >= 4);
+	assert_int_equal(
+		host_read_lines(h, "/proc/lines", buf, sizeof(buf), refuse_lines, NULL, NULL, NULL),
+		-ECANCELED);
+	assert_int_equal(host_read_lines(h, "/proc/none", buf, sizeof(buf), collect_lines, &seen,
+					 NULL, NULL),
+			 -ENOENT);
+	host_free(h);
+}
+
 static void test_symlink_stays_in_root(void **state)
 {
 	struct host *h = NULL;
@@ -203,6 +252,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_read_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_stays_in_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_linux, setup, teardown),
