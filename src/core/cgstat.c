@@ -235,18 +235,13 @@ static int add_node_counts(struct numamaps_usage *u, enum numamaps_cat cat, uint
  * v1 "hierarchical_anon=PAGES N0=PAGES ..." (v1 has no per-node mapped files,
  * and its anon includes shmem, such as memfd guest RAM).
  */
-static int read_memory_numa_stat(struct host *h, const char *dir, bool v1, uint64_t base_page_kib,
-				 struct numamaps_usage *u, struct diag *d)
+int cgstat_parse_memory(char *text, bool v1, uint64_t base_page_kib, const char *file,
+			struct numamaps_usage *u, struct diag *d)
 {
-	AUTOFREE char *path = xasprintf("%s/memory.numa_stat", dir);
-	AUTOFREE char *text = NULL;
 	char *line, *save = NULL;
 	bool found = false;
 	int r;
 
-	r = host_read_attr(h, path, &text, NULL, d);
-	if (r < 0)
-		return r;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
 
@@ -256,16 +251,29 @@ static int read_memory_numa_stat(struct host *h, const char *dir, bool v1, uint6
 		if (v1 ? strncmp(line, "hierarchical_anon=", 18) == 0
 		       : strcmp(line, "anon") == 0 || strcmp(line, "file_mapped") == 0) {
 			r = add_node_counts(u, NUMAMAPS_CAT_PRIVATE, 0, sp + 1,
-					    v1 ? base_page_kib : 0, path, d);
+					    v1 ? base_page_kib : 0, file, d);
 			if (r < 0)
 				return r;
 			found = true;
 		}
 	}
 	if (!found)
-		return diag_set(d, EINVAL, path, "'%s': no %s line", path,
+		return diag_set(d, EINVAL, file, "'%s': no %s line", file,
 				v1 ? "hierarchical_anon=" : "anon");
 	return 0;
+}
+
+static int read_memory_numa_stat(struct host *h, const char *dir, bool v1, uint64_t base_page_kib,
+				 struct numamaps_usage *u, struct diag *d)
+{
+	AUTOFREE char *path = xasprintf("%s/memory.numa_stat", dir);
+	AUTOFREE char *text = NULL;
+	int r;
+
+	r = host_read_attr(h, path, &text, NULL, d);
+	if (r < 0)
+		return r;
+	return cgstat_parse_memory(text, v1, base_page_kib, path, u, d);
 }
 
 /* The kernel's name of a size in hugetlb cgroup files: 2048 -> "2MB". */
@@ -281,12 +289,23 @@ static void hugetlb_size_name(uint64_t size_kib, char *buf, size_t bufsz)
 
 /* "total=BYTES N0=BYTES ..." on v2; v1 prints this cgroup's own first, then
  * "hierarchical_total=BYTES ...", which includes its children. */
+int cgstat_parse_hugetlb(char *text, bool v1, uint64_t size_kib, const char *file,
+			 struct numamaps_usage *u, struct diag *d)
+{
+	const char *want = v1 ? "hierarchical_total=" : "total=";
+	char *line, *save = NULL;
+
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, want, strlen(want)) == 0)
+			return add_node_counts(u, NUMAMAPS_CAT_HUGE, size_kib, line, 0, file, d);
+	return diag_set(d, EINVAL, file, "'%s': no %s line", file, want);
+}
+
 static int read_hugetlb_numa_stat(struct host *h, const char *dir, bool v1, uint64_t size_kib,
 				  struct numamaps_usage *u, struct diag *d)
 {
-	const char *want = v1 ? "hierarchical_total=" : "total=";
 	AUTOFREE char *path = NULL, *text = NULL;
-	char name[32], *line, *save = NULL;
+	char name[32];
 	int r;
 
 	hugetlb_size_name(size_kib, name, sizeof(name));
@@ -294,10 +313,7 @@ static int read_hugetlb_numa_stat(struct host *h, const char *dir, bool v1, uint
 	r = host_read_attr(h, path, &text, NULL, d);
 	if (r < 0)
 		return r;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (strncmp(line, want, strlen(want)) == 0)
-			return add_node_counts(u, NUMAMAPS_CAT_HUGE, size_kib, line, 0, path, d);
-	return diag_set(d, EINVAL, path, "'%s': no %s line", path, want);
+	return cgstat_parse_hugetlb(text, v1, size_kib, path, u, d);
 }
 
 int cgstat_read(struct host *h, const struct cgstat_dirs *dirs, uint64_t base_page_kib,

@@ -60,4 +60,15 @@ int cgstat_read(struct host *h, const struct cgstat_dirs *dirs, uint64_t base_pa
 		const uint64_t *huge_sizes_kib, size_t nhuge_sizes, struct numamaps_usage *u,
 		struct diag *d);
 
+/*
+ * The parsers under cgstat_read (exposed for tests and fuzzing; text is
+ * modified).  memory.numa_stat into Private (v1: pages of base_page_kib,
+ * v2: bytes); hugetlb.<size>.numa_stat into Huge at size_kib.  -EINVAL with
+ * a diag naming file when the expected line is missing or malformed.
+ */
+int cgstat_parse_memory(char *text, bool v1, uint64_t base_page_kib, const char *file,
+			struct numamaps_usage *u, struct diag *d);
+int cgstat_parse_hugetlb(char *text, bool v1, uint64_t size_kib, const char *file,
+			 struct numamaps_usage *u, struct diag *d);
+
 #endif
