@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -505,4 +507,62 @@ int host_mkdir_p(struct host *h, const char *path, mode_t mode, struct diag *d)
 			break;
 	}
 	return 0;
+}
+
+/* mkdir -p below the root without the write hook (infrastructure, not a change). */
+static int mkdir_p_raw(struct host *h, const char *path, mode_t mode)
+{
+	AUTOFREE char *copy = xstrdup(path);
+
+	for (char *p = copy + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdirat(h->root_fd, rel(copy), mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	return 0;
+}
+
+int host_lock(struct host *h, const char *name, unsigned timeout_ms, struct diag *d)
+{
+	AUTOFREE char *path = NULL;
+	struct timespec step = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
+	unsigned waited_ms = 0;
+	int fd, r;
+
+	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return diag_set(d, EINVAL, name, "'%s' is not a lock name", name);
+	path = xasprintf("%s/%s", HOST_LOCK_DIR, name);
+	r = mkdir_p_raw(h, HOST_LOCK_DIR, 0700);
+	if (r < 0)
+		return diag_set(d, r, HOST_LOCK_DIR, "cannot create '%s': %s", HOST_LOCK_DIR,
+				strerror(-r));
+	fd = host_openat(h, path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return diag_set(d, fd, path, "cannot open lock '%s': %s", path, strerror(-fd));
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int err = errno;
+
+			(void)close(fd);
+			return diag_set(d, err, path, "cannot lock '%s': %s", path, strerror(err));
+		}
+		if (waited_ms >= timeout_ms) {
+			(void)close(fd);
+			return diag_set(d, EAGAIN, path,
+					"another kvmtune holds the lock '%s' (waited %u ms); "
+					"try again when it is done",
+					path, waited_ms);
+		}
+		(void)nanosleep(&step, NULL);
+		waited_ms += 20;
+	}
 }

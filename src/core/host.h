@@ -106,4 +106,18 @@ int host_unlink(struct host *h, const char *path, struct diag *d);
 int host_mkdir_p(struct host *h, const char *path, mode_t mode, struct diag *d);
 void host_set_write_hook(struct host *h, host_write_hook_fn fn, void *userdata);
 
+/* Where host_lock() keeps its lock files, below the root. */
+#define HOST_LOCK_DIR "/run/kvmtune/lock"
+/*
+ * One writer at a time: take an exclusive flock(2) on HOST_LOCK_DIR/NAME
+ * below the root (the directory is created as needed, outside the write
+ * hook: a lock is not a change of the host).  Waits up to timeout_ms for
+ * another holder (0: do not wait).  NAME is a plain file name: "hugepages"
+ * for the pools and their reservation records, "journal" for the undo
+ * journal, and so on.  Returns the lock's fd (>= 0; close it to release, or
+ * let the process end) or -EAGAIN when another process still holds it
+ * after timeout_ms (d names the lock), other -errno on failure.
+ */
+int host_lock(struct host *h, const char *name, unsigned timeout_ms, struct diag *d);
+
 #endif

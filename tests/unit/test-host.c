@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -248,6 +249,44 @@ static void test_model_ok_and_malformed(void **state)
 	host_free(h);
 }
 
+/* One writer at a time: a second holder waits, then gets -EAGAIN; a bad name is refused. */
+static void test_lock(void **state)
+{
+	struct host *h = NULL;
+	struct diag d = {0};
+	int fd, fd2, pipefd[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(host_open(root, &h, &d), 0);
+	fd = host_lock(h, "hugepages", 0, &d);
+	assert_true(fd >= 0);
+	/* a lock is per open file: another process (not just another fd) must wait */
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct diag cd = {0};
+		int r = host_lock(h, "hugepages", 100, &cd);
+
+		c = r == -EAGAIN && strstr(cd.msg, "hugepages") ? 'y' : 'n';
+		(void)write(pipefd[1], &c, 1);
+		_exit(0);
+	}
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(fd);
+	fd2 = host_lock(h, "hugepages", 0, &d);
+	assert_true(fd2 >= 0);
+	close(fd2);
+	assert_int_equal(host_lock(h, "../x", 0, &d), -EINVAL);
+	assert_int_equal(host_lock(h, "", 0, &d), -EINVAL);
+	host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +296,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_linux, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_model_ok_and_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
