@@ -16,6 +16,7 @@
 #include "core/file-plan.h"
 #include "core/hugepages-persist.h"
 #include "core/hugepages-plan.h"
+#include "core/journal.h"
 #include "core/model.h"
 #include "util/diag.h"
 #include "util/xalloc.h"
@@ -104,12 +105,14 @@ static const char *file_status(const struct file_change *f)
 }
 
 static void report(struct cli *c, const struct file_plan *p, const char *cmdline, char **findings,
-		   const char *next)
+		   const char *next, unsigned long long id)
 {
 	if (c->json) {
 		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 
 		json_object_object_add(o, "dry_run", json_object_new_boolean(c->dry_run));
+		json_object_object_add(o, "journal_id",
+				       id ? json_object_new_int64((int64_t)id) : NULL);
 		for (size_t i = 0; i < p->n; i++) {
 			struct json_object *e = json_object_new_object();
 
@@ -143,10 +146,14 @@ static void report(struct cli *c, const struct file_plan *p, const char *cmdline
 	for (size_t i = 0; findings && findings[i]; i++)
 		printf("warning: %s\n", findings[i]);
 	printf("%s: %s\n", c->dry_run ? "then" : "next", next);
+	if (id)
+		printf("journal entry %llu: 'kvmtune undo %llu' reverts it\n", id, id);
 }
 
-static int write_plan(struct cli *c, struct host *h, struct file_plan *p)
+static int write_plan(struct cli *c, struct host *h, struct file_plan *p,
+		      unsigned long long *ret_id)
 {
+	struct journal_entry je;
 	struct diag d = {0};
 	int r;
 
@@ -156,6 +163,14 @@ static int write_plan(struct cli *c, struct host *h, struct file_plan *p)
 	if (r < 0) {
 		cli_error_diag(&d, r);
 		cli_error("no file was changed (the ones written were restored)");
+		return EXIT_PARTIAL;
+	}
+	journal_entry_init(&je, c->cmdline);
+	journal_add_file_plan(&je, p);
+	r = hp_cli_record(c, h, &je, ret_id);
+	journal_entry_release(&je);
+	if (r < 0) {
+		file_plan_rollback(h, p);
 		return EXIT_PARTIAL;
 	}
 	return EXIT_OK;
@@ -175,6 +190,7 @@ static int run(struct cli *c, bool persist, struct hp_request *req, const char *
 	struct hp_wants w = {0};
 	struct diag d = {0};
 	char cmdline[512] = "", **findings = NULL;
+	unsigned long long id = 0;
 	struct host *h;
 	long gid;
 	int r, rc;
@@ -209,13 +225,14 @@ static int run(struct cli *c, bool persist, struct hp_request *req, const char *
 		cli_error_diag(&d, r);
 		rc = cli_exit_for(r);
 	} else {
-		rc = write_plan(c, h, &p);
+		rc = write_plan(c, h, &p, &id);
 		report(c, &p, persist ? cmdline : NULL, findings,
 		       persist ? (cmdline[0] ? "run update-grub, and 'systemctl enable "
 					       "kvmtune-hugepages.service' if the unit was written"
 					     : "'sysctl --system' applies the sysctl file now")
 			       : "'systemctl daemon-reload', then restart dev-hugepages.mount and "
-				 "enable the other mount units");
+				 "enable the other mount units",
+		       id);
 	}
 	free_findings(findings);
 	file_plan_release(&p);

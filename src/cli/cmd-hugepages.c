@@ -15,9 +15,12 @@
 #include "cli/cli.h"
 #include "cli/cmd-hugepages.h"
 #include "cli/render.h"
+#include "core/host.h"
 #include "core/hugepages-apply.h"
 #include "core/hugepages-plan.h"
+#include "core/journal.h"
 #include "core/model.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
@@ -136,6 +139,37 @@ int hp_cli_load_model(struct cli *c, struct host **ret_h, struct host_model *m)
 		return cli_exit_for(r);
 	}
 	return EXIT_OK;
+}
+
+int hp_cli_lock(struct cli *c, struct host *h)
+{
+	struct diag d = {0};
+	int fd;
+
+	if (c->dry_run)
+		return -1;
+	fd = host_lock(h, "hugepages", JOURNAL_LOCK_TIMEOUT_MS, &d);
+	if (fd < 0)
+		cli_error_diag(&d, fd);
+	return fd;
+}
+
+int hp_cli_record(struct cli *c, struct host *h, struct journal_entry *je,
+		  unsigned long long *ret_id)
+{
+	struct diag d = {0};
+	int r;
+
+	*ret_id = 0;
+	r = journal_record(h, je, &d);
+	if (r >= 0) {
+		*ret_id = je->id;
+		return 0;
+	}
+	cli_error_diag(&d, r);
+	cli_error("putting the change back: kvmtune makes no change the undo journal cannot "
+		  "revert");
+	return r;
 }
 
 static int cmd_show(struct cli *c, int argc, char **argv)
@@ -360,6 +394,30 @@ void hp_cli_result_text(const struct hp_plan *p, const struct hp_result *res, co
 	printf("%s\n", result);
 }
 
+/* Apply, then record what changed; a journal failure puts the pools back. */
+static int apply_and_record(struct cli *c, struct host *h, struct set_opts *s,
+			    const struct hp_plan *plan, struct hp_result *res,
+			    unsigned long long *ret_id, struct diag *d)
+{
+	struct journal_entry je;
+	int r, jr;
+
+	s->apply.progress = hp_cli_progress;
+	s->apply.progress_data = c;
+	r = hugepages_apply(h, plan, &s->apply, res, d);
+	if (r < 0)
+		return r;
+	journal_entry_init(&je, c->cmdline);
+	journal_add_hp_plan(&je, plan, res);
+	jr = hp_cli_record(c, h, &je, ret_id);
+	journal_entry_release(&je);
+	if (jr < 0) {
+		(void)hugepages_rollback(h, plan, res);
+		return diag_set(d, -jr, "journal", "the pools were put back");
+	}
+	return r;
+}
+
 static int run_set(struct cli *c, struct set_opts *s)
 {
 	struct host_model m = {0};
@@ -367,10 +425,17 @@ static int run_set(struct cli *c, struct set_opts *s)
 	struct hp_plan plan = {0};
 	struct hp_result *res = NULL;
 	struct diag d = {0};
+	unsigned long long id = 0;
+	AUTOCLOSE int lock = -1;
 	const char *result;
 	struct host *h;
 	int r, rc;
 
+	if (cli_host(c, &h) < 0)
+		return EXIT_USAGE;
+	lock = hp_cli_lock(c, h);
+	if (lock < 0 && !c->dry_run)
+		return EXIT_FAILED;
 	rc = hp_cli_load_model(c, &h, &m);
 	if (rc != EXIT_OK)
 		return rc;
@@ -387,22 +452,27 @@ static int run_set(struct cli *c, struct set_opts *s)
 			hp_cli_plan_text(&plan, &mem, s->req.keep_free_kib);
 	} else {
 		res = xcalloc(plan.nchanges ? plan.nchanges : 1, sizeof(*res));
-		s->apply.progress = hp_cli_progress;
-		s->apply.progress_data = c;
-		r = hugepages_apply(h, &plan, &s->apply, res, &d);
+		r = apply_and_record(c, h, s, &plan, res, &id, &d);
 		result = r == 0	 ? "request met"
 			 : r > 0 ? "request partly met: see the shortfall above"
 				 : "failed: every changed pool was restored (see status)";
 		if (r < 0)
 			cli_error_diag(&d, r);
-		if (c->json)
-			render_json_print(hp_cli_plan_json(&plan, res,
-							   r == 0  ? "met"
-							   : r > 0 ? "partial"
-								   : "rolled-back"),
-					  stdout);
-		else
+		if (c->json) {
+			struct json_object *o = hp_cli_plan_json(&plan, res,
+								 r == 0	 ? "met"
+								 : r > 0 ? "partial"
+									 : "rolled-back");
+
+			json_object_object_add(o, "journal_id",
+					       id ? json_object_new_int64((int64_t)id) : NULL);
+			render_json_print(o, stdout);
+		} else {
 			hp_cli_result_text(&plan, res, result);
+			if (id)
+				printf("journal entry %llu: 'kvmtune undo %llu' reverts it\n", id,
+				       id);
+		}
 		rc = r == 0 ? EXIT_OK : EXIT_PARTIAL;
 		free(res);
 	}

@@ -10,7 +10,9 @@
 #include "cli/cli.h"
 #include "cli/vmflags.h"
 #include "core/domxml-write.h"
+#include "core/journal.h"
 #include "core/model.h"
+#include "core/undo.h"
 #include "core/vmspec.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -33,6 +35,38 @@ static void xml_usage(FILE *out)
 		"  --domain FILE          read the VM from (or, with --write, edit) a domain XML\n"
 		"  --write                edit FILE in place\n");
 	vmflags_usage(out);
+}
+
+/* --write: merge, then record the change in the undo journal (or put the file back). */
+static int write_domain(struct cli *c, struct host *h, struct vmflags *f, struct host_model *m)
+{
+	struct journal_entry je;
+	struct diag d = {0};
+	int r, rc = EXIT_OK;
+
+	journal_entry_init(&je, c->cmdline);
+	r = domxml_merge_file(f->domain, &f->vm, m, &je, &d);
+	if (r < 0) {
+		cli_error_diag(&d, r);
+		rc = cli_exit_for(r);
+	} else if ((r = journal_record(h, &je, &d)) < 0) {
+		cli_error_diag(&d, r);
+		diag_clear(&d);
+		r = undo_revert_unrecorded(h, &je, &d);
+		if (r < 0)
+			cli_error_diag(&d, r);
+		cli_error(r < 0 ? "'%s' was changed but could not be put back"
+				: "'%s' was put back: a change undo cannot revert is not made",
+			  f->domain);
+		rc = r < 0 ? EXIT_FAILED : EXIT_PARTIAL;
+	} else {
+		printf("updated '%s' (backup '%s.bak'); 'kvmtune undo %llu' reverts it\n",
+		       f->domain, f->domain, (unsigned long long)je.id);
+	}
+	journal_entry_release(&je);
+	host_model_release(m);
+	vmflags_release(f);
+	return rc;
 }
 
 int cmd_xml(struct cli *c, int argc, char **argv)
@@ -70,14 +104,12 @@ int cmd_xml(struct cli *c, int argc, char **argv)
 	if (r == 0)
 		r = vm_spec_validate(&f.vm, &d);
 	if (r == 0 && write)
-		r = domxml_merge_file(f.domain, &f.vm, &m, &d);
-	else if (r == 0)
+		return write_domain(c, h, &f, &m);
+	if (r == 0)
 		r = domxml_fragments(&f.vm, &m, &text, &d);
 	if (r < 0 && r != -1)
 		cli_error_diag(&d, r);
-	if (r == 0 && write)
-		printf("updated '%s' (backup '%s.bak')\n", f.domain, f.domain);
-	else if (r == 0)
+	if (r == 0)
 		fputs(text, stdout);
 	host_model_release(&m);
 	vmflags_release(&f);

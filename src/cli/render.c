@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,24 @@
 #include "util/sbuf.h"
 
 #include "util/banned.h"
+
+const char *render_esc(const char *s, char *buf, size_t bufsz)
+{
+	size_t n = 0;
+
+	if (!bufsz)
+		return buf;
+	for (; *s && n + 5 < bufsz; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			n += (size_t)snprintf(buf + n, bufsz - n, "\\x%02x", ch);
+		else
+			buf[n++] = (char)ch;
+	}
+	buf[n] = '\0';
+	return buf;
+}
 
 struct json_object *render_opt_int(int64_t v)
 {

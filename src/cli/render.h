@@ -3,6 +3,7 @@
 #ifndef KVMTUNE_CLI_RENDER_H
 #define KVMTUNE_CLI_RENDER_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -23,6 +24,12 @@ void render_json_print(struct json_object *obj, FILE *out);
 void render_json_print_line(struct json_object *obj, FILE *out);
 /* A value that may be absent (-1) as JSON: number or null. */
 struct json_object *render_opt_int(int64_t v);
+
+/*
+ * Text from a host file made safe to print: control characters as \xNN,
+ * cut to bufsz.  Returns buf.
+ */
+const char *render_esc(const char *s, char *buf, size_t bufsz);
 
 /* Add a check/explain finding's "evidence" (file, value) array and "fix" to o. */
 void render_finding_tail(struct json_object *o, const struct finding *fd);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "core/xmlapi.h"
 
 #include "core/cpuset.h"
+#include "core/journal.h"
 #include "core/model.h"
 #include "core/vmspec.h"
 #include "util/cleanup.h"
@@ -486,18 +488,54 @@ static int read_all(const char *path, struct sbuf *out, struct stat *st, struct 
 	return 0;
 }
 
+/* path with its directory made absolute and resolved (the file itself not followed). */
+static char *abs_path(const char *path)
+{
+	AUTOFREE char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : path;
+	char real[PATH_MAX];
+
+	if (slash)
+		*slash = '\0';
+	if (!realpath(slash ? (*dir ? dir : "/") : ".", real))
+		return NULL;
+	return xasprintf("%s/%s", strcmp(real, "/") ? real : "", base);
+}
+
+/* The old .bak (absent: NULL) and what the merge wrote, for the undo journal. */
+static void journal_merge(struct journal_entry *je, const char *path, const struct sbuf *orig,
+			  const char *text, size_t len, const struct sbuf *bak_old, bool had_bak,
+			  mode_t mode)
+{
+	AUTOFREE char *abs = abs_path(path);
+	AUTOFREE char *abs_bak = NULL;
+
+	if (!je || !abs)
+		return;
+	abs_bak = xasprintf("%s.bak", abs);
+	journal_add_file(je, JOURNAL_USER_FILE, abs, orig->buf, orig->len, text, len, mode);
+	journal_add_file(je, JOURNAL_USER_FILE, abs_bak, had_bak ? bak_old->buf : NULL,
+			 bak_old->len, orig->buf, orig->len, mode);
+}
+
 int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
-		      struct diag *d)
+		      struct journal_entry *je, struct diag *d)
 {
 	AUTOFREE char *bak = xasprintf("%s.bak", path);
 	AUTOFREE char *tmp = xasprintf("%s.kvmtune-tmp", path);
-	struct sbuf orig = SBUF_INIT;
+	struct sbuf orig = SBUF_INIT, bak_old = SBUF_INIT;
 	xmlChar *text = NULL;
 	xmlDoc *doc = NULL;
-	struct stat st;
+	struct stat st, bst;
+	bool had_bak = false;
 	int len = 0, r;
 
 	r = read_all(path, &orig, &st, d);
+	if (r >= 0 && je && lstat(bak, &bst) == 0) {
+		had_bak = true;
+		r = read_all(bak, &bak_old, &bst, d);
+	}
 	if (r >= 0)
 		r = xmlapi_load(d);
 	if (r >= 0) {
@@ -527,9 +565,13 @@ int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct h
 		r = diag_set(d, errno, path, "cannot replace '%s': %m", path);
 		(void)unlink(tmp);
 	}
+	if (r >= 0)
+		journal_merge(je, path, &orig, (const char *)text, (size_t)len, &bak_old, had_bak,
+			      st.st_mode & 07777);
 	xmlFree(text);
 	if (doc)
 		xmlFreeDoc(doc);
 	sbuf_release(&orig);
+	sbuf_release(&bak_old);
 	return r;
 }

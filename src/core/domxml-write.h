@@ -11,6 +11,7 @@
 
 struct diag;
 struct host_model;
+struct journal_entry;
 struct vm_spec;
 
 /* Added to the guest size for <hard_limit> when memory is locked (libvirt's own default). */
@@ -29,9 +30,11 @@ int domxml_fragments(const struct vm_spec *vm, const struct host_model *m, char 
  * <currentMemory>, <memoryBacking>, <numatune>, <cpu><numa> (keeping the
  * rest of <cpu>) and <memtune><hard_limit> (when locked).  The old file is
  * kept as path + ".bak"; the new one replaces it atomically (same directory,
- * rename).  -errno of the file operations, -EINVAL for a malformed domain.
+ * rename).  When je is not NULL, both files' old and new contents are added
+ * to it (user-file changes, absolute paths) once written, for the undo
+ * journal.  -errno of the file operations, -EINVAL for a malformed domain.
  */
 int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
-		      struct diag *d);
+		      struct journal_entry *je, struct diag *d);
 
 #endif

@@ -12,7 +12,11 @@ A case is a directory tests/golden/<case>/ holding:
   expected.exit   optional exit status (default 0)
   expected.err    optional standard error
   expected.writes optional: files created or changed below the root, each as
-                  '== path' followed by its new content ('== path (removed)')
+                  '== path' followed by its new content ('== path (removed)');
+                  lock files (run/kvmtune/lock/) are left out, and the undo
+                  journal's times read @TIME@
+  env             optional: NAME=VALUE lines added to kvmtune's environment
+                  (e.g. KVMTUNE_TEST_FAIL_WRITE=3, a failing write)
 The root is copied to a temporary directory first, so a command that writes
 never touches the input.  GOLDEN_UPDATE=1 rewrites the expectations: read the
 diff before committing it.
@@ -20,6 +24,7 @@ diff before committing it.
 import difflib
 import filecmp
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -58,10 +63,19 @@ def tree_files(root):
     for dirpath, dirnames, filenames in os.walk(root):
         for fn in filenames:
             p = os.path.join(dirpath, fn)
-            if os.path.islink(p):
+            rel = os.path.relpath(p, root)
+            if os.path.islink(p) or rel.startswith("run/kvmtune/lock/"):
                 continue
-            out[os.path.relpath(p, root)] = p
+            out[rel] = p
     return out
+
+
+def mask_times(text):
+    """The undo journal's times change from run to run."""
+    text = re.sub(r'"time": [0-9]+', '"time": "@TIME@"', text)
+    text = re.sub(r'"time_utc": "[^"]*"', '"time_utc": "@TIME@"', text)
+    return re.sub(r'[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}Z', '@TIME@',
+                  text)
 
 
 def tree_writes(before, after):
@@ -113,15 +127,20 @@ def run_case(name):
         # the copy must be writable by the command and removable afterwards.
         make_writable(root)
         stdin = read(os.path.join(case, "stdin"))
+        env = dict(os.environ)
+        for line in (read(os.path.join(case, "env")) or "").splitlines():
+            if "=" in line:
+                k, v = line.split("=", 1)
+                env[k.strip()] = v.strip()
         # @ROOT@ in cmd names a file of the copied root (e.g. --domain @ROOT@/vm.xml),
         # @CASE@ a file of the case directory (an input that is not part of the host)
         args = [a.replace("@ROOT@", root).replace("@CASE@", case) for a in args]
         p = subprocess.run([kvmtune, "--root", root] + args, input=stdin or "",
                            capture_output=True, text=True, errors="surrogateescape",
-                           timeout=120)
-        out = p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@")
-        err = p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@")
-        writes = tree_writes(src_root, root).replace(root, "@ROOT@")
+                           timeout=120, env=env)
+        out = mask_times(p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@"))
+        err = mask_times(p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@"))
+        writes = mask_times(tree_writes(src_root, root).replace(root, "@ROOT@"))
     failures = []
     compare("stdout", read(os.path.join(case, "expected.out")), out, update,
             os.path.join(case, "expected.out"), failures)
