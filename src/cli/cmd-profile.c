@@ -297,6 +297,7 @@ static struct json_object *checks_json(const struct profile *p, const struct pro
 
 static void checks_text(const struct profile *p, const struct profile_state *st, bool all)
 {
+	const struct profile_setting *why_shown = NULL;
 	char label[96], now[64], want[64];
 
 	printf("profile %s: %zu ok, %zu differ, %zu not present, %zu unavailable\n", p->name,
@@ -311,8 +312,11 @@ static void checks_text(const struct profile *p, const struct profile_state *st,
 		printf("%-12s %-36s %-14s %s\n", pcheck_status_name(ck->status), label,
 		       render_esc(ck->now, now, sizeof(now)),
 		       render_esc(ck->want, want, sizeof(want)));
-		if (ck->status == PC_DIFFERS)
+		/* why once per setting (not for each CPU or disk) */
+		if (ck->status == PC_DIFFERS && ck->s != why_shown) {
 			printf("%-12s why: %s\n", "", ck->s->why[0] ? ck->s->why : ck->s->source);
+			why_shown = ck->s;
+		}
 		if (ck->note[0])
 			printf("%-12s %s\n", "", ck->note);
 	}
@@ -377,8 +381,10 @@ static void plan_text(const struct profile_state *st, const struct file_plan *fp
 	for (size_t i = 0; i < st->plan.n; i++) {
 		const struct knob_change *k = &st->plan.v[i];
 
-		printf("  %s: %s -> %s  (%s: %s)\n", k->path, render_esc(k->old, a, sizeof(a)),
-		       k->new, k->name, k->reason);
+		printf("  %s: %s -> %s  (%s)\n", k->path, render_esc(k->old, a, sizeof(a)), k->new,
+		       k->name);
+		if (i == 0 || strcmp(k->reason, st->plan.v[i - 1].reason) != 0)
+			printf("      why: %s\n", k->reason);
 	}
 	for (size_t i = 0; i < st->n; i++)
 		if (st->v[i].status == PC_DIFFERS && !st->v[i].planned)

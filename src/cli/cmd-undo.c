@@ -123,11 +123,13 @@ static void report_text(const struct undo_report *rep, bool dry_run, int r)
 
 		change_text(it->change, what, sizeof(what));
 		printf("  %-13s %s (%s): %s",
-		       it->conflict ? "changed" : undo_status_name(it->status),
+		       !it->conflict		     ? undo_status_name(it->status)
+		       : it->status == UNDO_REVERTED ? "forced"
+						     : "changed",
 		       render_esc(it->change->path, path, sizeof(path)),
 		       journal_kind_name(it->change->kind), what);
 		if (it->conflict)
-			printf("; holds %s now", render_esc(it->now, now, sizeof(now)));
+			printf("; held %s (changed since)", render_esc(it->now, now, sizeof(now)));
 		printf("\n");
 		if (it->detail[0])
 			printf("  %-13s %s\n", "", it->detail);
@@ -223,7 +225,7 @@ int cmd_undo(struct cli *c, int argc, char **argv)
 	r = undo_run(h, &o, &rep, &d);
 	if (r < 0)
 		cli_error_diag(&d, r);
-	if (rep.items) {
+	if (rep.items && r != -EALREADY) {
 		if (c->json)
 			render_json_print(report_json(&rep, o.dry_run,
 						      r >= 0 ? (o.dry_run ? "planned" : "undone")
@@ -234,10 +236,12 @@ int cmd_undo(struct cli *c, int argc, char **argv)
 		else
 			report_text(&rep, o.dry_run, r);
 	}
-	rc = r >= 0							     ? EXIT_OK
-	     : r == -ESTALE || r == -EALREADY || r == -ENOENT || r == -EPERM ? EXIT_USAGE
-	     : rep.items						     ? EXIT_PARTIAL
-									     : EXIT_FAILED;
+	if (r >= 0)
+		rc = EXIT_OK;
+	else if (r == -ESTALE || r == -EALREADY || r == -ENOENT || r == -EPERM || r == -EINVAL)
+		rc = EXIT_USAGE; /* refused: nothing was changed */
+	else
+		rc = rep.items ? EXIT_PARTIAL : EXIT_FAILED;
 	undo_report_release(&rep);
 	return rc;
 }

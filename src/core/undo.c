@@ -442,10 +442,12 @@ static int take_entry(struct journal_entry *v, size_t n, uint64_t id, struct und
 			break;
 		}
 	}
+	if (k == SIZE_MAX && id)
+		return diag_set(d, ENOENT, "journal", "the journal has no entry %" PRIu64, id);
 	if (k == SIZE_MAX)
-		return id ? diag_set(d, ENOENT, "journal", "the journal has no entry %" PRIu64, id)
-			  : diag_set(d, ENOENT, "journal",
-				     "nothing to undo: every journal entry is undone already");
+		return diag_set(d, ENOENT, "journal", "%s",
+				n ? "nothing to undo: every journal entry is undone already"
+				  : "nothing to undo: the journal is empty");
 	rep->entry = v[k];
 	memset(&v[k], 0, sizeof(v[k]));
 	rep->items = xcalloc(rep->entry.nchanges, sizeof(*rep->items));

@@ -225,7 +225,7 @@ static int plan_ksm(struct host *h, struct profile_state *st, const struct profi
 	int64_t sharing = ksm_count(h, "pages_sharing") + ksm_count(h, "pages_shared");
 	const char *run_now = run ? run->now : NULL;
 	AUTOFREE char *run_read = NULL;
-	bool unmerge;
+	bool unmerge, added_unmerge;
 
 	if (!merge_change && !run_change)
 		return 0;
@@ -237,26 +237,31 @@ static int plan_ksm(struct host *h, struct profile_state *st, const struct profi
 		int r = unmerge_cost(h, st, d);
 
 		if (!o->ksm_unmerge) {
-			struct profile_check *c = merge_change ? merge : run;
+			static const char note[] = "needs --ksm-unmerge (KSM must unmerge every "
+						   "shared page first)";
 
-			(void)snprintf(c->note, sizeof(c->note),
-				       "not planned: needs --ksm-unmerge (KSM must unmerge every "
-				       "shared page first)");
-			if (merge_change && run_change && strcmp(run->want, "2") != 0)
+			if (merge_change)
+				(void)snprintf(merge->note, sizeof(merge->note), "%s", note);
+			if (run_change && strcmp(run->want, "2") == 0)
+				(void)snprintf(run->note, sizeof(run->note), "%s", note);
+			else if (run_change)
 				plan_entry(st, run);
 			return 0;
 		}
 		if (r < 0)
 			return r;
 	}
-	if (merge_change && unmerge && run_now && strcmp(run_now, "2") != 0)
+	added_unmerge = merge_change && unmerge && run_now && strcmp(run_now, "2") != 0;
+	if (added_unmerge)
 		knob_plan_add(&st->plan, "ksm.run", KSM_DIR "run", run_now, "2", KNOB_MATCH_EXACT,
 			      "unmerge every KSM page, so that merge_across_nodes can change");
 	if (merge_change)
 		plan_entry(st, merge);
-	if (run_change)
+	if (run_change && added_unmerge && strcmp(run->want, "2") == 0)
+		run->planned = true; /* the unmerge step is the profile's own run=2 */
+	else if (run_change)
 		plan_entry(st, run);
-	else if (merge_change && unmerge && run_now && strcmp(run_now, "2") != 0)
+	else if (added_unmerge)
 		knob_plan_add(&st->plan, "ksm.run", KSM_DIR "run", "2", run_now, KNOB_MATCH_EXACT,
 			      "restart KSM as it was");
 	return 0;
