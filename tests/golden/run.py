@@ -4,7 +4,8 @@
 
 A case is a directory tests/golden/<case>/ holding:
   cmd             one line: the arguments after 'kvmtune --root ROOT'; @ROOT@ in
-                  it is replaced by the temporary root, @CASE@ by the case directory
+                  it is replaced by the temporary root, @CASE@ by the case directory,
+                  @SHARED@ by ../shared (the case is skipped when that is absent)
   root/           a captured tree (only the files that matter), or
   root.ref        one line: a tree's path relative to the repository top
   stdin           optional standard input
@@ -113,6 +114,14 @@ def run_case(name):
     update = os.environ.get("GOLDEN_UPDATE") == "1"
     kvmtune = os.environ.get("KVMTUNE", os.path.join(TOP, "build", "kvmtune"))
     args = shlex.split(read(os.path.join(case, "cmd")).strip())
+    shared = os.path.normpath(os.path.join(TOP, "..", "shared"))
+    if any("@SHARED@" in a for a in args):
+        missing = [a.replace("@SHARED@", shared) for a in args if "@SHARED@" in a
+                   and not os.path.exists(a.replace("@SHARED@", shared))]
+        if missing:
+            print(f"# SKIP {name}: '{missing[0]}' is missing (no ../shared)")
+            return 77
+        args = [a.replace("@SHARED@", shared) for a in args]
     src_root = os.path.join(case, "root")
     ref = read(os.path.join(case, "root.ref"))
     if ref is not None:
@@ -138,8 +147,10 @@ def run_case(name):
         p = subprocess.run([kvmtune, "--root", root] + args, input=stdin or "",
                            capture_output=True, text=True, errors="surrogateescape",
                            timeout=120, env=env)
-        out = mask_times(p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@"))
-        err = mask_times(p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@"))
+        out = mask_times(p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@")
+                         .replace(shared, "@SHARED@"))
+        err = mask_times(p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@")
+                         .replace(shared, "@SHARED@"))
         writes = mask_times(tree_writes(src_root, root).replace(root, "@ROOT@"))
     failures = []
     compare("stdout", read(os.path.join(case, "expected.out")), out, update,
