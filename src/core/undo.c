@@ -461,33 +461,40 @@ static int take_entry(struct journal_entry *v, size_t n, uint64_t id, struct und
 	return 0;
 }
 
-static bool has_pools(const struct journal_entry *v, size_t n)
+static bool has_kind(const struct journal_entry *v, size_t n, enum journal_kind kind)
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < v[i].nchanges; j++)
-			if (v[i].changes[j].kind == JOURNAL_POOL)
+			if (v[i].changes[j].kind == kind)
 				return true;
 	return false;
 }
 
+/*
+ * Lock as the writers do, in their order: "hugepages" (pools), "profile"
+ * (kernel values), then "journal".  Which are needed is known only from the
+ * journal, so it is read once before and again under the locks.
+ */
 static int load_locked(struct host *h, const struct undo_opts *o, struct undo_report *rep,
-		       int *ret_hp_lock, int *ret_j_lock, struct diag *d)
+		       int locks[3], struct diag *d)
 {
+	static const char *const names[3] = {"hugepages", "profile", "journal"};
 	struct journal_entry *v = NULL;
+	bool need[3] = {false, false, true};
 	size_t n = 0;
 	int r;
 
-	/* Pools are guarded by the "hugepages" lock, taken before "journal" by every writer. */
 	r = journal_list(h, &v, &n, d);
-	if (r >= 0 && has_pools(v, n)) {
-		*ret_hp_lock = host_lock(h, "hugepages", JOURNAL_LOCK_TIMEOUT_MS, d);
-		r = *ret_hp_lock;
+	if (r >= 0) {
+		need[0] = has_kind(v, n, JOURNAL_POOL);
+		need[1] = has_kind(v, n, JOURNAL_VALUE);
 	}
 	journal_list_free(v, n);
-	if (r >= 0) {
-		*ret_j_lock = host_lock(h, "journal", JOURNAL_LOCK_TIMEOUT_MS, d);
-		r = *ret_j_lock;
-	}
+	for (int i = 0; r >= 0 && i < 3; i++)
+		if (need[i]) {
+			locks[i] = host_lock(h, names[i], JOURNAL_LOCK_TIMEOUT_MS, d);
+			r = locks[i];
+		}
 	if (r >= 0)
 		r = journal_list(h, &v, &n, d); /* again, under the locks */
 	if (r < 0)
@@ -499,13 +506,12 @@ static int load_locked(struct host *h, const struct undo_opts *o, struct undo_re
 
 int undo_run(struct host *h, const struct undo_opts *o, struct undo_report *rep, struct diag *d)
 {
-	AUTOCLOSE int hp_lock = -1;
-	AUTOCLOSE int j_lock = -1;
+	int locks[3] = {-1, -1, -1};
 	struct revert rv = {0};
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
-	r = load_locked(h, o, rep, &hp_lock, &j_lock, d);
+	r = load_locked(h, o, rep, locks, d);
 	if (r >= 0)
 		r = check_items(h, rep, d);
 	if (r >= 0 && rep->nconflicts && !o->force)
@@ -530,6 +536,9 @@ int undo_run(struct host *h, const struct undo_opts *o, struct undo_report *rep,
 		}
 	}
 	revert_release(&rv);
+	for (int i = 0; i < 3; i++)
+		if (locks[i] >= 0)
+			(void)close(locks[i]);
 	return r;
 }
 

@@ -50,7 +50,7 @@ struct undo_opts {
 };
 
 /*
- * Undo one entry: lock ("hugepages" when it holds pools, then "journal"),
+ * Undo one entry: lock as writers do ("hugepages", "profile", "journal"),
  * find it, compare what every path holds now with the entry's new values,
  * and revert all of them (newest change first), reading each back; on any
  * failure every reverted change is put back.  Then the entry is marked

@@ -198,10 +198,11 @@ static int unmerge_cost(struct host *h, struct profile_state *st, struct diag *d
 		kib = UINT64_MAX;
 	format_size_kib(kib, need, sizeof(need));
 	format_size_kib(avail > 0 ? (uint64_t)avail : 0, have, sizeof(have));
-	(void)snprintf(st->warning, sizeof(st->warning),
-		       "unmerging KSM copies %" PRIu64 " shared pages back: %s of memory "
-		       "(MemAvailable %s)",
-		       sharing, need, have);
+	if (sharing)
+		(void)snprintf(st->warning, sizeof(st->warning),
+			       "unmerging KSM copies %" PRIu64 " shared pages back: %s of memory "
+			       "(MemAvailable %s)",
+			       sharing, need, have);
 	if (avail >= 0 && kib > (uint64_t)avail)
 		return diag_set(d, ENOMEM, KSM_DIR "pages_sharing",
 				"unmerging KSM needs %s (pages_sharing %" PRIu64 " x %" PRIu64
