@@ -171,28 +171,24 @@ static struct json_object *report_json(const struct undo_report *rep, bool dry_r
 	return o;
 }
 
-int cmd_undo(struct cli *c, int argc, char **argv)
+/* Options into o and *ret_list; -1 to go on, else the exit code (help, bad usage). */
+static int parse_opts(struct cli *c, int argc, char **argv, struct undo_opts *o, bool *ret_list)
 {
 	static const struct option opts[] = {
 		{"list", no_argument, NULL, 'l'},    {"force", no_argument, NULL, 'f'},
 		{"dry-run", no_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},    {NULL, 0, NULL, 0},
 	};
-	struct undo_opts o = {.command = c->cmdline};
-	struct undo_report rep = {0};
-	struct diag d = {0};
-	bool do_list = false;
-	struct host *h;
-	int opt, r, rc;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
-			do_list = true;
+			*ret_list = true;
 			break;
 		case 'f':
-			o.force = true;
+			o->force = true;
 			break;
 		case 'n':
 			c->dry_run = true;
@@ -208,34 +204,46 @@ int cmd_undo(struct cli *c, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc && (parse_u64(argv[optind], &o.id) < 0 || o.id == 0)) {
+	if (optind < argc && (parse_u64(argv[optind], &o->id) < 0 || o->id == 0)) {
 		cli_error("undo: '%s' is not a journal entry id (see 'kvmtune undo --list')",
 			  argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (optind + (optind < argc) < argc || (do_list && (optind < argc || o.force))) {
+	if (optind + (optind < argc) < argc || (*ret_list && (optind < argc || o->force))) {
 		cli_error("undo: expected one ID at most, and --list alone");
 		return EXIT_USAGE;
 	}
+	o->dry_run = c->dry_run;
+	return -1;
+}
+
+int cmd_undo(struct cli *c, int argc, char **argv)
+{
+	struct undo_opts o = {.command = c->cmdline};
+	struct undo_report rep = {0};
+	struct diag d = {0};
+	bool do_list = false;
+	struct host *h;
+	int r, rc;
+
+	rc = parse_opts(c, argc, argv, &o, &do_list);
+	if (rc >= 0)
+		return rc;
 	if (cli_host(c, &h) < 0)
 		return EXIT_USAGE;
 	if (do_list)
 		return list(c, h);
-	o.dry_run = c->dry_run;
 	r = undo_run(h, &o, &rep, &d);
 	if (r < 0)
 		cli_error_diag(&d, r);
-	if (rep.items && r != -EALREADY) {
-		if (c->json)
-			render_json_print(report_json(&rep, o.dry_run,
-						      r >= 0 ? (o.dry_run ? "planned" : "undone")
-						      : r == -ESTALE   ? "changed-since"
-						      : r == -EALREADY ? "already-undone"
-								       : "rolled-back"),
-					  stdout);
-		else
-			report_text(&rep, o.dry_run, r);
-	}
+	if (rep.items && r != -EALREADY && c->json)
+		render_json_print(report_json(&rep, o.dry_run,
+					      r >= 0	     ? (o.dry_run ? "planned" : "undone")
+					      : r == -ESTALE ? "changed-since"
+							     : "rolled-back"),
+				  stdout);
+	else if (rep.items && r != -EALREADY)
+		report_text(&rep, o.dry_run, r);
 	if (r >= 0)
 		rc = EXIT_OK;
 	else if (r == -ESTALE || r == -EALREADY || r == -ENOENT || r == -EPERM || r == -EINVAL)

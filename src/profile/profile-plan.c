@@ -42,21 +42,6 @@ void profile_state_release(struct profile_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-static bool word_in(const char *words, const char *w)
-{
-	size_t n = strlen(w);
-
-	for (const char *p = words; *p;) {
-		size_t k = strcspn(p, " ");
-
-		if (k == n && strncmp(p, w, n) == 0)
-			return true;
-		p += k;
-		p += *p == ' ';
-	}
-	return false;
-}
-
 /* The wanted value of an INT tunable, given what it holds now. */
 static int want_int(const struct profile_check *c, int64_t *ret_now, struct diag *d)
 {
@@ -97,7 +82,7 @@ static int check_one(struct host *h, struct profile_check *c, struct diag *d)
 			(void)snprintf(c->want, sizeof(c->want), "%" PRId64, n);
 	} else if (t->kind == TUNABLE_WORD) {
 		choices = tunable_choices(h, t, &c->in);
-		if (choices && !word_in(choices, c->want)) {
+		if (choices && !tunable_word_in(choices, c->want)) {
 			c->status = PC_UNAVAILABLE;
 			(void)snprintf(c->note, sizeof(c->note), "this host offers: %s", choices);
 			return 0;

@@ -269,7 +269,7 @@ int tunable_instances(struct host *h, const struct tunable *t, struct tunable_in
 	return 0;
 }
 
-static bool in_words(const char *words, const char *w)
+bool tunable_word_in(const char *words, const char *w)
 {
 	size_t n = strlen(w);
 
@@ -361,7 +361,7 @@ int tunable_check_value(const struct tunable *t, const char *value, char *buf, s
 		(void)snprintf(buf, bufsz, "%" PRId64, v);
 		return 0;
 	case TUNABLE_WORD:
-		if (t->words ? !in_words(t->words, value) : !plain_word(value))
+		if (t->words ? !tunable_word_in(t->words, value) : !plain_word(value))
 			return diag_set(d, EINVAL, t->name, "%s '%.40s': expected %s%s", t->name,
 					value, t->words ? "one of: " : "a word such as ",
 					t->words ? t->words : "mq-deadline or performance");

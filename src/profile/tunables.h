@@ -95,6 +95,9 @@ int tunable_instances(struct host *h, const struct tunable *t, struct tunable_in
 int tunable_check_value(const struct tunable *t, const char *value, char *buf, size_t bufsz,
 			struct diag *d);
 
+/* Whether w is one of the space-separated words (words may be NULL: no). */
+bool tunable_word_in(const char *words, const char *w);
+
 /*
  * The words the host offers for a TUNABLE_WORD instance, space separated
  * (caller frees), or NULL when the host does not list them.
