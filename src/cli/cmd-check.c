@@ -105,12 +105,11 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	struct host *h;
 	int r;
 
-	r = cli_simple_options(c, "check", argc, argv, check_usage);
-	if (r >= 0)
+	if (cli_simple_options(c, "check", argc, argv, check_usage, &r))
 		return r;
-	if (cli_host(c, &h) < 0)
-		return EXIT_USAGE;
-	r = check_run(h, &f, &d);
+	r = cli_host(c, &h, &d);
+	if (r >= 0)
+		r = check_run(h, &f, &d);
 	if (r < 0) {
 		findings_release(&f);
 		cli_error_diag(&d, r);

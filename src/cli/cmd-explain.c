@@ -173,7 +173,7 @@ int cmd_explain(struct cli *c, int argc, char **argv)
 		cli_error("'%s' is larger than %u MiB: only its last %u MiB were read", name,
 			  EXPLAIN_KEEP_BYTES >> 20, EXPLAIN_KEEP_BYTES >> 20);
 	/* A host that cannot be read still gets explanations, without evidence. */
-	if (cli_host(c, &h) < 0)
+	if (cli_host(c, &h, NULL) < 0)
 		h = NULL;
 	r = explain_text(h, &eo, sb.buf, sb.len, &f, NULL);
 	if (c->json)

@@ -98,12 +98,13 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 	int r;
 
 	vmflags_init(&f);
-	r = vmflags_parse(&f, c, argc, argv, NULL, 0, lint_usage);
-	if (r != VMFLAGS_CONTINUE) {
+	if (vmflags_parse(&f, c, argc, argv, NULL, 0, lint_usage, &r)) {
 		vmflags_release(&f);
 		return r;
 	}
-	r = cli_host(c, &h) < 0 ? -1 : host_model_load(h, &m, &d);
+	r = cli_host(c, &h, &d);
+	if (r >= 0)
+		r = host_model_load(h, &m, &d);
 	if (r == 0) {
 		opts.numad_installed = m.numad_pid > 0 || host_exists(h, "/usr/bin/numad") ||
 				       host_exists(h, "/usr/sbin/numad");
@@ -116,11 +117,9 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (r < 0) {
-		if (r != -1)
-			cli_error_diag(&d, r);
 		host_model_release(&m);
 		vmflags_release(&f);
-		return r == -1 ? EXIT_USAGE : cli_exit_for(r);
+		return cli_fail(&d, r);
 	}
 	if (c->json)
 		print_json(&report);

@@ -91,7 +91,8 @@ void vmflags_release(struct vmflags *f)
 	vm_spec_release(&f->vm);
 }
 
-static int handle_vm_option(struct vmflags *f, struct cli *c, int opt)
+/* Take one VM option; false when opt is not one of them. */
+static bool handle_vm_option(struct vmflags *f, struct cli *c, int opt)
 {
 	switch (opt) {
 	case OPT_DOMAIN:
@@ -143,13 +144,14 @@ static int handle_vm_option(struct vmflags *f, struct cli *c, int opt)
 		c->json = true;
 		break;
 	default:
-		return -1;
+		return false;
 	}
-	return 0;
+	return true;
 }
 
-int vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
-		  const struct option *extra, size_t nextra, void (*usage)(FILE *out))
+bool vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
+		   const struct option *extra, size_t nextra, void (*usage)(FILE *out),
+		   int *ret_exit)
 {
 	AUTOFREE struct option *opts = xcalloc(NVM_OPTIONS + nextra + 1, sizeof(*opts));
 	int opt;
@@ -160,9 +162,10 @@ int vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == 'h' || opt == OPT_HELP) {
 			usage(stdout);
-			return EXIT_OK;
+			*ret_exit = EXIT_OK;
+			return true;
 		}
-		if (handle_vm_option(f, c, opt) == 0)
+		if (handle_vm_option(f, c, opt))
 			continue;
 		if (opt != '?' && opt < 256 && f->nextra < VMFLAGS_MAX_EXTRA) {
 			f->extra[f->nextra].opt = opt;
@@ -170,22 +173,26 @@ int vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
 			continue;
 		}
 		usage(stderr);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (optind < argc) {
 		cli_error("%s: unexpected argument '%s'", argv[0], argv[optind]);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (f->domain && !f->domain_target && vmflags_have_vm_options(f)) {
 		cli_error("%s: --domain and VM options (--mem, --page, ...) exclude each other",
 			  argv[0]);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (!f->domain && !f->mem && !f->cells) {
 		cli_error("%s: give --domain FILE or --mem SIZE (see --help)", argv[0]);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return VMFLAGS_CONTINUE;
+	return false;
 }
 
 bool vmflags_have_vm_options(const struct vmflags *f)

@@ -126,7 +126,7 @@ static void test_reserve_idempotent(void **state)
 	assert_non_null(strstr(d.msg, "node 7 does not exist"));
 	assert_int_equal(hugepages_decide_reserve(&f->m, &f->mem, &l, "vm3", 1, 1048576,
 						  1048576ULL * 60, -1, &plan, &already, &d),
-			 -ENOSPC);
+			 -ERANGE);
 	assert_int_equal(hugepages_decide_reserve(&f->m, &f->mem, &l, "bad name", 0, 2048, 2048, -1,
 						  &plan, &already, &d),
 			 -EINVAL);
