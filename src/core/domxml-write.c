@@ -273,13 +273,17 @@ static void dump_children(xmlDoc *doc, xmlNode *holder, struct sbuf *out)
 int domxml_fragments(const struct vm_spec *vm, const struct host_model *m, char **ret,
 		     struct diag *d)
 {
-	xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
-	xmlNode *holder = xmlNewNode(NULL, (const xmlChar *)"fragments");
 	struct sbuf out = SBUF_INIT;
-	xmlNode *n;
+	xmlNode *holder, *n;
+	xmlDoc *doc;
 	char buf[32];
 	int r;
 
+	r = xmlapi_load(d);
+	if (r < 0)
+		return r;
+	doc = xmlNewDoc((const xmlChar *)"1.0");
+	holder = xmlNewNode(NULL, (const xmlChar *)"fragments");
 	xmlDocSetRootElement(doc, holder);
 	n = add_elem(holder, "memory", 0);
 	set_attr(n, "unit", "KiB");

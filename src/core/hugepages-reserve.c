@@ -92,6 +92,10 @@ static int load_owner(struct host *h, const char *owner, struct hp_resv_list *l,
 	int r;
 
 	r = host_read(h, path, &text, NULL, d);
+	if (r == -ENOENT) { /* released between the listing and now (a reader without the lock) */
+		diag_clear(d);
+		return 0;
+	}
 	if (r < 0)
 		return r;
 	for (char *line = text; line && *line;) {

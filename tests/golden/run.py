@@ -187,8 +187,10 @@ def main():
         return 0
     if len(sys.argv) == 2 and sys.argv[1] == "--all":
         return run_all(case_names())
+    if len(sys.argv) == 3 and sys.argv[1] == "--prefix":
+        return run_all([n for n in case_names() if n.startswith(tuple(sys.argv[2].split(",")))])
     if len(sys.argv) < 2:
-        print("usage: run.py --list | --all | CASE...", file=sys.stderr)
+        print("usage: run.py --list | --all | --prefix P1,P2 | CASE...", file=sys.stderr)
         return 2
     rc = 0
     for name in sys.argv[1:]:
