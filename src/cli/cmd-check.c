@@ -57,11 +57,8 @@ static void render_findings_text(const struct findings *f)
 				continue;
 			printf("  [%s] %s\n", fd->id, fd->message);
 			for (size_t j = 0; j < fd->nevidence; j++) {
-				if (fd->evidence[j].file[0])
-					printf("    evidence: '%s': %s\n", fd->evidence[j].file,
-					       fd->evidence[j].value);
-				else
-					printf("    evidence: %s\n", fd->evidence[j].value);
+				render_evidence_text("    ", fd->evidence[j].file,
+						     fd->evidence[j].value);
 			}
 			if (fd->fix)
 				print_indented("fix:", fd->fix);

@@ -87,11 +87,7 @@ static void render_text(const struct findings *f)
 		printf("%s[%s] %s\n", i ? "\n" : "", fd->id, fd->quote);
 		print_block("cause:", fd->message);
 		for (size_t j = 0; j < fd->nevidence; j++) {
-			if (fd->evidence[j].file[0])
-				printf("  evidence: '%s': %s\n", fd->evidence[j].file,
-				       fd->evidence[j].value);
-			else
-				printf("  evidence: %s\n", fd->evidence[j].value);
+			render_evidence_text("  ", fd->evidence[j].file, fd->evidence[j].value);
 		}
 		if (fd->fix)
 			print_block("fix:", fd->fix);

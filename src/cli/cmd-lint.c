@@ -13,7 +13,9 @@
 #include "core/host.h"
 #include "core/lint.h"
 #include "core/model.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 
 #include "util/banned.h"
 
@@ -41,8 +43,11 @@ static void print_text(const struct lint_report *r)
 	for (size_t i = 0; i < r->count; i++) {
 		const struct lint_finding *f = &r->findings[i];
 
+		AUTOFREE char *ev = str_escape(f->evidence, 4096);
+		AUTOFREE char *fix = str_escape(f->fix, 4096);
+
 		printf("%-8s %s\n         evidence: %s\n         fix: %s\n",
-		       lint_severity_name(f->severity), f->id, f->evidence, f->fix);
+		       lint_severity_name(f->severity), f->id, ev, fix);
 	}
 }
 

@@ -17,6 +17,7 @@
 #include "core/topology.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/safe-math.h"
 #include "util/sbuf.h"
@@ -268,8 +269,11 @@ static int load_cpuinfo(struct host *h, struct host_model *m, struct diag *d)
 			while (*val == ' ')
 				val++;
 			if (!m->cpu_model[0] && ((klen == 10 && !strncmp(line, "model name", 10)) ||
-						 (klen == 3 && !strncmp(line, "cpu", 3))))
-				(void)snprintf(m->cpu_model, sizeof(m->cpu_model), "%s", val);
+						 (klen == 3 && !strncmp(line, "cpu", 3)))) {
+				AUTOFREE char *shown = str_escape(val, sizeof(m->cpu_model));
+
+				(void)snprintf(m->cpu_model, sizeof(m->cpu_model), "%s", shown);
+			}
 			if (!have_flags && klen == 5 && !strncmp(line, "flags", 5)) {
 				AUTOFREE char *padded = xasprintf(" %s ", val);
 
