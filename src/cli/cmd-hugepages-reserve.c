@@ -66,7 +66,7 @@ static bool parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, 
 		{NULL, 0, NULL, 0},
 	};
 	uint64_t v;
-	int opt;
+	int opt, r;
 
 	*o = (struct resv_opts){.node = -1, .keep_free_kib = -1, .apply.timeout_s = 60};
 	optind = 0;
@@ -80,7 +80,10 @@ static bool parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, 
 		}
 		switch (opt) {
 		case 's':
-			if (parse_size_kib(optarg, &o->size_kib) < 0 || !o->size_kib)
+			r = parse_size_kib(optarg, &o->size_kib);
+			if (r == -ERANGE)
+				bad = "--size: too large (more than 4 EiB)";
+			else if (r < 0 || !o->size_kib)
 				bad = "--size: expected a size such as 8G";
 			break;
 		case 'p':

@@ -12,6 +12,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -204,7 +205,11 @@ bool vmflags_have_vm_options(const struct vmflags *f)
 
 static int size_flag(const char *flag, const char *v, uint64_t *ret, struct diag *d)
 {
-	if (parse_size_kib(v, ret) < 0 || *ret == 0)
+	int r = parse_size_kib(v, ret);
+
+	if (r == -ERANGE)
+		return diag_set(d, ERANGE, flag, "%s: '%s' is too large (more than 4 EiB)", flag, v);
+	if (r < 0 || *ret == 0)
 		return diag_set(d, EINVAL, flag, "%s: '%s' is not a size (expected 4G, 2048M, ...)",
 				flag, v);
 	return 0;
@@ -347,7 +352,11 @@ static int spec_from_flags(struct vmflags *f, struct diag *d)
 		return -EINVAL;
 	if (!f->mem)
 		for (size_t i = 0; i < vm->ncells; i++)
-			vm->mem_kib += vm->cells[i].mem_kib;
+			if (!safe_add_u64(vm->mem_kib, vm->cells[i].mem_kib, &vm->mem_kib) ||
+			    vm->mem_kib > SIZE_MAX_KIB)
+				return diag_set(d, ERANGE, "--cells",
+						"--cells: the cells add up to more than 4 EiB: too "
+						"large");
 	if ((r = page_flag(f, d)) < 0 || (r = policy_flags(f, d)) < 0)
 		return r;
 	if (f->source && vm_source_parse(f->source, &vm->source) < 0)
