@@ -208,7 +208,8 @@ static int size_flag(const char *flag, const char *v, uint64_t *ret, struct diag
 	int r = parse_size_kib(v, ret);
 
 	if (r == -ERANGE)
-		return diag_set(d, ERANGE, flag, "%s: '%s' is too large (more than 4 EiB)", flag, v);
+		return diag_set(d, ERANGE, flag, "%s: '%s' is too large (more than 4 EiB)", flag,
+				v);
 	if (r < 0 || *ret == 0)
 		return diag_set(d, EINVAL, flag, "%s: '%s' is not a size (expected 4G, 2048M, ...)",
 				flag, v);

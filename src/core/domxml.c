@@ -24,8 +24,12 @@
 #include "util/banned.h"
 
 /* libvirt's limit for memory sizes: LLONG_MAX bytes, in KiB. */
-/* every size kvmtune takes anywhere (util/parse-num.h); libvirt's own is 2^53 - 1 KiB */
-#define DOMXML_MAX_KIB SIZE_MAX_KIB
+/*
+ * libvirt's largest size, 2^53 - 1 KiB, which also means "unlimited" for
+ * <hard_limit>.  Memory sizes past SIZE_MAX_KIB are refused by
+ * vm_spec_validate() as too large.
+ */
+#define DOMXML_MAX_KIB 9007199254740991ULL
 /* libvirt rounds guest memory (and each cell) up to this on x86. */
 #define DOMXML_ALIGN_KIB 1024ULL
 /* Largest domain XML we read: far beyond any real domain. */
