@@ -22,7 +22,7 @@
 
 #include "util/banned.h"
 
-#define INTEL2 "32intel64-2p8co2t+8ve"
+#define INTEL2 "machine-32intel64" /* hwloc's 32intel64-2p8co2t+8ve */
 
 struct fx {
 	struct host *h;
@@ -34,7 +34,8 @@ static void fixture_path(const char *name, char *buf, size_t n)
 {
 	const char *src = getenv("KVMTUNE_SRC");
 
-	(void)snprintf(buf, n, "%s/../shared/fixtures/machines/%s", src ? src : ".", name);
+	/* a copy of the shared fixture's files kvmtune reads: a plain clone has it */
+	(void)snprintf(buf, n, "%s/tests/data/%s", src ? src : ".", name);
 }
 
 static struct fx *fx_load(const char *name)
