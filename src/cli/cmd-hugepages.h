@@ -18,6 +18,15 @@ struct hp_result;
 struct journal_entry;
 struct json_object;
 
+/* How long a writer waits for another kvmtune that holds the pools' lock. */
+#define HP_CLI_LOCK_WAIT_MS 60000
+/*
+ * Take the "hugepages" lock (host_lock) that every writer of pools and
+ * reservation records holds around read -> decide -> apply, so concurrent
+ * invocations never lose an update; not taken for --dry-run.  *ret_fd gets
+ * the lock (close it to release).  Prints errors; returns an exit code.
+ */
+int hp_cli_lock(struct cli *c, int *ret_fd);
 /* Open the host and load its model; prints errors; returns an exit code. */
 int hp_cli_load_model(struct cli *c, struct host **ret_h, struct host_model *m);
 /* hp_progress_fn for hugepages_apply(): userdata is the struct cli. */
@@ -30,12 +39,6 @@ void hp_cli_plan_text(const struct hp_plan *p, const struct hp_mem *mem, int64_t
 /* The per-pool table of before/asked/got/status, problems, next steps and result. */
 void hp_cli_result_text(const struct hp_plan *p, const struct hp_result *res, const char *result);
 
-/*
- * Take the "hugepages" lock (pools and reservation records: one writer at a
- * time) unless this is a dry run; prints the error.  Returns the fd (-1 on
- * a dry run) or -errno.
- */
-int hp_cli_lock(struct cli *c, struct host *h);
 /*
  * Record je in the undo journal.  When that fails, prints why and returns
  * -errno: the caller puts the change back (kvmtune makes no change undo

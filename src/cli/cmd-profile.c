@@ -64,7 +64,27 @@ struct popts {
 	struct profile_opts o;
 };
 
-static int parse_opts(struct cli *c, int argc, char **argv, struct popts *po)
+/* The verb, the name and their combination with the options; true to stop with *ret_exit. */
+static bool check_args(const struct cli *c, const struct popts *po, int *ret_exit)
+{
+	const char *why = NULL;
+
+	if (strcmp(po->verb, "list") != 0 && !po->name)
+		why = "which profile? (kvmtune profile list)";
+	else if (c->dry_run && strcmp(po->verb, "apply") != 0)
+		why = "--dry-run is for apply";
+	else if ((po->o.persist || po->o.ksm_unmerge) && strcmp(po->verb, "apply") != 0 &&
+		 strcmp(po->verb, "diff") != 0)
+		why = "--persist and --ksm-unmerge are for diff and apply";
+	if (!why)
+		return false;
+	cli_error("profile %s: %s", po->verb, why);
+	*ret_exit = EXIT_USAGE;
+	return true;
+}
+
+/* Options and arguments into po; true to stop with *ret_exit (help, bad usage). */
+static bool parse_opts(struct cli *c, int argc, char **argv, struct popts *po, int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"ksm-unmerge", no_argument, NULL, 'k'},
@@ -79,28 +99,20 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct popts *po)
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'k':
+		if (opt == 'k')
 			po->o.ksm_unmerge = true;
-			break;
-		case 'p':
+		else if (opt == 'p')
 			po->o.persist = true;
-			break;
-		case 't':
+		else if (opt == 't')
 			po->tunables = true;
-			break;
-		case 'n':
+		else if (opt == 'n')
 			c->dry_run = true;
-			break;
-		case 'j':
+		else if (opt == 'j')
 			c->json = true;
-			break;
-		case 'h':
-			profile_usage(stdout);
-			return -1;
-		default:
-			profile_usage(stderr);
-			return EXIT_USAGE;
+		else {
+			profile_usage(opt == 'h' ? stdout : stderr);
+			*ret_exit = opt == 'h' ? EXIT_OK : EXIT_USAGE;
+			return true;
 		}
 	}
 	if (optind < argc)
@@ -108,26 +120,14 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct popts *po)
 	if (optind < argc)
 		po->name = argv[optind++];
 	if (!po->verb || optind < argc) {
-		cli_error(po->verb ? "profile: unexpected argument '%s'"
-				   : "profile: expected a verb: list, verify, diff or apply%s",
-			  po->verb ? argv[optind] : "");
-		return EXIT_USAGE;
+		if (po->verb)
+			cli_error("profile: unexpected argument '%s'", argv[optind]);
+		else
+			cli_error("profile: expected a verb: list, verify, diff or apply");
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	if (strcmp(po->verb, "list") != 0 && !po->name) {
-		cli_error("profile %s: which profile? (kvmtune profile list)", po->verb);
-		return EXIT_USAGE;
-	}
-	if (c->dry_run && strcmp(po->verb, "apply") != 0) {
-		cli_error("profile %s changes nothing; --dry-run is for apply", po->verb);
-		return EXIT_USAGE;
-	}
-	if ((po->o.persist || po->o.ksm_unmerge) && strcmp(po->verb, "apply") != 0 &&
-	    strcmp(po->verb, "diff") != 0) {
-		cli_error("profile %s: --persist and --ksm-unmerge are for diff and apply",
-			  po->verb);
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
+	return check_args(c, po, ret_exit);
 }
 
 static const char *op_text(const struct profile_setting *s)
@@ -529,12 +529,12 @@ int cmd_profile(struct cli *c, int argc, char **argv)
 {
 	struct popts po = {0};
 	struct profile p = {0};
+	struct diag d = {0};
 	struct host *h;
-	int rc;
+	int r, rc;
 
-	rc = parse_opts(c, argc, argv, &po);
-	if (rc != EXIT_OK)
-		return rc < 0 ? EXIT_OK : rc;
+	if (parse_opts(c, argc, argv, &po, &rc))
+		return rc;
 	if (strcmp(po.verb, "list") == 0) {
 		if (po.tunables)
 			return list_tunables(c);
@@ -548,8 +548,9 @@ int cmd_profile(struct cli *c, int argc, char **argv)
 	rc = load(po.name, &p);
 	if (rc != EXIT_OK)
 		return rc;
-	if (cli_host(c, &h) < 0)
-		rc = EXIT_USAGE;
+	r = cli_host(c, &h, &d);
+	if (r < 0)
+		rc = cli_fail(&d, r);
 	else if (strcmp(po.verb, "apply") == 0 && !c->dry_run)
 		rc = run_apply(c, h, &p, &po);
 	else {

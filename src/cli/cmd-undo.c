@@ -171,8 +171,9 @@ static struct json_object *report_json(const struct undo_report *rep, bool dry_r
 	return o;
 }
 
-/* Options into o and *ret_list; -1 to go on, else the exit code (help, bad usage). */
-static int parse_opts(struct cli *c, int argc, char **argv, struct undo_opts *o, bool *ret_list)
+/* Options into o and *ret_list; true to stop with *ret_exit (help, bad usage). */
+static bool parse_opts(struct cli *c, int argc, char **argv, struct undo_opts *o, bool *ret_list,
+		       int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"list", no_argument, NULL, 'l'},    {"force", no_argument, NULL, 'f'},
@@ -196,25 +197,24 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct undo_opts *o,
 		case 'j':
 			c->json = true;
 			break;
-		case 'h':
-			undo_usage(stdout);
-			return EXIT_OK;
 		default:
-			undo_usage(stderr);
-			return EXIT_USAGE;
+			undo_usage(opt == 'h' ? stdout : stderr);
+			*ret_exit = opt == 'h' ? EXIT_OK : EXIT_USAGE;
+			return true;
 		}
 	}
+	*ret_exit = EXIT_USAGE;
 	if (optind < argc && (parse_u64(argv[optind], &o->id) < 0 || o->id == 0)) {
 		cli_error("undo: '%s' is not a journal entry id (see 'kvmtune undo --list')",
 			  argv[optind]);
-		return EXIT_USAGE;
+		return true;
 	}
 	if (optind + (optind < argc) < argc || (*ret_list && (optind < argc || o->force))) {
 		cli_error("undo: expected one ID at most, and --list alone");
-		return EXIT_USAGE;
+		return true;
 	}
 	o->dry_run = c->dry_run;
-	return -1;
+	return false;
 }
 
 int cmd_undo(struct cli *c, int argc, char **argv)
@@ -226,11 +226,11 @@ int cmd_undo(struct cli *c, int argc, char **argv)
 	struct host *h;
 	int r, rc;
 
-	rc = parse_opts(c, argc, argv, &o, &do_list);
-	if (rc >= 0)
+	if (parse_opts(c, argc, argv, &o, &do_list, &rc))
 		return rc;
-	if (cli_host(c, &h) < 0)
-		return EXIT_USAGE;
+	r = cli_host(c, &h, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
 	if (do_list)
 		return list(c, h);
 	r = undo_run(h, &o, &rep, &d);

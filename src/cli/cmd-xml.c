@@ -37,18 +37,35 @@ static void xml_usage(FILE *out)
 	vmflags_usage(out);
 }
 
+/* Check the combination of --write, --domain and VM options; true to stop with *ret_exit. */
+static bool check_write_options(const struct vmflags *f, bool write, int *ret_exit)
+{
+	if (write && !f->domain) {
+		cli_error("xml: --write needs --domain FILE");
+		*ret_exit = EXIT_USAGE;
+		return true;
+	}
+	if (!write && f->domain && vmflags_have_vm_options(f)) {
+		cli_error("xml: --domain with VM options needs --write");
+		*ret_exit = EXIT_USAGE;
+		return true;
+	}
+	return false;
+}
+
 /* --write: merge, then record the change in the undo journal (or put the file back). */
 static int write_domain(struct cli *c, struct host *h, struct vmflags *f, struct host_model *m)
 {
+	AUTOFREE char *target = NULL;
+	AUTOFREE char *backup = NULL;
 	struct journal_entry je;
 	struct diag d = {0};
 	int r, rc = EXIT_OK;
 
 	journal_entry_init(&je, c->cmdline);
-	r = domxml_merge_file(f->domain, &f->vm, m, &je, &d);
+	r = domxml_merge_file(f->domain, &f->vm, m, &target, &backup, &je, &d);
 	if (r < 0) {
-		cli_error_diag(&d, r);
-		rc = cli_exit_for(r);
+		rc = cli_fail(&d, r);
 	} else if ((r = journal_record(h, &je, &d)) < 0) {
 		cli_error_diag(&d, r);
 		diag_clear(&d);
@@ -57,11 +74,13 @@ static int write_domain(struct cli *c, struct host *h, struct vmflags *f, struct
 			cli_error_diag(&d, r);
 		cli_error(r < 0 ? "'%s' was changed but could not be put back"
 				: "'%s' was put back: a change undo cannot revert is not made",
-			  f->domain);
+			  target);
 		rc = r < 0 ? EXIT_FAILED : EXIT_PARTIAL;
 	} else {
-		printf("updated '%s' (backup '%s.bak'); 'kvmtune undo %llu' reverts it\n",
-		       f->domain, f->domain, (unsigned long long)je.id);
+		printf("updated '%s'", target);
+		if (backup)
+			printf(" (backup '%s')", backup);
+		printf("; 'kvmtune undo %llu' reverts it\n", (unsigned long long)je.id);
 	}
 	journal_entry_release(&je);
 	host_model_release(m);
@@ -84,34 +103,31 @@ int cmd_xml(struct cli *c, int argc, char **argv)
 
 	vmflags_init(&f);
 	f.domain_target = true;
-	r = vmflags_parse(&f, c, argc, argv, extra, 1, xml_usage);
-	for (size_t i = 0; i < f.nextra; i++)
-		write = write || f.extra[i].opt == 'w';
-	if (r == VMFLAGS_CONTINUE && write && !f.domain) {
-		cli_error("xml: --write needs --domain FILE");
-		r = EXIT_USAGE;
-	} else if (r == VMFLAGS_CONTINUE && !write && f.domain && vmflags_have_vm_options(&f)) {
-		cli_error("xml: --domain with VM options needs --write");
-		r = EXIT_USAGE;
-	}
-	if (r != VMFLAGS_CONTINUE) {
+	if (vmflags_parse(&f, c, argc, argv, extra, 1, xml_usage, &r)) {
 		vmflags_release(&f);
 		return r;
 	}
-	r = cli_host(c, &h) < 0 ? -1 : host_model_load(h, &m, &d);
-	if (r == 0)
+	for (size_t i = 0; i < f.nextra; i++)
+		write = write || f.extra[i].opt == 'w';
+	if (check_write_options(&f, write, &r)) {
+		vmflags_release(&f);
+		return r;
+	}
+	r = cli_host(c, &h, &d);
+	if (r >= 0)
+		r = host_model_load(h, &m, &d);
+	if (r >= 0)
 		r = vmflags_spec(&f, &d);
-	if (r == 0)
+	if (r >= 0)
 		r = vm_spec_validate(&f.vm, &d);
-	if (r == 0 && write)
+	if (r >= 0 && write)
 		return write_domain(c, h, &f, &m);
-	if (r == 0)
+	if (r >= 0)
 		r = domxml_fragments(&f.vm, &m, &text, &d);
-	if (r < 0 && r != -1)
-		cli_error_diag(&d, r);
-	if (r == 0)
-		fputs(text, stdout);
 	host_model_release(&m);
 	vmflags_release(&f);
-	return r == -1 ? EXIT_USAGE : r < 0 ? cli_exit_for(r) : EXIT_OK;
+	if (r < 0)
+		return cli_fail(&d, r);
+	fputs(text, stdout);
+	return EXIT_OK;
 }

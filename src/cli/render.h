@@ -26,12 +26,19 @@ void render_json_print_line(struct json_object *obj, FILE *out);
 struct json_object *render_opt_int(int64_t v);
 
 /*
- * Text from a host file made safe to print: control characters as \xNN,
- * cut to bufsz.  Returns buf.
+ * Text from a host file made safe to print into buf (str_escape: control
+ * characters and backslashes escaped), cut to bufsz.  Returns buf.
  */
 const char *render_esc(const char *s, char *buf, size_t bufsz);
 
 /* Add a check/explain finding's "evidence" (file, value) array and "fix" to o. */
 void render_finding_tail(struct json_object *o, const struct finding *fd);
+
+/*
+ * One evidence line of a finding on stdout, "INDENTevidence: 'FILE': VALUE"
+ * (no file: "INDENTevidence: VALUE"), with control characters escaped: the
+ * value quotes host files and logs.
+ */
+void render_evidence_text(const char *indent, const char *file, const char *value);
 
 #endif

@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "core/domxml-internal.h"
+#include "core/domxml.h"
+#include "core/userfile.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
-#include "util/sbuf.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -254,16 +255,16 @@ int domdev_parse(const char *text, size_t len, struct vm_devices *ret, struct di
 
 int domdev_parse_file(const char *path, struct vm_devices *ret, struct diag *d)
 {
-	struct sbuf sb = SBUF_INIT;
+	AUTOFREE char *text = NULL;
+	size_t len = 0;
 	int r;
 
-	r = domxml_read_file(path, &sb, d);
-	if (r >= 0) {
-		r = domdev_parse(sb.buf, sb.len, ret, d);
-		if (r < 0)
-			diag_prefix(d, "%s: ", path);
-	}
-	sbuf_release(&sb);
+	r = userfile_read(path, DOMXML_MAX_FILE_BYTES, &text, &len, d);
+	if (r < 0)
+		return r;
+	r = domdev_parse(text, len, ret, d);
+	if (r < 0)
+		diag_prefix(d, "%s: ", path);
 	return r;
 }
 

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Helpers the domain XML readers share (domxml.c: memory and NUMA,
- * domdev.c: devices, CPU model and topology): reading the file and the
- * document, attributes, text and children of libxml2 nodes, libvirt's
- * cpuset syntax.
+ * domdev.c: devices, CPU model and topology): reading the document,
+ * attributes, text and children of libxml2 nodes, libvirt's cpuset syntax.
  */
 #ifndef KVMTUNE_CORE_DOMXML_INTERNAL_H
 #define KVMTUNE_CORE_DOMXML_INTERNAL_H
@@ -15,10 +14,7 @@
 
 struct cpuset;
 struct diag;
-struct sbuf;
 
-/* A user's file (not a host file) into out, at most 16 MiB and a read more. */
-int domxml_read_file(const char *path, struct sbuf *out, struct diag *d);
 /* Parse XML text without network or entities; -EINVAL with line and message. */
 int domxml_read_doc(const char *text, size_t len, xmlDoc **ret, struct diag *d);
 /* An attribute's value (caller frees) or NULL. */

@@ -17,10 +17,10 @@
 #include "core/hugepages-apply.h"
 #include "core/hugepages-plan.h"
 #include "core/knob-plan.h"
+#include "core/safe-write.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
-#include "util/sbuf.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -55,30 +55,14 @@ struct now {
 
 static int read_user_file(const char *path, struct now *ret, struct diag *d)
 {
-	AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct sbuf sb = SBUF_INIT;
-	char buf[65536];
-	ssize_t n;
+	int r = safe_read_at(AT_FDCWD, path, path, UNDO_MAX_USER_FILE, 1, &ret->buf, &ret->len, d);
 
-	if (fd < 0 && errno == ENOENT) {
+	if (r == -ENOENT) {
+		diag_clear(d);
 		ret->absent = true;
 		return 0;
 	}
-	if (fd < 0)
-		return diag_set(d, errno, path, "cannot open '%s': %m", path);
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || sb.len > UNDO_MAX_USER_FILE) {
-			int err = n < 0 ? errno : EFBIG;
-
-			sbuf_release(&sb);
-			return diag_set(d, err, path, "cannot read '%s': %s", path, strerror(err));
-		}
-		sbuf_add(&sb, buf, (size_t)n);
-	}
-	ret->buf = sbuf_detach(&sb, &ret->len);
-	return 0;
+	return r;
 }
 
 static int read_now(struct host *h, const struct journal_change *c, struct now *ret, struct diag *d)
@@ -193,42 +177,29 @@ static int pool_of(const char *path, int *ret_node, uint64_t *ret_kib, struct di
 	return 0;
 }
 
-/* The file kinds: write old back atomically, or remove the file. */
+/* A user's file back as it was: replaced safely (owner kept, no backup), or removed. */
 static int write_user_file(const char *path, const char *bytes, size_t len, mode_t mode,
 			   struct diag *d)
 {
-	AUTOFREE char *tmp = xasprintf("%s.kvmtune-undo", path);
-	AUTOCLOSE int fd = -1;
-	size_t off = 0;
+	AUTOFREE char *dir = xstrdup(path);
+	AUTOCLOSE int dirfd = -1;
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : path;
 
 	if (!bytes) {
 		if (unlink(path) < 0 && errno != ENOENT)
-			return diag_set(d, errno, path, "cannot remove '%s': %m", path);
+			return diag_set(d, errno, path, "cannot remove '%s': %s", path,
+					strerror(errno));
 		return 0;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode ? mode : 0600);
-	if (fd < 0)
-		return diag_set(d, errno, tmp, "cannot create '%s': %m", tmp);
-	while (off < len) {
-		ssize_t n = write(fd, bytes + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = errno;
-
-			(void)unlink(tmp);
-			return diag_set(d, err, tmp, "cannot write '%s': %s", tmp, strerror(err));
-		}
-		off += (size_t)n;
-	}
-	if ((mode && fchmod(fd, mode) < 0) || fsync(fd) < 0 || rename(tmp, path) < 0) {
-		int err = errno;
-
-		(void)unlink(tmp);
-		return diag_set(d, err, path, "cannot replace '%s': %s", path, strerror(err));
-	}
-	return 0;
+	if (slash)
+		*slash = '\0';
+	dirfd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return diag_set(d, errno, path, "cannot open the directory of '%s': %s", path,
+				strerror(errno));
+	return safe_write_at(dirfd, base, path, bytes, len, mode ? mode : 0600,
+			     SAFE_WRITE_KEEP_OWNER, NULL, d);
 }
 
 static int put_file(struct host *h, const struct journal_change *c, bool to_old, struct diag *d)

@@ -20,9 +20,8 @@ char *base64_encode(const void *data, size_t len)
 	size_t groups = len / 3 + (len % 3 != 0);
 	char *out, *p;
 
-	if (groups > (SIZE_MAX - 1) / 4)
-		abort();
-	out = xmalloc(groups * 4 + 1);
+	/* groups + 1 quads: room for the NUL; xreallocarray refuses an overflow */
+	out = xreallocarray(NULL, groups + 1, 4);
 	p = out;
 	for (size_t i = 0; i < len; i += 3) {
 		uint32_t v = (uint32_t)in[i] << 16;

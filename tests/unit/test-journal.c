@@ -349,28 +349,43 @@ static void test_undo_conflict(void **state)
 	tree_free(t);
 }
 
-/* A revert that fails (the user file cannot be replaced) puts everything back. */
+struct fail_at {
+	int writes, at;
+};
+
+static int fail_hook(void *userdata, const char *path, const char *value)
+{
+	struct fail_at *f = userdata;
+
+	return ++f->writes == f->at ? -EIO : 0;
+}
+
+/*
+ * A revert that fails puts everything back: values, then the pool, then the
+ * files newest first (the user file, then the sysctl file: the 3rd write
+ * through the host seam, made to fail).
+ */
 static void test_undo_all_or_nothing(void **state)
 {
 	struct tree *t = tree_new();
 	struct undo_opts o = {.command = "kvmtune undo", .timeout_s = 1};
+	struct fail_at f = {.at = 3};
 	struct undo_report rep;
 	struct diag d = {0};
-	char dir[300];
+	char upath[300];
 	size_t len;
 	char *s;
 
 	make_changes(t, NULL);
-	/* undo writes the user file through "vm.xml.kvmtune-undo": make that a directory */
-	(void)snprintf(dir, sizeof(dir), "%s/vm.xml.kvmtune-undo", t->root);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	assert_true(undo_run(t->h, &o, &rep, &d) < 0);
-	assert_true(strstr(d.msg, "vm.xml.kvmtune-undo") != NULL);
+	host_set_write_hook(t->h, fail_hook, &f);
+	assert_int_equal(undo_run(t->h, &o, &rep, &d), -EIO);
+	assert_true(strstr(d.msg, "80-x.conf") != NULL);
 	assert_int_equal(rep.items[0].status, UNDO_ROLLED_BACK);
 	assert_int_equal(rep.items[1].status, UNDO_ROLLED_BACK);
-	assert_int_equal(rep.items[2].status, UNDO_PLANNED); /* files go newest first */
-	assert_int_equal(rep.items[3].status, UNDO_FAILED);
+	assert_int_equal(rep.items[2].status, UNDO_FAILED);
+	assert_int_equal(rep.items[3].status, UNDO_ROLLED_BACK); /* reverted, then put back */
 	undo_report_release(&rep);
+	host_set_write_hook(t->h, NULL, NULL);
 	s = slurp(t->root, "/proc/sys/vm/swappiness", &len);
 	assert_string_equal(s, "10");
 	free(s);
@@ -380,8 +395,11 @@ static void test_undo_all_or_nothing(void **state)
 	s = slurp(t->root, "/etc/sysctl.d/80-x.conf", &len);
 	assert_string_equal(s, "vm.swappiness = 10\n");
 	free(s);
-	/* the entry is still there to undo once the obstacle is gone */
-	assert_int_equal(rmdir(dir), 0);
+	(void)snprintf(upath, sizeof(upath), "%s/vm.xml", t->root);
+	s = slurp("", upath, &len);
+	assert_string_equal(s, "new\n");
+	free(s);
+	/* the entry is still there to undo */
 	assert_int_equal(undo_run(t->h, &o, &rep, &d), 0);
 	undo_report_release(&rep);
 	check_reverted(t);
