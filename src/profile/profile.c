@@ -3,15 +3,13 @@
 #include "profile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "core/userfile.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
-#include "util/sbuf.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -300,27 +298,23 @@ static bool is_path(const char *name)
 	return strchr(name, '/') || (n > 5 && strcmp(name + n - 5, ".conf") == 0);
 }
 
-static int read_profile_file(const char *path, struct sbuf *out, struct diag *d)
+/* A profile file: a regular file of text (never a FIFO or device), 1 MiB at most. */
+static int read_profile_file(const char *path, char **ret, struct diag *d)
 {
-	AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char buf[8192];
-	ssize_t n;
+	size_t len = 0;
+	int r = userfile_read(path, PROFILE_MAX_FILE, ret, &len, d);
 
-	if (fd < 0)
-		return diag_set(d, errno, path, "cannot open profile '%s': %m", path);
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return diag_set(d, errno, path, "cannot read profile '%s': %m", path);
-		sbuf_add(out, buf, (size_t)n);
-		if (out->len > PROFILE_MAX_FILE)
-			return diag_set(d, EINVAL, path, "profile '%s' is larger than %u bytes",
-					path, PROFILE_MAX_FILE);
-	}
-	if (memchr(out->buf, '\0', out->len))
+	if (r == -EFBIG)
+		return diag_set(d, EINVAL, path, "profile '%s' is larger than %u bytes", path,
+				PROFILE_MAX_FILE);
+	if (r < 0)
+		return r;
+	if (memchr(*ret, '\0', len)) {
+		free(*ret);
+		*ret = NULL;
 		return diag_set(d, EINVAL, path, "profile '%s' holds a NUL byte: not a text file",
 				path);
+	}
 	return 0;
 }
 
@@ -419,7 +413,7 @@ static int parse_into(const char *text, const char *file, struct profile *p, int
 static int load_into(const char *name, const char *from, struct profile *p, int depth,
 		     struct diag *d)
 {
-	struct sbuf text = SBUF_INIT;
+	AUTOFREE char *text = NULL;
 	AUTOFREE char *path = NULL;
 	const struct builtin *b;
 	int r;
@@ -443,8 +437,7 @@ static int load_into(const char *name, const char *from, struct profile *p, int 
 		path = xstrdup(name);
 	r = read_profile_file(path, &text, d);
 	if (r >= 0)
-		r = parse_into(text.buf, path, p, depth, d);
-	sbuf_release(&text);
+		r = parse_into(text, path, p, depth, d);
 	return r;
 }
 
