@@ -298,7 +298,7 @@ static struct json_object *checks_json(const struct profile *p, const struct pro
 static void checks_text(const struct profile *p, const struct profile_state *st, bool all)
 {
 	const struct profile_setting *why_shown = NULL;
-	char label[96], now[64], want[64];
+	char label[96], esc[160], now[64], want[64];
 
 	printf("profile %s: %zu ok, %zu differ, %zu not present, %zu unavailable\n", p->name,
 	       st->ok, st->differs, st->absent, st->unavailable);
@@ -309,8 +309,8 @@ static void checks_text(const struct profile *p, const struct profile_state *st,
 		if (!all && ck->status == PC_OK)
 			continue;
 		check_label(ck, label, sizeof(label));
-		printf("%-12s %-36s %-14s %s\n", pcheck_status_name(ck->status), label,
-		       render_esc(ck->now, now, sizeof(now)),
+		printf("%-12s %-36s %-14s %s\n", pcheck_status_name(ck->status),
+		       render_esc(label, esc, sizeof(esc)), render_esc(ck->now, now, sizeof(now)),
 		       render_esc(ck->want, want, sizeof(want)));
 		/* why once per setting (not for each CPU or disk) */
 		if (ck->status == PC_DIFFERS && ck->s != why_shown) {
@@ -403,7 +403,7 @@ static void plan_text(const struct profile_state *st, const struct file_plan *fp
 
 static void result_text(const struct profile *p, const struct profile_state *st, int r, uint64_t id)
 {
-	char a[64], b[64];
+	char a[64], b[64], problem[400];
 	size_t written = 0;
 
 	printf("%-36s %-14s %-14s %s\n", "tunable", "before", "now", "status");
@@ -416,7 +416,7 @@ static void result_text(const struct profile *p, const struct profile_state *st,
 		       render_esc(k->got ? k->got : k->old, b, sizeof(b)),
 		       knob_change_status_name(k->status));
 		if (k->problem[0])
-			printf("%-36s %s\n", "", k->problem);
+			printf("%-36s %s\n", "", render_esc(k->problem, problem, sizeof(problem)));
 	}
 	for (size_t i = 0; i < st->n; i++)
 		if (st->v[i].status == PC_DIFFERS && !st->v[i].planned)

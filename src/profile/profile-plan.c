@@ -14,6 +14,7 @@
 #include "core/meminfo.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/safe-math.h"
 #include "util/xalloc.h"
@@ -47,9 +48,12 @@ static int want_int(const struct profile_check *c, int64_t *ret_now, struct diag
 {
 	int64_t now, v;
 
-	if (parse_i64(c->now, &now) < 0)
-		return diag_set(d, EINVAL, c->in.path, "'%s' holds '%.40s', expected a number",
-				c->in.path, c->now);
+	if (parse_i64(c->now, &now) < 0) {
+		AUTOFREE char *shown = str_escape(c->now, 40);
+
+		return diag_set(d, EINVAL, c->in.path, "'%s' holds '%s', expected a number",
+				c->in.path, shown);
+	}
 	(void)parse_i64(c->s->value, &v); /* canonical since the profile was loaded */
 	*ret_now = now;
 	return (int)(c->s->op == PROFILE_MIN && now >= v);

@@ -175,6 +175,9 @@ static enum block_class classify(struct host *h, const char *name)
 	AUTOFREE char *path = NULL;
 	AUTOFREE char *rot = NULL;
 
+	/* kernel disk names are letters and digits: anything else is not a disk we tune */
+	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(name))
+		return BLOCK_OTHER;
 	if (strncmp(name, "nvme", 4) == 0)
 		return BLOCK_NVME;
 	if (prefixed(name, "vd") || prefixed(name, "xvd"))
