@@ -11,6 +11,11 @@ build=${KVMTUNE_BUILD:-$src/build}
 cd "$src" || exit 1
 fail=0 n=0
 
+comment() { # TEXT: each line as a TAP comment
+    local l
+    while IFS= read -r l; do printf '# %s\n' "$l"; done <<<"$1"
+}
+
 step() { # NAME: print the TAP line from $fail_step
     n=$((n + 1))
     if [[ $fail_step -eq 0 ]]; then echo "ok $n - $1"; else echo "not ok $n - $1"; fail=1; fi
@@ -35,7 +40,7 @@ if command -v clang-tidy >/dev/null && [[ -f $build/compile_commands.json ]]; th
     # gcc-only warning flags of the build are not clang-tidy's business
     out=$(clang-tidy -p "$build" --quiet --extra-arg=-Wno-unknown-warning-option src/*/*.c \
         2>/dev/null | grep -E 'warning:|error:')
-    [[ -z $out ]] || { echo "$out" | sed 's/^/# /'; fail_step=1; }
+    [[ -z $out ]] || { comment "$out"; fail_step=1; }
     step "clang-tidy (.clang-tidy checks) over src/"
 else
     echo "ok $((++n)) - clang-tidy # SKIP clang-tidy or $build/compile_commands.json missing"
@@ -53,7 +58,7 @@ if command -v gcc >/dev/null && command -v meson >/dev/null; then
         -Dc_args="-fanalyzer -Wno-analyzer-use-of-uninitialized-value" -Dwerror_dev=false -Dtests=disabled \
         >"$scratch.log" 2>&1; then
         out=$(ninja -C "$scratch" -k 0 2>&1 | grep -E 'warning:|error:')
-        [[ -z $out ]] || { echo "$out" | sed 's/^/# /'; fail_step=1; }
+        [[ -z $out ]] || { comment "$out"; fail_step=1; }
     else
         sed 's/^/# /' "$scratch.log"
         fail_step=1
