@@ -128,6 +128,7 @@ int cmd_xml(struct cli *c, int argc, char **argv)
 	vmflags_release(&f);
 	if (r < 0)
 		return cli_fail(&d, r);
-	fputs(text, stdout);
+	if (text)
+		fputs(text, stdout);
 	return EXIT_OK;
 }
