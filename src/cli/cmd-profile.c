@@ -540,7 +540,8 @@ int cmd_profile(struct cli *c, int argc, char **argv)
 			return list_tunables(c);
 		return po.name ? list_profile(c, po.name) : list_builtins(c);
 	}
-	if (strcmp(po.verb, "verify") && strcmp(po.verb, "diff") && strcmp(po.verb, "apply")) {
+	if (strcmp(po.verb, "verify") != 0 && strcmp(po.verb, "diff") != 0 &&
+	    strcmp(po.verb, "apply") != 0) {
 		cli_error("profile: unknown verb '%s' (expected list, verify, diff or apply)",
 			  po.verb);
 		return EXIT_USAGE;

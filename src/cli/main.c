@@ -178,8 +178,10 @@ static char *join_argv(int argc, char **argv)
 		for (; *a; a++) {
 			if (*a == '\'')
 				sbuf_adds(&sb, "'\\''");
+			else if ((unsigned char)*a < 0x20 || *a == 0x7f)
+				sbuf_addc(&sb, '?');
 			else
-				sbuf_addc(&sb, (unsigned char)*a < 0x20 || *a == 0x7f ? '?' : *a);
+				sbuf_addc(&sb, *a);
 		}
 		if (quote)
 			sbuf_addc(&sb, '\'');

@@ -413,7 +413,7 @@ static int parse_value_change(struct json_object *o, struct journal_change *c, s
 	    (parse_i64(old, &n) < 0 || n < 0 || parse_i64(nv, &n) < 0 || n < 0))
 		return diag_set(d, EINVAL, c->path, "'%s': pool sizes '%s' and '%s' must be counts",
 				c->path, old, nv);
-	if (strcmp(match, "exact") && strcmp(match, "bracket"))
+	if (strcmp(match, "exact") != 0 && strcmp(match, "bracket") != 0)
 		return diag_set(d, EINVAL, "match", "unknown match '%s'", match);
 	c->match = strcmp(match, "bracket") == 0 ? KNOB_MATCH_BRACKET : KNOB_MATCH_EXACT;
 	c->old = xstrdup(old);

@@ -118,23 +118,18 @@ static int write_and_check(struct host *h, const char *path, const char *value,
 
 	r = host_write(h, path, value, d);
 	rr = knob_value_read(h, path, match, &got, r < 0 ? &rd : d);
-	if (rr >= 0) {
-		free(*ret_got);
-		*ret_got = got;
+	if (rr < 0 || !got)
+		return r < 0 ? r : rr < 0 ? rr : -EIO;
+	free(*ret_got);
+	*ret_got = got;
+	if (strcmp(got, value) == 0) {
+		if (r < 0)
+			diag_clear(d); /* the write "failed", the value is there: done */
+		return 0;
 	}
-	if (r < 0) {
-		if (rr >= 0 && strcmp(got, value) == 0) {
-			diag_clear(d);
-			return 0; /* the write "failed", the value is there: done */
-		}
+	if (r < 0)
 		return r;
-	}
-	if (rr < 0)
-		return rr;
-	if (strcmp(got, value) != 0)
-		return diag_set(d, EIO, path, "'%s': wrote '%s', reads back '%s'", path, value,
-				got);
-	return 0;
+	return diag_set(d, EIO, path, "'%s': wrote '%s', reads back '%s'", path, value, got);
 }
 
 static void restore(struct host *h, struct knob_change *c)
@@ -161,10 +156,9 @@ static void rollback_from(struct host *h, struct knob_plan *p, size_t last)
 	for (size_t j = last + 1; j-- > 0;) {
 		struct knob_change *c = &p->v[j];
 
-		if (c->status == KC_WRITTEN)
-			restore(h, c);
-		else if (c->status == KC_FAILED && c->before && c->got &&
-			 strcmp(c->got, c->before) != 0)
+		/* written, or failed after changing the value */
+		if (c->status == KC_WRITTEN || (c->status == KC_FAILED && c->before && c->got &&
+						strcmp(c->got, c->before) != 0))
 			restore(h, c);
 	}
 }

@@ -160,20 +160,23 @@ static int check_items(struct host *h, struct undo_report *rep, struct diag *d)
 /* Pools: node and size from the path, which must be the canonical one. */
 static int pool_of(const char *path, int *ret_node, uint64_t *ret_kib, struct diag *d)
 {
-	char canon[192];
-	int node = -1, off = 0;
-	unsigned long long kib = 0;
+	char canon[192], node_s[12] = "", kib_s[24] = "";
+	int node = -1;
+	uint64_t kib = 0;
 
-	if (sscanf(path, "/sys/devices/system/node/node%d/hugepages/hugepages-%llukB/%n", &node,
-		   &kib, &off) != 2 &&
-	    (node = -1, sscanf(path, "/sys/kernel/mm/hugepages/hugepages-%llukB/%n", &kib, &off)) !=
-		    1)
+	/* digits as text, then parse-num: sscanf's %d/%llu do not report overflow */
+	if (sscanf(path, "/sys/devices/system/node/node%11[0-9]/hugepages/hugepages-%23[0-9]kB/",
+		   node_s, kib_s) != 2 &&
+	    (node_s[0] = '\0',
+	     sscanf(path, "/sys/kernel/mm/hugepages/hugepages-%23[0-9]kB/", kib_s)) != 1)
 		return diag_set(d, EINVAL, path, "'%s' is not a hugepage pool", path);
-	hugepages_pool_path(node, (uint64_t)kib, canon, sizeof(canon));
+	if ((node_s[0] && parse_int(node_s, &node) < 0) || parse_u64(kib_s, &kib) < 0)
+		return diag_set(d, EINVAL, path, "'%s' is not a hugepage pool", path);
+	hugepages_pool_path(node, kib, canon, sizeof(canon));
 	if (node < -1 || kib == 0 || strcmp(canon, path) != 0)
 		return diag_set(d, EINVAL, path, "'%s' is not a hugepage pool", path);
 	*ret_node = node;
-	*ret_kib = (uint64_t)kib;
+	*ret_kib = kib;
 	return 0;
 }
 
@@ -273,9 +276,9 @@ static int plan_revert(struct host *h, struct undo_report *rep, bool trusted, st
 	rv->files = xcalloc(n, sizeof(size_t));
 	for (size_t k = n; k-- > 0;) {
 		const struct journal_change *c = &e->changes[k];
-		int node;
-		uint64_t kib;
-		int64_t old_pages, new_pages;
+		int node = -1;
+		uint64_t kib = 0;
+		int64_t old_pages = 0, new_pages = 0;
 
 		if (rep->items[k].status == UNDO_CURRENT)
 			continue;

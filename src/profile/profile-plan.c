@@ -46,7 +46,7 @@ void profile_state_release(struct profile_state *st)
 /* The wanted value of an INT tunable, given what it holds now. */
 static int want_int(const struct profile_check *c, int64_t *ret_now, struct diag *d)
 {
-	int64_t now, v;
+	int64_t now = 0, v = 0;
 
 	if (parse_i64(c->now, &now) < 0) {
 		AUTOFREE char *shown = str_escape(c->now, 40);
@@ -64,7 +64,7 @@ static int check_one(struct host *h, struct profile_check *c, struct diag *d)
 	const struct tunable *t = c->s->t;
 	AUTOFREE char *now = NULL;
 	AUTOFREE char *choices = NULL;
-	int64_t n;
+	int64_t n = 0;
 	int r;
 
 	(void)snprintf(c->want, sizeof(c->want), "%s", c->s->value);
@@ -214,6 +214,7 @@ static int plan_ksm(struct host *h, struct profile_state *st, const struct profi
 	bool run_change = run && run->status == PC_DIFFERS;
 	int64_t sharing = ksm_count(h, "pages_sharing") + ksm_count(h, "pages_shared");
 	const char *run_now = run ? run->now : NULL;
+	bool run_to_2 = run_change && strcmp(run ? run->want : "", "2") == 0;
 	AUTOFREE char *run_read = NULL;
 	bool unmerge, added_unmerge;
 
@@ -222,7 +223,7 @@ static int plan_ksm(struct host *h, struct profile_state *st, const struct profi
 	if (!run_now && knob_value_read(h, KSM_DIR "run", KNOB_MATCH_EXACT, &run_read, NULL) >= 0)
 		run_now = run_read;
 	unmerge = (merge_change && (sharing > 0 || (run_now && strcmp(run_now, "1") == 0))) ||
-		  (run_change && strcmp(run->want, "2") == 0 && sharing > 0);
+		  (run_to_2 && sharing > 0);
 	if (unmerge) {
 		int r = unmerge_cost(h, st, d);
 
@@ -232,7 +233,7 @@ static int plan_ksm(struct host *h, struct profile_state *st, const struct profi
 
 			if (merge_change)
 				(void)snprintf(merge->note, sizeof(merge->note), "%s", note);
-			if (run_change && strcmp(run->want, "2") == 0)
+			if (run_to_2)
 				(void)snprintf(run->note, sizeof(run->note), "%s", note);
 			else if (run_change)
 				plan_entry(st, run);
@@ -247,7 +248,7 @@ static int plan_ksm(struct host *h, struct profile_state *st, const struct profi
 			      "unmerge every KSM page, so that merge_across_nodes can change");
 	if (merge_change)
 		plan_entry(st, merge);
-	if (run_change && added_unmerge && strcmp(run->want, "2") == 0)
+	if (run_to_2 && added_unmerge)
 		run->planned = true; /* the unmerge step is the profile's own run=2 */
 	else if (run_change)
 		plan_entry(st, run);

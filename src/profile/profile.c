@@ -272,7 +272,12 @@ static int load_builtin(const struct builtin *b, struct profile *p, int depth, s
 	int r;
 
 	if (b->include) {
-		r = load_builtin(find_builtin(b->include), p, depth + 1, d);
+		const struct builtin *inc = find_builtin(b->include);
+
+		if (!inc) /* the built-in table names only built-ins */
+			return diag_set(d, EINVAL, b->name, "built-in '%s' includes unknown '%s'",
+					b->name, b->include);
+		r = load_builtin(inc, p, depth + 1, d);
 		if (r < 0)
 			return r;
 	}

@@ -33,8 +33,13 @@ char *base64_encode(const void *data, size_t len)
 			v |= in[i + 2];
 		*p++ = alphabet[(v >> 18) & 63];
 		*p++ = alphabet[(v >> 12) & 63];
-		*p++ = left > 1 ? alphabet[(v >> 6) & 63] : '=';
-		*p++ = left > 2 ? alphabet[v & 63] : '=';
+		p[0] = '=';
+		p[1] = '=';
+		if (left > 1)
+			p[0] = alphabet[(v >> 6) & 63];
+		if (left > 2)
+			p[1] = alphabet[v & 63];
+		p += 2;
 	}
 	*p = '\0';
 	return out;

@@ -79,8 +79,8 @@ static void test_refused(void **state)
 		"<domain><iothreads>-1</iothreads></domain>",
 		"<domain><cpu><topology threads='0x2'/></cpu></domain>",
 		"<domain><cputune><vcpupin vcpu='0' cpuset='junk'/></cputune></domain>",
-		"<domain><devices><interface type='user'><driver queues='99999999'/>"
-		"</interface></devices></domain>",
+		("<domain><devices><interface type='user'><driver queues='99999999'/>"
+		 "</interface></devices></domain>"),
 		"<notadomain/>",
 		"<domain><devices>",
 	};
