@@ -10,6 +10,7 @@
 #include "core/userfile.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -343,6 +344,7 @@ static int parse_line(char *line, const char *file, unsigned lineno, struct prof
 		      struct diag *d)
 {
 	char *hash = strchr(line, '#'), *why = NULL, *eq, *key, *value, source[320];
+	AUTOFREE char *shown = NULL;
 	enum profile_op op = PROFILE_SET;
 	struct profile_setting s;
 	const struct tunable *t;
@@ -380,17 +382,28 @@ static int parse_line(char *line, const char *file, unsigned lineno, struct prof
 		p->summary = xstrdup(value);
 		return 0;
 	}
-	(void)snprintf(source, sizeof(source), "%s:%u", file, lineno);
+	shown = str_escape(file, 256);
+	(void)snprintf(source, sizeof(source), "%s:%u", shown, lineno);
 	r = make_setting(key, op, value, why, source, &s, d);
 	if (r >= 0)
 		put(p, &s);
 	return r;
 }
 
+/* The first control character of line other than tab and CR (as a byte value), or -1. */
+static int control_char(const char *line)
+{
+	for (const unsigned char *c = (const unsigned char *)line; *c; c++)
+		if ((*c < 0x20 && *c != '\t' && *c != '\r') || *c == 0x7f)
+			return *c;
+	return -1;
+}
+
 static int parse_into(const char *text, const char *file, struct profile *p, int depth,
 		      struct diag *d)
 {
 	AUTOFREE char *copy = xstrdup(text);
+	AUTOFREE char *shown = str_escape(file, 256);
 	char *line = copy;
 	unsigned lineno = 1;
 
@@ -402,10 +415,15 @@ static int parse_into(const char *text, const char *file, struct profile *p, int
 			*nl = '\0';
 		if (strlen(line) > 1024)
 			return diag_set(d, EINVAL, file, "%s:%u: line longer than 1024 characters",
-					file, lineno);
+					shown, lineno);
+		r = control_char(line);
+		if (r >= 0)
+			return diag_set(d, EINVAL, file,
+					"%s:%u: byte 0x%02x: a control character in a profile",
+					shown, lineno, (unsigned)r);
 		r = parse_line(line, file, lineno, p, depth, d);
 		if (r < 0) {
-			diag_prefix(d, "%s:%u: ", file, lineno);
+			diag_prefix(d, "%s:%u: ", shown, lineno);
 			return r;
 		}
 		line = nl ? nl + 1 : NULL;
