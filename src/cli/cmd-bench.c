@@ -129,13 +129,16 @@ static int parse_one(int opt, const char *arg, struct cli *c, struct bench_opts 
 		return parse_nodes(arg, b, d);
 	case 'S':
 		return parse_sizes(arg, b, d);
-	case 'm':
-		if (parse_u64(arg, &v) < 0 || !safe_mul_u64(v, 1024, &b->run.buffer_kib) || !v)
-			return diag_set(d, ERANGE, "--mib",
-					"--mib '%s': expected a number of MiB, 1 or more (and not "
-					"too large)",
-					arg);
+	case 'm': {
+		int r = parse_u64(arg, &v);
+
+		if (r == -ERANGE || (r == 0 && !safe_mul_u64(v, 1024, &b->run.buffer_kib)))
+			return diag_set(d, ERANGE, "--mib", "--mib '%s': too large", arg);
+		if (r < 0 || !v)
+			return diag_set(d, EINVAL, "--mib",
+					"--mib '%s': expected a number of MiB, 1 or more", arg);
 		return 0;
+	}
 	case 's':
 		if (parse_double(arg, &b->run.seconds) < 0 || !(b->run.seconds >= 1) ||
 		    b->run.seconds > 86400)
