@@ -44,6 +44,7 @@ struct membench_cell {
 	struct memcost_cell c;
 	unsigned samples; /* latency samples behind the median; 0: not measured */
 	char note[200];	  /* why not measured, or what differed from the ask */
+	void *sink;	  /* where the chase stopped (keeps its loads from being optimised out) */
 };
 
 struct membench_naive {

@@ -39,8 +39,9 @@ void *memkern_chase_run(void *start, uint64_t nloads);
 uint64_t memkern_read(const void *buf, size_t size_bytes);
 /*
  * The naive second implementation, written the plain way as a check on the
- * first: one 64-bit index at the start of every 4 KiB page of buf (npages
- * pages), the pages put in random order by a Fisher-Yates shuffle, each
+ * first: the pages of words are written in address order (first touch),
+ * then one 64-bit index at the start of every 4 KiB page (npages pages),
+ * the pages put in random order by a Fisher-Yates shuffle, each
  * pointing to the next in that order; followed as idx = words[idx].
  * Returns the first index.
  */

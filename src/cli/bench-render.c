@@ -201,9 +201,10 @@ static void print_naive(const struct bench_view *v, FILE *out)
 		return;
 	}
 	fprintf(out,
-		"\nnaive check (a second implementation: index chase over malloc'd memory, one "
-		"index per\n4 KiB page in shuffled order, default policy and first touch, "
-		"mean over whole passes):\n  CPU node %d: %.1f ns per load (%" PRIu64 " loads)",
+		"\nnaive check (a second implementation: index chase over a plain anonymous "
+		"mapping, one index\nper 4 KiB page in shuffled order, default policy and first "
+		"touch, mean over whole passes):\n  CPU node %d: %.1f ns per load (%" PRIu64
+		" loads)",
 		nv->cpu_node, nv->ns, nv->loads);
 	ref = find(v, &p4k, nv->cpu_node, nv->cpu_node);
 	if (ref && ref->samples && ref->c.latency_ns > 0)

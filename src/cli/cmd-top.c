@@ -153,6 +153,22 @@ static void exits_summary(const struct vmtop_row *r, struct sbuf *out)
 	}
 }
 
+static const char *vm_label(const struct procstat_proc *p)
+{
+	return p->vm_name ? p->vm_name : p->name;
+}
+
+/* The VM column: as wide as the longest name (at least 12). */
+static int name_width(const struct vmtop_sample *s)
+{
+	int w = 12;
+
+	for (size_t i = 0; i < s->ps.nprocs; i++)
+		if ((int)strlen(vm_label(&s->ps.procs[i])) > w)
+			w = (int)strlen(vm_label(&s->ps.procs[i]));
+	return w;
+}
+
 static void print_header(const struct host_model *m, const struct vmtop_sample *s,
 			 const struct top_opts *o, bool live, bool first, FILE *out)
 {
@@ -174,7 +190,7 @@ static void print_header(const struct host_model *m, const struct vmtop_sample *
 	else
 		fprintf(out, "KVM exits per second %s\n",
 			first ? "since each VM started" : "over the last frame");
-	fprintf(out, "%-8s %-12s %-12s", "PID", "VM", "vCPU CPUs");
+	fprintf(out, "%-8s %-*s %-12s", "PID", name_width(s), "VM", "vCPU CPUs");
 	for (size_t k = 0; k < m->nnodes; k++) {
 		char h[16];
 
@@ -186,7 +202,7 @@ static void print_header(const struct host_model *m, const struct vmtop_sample *
 }
 
 static void print_row(const struct host_model *m, const struct vmtop_row *r,
-		      const struct kvmstat *ks, FILE *out)
+		      const struct kvmstat *ks, int namew, FILE *out)
 {
 	const struct procstat_proc *p = r->p;
 	struct sbuf cpus = SBUF_INIT, huge = SBUF_INIT, exits = SBUF_INIT;
@@ -203,7 +219,7 @@ static void print_row(const struct host_model *m, const struct vmtop_row *r,
 	else if (ks->state == KVMSTAT_OK && !r->kvm)
 		(void)snprintf(rate, sizeof(rate), "no KVM");
 	exits_summary(r, &exits);
-	fprintf(out, "%-8d %-12s %-12s", p->pid, p->vm_name ? p->vm_name : p->name, cpus.buf);
+	fprintf(out, "%-8d %-*s %-12s", p->pid, namew, vm_label(p), cpus.buf);
 	for (size_t k = 0; k < m->nnodes; k++)
 		fprintf(out, " %10.1f",
 			(double)numamaps_usage_node_kib(&p->usage, -1, m->nodes[k].node) / 1024.0);
@@ -346,7 +362,7 @@ static void show_frame(struct cli *c, const struct host_model *m, const struct t
 			fputs("\033[H\033[2J", stdout);
 		print_header(m, cur, o, live, prev == NULL, stdout);
 		for (size_t i = 0; i < n; i++)
-			print_row(m, &rows[i], &cur->ks, stdout);
+			print_row(m, &rows[i], &cur->ks, name_width(cur), stdout);
 		if (!n)
 			printf("(no QEMU processes)\n");
 		if (interactive)
