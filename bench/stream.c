@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * bench/stream: a STREAM-like triad (a = b + s * c over three arrays) for
  * bench/workload.  Allocates and first-touches MIB MiB, prints "ready PID",
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 		passes++;
 		t = now();
 	} while (t - t0 < secs);
-	printf("mbps %.1f\npasses %lu\n", (double)passes * 3 * (double)n * sizeof(double) / (t - t0) / 1e6,
-	       passes);
+	printf("mbps %.1f\npasses %lu\n",
+	       (double)passes * 3 * (double)n * sizeof(double) / (t - t0) / 1e6, passes);
 	return a[n / 2] == 7.0 ? 0 : 1;
 }

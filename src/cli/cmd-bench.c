@@ -162,8 +162,8 @@ static int parse_one(int opt, const char *arg, struct cli *c, struct bench_opts 
 	return -EINVAL;
 }
 
-/* Returns -1 to go on, or an exit code. */
-static int parse_opts(struct cli *c, int argc, char **argv, struct bench_opts *b)
+/* True when the command must stop now, with *ret_exit (help shown, bad usage). */
+static bool parse_opts(struct cli *c, int argc, char **argv, struct bench_opts *b, int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"nodes", required_argument, NULL, 'N'}, {"sizes", required_argument, NULL, 'S'},
@@ -183,26 +183,31 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct bench_opts *b
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == 'h') {
 			bench_usage(stdout);
-			return EXIT_OK;
+			*ret_exit = EXIT_OK;
+			return true;
 		}
 		if (opt == '?' || opt == ':') {
 			bench_usage(stderr);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 		if (parse_one(opt, optarg, c, b, &d) < 0) {
 			cli_error_diag(&d, -EINVAL);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	if (optind < argc) {
 		cli_error("bench memory: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (b->show && (b->save || b->sizes_given || b->run.nodes)) {
 		cli_error("bench memory: --show prints the saved results; it takes only --json");
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return -1;
+	return false;
 }
 
 /* Default page kinds: 4K, THP, and every hugetlb size with a pool the CPU supports. */
@@ -252,10 +257,8 @@ static int show_saved(struct cli *c, struct host *h)
 			  MEMCOST_PATH);
 		return EXIT_FAILED;
 	}
-	if (r < 0) {
-		cli_error_diag(&d, r);
-		return EXIT_FAILED;
-	}
+	if (r < 0)
+		return cli_fail(&d, r);
 	cells = xcalloc(mc.ncells + 1, sizeof(*cells));
 	for (size_t i = 0; i < mc.ncells; i++) {
 		cells[i].c = mc.cells[i];
@@ -366,30 +369,29 @@ static int bench_memory(struct cli *c, int argc, char **argv)
 	struct bench_opts b = {0};
 	struct host_model m = {0};
 	struct diag d = {0};
-	struct host *h;
-	int rc, r;
+	struct host *h = NULL;
+	int rc = EXIT_OK, r;
 
-	rc = parse_opts(c, argc, argv, &b);
-	if (rc < 0 && cli_host(c, &h) < 0)
-		rc = EXIT_USAGE;
-	if (rc < 0 && b.show) {
+	if (parse_opts(c, argc, argv, &b, &rc)) {
+		free(b.nodes);
+		return rc;
+	}
+	r = cli_host(c, &h, &d);
+	if (r < 0) {
+		rc = cli_fail(&d, r);
+	} else if (b.show) {
 		rc = show_saved(c, h);
-	} else if (rc < 0 && !host_is_live(h)) {
+	} else if (!host_is_live(h)) {
 		cli_error("bench memory measures this machine; with --root it only shows saved "
 			  "results (--show)");
 		rc = EXIT_USAGE;
-	} else if (rc < 0) {
+	} else {
 		r = host_model_load(h, &m, &d);
 		if (r >= 0 && !b.sizes_given)
 			default_pages(&m, &b);
 		if (r >= 0)
 			r = membench_check(&m, &b.run, &d);
-		if (r < 0) {
-			cli_error_diag(&d, r);
-			rc = EXIT_USAGE;
-		} else {
-			rc = measure(c, h, &m, &b);
-		}
+		rc = r < 0 ? cli_fail(&d, r) : measure(c, h, &m, &b);
 		host_model_release(&m);
 	}
 	free(b.nodes);

@@ -65,7 +65,8 @@ struct top_opts {
 	enum vmtop_order order;
 };
 
-static int parse_opts(struct cli *c, int argc, char **argv, struct top_opts *o)
+/* True when the command must stop now, with *ret_exit (help shown, bad usage). */
+static bool parse_opts(struct cli *c, int argc, char **argv, struct top_opts *o, int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"batch", no_argument, NULL, 'b'},	 {"no-cgroup", no_argument, NULL, 'C'},
@@ -92,7 +93,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct top_opts *o)
 			if (parse_u64(optarg, &o->frames) < 0 || !o->frames) {
 				cli_error("top: -n '%s': expected a number of frames, 1 or more",
 					  optarg);
-				return EXIT_USAGE;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			frames_given = true;
 			break;
@@ -100,32 +102,37 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct top_opts *o)
 			if (parse_double(optarg, &o->delay_s) < 0 || !(o->delay_s >= 0) ||
 			    o->delay_s > 86400) {
 				cli_error("top: -d '%s': expected seconds from 0 to 86400", optarg);
-				return EXIT_USAGE;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			break;
 		case 'o':
 			if (vmtop_order_parse(optarg, &o->order) < 0) {
 				cli_error("top: -o '%s': expected mem, locality or exits", optarg);
-				return EXIT_USAGE;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			break;
 		case 'h':
 			top_usage(stdout);
-			return EXIT_OK;
+			*ret_exit = EXIT_OK;
+			return true;
 		default:
 			top_usage(stderr);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	if (optind < argc) {
 		cli_error("top: unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (c->json)
 		o->batch = true;
 	if (o->batch && !frames_given)
 		o->frames = 1;
-	return -1;
+	return false;
 }
 
 static const char *order_name(enum vmtop_order o)
@@ -417,19 +424,16 @@ int cmd_top(struct cli *c, int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_stop};
 	struct top_opts o;
 	struct diag d = {0};
-	struct host *h;
-	int r, rc;
+	struct host *h = NULL;
+	int r, rc = EXIT_OK;
 
-	rc = parse_opts(c, argc, argv, &o);
-	if (rc >= 0)
+	if (parse_opts(c, argc, argv, &o, &rc))
 		return rc;
-	if (cli_host(c, &h) < 0)
-		return EXIT_USAGE;
-	r = host_model_load_flags(h, HOST_MODEL_NODES_ONLY, &m, &d);
-	if (r < 0) {
-		cli_error_diag(&d, r);
-		return cli_exit_for(r);
-	}
+	r = cli_host(c, &h, &d);
+	if (r >= 0)
+		r = host_model_load_flags(h, HOST_MODEL_NODES_ONLY, &m, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
