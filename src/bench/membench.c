@@ -343,10 +343,10 @@ static int run_group(struct run_ctx *x, size_t first, size_t n, struct diag *d)
 				  &pd);
 		if (r < 0) {
 			(void)snprintf(note, sizeof(note), "not measured: no pages: %s", pd.msg);
+			/* refused (keep-free guard, lock held elsewhere, short pool): the
+			 * other kinds and nodes can still be measured */
 			note_all(&x->res->cells[first], n, note);
-			if (r == -EAGAIN || r == -ENOSPC || r == -EINVAL)
-				return 0;
-			return diag_set(d, r, pd.object, "%s", pd.msg);
+			return 0;
 		}
 	}
 	r = membuf_alloc(x->h, p, c0->c.mem_node, (size_t)x->o->buffer_kib * 1024, &b, &pd);

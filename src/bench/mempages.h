@@ -22,9 +22,10 @@ struct host;
 #define MEMPAGES_LOCK_MS 30000
 
 /*
- * Reserve size_kib in pages of page_kib on node for owner.  -ENOSPC when
- * the keep-free guard refuses or the kernel could not find every page
- * (the pool is put back; d says which), other -errno on failure.
+ * Reserve size_kib in pages of page_kib on node for owner.  -ERANGE when
+ * the keep-free guard refuses, -ENOSPC when the kernel could not find every
+ * page (the pool is put back; d says which), -EAGAIN when another writer
+ * holds the pools longer than MEMPAGES_LOCK_MS, other -errno on failure.
  */
 int mempages_take(struct host *h, const char *owner, int node, uint64_t page_kib, uint64_t size_kib,
 		  unsigned timeout_s, struct diag *d);
