@@ -2,15 +2,24 @@
 /*
  * bench/stream: a STREAM-like triad (a = b + s * c over three arrays) for
  * bench/workload.  Allocates and first-touches MIB MiB, prints "ready PID",
- * runs the triad for SECONDS and prints "mbps N" (bytes moved / wall time,
- * 10^6 bytes per second) and "passes N".
+ * runs the triad for SECONDS or until SIGTERM, and prints "mbps N" (bytes
+ * moved / wall time, 10^6 bytes per second) and "passes N".
  *   stream MIB SECONDS
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static double now(void)
 {
@@ -42,6 +51,7 @@ int main(int argc, char **argv)
 		b[i] = 1;
 		c[i] = 2;
 	}
+	signal(SIGTERM, on_term);
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
 	t0 = now();
@@ -50,7 +60,7 @@ int main(int argc, char **argv)
 			a[i] = b[i] + 3.0 * c[i];
 		passes++;
 		t = now();
-	} while (t - t0 < secs);
+	} while (t - t0 < secs && !stop);
 	printf("mbps %.1f\npasses %lu\n",
 	       (double)passes * 3 * (double)n * sizeof(double) / (t - t0) / 1e6, passes);
 	return a[n / 2] == 7.0 ? 0 : 1;
