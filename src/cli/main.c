@@ -55,6 +55,10 @@ static const struct command commands[] = {
 	 "verify, diff or apply a host profile (sysctls, THP, KSM, I/O schedulers, CPU)"},
 	{"undo", cmd_undo, CMD_NEEDS_HOST | CMD_WRITES,
 	 "list the changes kvmtune made, or revert one (from the undo journal)"},
+	{"top", cmd_top, CMD_NEEDS_HOST,
+	 "live per-VM view: memory per node, locality, vCPUs, KVM exit rates"},
+	{"bench", cmd_bench, CMD_NEEDS_HOST,
+	 "measure memory latency and bandwidth per NUMA node pair and page size"},
 };
 
 static void usage(FILE *out)
