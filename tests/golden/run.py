@@ -125,8 +125,7 @@ def run_case(name):
         missing = [a.replace("@SHARED@", shared) for a in args if "@SHARED@" in a
                    and not os.path.exists(a.replace("@SHARED@", shared))]
         if missing:
-            print(f"# SKIP {name}: '{missing[0]}' is missing (no ../shared)")
-            return 77
+            return 77, f"'{missing[0]}' is missing (a plain clone without ../shared)"
         args = [a.replace("@SHARED@", shared) for a in args]
     src_root = os.path.join(case, "root")
     ref = read(os.path.join(case, "root.ref"))
