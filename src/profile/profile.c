@@ -423,6 +423,9 @@ static int parse_into(const char *text, const char *file, struct profile *p, int
 					shown, lineno, (unsigned)r);
 		r = parse_line(line, file, lineno, p, depth, d);
 		if (r < 0) {
+			/* a cycle's message is said once, with the top file's line */
+			if (r == -ELOOP && depth > 0)
+				return r;
 			diag_prefix(d, "%s:%u: ", shown, lineno);
 			return r;
 		}
@@ -441,10 +444,13 @@ static int load_into(const char *name, const char *from, struct profile *p, int 
 	const struct builtin *b;
 	int r;
 
-	if (depth > PROFILE_MAX_DEPTH)
+	if (depth > PROFILE_MAX_DEPTH) {
+		AUTOFREE char *shown = str_escape(name, 256);
+
 		return diag_set(d, ELOOP, name,
-				"profile '%s': includes nested more than %d deep (a cycle?)", name,
+				"profile '%s': includes nested more than %d deep (a cycle?)", shown,
 				PROFILE_MAX_DEPTH);
+	}
 	if (!is_path(name)) {
 		b = find_builtin(name);
 		if (!b)

@@ -209,6 +209,9 @@ static void test_include_cycle(void **state)
 	fclose(f);
 	assert_int_equal(profile_load(path, &p, &d), -ELOOP);
 	assert_true(strstr(d.msg, "nested more than") != NULL);
+	/* said once: the top file's line, then the message */
+	assert_non_null(strstr(d.msg, "a.conf:1: profile '"));
+	assert_null(strstr(d.msg, "a.conf:1: /"));
 	unlink(path);
 	rmdir(dir);
 }
