@@ -5,7 +5,7 @@
 # 'xml --write' puts the domain file back byte for byte (and removes the
 # .bak it created).  Twenty 'xml --write' run at once: the journal keeps
 # twenty entries with twenty ids, and undoing each restores its file.
-# Entries this test made are removed from /var/lib/kvmtune/journal at exit.
+# The entries this test made are removed at exit (lib.sh, for every test).
 # shellcheck disable=SC2016 # jq filters are single-quoted on purpose
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
@@ -15,7 +15,7 @@ require_root
 require_cmd jq cmp
 require_kvmtune
 KT=$(kvmtune_path)
-JOURNAL=/var/lib/kvmtune/journal
+JOURNAL=$KVMTUNE_JOURNAL
 [[ -w "$HP2M/nr_hugepages" ]] || skip_all "no writable $HP2M/nr_hugepages"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/undo-live.XXXXXX")
@@ -26,22 +26,6 @@ export ASAN_OPTIONS=detect_leaks=0
 quiet() { "$@" >/dev/null 2>&1; }
 show() { sed 's/^/# /' "$1"; }
 
-# The journal as found: our entries (any id not listed here) go at exit.
-had_dir=0
-[[ -d $JOURNAL ]] && had_dir=1
-ls "$JOURNAL" 2>/dev/null >"$work/entries-before" || true
-# shellcheck disable=SC2317 # called from the exit trap
-cleanup_journal() {
-    local f
-    for f in "$JOURNAL"/*.json; do
-        [[ -e $f ]] || continue
-        grep -qx "${f##*/}" "$work/entries-before" || rm -f -- "$f"
-    done
-    if ((!had_dir)); then
-        rmdir "$JOURNAL" /var/lib/kvmtune 2>/dev/null || true
-    fi
-}
-at_exit cleanup_journal
 # lock files kvmtune creates under /run/kvmtune/lock: the ones that were not there go too
 ls /run/kvmtune/lock 2>/dev/null >"$work/locks-before" || true
 had_run=0
