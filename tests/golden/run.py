@@ -7,7 +7,9 @@ A case is a directory tests/golden/<case>/ holding:
                   it is replaced by the temporary root, @CASE@ by the case directory,
                   @SHARED@ by ../shared (the case is skipped when that is absent)
   root/           a captured tree (only the files that matter), or
-  root.ref        one line: a tree's path relative to the repository top
+  root.ref        one line: a tree's path relative to the repository top;
+                  with root/ beside it, root/ holds only the files that differ
+                  from that tree (copied over it)
   stdin           optional standard input
   expected.out    standard output (the temporary root appears as @ROOT@)
   expected.exit   optional exit status (default 0)
@@ -128,13 +130,23 @@ def run_case(name):
             return 77, f"'{missing[0]}' is missing (a plain clone without ../shared)"
         args = [a.replace("@SHARED@", shared) for a in args]
     src_root = os.path.join(case, "root")
+    overlay = None
     ref = read(os.path.join(case, "root.ref"))
     if ref is not None:
+        if os.path.isdir(src_root):
+            overlay = src_root
         src_root = os.path.normpath(os.path.join(TOP, ref.strip()))
     if not os.path.isdir(src_root):
         return 77, f"input tree '{os.path.relpath(src_root, TOP)}' is missing (a plain clone without ../shared)"
     with tempfile.TemporaryDirectory(prefix="kvmtune-golden-") as tmp:
         root = os.path.join(tmp, "root")
+        if overlay:
+            # the referenced tree with the case's files over it: the input
+            before = os.path.join(tmp, "before")
+            shutil.copytree(src_root, before, symlinks=True)
+            make_writable(before)
+            shutil.copytree(overlay, before, symlinks=True, dirs_exist_ok=True)
+            src_root = before
         shutil.copytree(src_root, root, symlinks=True)
         # Fixture trees may come without write bits (CI copies shared/ read-only):
         # the copy must be writable by the command and removable afterwards.
