@@ -240,14 +240,16 @@ int cmd_undo(struct cli *c, int argc, char **argv)
 		render_json_print(report_json(&rep, o.dry_run,
 					      r >= 0	     ? (o.dry_run ? "planned" : "undone")
 					      : r == -ESTALE ? "changed-since"
+					      : r == -EEXIST ? "reserved"
 							     : "rolled-back"),
 				  stdout);
 	else if (rep.items && r != -EALREADY)
 		report_text(&rep, o.dry_run, r);
 	if (r >= 0)
 		rc = EXIT_OK;
-	else if (r == -ESTALE || r == -EALREADY || r == -ENOENT || r == -EPERM || r == -EINVAL)
-		rc = EXIT_USAGE; /* refused: nothing was changed */
+	else if (r == -ESTALE || r == -EALREADY || r == -ENOENT || r == -EPERM || r == -EINVAL ||
+		 r == -EEXIST)
+		rc = EXIT_USAGE; /* refused (EEXIST: pages reserved for VMs): nothing was changed */
 	else
 		rc = rep.items ? EXIT_PARTIAL : EXIT_FAILED;
 	undo_report_release(&rep);

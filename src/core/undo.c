@@ -16,6 +16,7 @@
 #include "core/host.h"
 #include "core/hugepages-apply.h"
 #include "core/hugepages-plan.h"
+#include "core/hugepages-reserve.h"
 #include "core/knob-plan.h"
 #include "core/safe-write.h"
 #include "util/cleanup.h"
@@ -312,6 +313,36 @@ static int plan_revert(struct host *h, struct undo_report *rep, bool trusted, st
 	return 0;
 }
 
+/*
+ * A pool may shrink only down to the pages VMs have reserved in it, as for
+ * 'hugepages set' (main's guard): the reservations as they will be once the
+ * entry's own record files are back (undoing a reserve frees its pages).
+ * Refused with -EEXIST even with --force: release the owner first.
+ */
+static int check_reservations(struct host *h, const struct undo_report *rep,
+			      const struct revert *rv, struct diag *d)
+{
+	static const char dir[] = HP_RESV_DIR "/";
+	struct hp_resv_list l = {0};
+	int r;
+
+	if (!rv->pools.nchanges)
+		return 0;
+	r = hp_resv_load(h, &l, d);
+	for (size_t j = 0; r >= 0 && j < rv->nfiles; j++) {
+		const struct journal_change *c = rep->items[rv->files[j]].change;
+		const char *owner = c->path + sizeof(dir) - 1;
+
+		if (c->kind == JOURNAL_FILE && strncmp(c->path, dir, sizeof(dir) - 1) == 0 &&
+		    hp_owner_check(owner, NULL) >= 0)
+			r = hp_resv_set_owner(&l, owner, c->path, c->old, d);
+	}
+	if (r >= 0)
+		r = hp_resv_check_plan(&l, &rv->pools, d);
+	hp_resv_release(&l);
+	return r;
+}
+
 static void put_files_back(struct host *h, struct undo_report *rep, struct revert *rv)
 {
 	for (size_t j = rv->files_done; j-- > 0;) {
@@ -495,6 +526,8 @@ int undo_run(struct host *h, const struct undo_opts *o, struct undo_report *rep,
 			     rep->entry.id, rep->nconflicts, rep->nconflicts == 1 ? "" : "s");
 	if (r >= 0)
 		r = plan_revert(h, rep, false, &rv, d);
+	if (r >= 0)
+		r = check_reservations(h, rep, &rv, d);
 	if (r >= 0 && !o->dry_run) {
 		r = apply_revert(h, rep, &rv, o->timeout_s, d);
 		if (r >= 0) {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -406,6 +407,67 @@ static void test_undo_all_or_nothing(void **state)
 	tree_free(t);
 }
 
+#define POOL_2M "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+#define RECORD_VM1 "/run/kvmtune/hugepages/vm1"
+#define RESV_8 "node -1 page_kb 2048 pages 8\n"
+
+/* One entry growing the 2 MiB pool 0 -> 8, with vm1's record when record is set. */
+static void grow_pool(struct tree *t, bool record)
+{
+	struct journal_entry e;
+
+	puts_(t->root, POOL_2M, "8\n");
+	puts_(t->root, "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "8\n");
+	journal_entry_init(&e, record ? "kvmtune hugepages reserve" : "kvmtune hugepages set");
+	journal_add_pool(&e, POOL_2M, 0, 8);
+	if (record) {
+		puts_(t->root, RECORD_VM1, RESV_8);
+		journal_add_file(&e, JOURNAL_FILE, RECORD_VM1, NULL, 0, RESV_8, strlen(RESV_8),
+				 0644);
+	}
+	assert_int_equal(journal_record(t->h, &e, NULL), 0);
+	journal_entry_release(&e);
+}
+
+/*
+ * Undo shrinks a pool only down to what VMs reserved in it (the guard of
+ * 'hugepages set'), --force or not; undoing the reserve itself frees its pages.
+ */
+static void test_undo_keeps_reservations(void **state)
+{
+	struct tree *t = tree_new();
+	struct undo_opts o = {.command = "kvmtune undo", .timeout_s = 1};
+	struct undo_report rep;
+	struct diag d = {0};
+	size_t len;
+	char *s;
+
+	grow_pool(t, false);
+	puts_(t->root, RECORD_VM1, RESV_8); /* a VM reserved the pages since */
+	assert_int_equal(undo_run(t->h, &o, &rep, &d), -EEXIST);
+	assert_non_null(strstr(d.msg, "vm1"));
+	undo_report_release(&rep);
+	o.force = true;
+	diag_clear(&d);
+	assert_int_equal(undo_run(t->h, &o, &rep, &d), -EEXIST);
+	undo_report_release(&rep);
+	s = slurp(t->root, POOL_2M, &len);
+	assert_string_equal(s, "8\n");
+	free(s);
+	tree_free(t);
+
+	t = tree_new();
+	o.force = false;
+	grow_pool(t, true);
+	assert_int_equal(undo_run(t->h, &o, &rep, &d), 0);
+	undo_report_release(&rep);
+	s = slurp(t->root, POOL_2M, &len);
+	assert_string_equal(s, "0");
+	free(s);
+	assert_null(slurp(t->root, RECORD_VM1, &len));
+	tree_free(t);
+}
+
 /* A captured tree's journal naming a file outside the tree is not followed. */
 static void test_user_file_outside_root(void **state)
 {
@@ -454,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_undo),
 		cmocka_unit_test(test_undo_conflict),
 		cmocka_unit_test(test_undo_all_or_nothing),
+		cmocka_unit_test(test_undo_keeps_reservations),
 		cmocka_unit_test(test_user_file_outside_root),
 		cmocka_unit_test(test_revert_unrecorded),
 	};
