@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * kvmtune plan: place VMs on NUMA nodes (read the host and the VMs already
+ * there, decide with src/place, render the one plan as text, JSON, libvirt
+ * XML, QEMU arguments with pins, Proxmox lines or pool commands; --write
+ * merges it into the domain files), and --capacity: how many more VMs of a
+ * shape fit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/plan-render.h"
+#include "core/domxml-write.h"
+#include "core/domxml.h"
+#include "core/host.h"
+#include "core/hugepages-plan.h"
+#include "core/model.h"
+#include "core/topology.h"
+#include "core/vmspec.h"
+#include "place/capacity.h"
+#include "place/export.h"
+#include "place/host.h"
+#include "place/inventory.h"
+#include "place/plan.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/parse-num.h"
+#include "util/sbuf.h"
+#include "util/xalloc.h"
+
+#include "util/banned.h"
+
+/* Largest --vms file read. */
+#define PLAN_MAX_VMS_FILE (4u << 20)
+#define PLAN_MAX_HOST_CORES 64
+
+static void plan_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: kvmtune [--root DIR] [--dry-run] plan [--json] [--format F] VMS [options]\n"
+		"       kvmtune [--root DIR] plan --capacity [--shape 8c:32G:1G] [options]\n\n"
+		"Place VMs on NUMA nodes: a node set per VM (one guest cell per host node, a "
+		"single\n"
+		"node whenever it fits, else the nearest set), hugepages per node from the free\n"
+		"pages after reservations and unfaulted VMs (never MemFree), 1:1 vCPU pins on "
+		"whole\n"
+		"cores (SMT siblings, one L3 cache where possible), emulator and I/O threads on "
+		"the\n"
+		"node's CPUs that no vCPU holds.  VMs already defined (--domains) or running "
+		"count.\n"
+		"A VM that fits nowhere gets the reason per node and what would make it fit.\n"
+		"Exit 1 when a VM is not placed.\n\n"
+		"VMs to place (repeatable, in any mix):\n"
+		"  --vm SPEC              name=db,vcpus=8,mem=32G[,page=1G|2M|none|default]\n"
+		"                         [,cells=N][,pin=dedicated|shared]\n"
+		"                         [,threads=prefer|isolate|require][,iothreads=N]\n"
+		"  --vms FILE             a JSON array of objects with the same keys ('-': stdin)\n"
+		"  --domain FILE          a libvirt domain XML (its vCPUs, memory, page size, "
+		"cells)\n"
+		"  --pin P, --threads T   for --domain VMs: dedicated|shared, "
+		"prefer|isolate|require\n\n"
+		"Output:\n"
+		"  --format F             text (default), xml (libvirt fragments with <cputune>),\n"
+		"                         qemu (arguments and pins), proxmox, hugepages (the pool\n"
+		"                         commands); with --json the plan object gains that form\n"
+		"  --write                merge each --domain VM's placement into its file "
+		"(backup\n"
+		"                         FILE.bak, atomic); with --dry-run show it, change "
+		"nothing\n"
+		"  --hugetlbfs DIR        hugetlbfs mount for the QEMU arguments\n\n"
+		"Host:\n"
+		"  --capacity             free cores and pages per node; with --shape, how many\n"
+		"  --shape S              more VMs of shape VCPUSc:MEM[:PAGE] still fit\n"
+		"  --topology FILE.xml    an hwloc XML topology instead of the host (taken as "
+		"idle:\n"
+		"                         all memory free, page_type counts as free pools)\n"
+		"  --domains DIR          defined domains below the root (default %s)\n"
+		"  --no-processes         do not count running QEMU processes\n"
+		"  --grow-pools           pages may come from growing a node's pool (the plan "
+		"lists\n"
+		"                         the 'kvmtune hugepages set' each node needs)\n"
+		"  --spread               a single node with the most room, not the tightest fit\n"
+		"  --host-cores N         cores per node kept for the host, emulators and I/O\n"
+		"                         threads (default 1)\n"
+		"  --keep-free SIZE       memory per node kept out of VMs and pools (default: the\n"
+		"                         hugepages guard, max(5%% of the node, 512 MiB))\n",
+		PLACE_DOMAINS_DIR);
+}
+
+struct plan_cli {
+	struct place_req *reqs;
+	size_t nreqs;
+	struct vm_spec *specs; /* per request: the parsed domain, or an empty spec */
+	const char **domain_paths;
+	bool *from_domain;
+	const char *format, *topology, *domains, *shape, *hugetlbfs;
+	bool capacity, write, no_processes, grow, spread;
+	unsigned host_cores;
+	int64_t keep_free_kib;
+	enum place_pin pin;
+	enum place_threads threads;
+};
+
+static void add_req(struct plan_cli *p, const struct place_req *r, const char *domain)
+{
+	size_t n = p->nreqs;
+
+	p->reqs = xreallocarray(p->reqs, n + 1, sizeof(*p->reqs));
+	p->specs = xreallocarray(p->specs, n + 1, sizeof(*p->specs));
+	p->domain_paths = xreallocarray(p->domain_paths, n + 1, sizeof(*p->domain_paths));
+	p->from_domain = xreallocarray(p->from_domain, n + 1, sizeof(*p->from_domain));
+	p->reqs[n] = *r;
+	vm_spec_init(&p->specs[n]);
+	p->domain_paths[n] = domain;
+	p->from_domain[n] = domain != NULL;
+	p->nreqs++;
+}
+
+static void plan_cli_release(struct plan_cli *p)
+{
+	for (size_t i = 0; i < p->nreqs; i++)
+		vm_spec_release(&p->specs[i]);
+	free(p->reqs);
+	free(p->specs);
+	free(p->domain_paths);
+	free(p->from_domain);
+}
+
+static int read_vms_file(const char *path, struct sbuf *out)
+{
+	AUTOCLOSE int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	int in = strcmp(path, "-") ? fd : STDIN_FILENO;
+	char buf[65536];
+	ssize_t n;
+
+	if (in < 0)
+		return -errno;
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		sbuf_add(out, buf, (size_t)n);
+		if (out->len > PLAN_MAX_VMS_FILE)
+			return -EFBIG;
+	}
+	return n < 0 ? -errno : 0;
+}
+
+static int add_vms_file(struct plan_cli *p, const char *path, struct diag *d)
+{
+	AUTOSBUF struct sbuf text = SBUF_INIT;
+	struct place_req *reqs = NULL;
+	size_t n = 0;
+	int r = read_vms_file(path, &text);
+
+	if (r < 0)
+		return diag_set(d, r == -EFBIG ? EINVAL : -r, path, "--vms '%s': %s", path,
+				r == -EFBIG ? "larger than 4 MiB" : strerror(-r));
+	r = place_req_parse_json(text.buf, text.len, &reqs, &n, d);
+	if (r < 0) {
+		diag_prefix(d, "--vms '%s': ", path);
+		return r;
+	}
+	for (size_t i = 0; i < n; i++)
+		add_req(p, &reqs[i], NULL);
+	free(reqs);
+	return 0;
+}
+
+static int add_domain(struct plan_cli *p, const char *path, struct diag *d)
+{
+	struct place_req r;
+	int err;
+
+	place_req_init(&r);
+	add_req(p, &r, path);
+	err = domxml_parse_file(path, &p->specs[p->nreqs - 1], d);
+	if (err >= 0)
+		err = place_req_from_vm_spec(&p->specs[p->nreqs - 1], &p->reqs[p->nreqs - 1], d);
+	return err;
+}
+
+enum {
+	OPT_VM = 256,
+	OPT_VMS,
+	OPT_DOMAIN,
+	OPT_PIN,
+	OPT_THREADS,
+	OPT_FORMAT,
+	OPT_WRITE,
+	OPT_HUGETLBFS,
+	OPT_CAPACITY,
+	OPT_SHAPE,
+	OPT_TOPOLOGY,
+	OPT_DOMAINS,
+	OPT_NO_PROCESSES,
+	OPT_GROW,
+	OPT_SPREAD,
+	OPT_HOST_CORES,
+	OPT_KEEP_FREE,
+	OPT_JSON,
+};
+
+static const struct option plan_options[] = {
+	{"vm", required_argument, NULL, OPT_VM},
+	{"vms", required_argument, NULL, OPT_VMS},
+	{"domain", required_argument, NULL, OPT_DOMAIN},
+	{"pin", required_argument, NULL, OPT_PIN},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"write", no_argument, NULL, OPT_WRITE},
+	{"hugetlbfs", required_argument, NULL, OPT_HUGETLBFS},
+	{"capacity", no_argument, NULL, OPT_CAPACITY},
+	{"shape", required_argument, NULL, OPT_SHAPE},
+	{"topology", required_argument, NULL, OPT_TOPOLOGY},
+	{"domains", required_argument, NULL, OPT_DOMAINS},
+	{"no-processes", no_argument, NULL, OPT_NO_PROCESSES},
+	{"grow-pools", no_argument, NULL, OPT_GROW},
+	{"spread", no_argument, NULL, OPT_SPREAD},
+	{"host-cores", required_argument, NULL, OPT_HOST_CORES},
+	{"keep-free", required_argument, NULL, OPT_KEEP_FREE},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* One option that takes a value; -EINVAL/-ERANGE with a diag. */
+static int value_option(struct plan_cli *p, int opt, const char *v, struct diag *d)
+{
+	struct place_req r;
+	uint32_t n;
+	uint64_t kib;
+	int err;
+
+	switch (opt) {
+	case OPT_VM:
+		err = place_req_parse(v, &r, d);
+		if (err >= 0)
+			add_req(p, &r, NULL);
+		return err;
+	case OPT_VMS:
+		return add_vms_file(p, v, d);
+	case OPT_DOMAIN:
+		return add_domain(p, v, d);
+	case OPT_PIN:
+		if (strcmp(v, "dedicated") && strcmp(v, "shared"))
+			return diag_set(d, EINVAL, "--pin",
+					"--pin '%s': expected dedicated or shared", v);
+		p->pin = strcmp(v, "shared") == 0 ? PLACE_PIN_SHARED : PLACE_PIN_DEDICATED;
+		return 0;
+	case OPT_THREADS:
+		p->threads = strcmp(v, "isolate") == 0	 ? PLACE_THREADS_ISOLATE
+			     : strcmp(v, "require") == 0 ? PLACE_THREADS_REQUIRE
+							 : PLACE_THREADS_PREFER;
+		if (strcmp(v, "prefer") && p->threads == PLACE_THREADS_PREFER)
+			return diag_set(d, EINVAL, "--threads",
+					"--threads '%s': expected prefer, isolate or require", v);
+		return 0;
+	case OPT_HOST_CORES:
+		if (parse_u32(v, &n) < 0 || n > PLAN_MAX_HOST_CORES)
+			return diag_set(d, EINVAL, "--host-cores",
+					"--host-cores '%s': expected 0-%d", v, PLAN_MAX_HOST_CORES);
+		p->host_cores = n;
+		return 0;
+	default: /* OPT_KEEP_FREE */
+		err = parse_size_kib(v, &kib);
+		if (err < 0 || kib > (uint64_t)INT64_MAX / 4)
+			return diag_set(d, err == -ERANGE || err == 0 ? ERANGE : EINVAL,
+					"--keep-free", "--keep-free '%s': %s", v,
+					err == -ERANGE || err == 0 ? "too large"
+								   : "not a size (512M, 2G)");
+		p->keep_free_kib = (int64_t)kib;
+		return 0;
+	}
+}
+
+static int parse_options(struct plan_cli *p, struct cli *c, int argc, char **argv, struct diag *d)
+{
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "h", plan_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			plan_usage(stdout);
+			return EXIT_OK;
+		case '?':
+			plan_usage(stderr);
+			return EXIT_USAGE;
+		case OPT_FORMAT:
+			p->format = optarg;
+			break;
+		case OPT_WRITE:
+			p->write = true;
+			break;
+		case OPT_HUGETLBFS:
+			p->hugetlbfs = optarg;
+			break;
+		case OPT_CAPACITY:
+			p->capacity = true;
+			break;
+		case OPT_SHAPE:
+			p->shape = optarg;
+			break;
+		case OPT_TOPOLOGY:
+			p->topology = optarg;
+			break;
+		case OPT_DOMAINS:
+			p->domains = optarg;
+			break;
+		case OPT_NO_PROCESSES:
+			p->no_processes = true;
+			break;
+		case OPT_GROW:
+			p->grow = true;
+			break;
+		case OPT_SPREAD:
+			p->spread = true;
+			break;
+		case OPT_JSON:
+			c->json = true;
+			break;
+		default:
+			err = value_option(p, opt, optarg, d);
+			if (err < 0) {
+				cli_error_diag(d, err);
+				return cli_exit_for(err);
+			}
+		}
+	}
+	return -1;
+}
+
+/* Usage rules between options; the exit code, or -1 to go on. */
+static int check_usage(const struct plan_cli *p, int argc, char **argv)
+{
+	static const char *const formats[] = {"text", "xml", "qemu", "proxmox", "hugepages", NULL};
+	bool known = !p->format;
+
+	for (size_t i = 0; formats[i] && !known; i++)
+		known = strcmp(p->format, formats[i]) == 0;
+	if (optind < argc)
+		cli_error("plan: unexpected argument '%s'", argv[optind]);
+	else if (!known)
+		cli_error("plan: --format '%s': expected text, xml, qemu, proxmox or hugepages",
+			  p->format);
+	else if (!p->capacity && !p->nreqs)
+		cli_error("plan: give the VMs to place (--vm, --vms, --domain) or --capacity");
+	else if (p->capacity && p->nreqs)
+		cli_error("plan: --capacity takes no VMs (use --shape)");
+	else if (p->shape && !p->capacity)
+		cli_error("plan: --shape goes with --capacity");
+	else if (p->write && (p->capacity || !p->nreqs))
+		cli_error("plan: --write needs --domain FILE");
+	else
+		return -1;
+	return EXIT_USAGE;
+}
+
+/* The model: the host through --root, or an hwloc XML topology. */
+static int load_model(struct cli *c, const struct plan_cli *p, struct host **h,
+		      struct host_model *m, struct hp_mem *mem, struct diag *d)
+{
+	int r;
+
+	if (p->topology) {
+		r = topology_load_xml(p->topology, m, d);
+		if (r < 0)
+			return r;
+		mem->nnodes = m->nnodes;
+		mem->nodes = xcalloc(m->nnodes + 1, sizeof(*mem->nodes));
+		mem->total_kib = mem->avail_kib = m->mem_total_kib;
+		for (size_t i = 0; i < m->nnodes; i++)
+			mem->nodes[i] =
+				(struct hp_node_mem){m->nodes[i].node, m->nodes[i].mem_total_kib,
+						     m->nodes[i].mem_free_kib};
+		*h = NULL;
+		if (p->domains && cli_host(c, h) < 0)
+			return -EINVAL;
+		return 0;
+	}
+	if (cli_host(c, h) < 0)
+		return -EINVAL;
+	r = host_model_load(*h, m, d);
+	if (r >= 0)
+		r = hugepages_mem_load(*h, m, mem, d);
+	return r;
+}
+
+struct plan_env {
+	struct host *h;
+	struct host_model m;
+	struct hp_mem mem;
+	struct place_usage usage;
+	char **notes;
+	size_t nnotes;
+	struct place_host ph;
+};
+
+static void plan_env_release(struct plan_env *e)
+{
+	host_model_release(&e->m);
+	hugepages_mem_release(&e->mem);
+	place_usage_release(&e->usage);
+	for (size_t i = 0; i < e->nnotes; i++)
+		free(e->notes[i]);
+	free(e->notes);
+	place_host_release(&e->ph);
+}
+
+static int build_env(struct cli *c, const struct plan_cli *p, struct plan_env *e, struct diag *d)
+{
+	AUTOFREE const char **names = xcalloc(p->nreqs + 1, sizeof(*names));
+	struct place_inventory_opts io = {p->domains, p->no_processes || p->topology, names,
+					  p->nreqs};
+	struct place_host_opts ho = {p->keep_free_kib, p->host_cores};
+	int r = load_model(c, p, &e->h, &e->m, &e->mem, d);
+
+	for (size_t i = 0; i < p->nreqs; i++)
+		names[i] = p->reqs[i].name;
+	if (r >= 0 && e->h && (!p->topology || p->domains))
+		r = place_inventory_load(e->h, &e->m, &io, &e->usage, &e->notes, &e->nnotes, d);
+	if (r >= 0)
+		r = place_host_build(&e->m, &e->mem, &e->usage, &ho, &e->ph, d);
+	for (size_t i = 0; r >= 0 && i < e->nnotes; i++)
+		place_host_note(&e->ph, "%s", e->notes[i]);
+	return r;
+}
+
+static int run_capacity(struct cli *c, const struct plan_cli *p, struct plan_env *e,
+			const struct place_opts *o, struct diag *d)
+{
+	struct place_capacity cap = {0};
+	struct place_req shape;
+	int r;
+
+	if (!p->shape) {
+		plan_render_capacity(c->json, &e->ph, NULL, NULL);
+		return EXIT_OK;
+	}
+	r = place_req_parse_shape(p->shape, &shape, d);
+	if (r >= 0)
+		r = place_req_resolve(&shape, &e->ph, d);
+	if (r < 0) {
+		cli_error_diag(d, r);
+		return cli_exit_for(r);
+	}
+	place_capacity_count(&e->ph, &shape, o, &cap);
+	plan_render_capacity(c->json, &e->ph, &shape, &cap);
+	place_capacity_release(&cap);
+	return EXIT_OK;
+}
+
+/* Merge each placed --domain VM into its file (or show it with --dry-run). */
+static int write_domains(struct cli *c, struct plan_cli *p, struct plan_env *e,
+			 const struct place_plan *plan)
+{
+	int written = 0, failed = 0;
+
+	for (size_t i = 0; i < plan->nvms; i++) {
+		const struct place_vm_plan *v = &plan->vms[i];
+		struct diag d = {0};
+		AUTOFREE char *frag = NULL;
+		int r;
+
+		if (!p->from_domain[i] || !v->choice.placed)
+			continue;
+		place_export_vm_spec(&e->ph, v, &p->specs[i]);
+		if (c->dry_run) {
+			r = domxml_fragments_flags(&p->specs[i], &e->m, DOMXML_WRITE_CPU, &frag,
+						   &d);
+			if (r >= 0)
+				printf("would update '%s':\n%s", p->domain_paths[i], frag);
+		} else {
+			r = domxml_merge_file_flags(p->domain_paths[i], &p->specs[i], &e->m,
+						    DOMXML_WRITE_CPU, &d);
+			if (r >= 0)
+				printf("updated '%s' (backup '%s.bak')\n", p->domain_paths[i],
+				       p->domain_paths[i]);
+		}
+		if (r < 0) {
+			cli_error_diag(&d, r);
+			failed++;
+		} else {
+			written++;
+		}
+	}
+	return failed ? (written && !c->dry_run ? EXIT_PARTIAL : EXIT_FAILED) : EXIT_OK;
+}
+
+static int run_plan(struct cli *c, struct plan_cli *p, struct plan_env *e,
+		    const struct place_opts *o)
+{
+	struct place_plan plan = {0};
+	struct plan_outputs out = {p->format, p->hugetlbfs, &e->m, p->specs, p->from_domain};
+	int rc;
+
+	place_plan_build(&e->ph, p->reqs, p->nreqs, o, &plan);
+	if (!p->write || !c->dry_run)
+		rc = plan_render(c->json, &e->ph, &plan, &out);
+	else
+		rc = EXIT_OK;
+	if (p->write) {
+		int w = write_domains(c, p, e, &plan);
+
+		rc = w != EXIT_OK ? w : rc;
+	}
+	if (rc == EXIT_OK && plan.objective.placed < plan.nvms)
+		rc = EXIT_FAILED;
+	place_plan_release(&plan);
+	return rc;
+}
+
+int cmd_plan(struct cli *c, int argc, char **argv)
+{
+	struct plan_cli p = {0};
+	struct plan_env e = {0};
+	struct place_opts o = {0};
+	struct diag d = {0};
+	int rc, r = 0;
+
+	p.host_cores = 1;
+	p.keep_free_kib = -1;
+	rc = parse_options(&p, c, argc, argv, &d);
+	if (rc < 0)
+		rc = check_usage(&p, argc, argv);
+	for (size_t i = 0; rc < 0 && i < p.nreqs; i++)
+		if (p.from_domain[i]) {
+			p.reqs[i].pin = p.pin;
+			p.reqs[i].threads = p.threads;
+		}
+	if (rc < 0)
+		r = build_env(c, &p, &e, &d);
+	for (size_t i = 0; rc < 0 && r >= 0 && i < p.nreqs; i++)
+		r = place_req_resolve(&p.reqs[i], &e.ph, &d);
+	if (rc < 0 && r < 0) {
+		if (d.msg[0] || r != -EINVAL)
+			cli_error_diag(&d, r);
+		rc = cli_exit_for(r);
+	}
+	o.grow_pools = p.grow;
+	o.spread = p.spread;
+	if (rc < 0)
+		rc = p.capacity ? run_capacity(c, &p, &e, &o, &d) : run_plan(c, &p, &e, &o);
+	plan_env_release(&e);
+	plan_cli_release(&p);
+	return rc;
+}
