@@ -24,9 +24,9 @@ struct hp_mem;
 
 /* Hugepage sizes tracked per node. */
 #define PLACE_MAX_POOLS 4
-/* Nodes one VM may span, and guest NUMA cells one VM may have. */
+/* Nodes one VM may span, and guest NUMA cells one VM may have (Proxmox's limit too). */
 #define PLACE_MAX_SPAN 8
-#define PLACE_MAX_CELLS 16
+#define PLACE_MAX_CELLS 8
 
 struct place_pool {
 	uint64_t size_kib;

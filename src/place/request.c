@@ -122,7 +122,7 @@ static int set_key(struct place_req *r, const char *key, const char *v, unsigned
 {
 	static const char *const keys[] = {"name",  "vcpus", "mem",	"page",
 					   "cells", "pin",   "threads", "iothreads"};
-	int k = -1, w, ret;
+	int k = -1, w = 0, ret;
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && k < 0; i++)
 		if (strcmp(key, keys[i]) == 0)

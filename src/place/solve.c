@@ -12,18 +12,18 @@
 
 #include "core/vmspec.h"
 #include "place/request.h"
+#include "place/solve-internal.h"
 #include "place/why.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
 
-/* Fit checks one repair phase may spend when the caller does not say. */
-#define PLACE_REPAIR_STEPS 2000000ULL
-
 /* Score weights: spans, then distance, then pool growth, then fit (see place_one). */
 #define SCORE_SPAN 1e9
 #define SCORE_DISTANCE 1e4
 #define SCORE_GROW 1e3
+/* Hosts up to this many nodes get every span size tried; bigger ones the likeliest two. */
+#define SPAN_ALL_NODES 12
 
 void place_state_init(struct place_state *s, const struct place_host *h)
 {
@@ -92,7 +92,8 @@ static bool share_fits(const struct place_host *h, const struct place_state *s,
 		return false;
 	if ((int64_t)sh->cores > ns->free_cores)
 		return false;
-	if (sh->shared_vcpus > (unsigned)(ns->free_cores + n->host_cores) * n->min_threads)
+	/* shared vCPUs float: a cell needs no more of them than its node has CPUs */
+	if (sh->shared_vcpus > cpuset_count(&n->cpus))
 		return false;
 	if (r->page_kib == VM_PAGE_NORMAL)
 		return (int64_t)sh->units <= ns->mem_kib;
@@ -105,13 +106,6 @@ static bool share_fits(const struct place_host *h, const struct place_state *s,
 		return false;
 	*ret_grow = sh->units - (uint64_t)ns->pool_free[slot];
 	return ns->mem_kib / (int64_t)r->page_kib >= (int64_t)*ret_grow;
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* Cells of r over k nodes: vCPUs and memory as even as possible, cells in blocks per node. */
@@ -136,7 +130,8 @@ static bool split(const struct place_host *h, const struct place_req *r, const s
 			unsigned v = r->vcpus / ncells + (cell < r->vcpus % ncells);
 			uint64_t u = units / ncells + (cell < units % ncells);
 
-			*pc = (struct place_cell){nodes[j], vcpu, v, u * unit, 0, 0, 0};
+			*pc = (struct place_cell){
+				u * unit, 0, 0, (uint32_t)nodes[j], 0, (uint16_t)vcpu, (uint16_t)v};
 			pc->pages = r->page_kib != VM_PAGE_NORMAL ? u : 0;
 			pc->cores = cores_for(r, n, v);
 			vcpu += v;
@@ -184,6 +179,41 @@ static double fit_score(const struct place_host *h, const struct place_state *s,
 	return sum / (double)(c->nnodes ? c->nnodes : 1);
 }
 
+/* What node a could still give r, in vCPUs and in units (pages, or KiB of normal memory). */
+void solver_node_cap(const struct place_host *h, const struct place_state *s,
+		     const struct place_req *r, const struct place_opts *o, size_t a,
+		     int64_t *ret_vcpus, int64_t *ret_units)
+{
+	const struct place_node *n = &h->nodes[a];
+	const struct place_nstate *ns = &s->n[a];
+	int64_t t = n->min_threads ? n->min_threads : 1;
+	int slot = pool_slot(n, r->page_kib);
+
+	*ret_vcpus = *ret_units = 0;
+	if (!n->ncores)
+		return;
+	if (r->pin == PLACE_PIN_SHARED && r->cells) /* any number of cells, each within the CPUs */
+		*ret_vcpus = (r->vcpus + r->cells - 1) / r->cells <= cpuset_count(&n->cpus)
+				     ? INT64_MAX / 4
+				     : 0;
+	else if (r->pin == PLACE_PIN_SHARED) /* not used up: one cell's vCPUs at most */
+		*ret_vcpus = cpuset_count(&n->cpus);
+	else
+		*ret_vcpus = ns->free_cores * (r->threads == PLACE_THREADS_ISOLATE ? 1 : t);
+	if (r->page_kib == VM_PAGE_NORMAL) {
+		*ret_units = ns->mem_kib;
+	} else if (slot >= 0) {
+		*ret_units = ns->pool_free[slot];
+		if (o->grow_pools && n->pools[slot].per_node)
+			*ret_units += ns->mem_kib / (int64_t)r->page_kib;
+	}
+}
+
+int64_t solver_need_units(const struct place_req *r)
+{
+	return (int64_t)(r->page_kib == VM_PAGE_NORMAL ? r->mem_kib : r->mem_kib / r->page_kib);
+}
+
 bool place_try(const struct place_host *h, const struct place_state *s, const struct place_req *r,
 	       const struct place_opts *o, const size_t *nodes, size_t nnodes,
 	       struct place_choice *ret)
@@ -191,12 +221,23 @@ bool place_try(const struct place_host *h, const struct place_state *s, const st
 	struct share shares[PLACE_MAX_SPAN];
 	bool grows = false, fits = true;
 
-	memset(ret, 0, sizeof(*ret));
+	/* no memset of the whole choice: this is the solver's innermost call */
+	ret->placed = false;
+	ret->ncells = 0;
+	ret->distance = 0;
+	ret->score = 0;
+	ret->nnodes = 0;
 	if (nnodes == 0 || nnodes > PLACE_MAX_SPAN)
 		return false;
-	memcpy(ret->nodes, nodes, nnodes * sizeof(*nodes));
+	for (size_t j = 0; j < nnodes; j++) {
+		size_t i = j;
+
+		/* insertion: at most PLACE_MAX_SPAN nodes */
+		for (; i > 0 && ret->nodes[i - 1] > nodes[j]; i--)
+			ret->nodes[i] = ret->nodes[i - 1];
+		ret->nodes[i] = nodes[j];
+	}
 	ret->nnodes = nnodes;
-	qsort(ret->nodes, nnodes, sizeof(*ret->nodes), cmp_size);
 	for (size_t j = 0; j < nnodes; j++)
 		if (ret->nodes[j] >= h->nnodes || (j && ret->nodes[j] == ret->nodes[j - 1]))
 			return false;
@@ -222,7 +263,7 @@ bool place_try(const struct place_host *h, const struct place_state *s, const st
 	}
 	ret->placed = fits;
 	ret->score = (double)(nnodes - 1) * SCORE_SPAN + (double)ret->distance * SCORE_DISTANCE +
-		     (grows ? SCORE_GROW : 0) + fit_score(h, s, r, o, ret, shares);
+		     (grows ? SCORE_GROW : 0) + (fits ? fit_score(h, s, r, o, ret, shares) : 0);
 	return fits;
 }
 
@@ -272,23 +313,18 @@ struct place_objective place_objective_of(const struct place_choice *c, size_t n
 
 /* --- the greedy choice --- */
 
-struct solver {
-	const struct place_host *h;
-	const struct place_opts *o;
-	size_t *nbr;  /* per node: the other nodes with CPUs, nearest first (nnodes each) */
-	size_t *nnbr; /* how many per node */
-	uint64_t steps;
-};
-
-static void solver_init(struct solver *sv, const struct place_host *h, const struct place_opts *o)
+void solver_init(struct solver *sv, const struct place_host *h, const struct place_opts *o)
 {
 	size_t n = h->nnodes;
 
+	memset(sv, 0, sizeof(*sv));
 	sv->h = h;
 	sv->o = o;
-	sv->steps = o->repair_steps ? o->repair_steps : PLACE_REPAIR_STEPS;
 	sv->nbr = xcalloc(n * n + 1, sizeof(*sv->nbr));
 	sv->nnbr = xcalloc(n + 1, sizeof(*sv->nnbr));
+	sv->cap_v = xcalloc(n + 1, sizeof(*sv->cap_v));
+	sv->cap_u = xcalloc(n + 1, sizeof(*sv->cap_u));
+	sv->sorted = xcalloc(n + 1, sizeof(*sv->sorted));
 	for (size_t a = 0; a < n; a++) {
 		size_t *row = sv->nbr + a * n, cnt = 0;
 
@@ -308,13 +344,16 @@ static void solver_init(struct solver *sv, const struct place_host *h, const str
 	}
 }
 
-static void solver_release(struct solver *sv)
+void solver_release(struct solver *sv)
 {
 	free(sv->nbr);
 	free(sv->nnbr);
+	free(sv->cap_v);
+	free(sv->cap_u);
+	free(sv->sorted);
 }
 
-static unsigned max_span(const struct solver *sv, const struct place_req *r)
+unsigned solver_max_span(const struct solver *sv, const struct place_req *r)
 {
 	unsigned k = sv->o->max_span && sv->o->max_span < PLACE_MAX_SPAN ? sv->o->max_span
 									 : PLACE_MAX_SPAN;
@@ -326,8 +365,7 @@ static unsigned max_span(const struct solver *sv, const struct place_req *r)
 	return k;
 }
 
-/* Better: fits, then lower score, then the lower node list. */
-static bool better(const struct place_choice *a, const struct place_choice *b)
+bool solver_better(const struct place_choice *a, const struct place_choice *b)
 {
 	if (a->placed != b->placed)
 		return a->placed;
@@ -339,16 +377,23 @@ static bool better(const struct place_choice *a, const struct place_choice *b)
 	return a->nnodes < b->nnodes;
 }
 
-static bool best_single(const struct solver *sv, const struct place_state *s,
-			const struct place_req *r, size_t skip, struct place_choice *ret)
+bool solver_best_single(struct solver *sv, const struct place_state *s, const struct place_req *r,
+			size_t skip, struct place_choice *ret)
 {
+	int64_t need = solver_need_units(r), v, u;
 	struct place_choice c;
 	bool found = false;
 
 	for (size_t a = 0; a < sv->h->nnodes; a++) {
-		if (a == skip || !sv->h->nodes[a].ncores)
+		if (a == skip)
 			continue;
-		if (place_try(sv->h, s, r, sv->o, &a, 1, &c) && (!found || better(&c, ret))) {
+		solver_node_cap(sv->h, s, r, sv->o, a, &v, &u);
+		sv->work++;
+		if (v < (int64_t)r->vcpus || u < need)
+			continue;
+		sv->work += 8;
+		if (place_try(sv->h, s, r, sv->o, &a, 1, &c) &&
+		    (!found || solver_better(&c, ret))) {
 			*ret = c;
 			found = true;
 		}
@@ -356,68 +401,153 @@ static bool best_single(const struct solver *sv, const struct place_state *s,
 	return found;
 }
 
-/* Whether node b alone could take one cell's share of a k-node split (a cheap filter). */
-static bool viable(const struct solver *sv, const struct place_state *s, const struct place_req *r,
-		   size_t b, size_t k)
+/* The smallest k whose k largest values of cap (n of them) reach need; kmax + 1 when none. */
+static size_t top_k(int64_t *top, const int64_t *cap, size_t n, int64_t need, size_t kmax)
 {
-	struct place_choice c;
-	struct place_req part = *r;
+	size_t have = 0, k = 0;
+	int64_t sum = 0;
 
-	part.vcpus = r->vcpus / (unsigned)k ? r->vcpus / (unsigned)k : 1;
-	part.mem_kib = r->mem_kib / k;
-	if (r->page_kib != VM_PAGE_NORMAL)
-		part.mem_kib -= part.mem_kib % r->page_kib;
-	else
-		part.mem_kib -= part.mem_kib % 1024;
-	part.cells = 0;
-	return part.mem_kib && place_try(sv->h, s, &part, sv->o, &b, 1, &c);
+	/* the kmax largest, by insertion: kmax is at most PLACE_MAX_SPAN */
+	for (size_t a = 0; a < n; a++) {
+		int64_t v = cap[a] > INT64_MAX / 16 ? INT64_MAX / 16 : cap[a];
+		size_t i = have < kmax ? have++ : kmax;
+
+		if (i == kmax && (kmax == 0 || v <= top[kmax - 1]))
+			continue;
+		if (i == kmax)
+			i--;
+		for (; i > 0 && top[i - 1] < v; i--)
+			top[i] = top[i - 1];
+		top[i] = v;
+	}
+	while (k < have && sum < need)
+		sum += top[k++];
+	return sum >= need ? k : kmax + 1;
 }
 
-/* The nearest k-node set around seed a (filtered: only viable nodes), into set. */
-static bool nearest_set(const struct solver *sv, const struct place_state *s,
-			const struct place_req *r, size_t a, size_t k, bool filtered, size_t *set)
+/* Fill set with seed a and its k-1 nearest nodes (only those with room for a share: filtered). */
+static bool nearest_set(const struct solver *sv, const struct place_req *r, size_t a, size_t k,
+			bool filtered, size_t *set)
 {
 	const size_t *row = sv->nbr + a * sv->h->nnodes;
+	int64_t share_v = (int64_t)(r->vcpus / k), share_u = solver_need_units(r) / (int64_t)k;
 	size_t got = 1;
 
 	set[0] = a;
 	for (size_t i = 0; i < sv->nnbr[a] && got < k; i++)
-		if (!filtered || viable(sv, s, r, row[i], k))
+		if (!filtered || (sv->cap_v[row[i]] >= share_v && sv->cap_u[row[i]] >= share_u))
 			set[got++] = row[i];
 	return got == k;
 }
 
-static bool best_span(const struct solver *sv, const struct place_state *s,
-		      const struct place_req *r, struct place_choice *ret)
+/* Whether node a could hold one cell's share of a k-node split (necessary, cheap). */
+static bool share_room(const struct solver *sv, const struct place_req *r, size_t a, size_t k)
 {
-	unsigned kmax = max_span(sv, r);
-	size_t set[PLACE_MAX_SPAN];
+	return sv->h->nodes[a].ncores && sv->cap_v[a] >= (int64_t)(r->vcpus / k) &&
+	       sv->cap_u[a] >= solver_need_units(r) / (int64_t)k;
+}
+
+/* Try set as a span for r; keep it in ret when it fits and is better. */
+static void try_set(struct solver *sv, const struct place_state *s, const struct place_req *r,
+		    const size_t *set, size_t k, struct place_choice *ret, bool *found)
+{
 	struct place_choice c;
 
-	for (size_t k = 2; k <= kmax; k++) {
-		bool found = false;
-
-		for (size_t a = 0; a < sv->h->nnodes; a++) {
-			if (!sv->h->nodes[a].ncores)
-				continue;
-			for (int f = 0; f < 2; f++)
-				if (nearest_set(sv, s, r, a, k, f, set) &&
-				    place_try(sv->h, s, r, sv->o, set, k, &c) &&
-				    (!found || better(&c, ret))) {
-					*ret = c;
-					found = true;
-				}
-		}
-		if (found)
-			return true;
+	sv->work += k + 8;
+	if (place_try(sv->h, s, r, sv->o, set, k, &c) && (!*found || solver_better(&c, ret))) {
+		*ret = c;
+		*found = true;
 	}
+}
+
+/* Small hosts: every k-subset of the nodes with room for a share (combinations in order). */
+static bool every_set(struct solver *sv, const struct place_state *s, const struct place_req *r,
+		      size_t k, struct place_choice *ret)
+{
+	size_t cand[SPAN_ALL_NODES], m = 0, pick[PLACE_MAX_SPAN], set[PLACE_MAX_SPAN];
+	bool found = false;
+
+	for (size_t a = 0; a < sv->h->nnodes && m < SPAN_ALL_NODES; a++)
+		if (share_room(sv, r, a, k))
+			cand[m++] = a;
+	if (m < k)
+		return false;
+	for (size_t i = 0; i < k; i++)
+		pick[i] = i;
+	for (;;) {
+		size_t i = k;
+
+		for (size_t j = 0; j < k; j++)
+			set[j] = cand[pick[j]];
+		try_set(sv, s, r, set, k, ret, &found);
+		while (i > 0 && pick[i - 1] == m - k + i - 1)
+			i--;
+		if (i == 0)
+			return found;
+		pick[i - 1]++;
+		for (size_t j = i; j < k; j++)
+			pick[j] = pick[j - 1] + 1;
+	}
+}
+
+/* Big hosts: around each node with room, its nearest nodes (all, or those with room). */
+static bool nearest_sets(struct solver *sv, const struct place_state *s, const struct place_req *r,
+			 size_t k, struct place_choice *ret)
+{
+	size_t set[PLACE_MAX_SPAN], prev[PLACE_MAX_SPAN];
+	bool found = false;
+
+	for (size_t a = 0; a < sv->h->nnodes; a++) {
+		if (!share_room(sv, r, a, k))
+			continue;
+		for (int f = 0; f < 2; f++) {
+			if (!nearest_set(sv, r, a, k, f, set) ||
+			    (f && !memcmp(set, prev, k * sizeof(*set))))
+				continue;
+			memcpy(prev, set, k * sizeof(*set));
+			try_set(sv, s, r, set, k, ret, &found);
+		}
+	}
+	return found;
+}
+
+bool solver_best_span(struct solver *sv, const struct place_state *s, const struct place_req *r,
+		      struct place_choice *ret)
+{
+	return solver_best_span_from(sv, s, r, 2, ret);
+}
+
+bool solver_best_span_from(struct solver *sv, const struct place_state *s,
+			   const struct place_req *r, size_t kfrom, struct place_choice *ret)
+{
+	size_t n = sv->h->nnodes;
+	unsigned kmax = solver_max_span(sv, r);
+	size_t kmin, ku;
+
+	if (kmax < 2)
+		return false;
+	for (size_t a = 0; a < n; a++)
+		solver_node_cap(sv->h, s, r, sv->o, a, &sv->cap_v[a], &sv->cap_u[a]);
+	sv->work += n;
+	kmin = top_k(sv->sorted, sv->cap_v, n, (int64_t)r->vcpus, kmax);
+	ku = top_k(sv->sorted, sv->cap_u, n, solver_need_units(r), kmax);
+	kmin = ku > kmin ? ku : kmin;
+	kmin = kmin < kfrom ? kfrom : kmin;
+	kmin = kmin < 2 ? 2 : kmin;
+	/* big hosts: the fewest nodes that could hold it, and one more */
+	if (n > SPAN_ALL_NODES && kmax > kmin + 1)
+		kmax = (unsigned)kmin + 1;
+	for (size_t k = kmin; k <= kmax; k++)
+		if (n <= SPAN_ALL_NODES ? every_set(sv, s, r, k, ret)
+					: nearest_sets(sv, s, r, k, ret))
+			return true;
 	return false;
 }
 
-static bool choose(const struct solver *sv, const struct place_state *s, const struct place_req *r,
+bool solver_choose(struct solver *sv, const struct place_state *s, const struct place_req *r,
 		   struct place_choice *ret)
 {
-	if (best_single(sv, s, r, SIZE_MAX, ret) || best_span(sv, s, r, ret))
+	if (solver_best_single(sv, s, r, SIZE_MAX, ret) || solver_best_span(sv, s, r, ret))
 		return true;
 	memset(ret, 0, sizeof(*ret));
 	return false;
@@ -430,196 +560,9 @@ bool place_best(const struct place_host *h, const struct place_state *s, const s
 	bool ok;
 
 	solver_init(&sv, h, o);
-	ok = choose(&sv, s, r, ret);
+	ok = solver_choose(&sv, s, r, ret);
 	solver_release(&sv);
 	return ok;
-}
-
-/* --- repair: move one single-node VM away to make room --- */
-
-/* Make room on node a for v by moving one single-node VM u elsewhere; true when done. */
-static bool eject_one(struct solver *sv, struct place_state *s, const struct place_req *reqs,
-		      size_t n, struct place_choice *ch, size_t v, size_t a, bool allow_span)
-{
-	struct place_choice cv, cu;
-
-	for (size_t u = 0; u < n && sv->steps; u++) {
-		if (u == v || !ch[u].placed || ch[u].nnodes != 1 || ch[u].nodes[0] != a)
-			continue;
-		sv->steps--;
-		place_apply(sv->h, s, &reqs[u], &ch[u], -1);
-		if (place_try(sv->h, s, &reqs[v], sv->o, &a, 1, &cv)) {
-			place_apply(sv->h, s, &reqs[v], &cv, 1);
-			if (best_single(sv, s, &reqs[u], a, &cu) ||
-			    (allow_span && best_span(sv, s, &reqs[u], &cu))) {
-				place_apply(sv->h, s, &reqs[u], &cu, 1);
-				ch[u] = cu;
-				ch[v] = cv;
-				return true;
-			}
-			place_apply(sv->h, s, &reqs[v], &cv, -1);
-		}
-		place_apply(sv->h, s, &reqs[u], &ch[u], 1);
-	}
-	return false;
-}
-
-static void repair_one(struct solver *sv, struct place_state *s, const struct place_req *reqs,
-		       size_t n, struct place_choice *ch, size_t v)
-{
-	bool was_split = ch[v].placed && ch[v].nnodes > 1;
-	struct place_choice c;
-
-	if (ch[v].placed && !was_split)
-		return;
-	if (was_split)
-		place_apply(sv->h, s, &reqs[v], &ch[v], -1);
-	if (best_single(sv, s, &reqs[v], SIZE_MAX, &c)) {
-		place_apply(sv->h, s, &reqs[v], &c, 1);
-		ch[v] = c;
-		return;
-	}
-	for (size_t a = 0; a < sv->h->nnodes && sv->steps; a++)
-		if (sv->h->nodes[a].ncores && eject_one(sv, s, reqs, n, ch, v, a, !was_split))
-			return;
-	if (was_split)
-		place_apply(sv->h, s, &reqs[v], &ch[v], 1);
-	else if (best_span(sv, s, &reqs[v], &c)) {
-		place_apply(sv->h, s, &reqs[v], &c, 1);
-		ch[v] = c;
-	}
-}
-
-/* --- the batch --- */
-
-enum order_key {
-	ORDER_DOMINANT_DESC,
-	ORDER_MEM_DESC,
-	ORDER_VCPUS_DESC,
-	ORDER_INPUT,
-	ORDER_DOMINANT_ASC,
-	ORDER_COUNT_,
-};
-
-struct keyed {
-	size_t idx;
-	double key;
-};
-
-static int cmp_keyed(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-
-	if (x->key != y->key)
-		return x->key > y->key ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* A VM's largest share of the host's free cores or of the memory kind it uses. */
-static double dominant(const struct place_host *h, const struct place_state *s,
-		       const struct place_req *r)
-{
-	double cores = 0, mem = 0, need_cores = 0;
-
-	for (size_t i = 0; i < h->nnodes; i++) {
-		int slot = pool_slot(&h->nodes[i], r->page_kib);
-
-		cores += (double)s->n[i].free_cores;
-		if (r->page_kib == VM_PAGE_NORMAL)
-			mem += (double)s->n[i].mem_kib;
-		else if (slot >= 0)
-			mem += (double)s->n[i].pool_free[slot] * (double)r->page_kib;
-	}
-	if (r->pin == PLACE_PIN_DEDICATED)
-		need_cores = r->threads == PLACE_THREADS_ISOLATE ? r->vcpus : (r->vcpus + 1) / 2;
-	need_cores /= cores > 0 ? cores : 1;
-	mem = (double)r->mem_kib / (mem > 0 ? mem : 1);
-	return need_cores > mem ? need_cores : mem;
-}
-
-static void make_order(const struct place_host *h, const struct place_state *s,
-		       const struct place_req *reqs, size_t n, enum order_key key, size_t *order)
-{
-	struct keyed *k = xcalloc(n + 1, sizeof(*k));
-
-	for (size_t i = 0; i < n; i++) {
-		k[i].idx = i;
-		switch (key) {
-		case ORDER_DOMINANT_DESC:
-			k[i].key = dominant(h, s, &reqs[i]);
-			break;
-		case ORDER_DOMINANT_ASC:
-			k[i].key = -dominant(h, s, &reqs[i]);
-			break;
-		case ORDER_MEM_DESC:
-			k[i].key = (double)reqs[i].mem_kib;
-			break;
-		case ORDER_VCPUS_DESC:
-			k[i].key = reqs[i].vcpus;
-			break;
-		default:
-			k[i].key = 0;
-		}
-	}
-	qsort(k, n, sizeof(*k), cmp_keyed);
-	for (size_t i = 0; i < n; i++)
-		order[i] = k[i].idx;
-	free(k);
-}
-
-static void run_order(struct solver *sv, const struct place_state *s0, const struct place_req *reqs,
-		      size_t n, const size_t *order, struct place_choice *ch)
-{
-	struct place_state s;
-
-	place_state_copy(&s, s0);
-	for (size_t i = 0; i < n; i++) {
-		size_t v = order[i];
-
-		if (choose(sv, &s, &reqs[v], &ch[v]))
-			place_apply(sv->h, &s, &reqs[v], &ch[v], 1);
-	}
-	for (size_t i = 0; i < n; i++)
-		repair_one(sv, &s, reqs, n, ch, order[i]);
-	place_state_release(&s);
-}
-
-void place_batch_from(const struct place_host *h, const struct place_state *s,
-		      const struct place_req *reqs, size_t n, const struct place_opts *o,
-		      struct place_choice *ret)
-{
-	struct place_choice *cur = xcalloc(n + 1, sizeof(*cur));
-	size_t *order = xcalloc(n + 1, sizeof(*order));
-	struct place_objective best = {0}, obj;
-	struct solver sv;
-
-	solver_init(&sv, h, o);
-	for (int key = 0; key < ORDER_COUNT_; key++) {
-		uint64_t budget = sv.steps;
-
-		memset(cur, 0, (n + 1) * sizeof(*cur));
-		make_order(h, s, reqs, n, (enum order_key)key, order);
-		run_order(&sv, s, reqs, n, order, cur);
-		sv.steps = budget; /* each order gets the same repair budget */
-		obj = place_objective_of(cur, n);
-		if (key == 0 || place_objective_cmp(&obj, &best) < 0) {
-			best = obj;
-			memcpy(ret, cur, n * sizeof(*ret));
-		}
-	}
-	solver_release(&sv);
-	free(order);
-	free(cur);
-}
-
-void place_batch(const struct place_host *h, const struct place_req *reqs, size_t n,
-		 const struct place_opts *o, struct place_choice *ret)
-{
-	struct place_state s;
-
-	place_state_init(&s, h);
-	place_batch_from(h, &s, reqs, n, o, ret);
-	place_state_release(&s);
 }
 
 /* --- one VM: every candidate with its score --- */
@@ -642,7 +585,9 @@ static int cmp_candidate(const void *a, const void *b)
 
 	if (x->fits != y->fits)
 		return x->fits ? -1 : 1;
-	return better(&x->choice, &y->choice) ? -1 : better(&y->choice, &x->choice) ? 1 : 0;
+	return solver_better(&x->choice, &y->choice)   ? -1
+	       : solver_better(&y->choice, &x->choice) ? 1
+						       : 0;
 }
 
 static void add_candidate(struct place_candidate **v, size_t *n, const struct place_candidate *c)
@@ -670,10 +615,12 @@ void place_one(const struct place_host *h, const struct place_state *s, const st
 		add_candidate(&v, &n, &c);
 		found = found || c.fits;
 	}
-	for (size_t k = 2; k <= max_span(&sv, r) && !found; k++)
+	for (size_t a = 0; a < h->nnodes; a++)
+		solver_node_cap(h, s, r, o, a, &sv.cap_v[a], &sv.cap_u[a]);
+	for (size_t k = 2; k <= solver_max_span(&sv, r) && !found; k++)
 		for (size_t a = 0; a < h->nnodes; a++)
 			for (int f = 0; f < 2 && h->nodes[a].ncores; f++) {
-				if (!nearest_set(&sv, s, r, a, k, f, set))
+				if (!nearest_set(&sv, r, a, k, f, set))
 					continue;
 				place_score_nodes(h, s, r, o, set, k, &c);
 				if (!c.fits)

@@ -20,13 +20,14 @@
 
 struct place_req;
 
+/* Kept small: the solver copies choices by the million. */
 struct place_cell {
-	size_t node_idx;
-	unsigned first_vcpu, vcpus; /* guest vCPUs first_vcpu .. first_vcpu + vcpus - 1 */
 	uint64_t mem_kib;
-	uint64_t pages;	     /* hugepages of the VM's size (0 with normal memory) */
-	uint64_t grow_pages; /* of those, what the node's pool must grow by */
-	unsigned cores;	     /* dedicated cores */
+	uint64_t pages;		    /* hugepages of the VM's size (0 with normal memory) */
+	uint64_t grow_pages;	    /* of those, what the node's pool must grow by */
+	uint32_t node_idx;	    /* the host node (index) */
+	uint32_t cores;		    /* dedicated cores */
+	uint16_t first_vcpu, vcpus; /* guest vCPUs first_vcpu .. first_vcpu + vcpus - 1 */
 };
 
 struct place_choice {
@@ -40,10 +41,10 @@ struct place_choice {
 };
 
 struct place_opts {
-	bool grow_pools;       /* hugepages may come from growing a node's pool (free memory) */
-	bool spread;	       /* a single node with the most room left, not the tightest fit */
-	unsigned max_span;     /* nodes one VM may span; 0: PLACE_MAX_SPAN */
-	uint64_t repair_steps; /* fit checks the repair phase may spend; 0: the default */
+	bool grow_pools;      /* hugepages may come from growing a node's pool (free memory) */
+	bool spread;	      /* a single node with the most room left, not the tightest fit */
+	unsigned max_span;    /* nodes one VM may span; 0: PLACE_MAX_SPAN */
+	uint64_t work_budget; /* search work a batch may spend (a fit check is 8); 0: default */
 };
 
 /* Resources left per node during a search. */
@@ -90,8 +91,9 @@ struct place_objective place_objective_of(const struct place_choice *c, size_t n
  * Place a batch of resolved requests on h (whose state already holds the
  * existing VMs).  ret gets n choices, in request order (placed false for a
  * VM that fits nowhere).  Greedy over several orders with a repair step that
- * moves one placed VM to make room for an unplaced or split one; the best
- * objective wins.
+ * moves one placed VM to make room for an unplaced or split one, then ruin
+ * and recreate around each node and pair of nodes while it improves the
+ * objective, within a budget of counted work (batch.c).
  */
 void place_batch(const struct place_host *h, const struct place_req *reqs, size_t n,
 		 const struct place_opts *o, struct place_choice *ret);

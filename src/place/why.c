@@ -58,7 +58,7 @@ static void add(struct sbuf *sb, const char *fmt, ...)
 static void why_cpus(const struct place_node *n, const struct place_nstate *ns,
 		     const struct place_req *r, const struct demand *dm, struct sbuf *sb)
 {
-	int64_t shared = (ns->free_cores + n->host_cores) * n->min_threads;
+	int64_t shared = cpuset_count(&n->cpus);
 
 	if (dm->bad_threads)
 		add(sb, "no SMT sibling pairs for threads=require (%u thread%s per core)",
@@ -67,7 +67,7 @@ static void why_cpus(const struct place_node *n, const struct place_nstate *ns,
 		add(sb, "short of free cores: needs %u, %lld free (%u of %u kept for the host)",
 		    dm->cores, (long long)ns->free_cores, n->host_cores, n->ncores);
 	if (r->pin == PLACE_PIN_SHARED && dm->max_cell_vcpus > shared)
-		add(sb, "short of shared CPUs: %u vCPUs, %lld CPUs not dedicated",
+		add(sb, "too few CPUs for shared vCPUs: %u in one cell, the node has %lld",
 		    dm->max_cell_vcpus, (long long)shared);
 }
 
