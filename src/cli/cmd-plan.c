@@ -333,6 +333,14 @@ static int parse_options(struct plan_cli *p, struct cli *c, int argc, char **arg
 	return -1;
 }
 
+static bool any_domain(const struct plan_cli *p)
+{
+	for (size_t i = 0; i < p->nreqs; i++)
+		if (p->from_domain[i])
+			return true;
+	return false;
+}
+
 /* Usage rules between options; the exit code, or -1 to go on. */
 static int check_usage(const struct plan_cli *p, int argc, char **argv)
 {
@@ -352,8 +360,8 @@ static int check_usage(const struct plan_cli *p, int argc, char **argv)
 		cli_error("plan: --capacity takes no VMs (use --shape)");
 	else if (p->shape && !p->capacity)
 		cli_error("plan: --shape goes with --capacity");
-	else if (p->write && (p->capacity || !p->nreqs))
-		cli_error("plan: --write needs --domain FILE");
+	else if (p->write && !any_domain(p))
+		cli_error("plan: --write needs --domain FILE (it edits domain files)");
 	else
 		return -1;
 	return EXIT_USAGE;
@@ -494,7 +502,8 @@ static int run_plan(struct cli *c, struct plan_cli *p, struct plan_env *e,
 		    const struct place_opts *o)
 {
 	struct place_plan plan = {0};
-	struct plan_outputs out = {p->format, p->hugetlbfs, &e->m, p->specs, p->from_domain};
+	struct plan_outputs out = {p->format, p->hugetlbfs,   &e->m,
+				   p->specs,  p->from_domain, &e->usage};
 	int rc;
 
 	place_plan_build(&e->ph, p->reqs, p->nreqs, o, &plan);

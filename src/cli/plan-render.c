@@ -16,6 +16,7 @@
 #include "core/vmspec.h"
 #include "place/capacity.h"
 #include "place/export.h"
+#include "place/host.h"
 #include "place/plan.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -168,7 +169,31 @@ static void text_nodes(const struct place_plan *p)
 	}
 }
 
-static void plan_text(const struct place_host *h, const struct place_plan *p)
+/* "web01 (defined, CPUs 1-2,9-10), batch (defined), archive (reserved pages)" */
+static void existing_text(const struct place_usage *u)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; u && i < u->nvms; i++) {
+		const struct place_vm_use *v = &u->vms[i];
+
+		if (v->replanned)
+			continue;
+		printf("%s", shown++ ? ", " : "counted: ");
+		put_escaped(v->name, stdout);
+		printf(" (%s", v->pid ? "running" : v->defined ? "defined" : "reserved pages");
+		if (!cpuset_empty(&v->dedicated)) {
+			AUTOFREE char *l = cpuset_to_list(&v->dedicated);
+
+			printf(", CPUs %s", l);
+		}
+		printf(")");
+	}
+	printf("%s", shown ? "\n" : "counted: no other VM\n");
+}
+
+static void plan_text(const struct place_host *h, const struct place_plan *p,
+		      const struct plan_outputs *o)
 {
 	AUTOFREE char *pools = place_export_pool_commands(p);
 
@@ -176,8 +201,10 @@ static void plan_text(const struct place_host *h, const struct place_plan *p)
 	       p->nvms == 1 ? "" : "s", p->objective.split, p->objective.split == 1 ? "s" : "");
 	if (p->objective.split)
 		printf(" (total distance %" PRIu64 ")", p->objective.distance);
-	printf("; pools %s\n\n", p->opts.grow_pools ? "may grow (--grow-pools)"
-						    : "as they are (--grow-pools to grow them)");
+	printf("; pools %s\n", p->opts.grow_pools ? "may grow (--grow-pools)"
+						  : "as they are (--grow-pools to grow them)");
+	existing_text(o->existing);
+	printf("\n");
 	for (size_t i = 0; i < p->nvms; i++)
 		text_vm(h, &p->vms[i]);
 	text_nodes(p);
@@ -466,6 +493,26 @@ static struct json_object *json_lines(const char *text)
 	return arr;
 }
 
+static struct json_object *json_existing(const struct place_usage *u)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; u && i < u->nvms; i++) {
+		const struct place_vm_use *v = &u->vms[i];
+		struct json_object *o;
+
+		if (v->replanned)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(v->name));
+		json_object_object_add(o, "pid", v->pid ? json_object_new_int(v->pid) : NULL);
+		json_object_object_add(o, "defined", json_object_new_boolean(v->defined));
+		json_object_object_add(o, "dedicated_cpus", jstr_list(&v->dedicated));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static int plan_json(const struct place_host *h, const struct place_plan *p,
 		     const struct plan_outputs *o)
 {
@@ -497,6 +544,7 @@ static int plan_json(const struct place_host *h, const struct place_plan *p,
 	for (size_t i = 0; i < h->nnotes; i++)
 		json_object_array_add(notes, json_object_new_string(h->notes[i]));
 	json_object_object_add(root, "notes", notes);
+	json_object_object_add(root, "existing", json_existing(o->existing));
 	render_json_print(root, stdout);
 	return rc;
 }
@@ -509,7 +557,7 @@ int plan_render(bool json, const struct place_host *h, const struct place_plan *
 	if (json)
 		return plan_json(h, p, o);
 	if (!o->format || strcmp(o->format, "text") == 0) {
-		plan_text(h, p);
+		plan_text(h, p, o);
 		return EXIT_OK;
 	}
 	if (strcmp(o->format, "hugepages") == 0) {

@@ -10,6 +10,7 @@ struct place_capacity;
 struct place_host;
 struct place_plan;
 struct place_req;
+struct place_usage;
 struct vm_spec;
 
 struct plan_outputs {
@@ -18,6 +19,7 @@ struct plan_outputs {
 	const struct host_model *m;
 	struct vm_spec *specs;	 /* per VM: its domain (or an empty spec); exported into */
 	const bool *from_domain; /* per VM */
+	const struct place_usage *existing; /* the VMs already counted (may be NULL) */
 };
 
 /* Print the plan; returns EXIT_OK, or EXIT_FAILED when a QEMU form could not be built. */

@@ -340,4 +340,5 @@ void lint_vm(const struct vm_spec *vm, const struct host_model *m, const struct 
 	check_auto(vm, opts, ret);
 	check_vcpus(vm, m, ret);
 	check_declared(vm, ret);
+	lint_pins(vm, m, opts, ret);
 }

@@ -113,6 +113,31 @@ static int word_value(const char *key, const char *v, const char *const *words, 
 			words[1], words[2] ? " or " : "", words[2] ? words[2] : "");
 }
 
+/* nodes=1, nodes=0-3 or nodes=0:2 (',' separates keys): kernel node numbers. */
+static int nodes_value(const char *v, struct place_req *r, struct diag *d)
+{
+	struct cpuset set = CPUSET_INIT;
+	char list[128];
+	int node, err;
+
+	if (strlen(v) >= sizeof(list))
+		return diag_set(d, EINVAL, "nodes", "nodes=%.40s...: too long", v);
+	for (size_t i = 0; i <= strlen(v); i++)
+		list[i] = v[i] == ':' ? ',' : v[i];
+	err = cpuset_parse_list(list, &set, NULL);
+	if (err < 0 || cpuset_empty(&set) || cpuset_count(&set) > PLACE_MAX_ONLY_NODES) {
+		cpuset_release(&set);
+		return diag_set(d, EINVAL, "nodes",
+				"nodes=%.40s: expected up to %d node numbers (1, 0-3, 0:2)", v,
+				PLACE_MAX_ONLY_NODES);
+	}
+	r->nonly_nodes = 0;
+	cpuset_foreach (node, &set)
+		r->only_nodes[r->nonly_nodes++] = (uint16_t)node;
+	cpuset_release(&set);
+	return 0;
+}
+
 static const char *const pin_words[] = {"dedicated", "shared", NULL};
 static const char *const thread_words[] = {"prefer", "isolate", "require", NULL};
 
@@ -120,8 +145,8 @@ static const char *const thread_words[] = {"prefer", "isolate", "require", NULL}
 static int set_key(struct place_req *r, const char *key, const char *v, unsigned *seen,
 		   struct diag *d)
 {
-	static const char *const keys[] = {"name",  "vcpus", "mem",	"page",
-					   "cells", "pin",   "threads", "iothreads"};
+	static const char *const keys[] = {"name", "vcpus",   "mem",	   "page", "cells",
+					   "pin",  "threads", "iothreads", "nodes"};
 	int k = -1, w = 0, ret;
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && k < 0; i++)
@@ -130,7 +155,7 @@ static int set_key(struct place_req *r, const char *key, const char *v, unsigned
 	if (k < 0)
 		return diag_set(d, EINVAL, key,
 				"unknown key '%.40s' (expected name, vcpus, mem, page, cells, pin, "
-				"threads, iothreads)",
+				"threads, iothreads, nodes)",
 				key);
 	if (*seen & (1u << k))
 		return diag_set(d, EINVAL, key, "'%s' is given twice", key);
@@ -160,8 +185,10 @@ static int set_key(struct place_req *r, const char *key, const char *v, unsigned
 		ret = word_value("threads", v, thread_words, &w, d);
 		r->threads = (enum place_threads)w;
 		return ret;
-	default:
+	case 7:
 		return count_value("iothreads", v, PLACE_MAX_IOTHREADS, &r->iothreads, d);
+	default:
+		return nodes_value(v, r, d);
 	}
 }
 
@@ -283,11 +310,11 @@ static int json_one(struct json_object *o, size_t idx, struct place_req *ret, st
 		if (err >= 0)
 			err = json_member(ret, key, v, &seen, d);
 	}
-	if (err >= 0)
-		err = check_required(ret, seen, what, d);
-	if (err < 0)
+	if (err < 0) {
 		diag_prefix(d, "VM %zu: ", idx);
-	return err;
+		return err;
+	}
+	return check_required(ret, seen, what, d);
 }
 
 int place_req_parse_json(const char *text, size_t len, struct place_req **ret, size_t *ret_n,
@@ -363,6 +390,31 @@ int place_req_from_vm_spec(const struct vm_spec *vm, struct place_req *ret, stru
 	return 0;
 }
 
+static int resolve_nodes(struct place_req *r, const struct place_host *h, struct diag *d)
+{
+	char nodes[96] = "";
+	size_t len = 0;
+
+	r->allowed_idx = 0;
+	for (unsigned i = 0; i < r->nonly_nodes; i++) {
+		int idx = place_host_node_idx(h, r->only_nodes[i]);
+
+		if (idx >= 0 && idx < 64) {
+			r->allowed_idx |= 1ULL << idx;
+			continue;
+		}
+		for (size_t k = 0; k < h->nnodes && len < sizeof(nodes) - 8; k++)
+			len += (size_t)snprintf(nodes + len, sizeof(nodes) - len, "%s%d",
+						k ? "," : "", h->nodes[k].node);
+		return diag_set(d, EINVAL, "nodes", "%s: nodes=%u: %s (nodes: %s%s)", r->name,
+				r->only_nodes[i],
+				idx < 0 ? "this host has no such node"
+					: "only the host's first 64 nodes can be named",
+				nodes, len >= sizeof(nodes) - 8 ? ",..." : "");
+	}
+	return 0;
+}
+
 int place_req_resolve(struct place_req *r, const struct place_host *h, struct diag *d)
 {
 	unsigned online = 0;
@@ -395,5 +447,5 @@ int place_req_resolve(struct place_req *r, const struct place_host *h, struct di
 	if (r->cells > r->vcpus)
 		return diag_set(d, EINVAL, "cells", "%s: %u cells but only %u vCPUs", r->name,
 				r->cells, r->vcpus);
-	return 0;
+	return resolve_nodes(r, h, d);
 }

@@ -23,6 +23,8 @@ struct vm_spec;
 #define PLACE_MAX_VCPUS 4096
 #define PLACE_MAX_MEM_KIB (1ULL << 50) /* 1 EiB */
 #define PLACE_MAX_IOTHREADS 64
+/* Host nodes a request may name with nodes=. */
+#define PLACE_MAX_ONLY_NODES 16
 
 enum place_pin {
 	PLACE_PIN_DEDICATED = 0, /* each vCPU on a host CPU of its own; no other VM on its cores */
@@ -45,6 +47,10 @@ struct place_req {
 	enum place_pin pin;
 	enum place_threads threads;
 	unsigned iothreads;
+	/* nodes=: the host nodes it may use (kernel numbers); none listed: any */
+	uint16_t only_nodes[PLACE_MAX_ONLY_NODES];
+	unsigned nonly_nodes;
+	uint64_t allowed_idx; /* resolved: node indexes it may use (bit per index), 0: any */
 };
 
 /* Defaults: dedicated, threads prefer, the host's default hugepage size, cells auto. */
@@ -53,7 +59,8 @@ void place_req_init(struct place_req *r);
 /*
  * Parse "key=value,..." with keys name, vcpus, mem, page (none, default, 2M,
  * 1G, ...), cells, pin (dedicated|shared), threads (prefer|isolate|require),
- * iothreads.  vcpus and mem are required.  -EINVAL (unknown key, bad value,
+ * iothreads, nodes (host nodes it may use, "1" or "0-1", separated by ':'
+ * or given as a list: nodes=0-1).  vcpus and mem are required.  -EINVAL (unknown key, bad value,
  * 0 vCPUs) or -ERANGE (a size or count too large) with a diag quoting it.
  */
 int place_req_parse(const char *spec, struct place_req *ret, struct diag *d);
@@ -74,7 +81,8 @@ int place_req_from_vm_spec(const struct vm_spec *vm, struct place_req *ret, stru
 /*
  * What depends on the host: the page size resolved (default) and offered by
  * the CPU and kernel, not more vCPUs than the host has online CPUs, memory a
- * whole number of pages, cells <= vCPUs.  -EINVAL with a diag naming the VM.
+ * whole number of pages, cells <= vCPUs, nodes= naming nodes the host has
+ * (among its first 64).  -EINVAL with a diag naming the VM.
  */
 int place_req_resolve(struct place_req *r, const struct place_host *h, struct diag *d);
 

@@ -70,6 +70,12 @@ static unsigned cores_for(const struct place_req *r, const struct place_node *n,
 	return (vcpus + t - 1) / t;
 }
 
+/* Whether r may use node index idx (nodes= in its spec). */
+static bool allowed(const struct place_req *r, size_t idx)
+{
+	return !r->allowed_idx || (idx < 64 && (r->allowed_idx >> idx & 1));
+}
+
 /* What one node must hold of a choice. */
 struct share {
 	unsigned cores;
@@ -88,7 +94,7 @@ static bool share_fits(const struct place_host *h, const struct place_state *s,
 	int slot;
 
 	*ret_grow = 0;
-	if (!n->ncores || sh->bad_threads)
+	if (!n->ncores || sh->bad_threads || !allowed(r, idx))
 		return false;
 	if ((int64_t)sh->cores > ns->free_cores)
 		return false;
@@ -190,7 +196,7 @@ void solver_node_cap(const struct place_host *h, const struct place_state *s,
 	int slot = pool_slot(n, r->page_kib);
 
 	*ret_vcpus = *ret_units = 0;
-	if (!n->ncores)
+	if (!n->ncores || !allowed(r, a))
 		return;
 	if (r->pin == PLACE_PIN_SHARED && r->cells) /* any number of cells, each within the CPUs */
 		*ret_vcpus = (r->vcpus + r->cells - 1) / r->cells <= cpuset_count(&n->cpus)

@@ -80,6 +80,10 @@ static void why_mem(const struct place_node *n, const struct place_nstate *ns,
 	int64_t free_pages;
 	uint64_t grow;
 
+	if (n->mem_total_kib == 0) {
+		add(sb, "no memory of its own (its CPUs use other nodes' memory)");
+		return;
+	}
 	if (r->page_kib == VM_PAGE_NORMAL) {
 		if ((int64_t)dm->units > ns->mem_kib)
 			add(sb, "short of memory: needs %s, %s free beyond the keep-free guard",
@@ -116,6 +120,10 @@ void place_why(const struct place_host *h, const struct place_state *s, const st
 		(void)snprintf(buf, bufsz, "memory-only node: no CPUs for vCPUs");
 		return;
 	}
+	if (r->allowed_idx && (idx >= 64 || !(r->allowed_idx >> idx & 1))) {
+		(void)snprintf(buf, bufsz, "not among the nodes it may use (nodes=)");
+		return;
+	}
 	dm = demand_on(h, s, r, o, idx);
 	why_cpus(n, &s->n[idx], r, &dm, &sb);
 	why_mem(n, &s->n[idx], r, o, &dm, &sb);
@@ -139,7 +147,7 @@ void place_fix(const struct place_host *h, const struct place_state *s, const st
 		bool cpus_ok;
 		int64_t free_pages;
 
-		if (!n->ncores)
+		if (!n->ncores || (r->allowed_idx && (i >= 64 || !(r->allowed_idx >> i & 1))))
 			continue;
 		dm = demand_on(h, s, r, o, i);
 		cpus_ok = !dm.bad_threads &&
@@ -147,11 +155,14 @@ void place_fix(const struct place_host *h, const struct place_state *s, const st
 				   ? dm.max_cell_vcpus <=
 					     (ns->free_cores + n->host_cores) * n->min_threads
 				   : (int64_t)dm.cores <= ns->free_cores);
-		if (!cpus_ok && !dm.bad_threads && cores_node < 0)
+		free_pages = p ? ns->pool_free[p - n->pools] : 0;
+		/* cores are the fix only where the memory is there */
+		if (!cpus_ok && !dm.bad_threads && cores_node < 0 &&
+		    (r->page_kib == VM_PAGE_NORMAL ? (int64_t)dm.units <= ns->mem_kib
+						   : (int64_t)dm.units <= free_pages))
 			cores_node = (int)i;
 		if (!cpus_ok || r->page_kib == VM_PAGE_NORMAL || !p || !p->per_node)
 			continue;
-		free_pages = ns->pool_free[p - n->pools];
 		if ((int64_t)dm.units <= free_pages ||
 		    ns->mem_kib / (int64_t)r->page_kib < (int64_t)dm.units - free_pages)
 			continue;
