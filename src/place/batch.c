@@ -565,6 +565,18 @@ static void improve(struct batch *b)
 	free(best);
 }
 
+/* Whether the batch asks for more than the host has (its dominant shares add up to more). */
+static bool overload(struct batch *b, const struct place_state *s)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < b->n && sum <= 1.0; i++) {
+		sum += dominant(b->sv.h, s, &b->reqs[i], b->sv.o);
+		b->sv.work += b->sv.h->nnodes;
+	}
+	return sum > 1.0;
+}
+
 void place_batch_from(const struct place_host *h, const struct place_state *s,
 		      const struct place_req *reqs, size_t n, const struct place_opts *o,
 		      struct place_choice *ret)
@@ -574,6 +586,7 @@ void place_batch_from(const struct place_host *h, const struct place_state *s,
 	size_t norders = ORDER_COUNT_ + (n <= SHUFFLE_MAX_VMS ? SHUFFLES : 0);
 	struct place_objective best = {0};
 	struct batch b = {0};
+	bool overloaded;
 
 	solver_init(&b.sv, h, o);
 	b.reqs = reqs;
@@ -583,12 +596,18 @@ void place_batch_from(const struct place_host *h, const struct place_state *s,
 	b.caps_u = xcalloc(h->nnodes + 1, sizeof(*b.caps_u));
 	b.budget = o->work_budget ? o->work_budget : PLACE_WORK_BUDGET;
 	place_state_copy(&b.s, s);
+	overloaded = overload(&b, s);
 	/* the first order always runs; the others while the budget lasts */
 	for (size_t k = 0; k < norders && (k == 0 || !spent(&b)); k++) {
+		enum order_key key = (enum order_key)k;
+
+		/* more asked than there is: small VMs first, the count is what matters */
+		if (overloaded && k <= ORDER_DOMINANT_ASC)
+			key = k == 0 ? ORDER_DOMINANT_ASC : ORDER_DOMINANT_DESC;
 		for (size_t i = 0; i < n; i++)
 			order[i] = i;
 		if (k < ORDER_COUNT_)
-			sort_by(&b, s, order, n, (enum order_key)k);
+			sort_by(&b, s, order, n, key);
 		else
 			shuffle(order, n, 0x6b766d74756e65ULL + k);
 		run_order(&b, s, order);
