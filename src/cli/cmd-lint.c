@@ -16,7 +16,10 @@
 #include "core/model.h"
 #include "place/host.h"
 #include "place/inventory.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
+#include "util/xalloc.h"
 
 #include "util/banned.h"
 
@@ -49,8 +52,11 @@ static void print_text(const struct lint_report *r)
 	for (size_t i = 0; i < r->count; i++) {
 		const struct lint_finding *f = &r->findings[i];
 
+		AUTOFREE char *ev = str_escape(f->evidence, 4096);
+		AUTOFREE char *fix = str_escape(f->fix, 4096);
+
 		printf("%-8s %s\n         evidence: %s\n         fix: %s\n",
-		       lint_severity_name(f->severity), f->id, f->evidence, f->fix);
+		       lint_severity_name(f->severity), f->id, ev, fix);
 	}
 }
 
@@ -106,9 +112,7 @@ static int load_others(struct host *h, const struct host_model *m, const char *d
 
 	if (r < 0)
 		return r;
-	o = calloc(u->nvms + 1, sizeof(*o));
-	if (!o)
-		abort();
+	o = xcalloc(u->nvms + 1, sizeof(*o));
 	*ret_n = 0;
 	for (size_t i = 0; i < u->nvms; i++) {
 		if (u->vms[i].replanned || cpuset_empty(&u->vms[i].dedicated))
@@ -139,15 +143,16 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 	int r;
 
 	vmflags_init(&f);
-	r = vmflags_parse(&f, c, argc, argv, extra, 1, lint_usage);
-	if (r != VMFLAGS_CONTINUE) {
+	if (vmflags_parse(&f, c, argc, argv, extra, 1, lint_usage, &r)) {
 		vmflags_release(&f);
 		return r;
 	}
 	for (size_t i = 0; i < f.nextra; i++)
 		if (f.extra[i].opt == 'D')
 			domains = f.extra[i].arg;
-	r = cli_host(c, &h) < 0 ? -1 : host_model_load(h, &m, &d);
+	r = cli_host(c, &h, &d);
+	if (r >= 0)
+		r = host_model_load(h, &m, &d);
 	if (r == 0) {
 		opts.numad_installed = m.numad_pid > 0 || host_exists(h, "/usr/bin/numad") ||
 				       host_exists(h, "/usr/sbin/numad");
@@ -164,13 +169,11 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (r < 0) {
-		if (r != -1)
-			cli_error_diag(&d, r);
 		free(others);
 		place_usage_release(&usage);
 		host_model_release(&m);
 		vmflags_release(&f);
-		return r == -1 ? EXIT_USAGE : cli_exit_for(r);
+		return cli_fail(&d, r);
 	}
 	if (c->json)
 		print_json(&report);

@@ -22,6 +22,7 @@
 #include "core/hugepages-plan.h"
 #include "core/model.h"
 #include "core/topology.h"
+#include "core/userfile.h"
 #include "core/vmspec.h"
 #include "place/capacity.h"
 #include "place/export.h"
@@ -132,34 +133,39 @@ static void plan_cli_release(struct plan_cli *p)
 	free(p->from_domain);
 }
 
-static int read_vms_file(const char *path, struct sbuf *out)
+/* Standard input for '-' (at most PLAN_MAX_VMS_FILE bytes). */
+static int read_stdin(char **ret, size_t *ret_len, struct diag *d)
 {
-	AUTOCLOSE int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	int in = strcmp(path, "-") ? fd : STDIN_FILENO;
+	struct sbuf sb = SBUF_INIT;
 	char buf[65536];
 	ssize_t n;
 
-	if (in < 0)
-		return -errno;
-	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		sbuf_add(out, buf, (size_t)n);
-		if (out->len > PLAN_MAX_VMS_FILE)
-			return -EFBIG;
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
+		sbuf_add(&sb, buf, (size_t)n);
+		if (sb.len > PLAN_MAX_VMS_FILE) {
+			sbuf_release(&sb);
+			return diag_set(d, EFBIG, "-", "--vms -: larger than 4 MiB");
+		}
 	}
-	return n < 0 ? -errno : 0;
+	if (n < 0) {
+		sbuf_release(&sb);
+		return diag_set(d, errno, "-", "--vms -: cannot read standard input: %m");
+	}
+	*ret = sbuf_detach(&sb, ret_len);
+	return 0;
 }
 
 static int add_vms_file(struct plan_cli *p, const char *path, struct diag *d)
 {
-	AUTOSBUF struct sbuf text = SBUF_INIT;
+	AUTOFREE char *text = NULL;
 	struct place_req *reqs = NULL;
-	size_t n = 0;
-	int r = read_vms_file(path, &text);
+	size_t n = 0, len = 0;
+	int r = strcmp(path, "-") ? userfile_read(path, PLAN_MAX_VMS_FILE, &text, &len, d)
+				  : read_stdin(&text, &len, d);
 
 	if (r < 0)
-		return diag_set(d, r == -EFBIG ? EINVAL : -r, path, "--vms '%s': %s", path,
-				r == -EFBIG ? "larger than 4 MiB" : strerror(-r));
-	r = place_req_parse_json(text.buf, text.len, &reqs, &n, d);
+		return r;
+	r = place_req_parse_json(text, len, &reqs, &n, d);
 	if (r < 0) {
 		diag_prefix(d, "--vms '%s': ", path);
 		return r;
@@ -277,7 +283,9 @@ static int value_option(struct plan_cli *p, int opt, const char *v, struct diag 
 	}
 }
 
-static int parse_options(struct plan_cli *p, struct cli *c, int argc, char **argv, struct diag *d)
+/* The options; true to stop with *ret_exit (help shown, a usage or input error printed). */
+static bool parse_options(struct plan_cli *p, struct cli *c, int argc, char **argv, struct diag *d,
+			  int *ret_exit)
 {
 	int opt, err;
 
@@ -285,10 +293,12 @@ static int parse_options(struct plan_cli *p, struct cli *c, int argc, char **arg
 		switch (opt) {
 		case 'h':
 			plan_usage(stdout);
-			return EXIT_OK;
+			*ret_exit = EXIT_OK;
+			return true;
 		case '?':
 			plan_usage(stderr);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		case OPT_FORMAT:
 			p->format = optarg;
 			break;
@@ -325,12 +335,12 @@ static int parse_options(struct plan_cli *p, struct cli *c, int argc, char **arg
 		default:
 			err = value_option(p, opt, optarg, d);
 			if (err < 0) {
-				cli_error_diag(d, err);
-				return cli_exit_for(err);
+				*ret_exit = cli_fail(d, err);
+				return true;
 			}
 		}
 	}
-	return -1;
+	return false;
 }
 
 static bool any_domain(const struct plan_cli *p)
@@ -341,8 +351,8 @@ static bool any_domain(const struct plan_cli *p)
 	return false;
 }
 
-/* Usage rules between options; the exit code, or -1 to go on. */
-static int check_usage(const struct plan_cli *p, int argc, char **argv)
+/* Usage rules between options; true to stop with EXIT_USAGE (the error printed). */
+static bool bad_usage(const struct plan_cli *p, int argc, char **argv)
 {
 	static const char *const formats[] = {"text", "xml", "qemu", "proxmox", "hugepages", NULL};
 	bool known = !p->format;
@@ -363,8 +373,8 @@ static int check_usage(const struct plan_cli *p, int argc, char **argv)
 	else if (p->write && !any_domain(p))
 		cli_error("plan: --write needs --domain FILE (it edits domain files)");
 	else
-		return -1;
-	return EXIT_USAGE;
+		return false;
+	return true;
 }
 
 /* The model: the host through --root, or an hwloc XML topology. */
@@ -385,13 +395,11 @@ static int load_model(struct cli *c, const struct plan_cli *p, struct host **h,
 				(struct hp_node_mem){m->nodes[i].node, m->nodes[i].mem_total_kib,
 						     m->nodes[i].mem_free_kib};
 		*h = NULL;
-		if (p->domains && cli_host(c, h) < 0)
-			return -EINVAL;
-		return 0;
+		return p->domains ? cli_host(c, h, d) : 0;
 	}
-	if (cli_host(c, h) < 0)
-		return -EINVAL;
-	r = host_model_load(*h, m, d);
+	r = cli_host(c, h, d);
+	if (r >= 0)
+		r = host_model_load(*h, m, d);
 	if (r >= 0)
 		r = hugepages_mem_load(*h, m, mem, d);
 	return r;
@@ -451,10 +459,8 @@ static int run_capacity(struct cli *c, const struct plan_cli *p, struct plan_env
 	r = place_req_parse_shape(p->shape, &shape, d);
 	if (r >= 0)
 		r = place_req_resolve(&shape, &e->ph, d);
-	if (r < 0) {
-		cli_error_diag(d, r);
-		return cli_exit_for(r);
-	}
+	if (r < 0)
+		return cli_fail(d, r);
 	place_capacity_count(&e->ph, &shape, o, &cap);
 	plan_render_capacity(c->json, &e->ph, &shape, &cap);
 	place_capacity_release(&cap);
@@ -471,6 +477,8 @@ static int write_domains(struct cli *c, struct plan_cli *p, struct plan_env *e,
 		const struct place_vm_plan *v = &plan->vms[i];
 		struct diag d = {0};
 		AUTOFREE char *frag = NULL;
+		AUTOFREE char *target = NULL;
+		AUTOFREE char *backup = NULL;
 		int r;
 
 		if (!p->from_domain[i] || !v->choice.placed)
@@ -483,10 +491,11 @@ static int write_domains(struct cli *c, struct plan_cli *p, struct plan_env *e,
 				printf("would update '%s':\n%s", p->domain_paths[i], frag);
 		} else {
 			r = domxml_merge_file_flags(p->domain_paths[i], &p->specs[i], &e->m,
-						    DOMXML_WRITE_CPU, &d);
-			if (r >= 0)
-				printf("updated '%s' (backup '%s.bak')\n", p->domain_paths[i],
-				       p->domain_paths[i]);
+						    DOMXML_WRITE_CPU, &target, &backup, &d);
+			if (r >= 0 && backup)
+				printf("updated '%s' (backup '%s')\n", target, backup);
+			else if (r >= 0)
+				printf("updated '%s'\n", target);
 		}
 		if (r < 0) {
 			cli_error_diag(&d, r);
@@ -528,30 +537,31 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 	struct plan_env e = {0};
 	struct place_opts o = {0};
 	struct diag d = {0};
-	int rc, r = 0;
+	int rc = EXIT_OK, r = 0;
 
 	p.host_cores = 1;
 	p.keep_free_kib = -1;
-	rc = parse_options(&p, c, argc, argv, &d);
-	if (rc < 0)
-		rc = check_usage(&p, argc, argv);
-	for (size_t i = 0; rc < 0 && i < p.nreqs; i++)
+	if (parse_options(&p, c, argc, argv, &d, &rc)) {
+		plan_cli_release(&p);
+		return rc;
+	}
+	if (bad_usage(&p, argc, argv)) {
+		plan_cli_release(&p);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < p.nreqs; i++)
 		if (p.from_domain[i]) {
 			p.reqs[i].pin = p.pin;
 			p.reqs[i].threads = p.threads;
 		}
-	if (rc < 0)
-		r = build_env(c, &p, &e, &d);
-	for (size_t i = 0; rc < 0 && r >= 0 && i < p.nreqs; i++)
+	r = build_env(c, &p, &e, &d);
+	for (size_t i = 0; r >= 0 && i < p.nreqs; i++)
 		r = place_req_resolve(&p.reqs[i], &e.ph, &d);
-	if (rc < 0 && r < 0) {
-		if (d.msg[0] || r != -EINVAL)
-			cli_error_diag(&d, r);
-		rc = cli_exit_for(r);
-	}
 	o.grow_pools = p.grow;
 	o.spread = p.spread;
-	if (rc < 0)
+	if (r < 0)
+		rc = cli_fail(&d, r);
+	else
 		rc = p.capacity ? run_capacity(c, &p, &e, &o, &d) : run_plan(c, &p, &e, &o);
 	plan_env_release(&e);
 	plan_cli_release(&p);

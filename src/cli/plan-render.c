@@ -20,20 +20,19 @@
 #include "place/plan.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
 
-/* Text from outside (notes quote files and names): control characters as \xNN. */
+/* Text from outside (notes quote files and names): escaped (util/escape.h). */
 static void put_escaped(const char *s, FILE *out)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			fprintf(out, "\\x%02x", (unsigned char)*s);
-		else
-			fputc(*s, out);
+	AUTOFREE char *e = str_escape(s, 512);
+
+	fputs(e, out);
 }
 
 static const char *page_name(uint64_t page_kib, char *buf, unsigned n)

@@ -26,8 +26,7 @@ static void addf(struct lint_report *r, const char *id, enum lint_severity sev, 
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&ev, fmt, ap) < 0)
-		abort();
+	ev = xvasprintf(fmt, ap);
 	va_end(ap);
 	lint_add(r, id, sev, ev, fix);
 }

@@ -21,6 +21,7 @@
 
 #include "core/host.h"
 #include "core/model.h"
+#include "core/userfile.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/xalloc.h"
@@ -28,6 +29,8 @@
 #include "util/banned.h"
 
 #define HWLOC_SONAME "libhwloc.so.15"
+/* The largest XML topology read (hwloc's exports of big machines are a few MiB). */
+#define TOPOLOGY_XML_MAX_BYTES (64u << 20)
 
 #define HWLOC_FUNCTIONS(X)                    \
 	X(hwloc_topology_init)                \
@@ -41,7 +44,7 @@
 	X(hwloc_bitmap_weight)                \
 	X(hwloc_bitmap_first)                 \
 	X(hwloc_bitmap_next)                  \
-	X(hwloc_topology_set_xml)             \
+	X(hwloc_topology_set_xmlbuffer)       \
 	X(hwloc_distances_get_by_type)        \
 	X(hwloc_distances_release)
 
@@ -423,13 +426,19 @@ int topology_load_xml(const char *path, struct host_model *ret, struct diag *d)
 {
 	struct hwloc_api api = {0};
 	struct host_model m = {0};
+	AUTOFREE char *xml = NULL;
+	size_t len = 0;
 	int r;
 
+	/* read it ourselves: a regular file of bounded size (no FIFO, no device) */
+	r = userfile_read(path, TOPOLOGY_XML_MAX_BYTES, &xml, &len, d);
+	if (r < 0)
+		return r;
 	if (!hwloc_api_open(&api) || api.hwloc_topology_init(&api.topo) < 0)
 		return diag_set(d, ELIBACC, HWLOC_SONAME,
 				"cannot load %s to read '%s' (install hwloc)", HWLOC_SONAME, path);
 	(void)api.hwloc_topology_set_io_types_filter(api.topo, HWLOC_TYPE_FILTER_KEEP_NONE);
-	r = api.hwloc_topology_set_xml(api.topo, path);
+	r = api.hwloc_topology_set_xmlbuffer(api.topo, xml, (int)len + 1);
 	if (r >= 0)
 		r = api.hwloc_topology_load(api.topo);
 	if (r < 0) {

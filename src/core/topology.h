@@ -25,8 +25,10 @@ void topology_load(struct host *h, struct host_model *m);
  * taken as free: the XML has no free count), pools from each node's
  * page_type counts (all free), distances from hwloc's NUMA distance matrix
  * (10/20 without one), cores, packages and caches.  The CPU's page sizes are
- * the pool sizes.  ret must be zeroed.  -EINVAL with a diag naming the file
- * when hwloc cannot read it or it has no node or PU; -ELIBACC without hwloc.
+ * the pool sizes.  ret must be zeroed.  The file is read as a user file
+ * (regular, at most 64 MiB).  -EINVAL with a diag naming the file when hwloc
+ * cannot read it or it has no node or PU, -EFBIG for a larger file, -errno
+ * of open/read; -ELIBACC without hwloc.
  */
 int topology_load_xml(const char *path, struct host_model *ret, struct diag *d);
 /* Free an array of groups (accepts NULL). */

@@ -65,8 +65,7 @@ void place_host_note(struct place_host *h, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	h->notes = xreallocarray(h->notes, h->nnotes + 1, sizeof(*h->notes));
 	h->notes[h->nnotes++] = s;

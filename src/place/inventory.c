@@ -38,8 +38,7 @@ static void note(struct notes *nt, const char *fmt, ...)
 	if (!nt->v)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	*nt->v = xreallocarray(*nt->v, *nt->n + 1, sizeof(**nt->v));
 	(*nt->v)[(*nt->n)++] = s;
