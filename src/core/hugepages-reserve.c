@@ -57,7 +57,7 @@ static void resv_add(struct hp_resv_list *l, const char *owner, int node, uint64
 static int parse_line(const char *path, unsigned lineno, char *line, const char *owner,
 		      struct hp_resv_list *l, struct diag *d)
 {
-	char *w[6];
+	char *w[6] = {NULL};
 	int node, nw = 0;
 	uint64_t page_kib, pages, kib;
 
@@ -69,9 +69,9 @@ static int parse_line(const char *path, unsigned lineno, char *line, const char 
 		w[nw++] = p;
 		p += strcspn(p, " \t");
 	}
-	if (nw != 6 || strcmp(w[0], "node") || strcmp(w[2], "page_kb") || strcmp(w[4], "pages") ||
-	    parse_int(w[1], &node) < 0 || node < -1 || parse_u64(w[3], &page_kib) < 0 ||
-	    parse_u64(w[5], &pages) < 0 || page_kib == 0)
+	if (nw != 6 || strcmp(w[0], "node") != 0 || strcmp(w[2], "page_kb") != 0 ||
+	    strcmp(w[4], "pages") != 0 || parse_int(w[1], &node) < 0 || node < -1 ||
+	    parse_u64(w[3], &page_kib) < 0 || parse_u64(w[5], &pages) < 0 || page_kib == 0)
 		return diag_set(d, EINVAL, path,
 				"'%s' line %u: expected 'node N page_kb K pages P', got '%s'", path,
 				lineno, line);
