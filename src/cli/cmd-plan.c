@@ -252,7 +252,7 @@ static int value_option(struct plan_cli *p, int opt, const char *v, struct diag 
 	case OPT_DOMAIN:
 		return add_domain(p, v, d);
 	case OPT_PIN:
-		if (strcmp(v, "dedicated") && strcmp(v, "shared"))
+		if (strcmp(v, "dedicated") != 0 && strcmp(v, "shared") != 0)
 			return diag_set(d, EINVAL, "--pin",
 					"--pin '%s': expected dedicated or shared", v);
 		p->pin = strcmp(v, "shared") == 0 ? PLACE_PIN_SHARED : PLACE_PIN_DEDICATED;
@@ -261,7 +261,7 @@ static int value_option(struct plan_cli *p, int opt, const char *v, struct diag 
 		p->threads = strcmp(v, "isolate") == 0	 ? PLACE_THREADS_ISOLATE
 			     : strcmp(v, "require") == 0 ? PLACE_THREADS_REQUIRE
 							 : PLACE_THREADS_PREFER;
-		if (strcmp(v, "prefer") && p->threads == PLACE_THREADS_PREFER)
+		if (strcmp(v, "prefer") != 0 && p->threads == PLACE_THREADS_PREFER)
 			return diag_set(d, EINVAL, "--threads",
 					"--threads '%s': expected prefer, isolate or require", v);
 		return 0;

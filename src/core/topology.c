@@ -270,9 +270,7 @@ void topology_load(struct host *h, struct host_model *m)
 
 static unsigned numa_count(const struct hwloc_api *api)
 {
-	int n = api->hwloc_get_nbobjs_by_depth(api->topo, HWLOC_TYPE_DEPTH_NUMANODE);
-
-	return n > 0 ? (unsigned)n : 0;
+	return api->hwloc_get_nbobjs_by_depth(api->topo, HWLOC_TYPE_DEPTH_NUMANODE);
 }
 
 static hwloc_obj_t numa_at(const struct hwloc_api *api, unsigned idx)
@@ -289,9 +287,14 @@ static bool obj_has_cpu(const struct hwloc_api *api, hwloc_obj_t obj, int cpu)
 	return false;
 }
 
+/* A NUMA node object, in an array sorted by OS number. */
+struct numa_ref {
+	hwloc_obj_t obj;
+};
+
 static int cmp_numa_obj(const void *a, const void *b)
 {
-	hwloc_obj_t x = *(hwloc_obj_t const *)a, y = *(hwloc_obj_t const *)b;
+	hwloc_obj_t x = ((const struct numa_ref *)a)->obj, y = ((const struct numa_ref *)b)->obj;
 
 	return x->os_index < y->os_index ? -1 : x->os_index > y->os_index;
 }
@@ -336,7 +339,8 @@ static void xml_add_page_size(struct host_model *m, const struct pool *p)
 }
 
 /* The first NUMA distance matrix covering every node, in model order; else 10/20. */
-static void xml_distances(const struct hwloc_api *api, hwloc_obj_t *objs, struct host_model *m)
+static void xml_distances(const struct hwloc_api *api, const struct numa_ref *objs,
+			  struct host_model *m)
 {
 	struct hwloc_distances_s *dist = NULL;
 	unsigned nr = 1;
@@ -351,7 +355,7 @@ static void xml_distances(const struct hwloc_api *api, hwloc_obj_t *objs, struct
 	for (size_t i = 0; dist && i < m->nnodes; i++) {
 		idx[i] = -1;
 		for (unsigned k = 0; k < dist->nbobjs; k++)
-			if (dist->objs[k] == objs[i])
+			if (dist->objs[k] == objs[i].obj)
 				idx[i] = (int)k;
 		if (idx[i] < 0) {
 			api->hwloc_distances_release(api->topo, dist);
@@ -380,30 +384,30 @@ static int xml_nodes(const struct hwloc_api *api, struct host_model *m, unsigned
 		     struct diag *d, const char *path)
 {
 	unsigned nn = numa_count(api);
-	AUTOFREE hwloc_obj_t *objs = NULL;
+	AUTOFREE struct numa_ref *objs = NULL;
 
 	if (nn == 0 || npu == 0)
 		return diag_set(d, EINVAL, path,
 				"'%s': the topology has no NUMA node or no processing unit", path);
 	objs = xcalloc(nn, sizeof(*objs));
 	for (unsigned i = 0; i < nn; i++)
-		objs[i] = numa_at(api, i);
+		objs[i].obj = numa_at(api, i);
 	qsort(objs, nn, sizeof(*objs), cmp_numa_obj);
 	m->nodes = xcalloc(nn, sizeof(*m->nodes));
 	m->nnodes = nn;
 	for (unsigned i = 0; i < nn; i++) {
-		if (objs[i]->os_index > CPUSET_MAX ||
-		    (i && objs[i]->os_index == objs[i - 1]->os_index))
+		if (objs[i].obj->os_index > CPUSET_MAX ||
+		    (i && objs[i].obj->os_index == objs[i - 1].obj->os_index))
 			return diag_set(d, EINVAL, path,
 					"'%s': bad or repeated NUMA node number %u", path,
-					objs[i]->os_index);
-		m->nodes[i].node = (int)objs[i]->os_index;
+					objs[i].obj->os_index);
+		m->nodes[i].node = (int)objs[i].obj->os_index;
 		m->nodes[i].mem_total_kib = m->nodes[i].mem_free_kib =
-			(int64_t)(objs[i]->attr->numanode.local_memory / 1024 >
+			(int64_t)(objs[i].obj->attr->numanode.local_memory / 1024 >
 						  (uint64_t)INT64_MAX / 4
 					  ? (uint64_t)INT64_MAX / 4
-					  : objs[i]->attr->numanode.local_memory / 1024);
-		xml_node_pools(objs[i], &m->nodes[i]);
+					  : objs[i].obj->attr->numanode.local_memory / 1024);
+		xml_node_pools(objs[i].obj, &m->nodes[i]);
 	}
 	for (unsigned p = 0; p < npu; p++) {
 		int cpu = (int)obj_at(api, HWLOC_OBJ_PU, p)->os_index;
@@ -413,8 +417,8 @@ static int xml_nodes(const struct hwloc_api *api, struct host_model *m, unsigned
 			continue;
 		cpuset_set(&m->cpus_online, (unsigned)cpu);
 		for (unsigned i = 0; i < nn; i++)
-			if (obj_has_cpu(api, objs[i], cpu) &&
-			    (owner < 0 || (objs[owner]->subtype && !objs[i]->subtype)))
+			if (obj_has_cpu(api, objs[i].obj, cpu) &&
+			    (owner < 0 || (objs[owner].obj->subtype && !objs[i].obj->subtype)))
 				owner = (int)i;
 		if (owner >= 0)
 			cpuset_set(&m->nodes[owner].cpus, (unsigned)cpu);

@@ -122,8 +122,11 @@ static int nodes_value(const char *v, struct place_req *r, struct diag *d)
 
 	if (strlen(v) >= sizeof(list))
 		return diag_set(d, EINVAL, "nodes", "nodes=%.40s...: too long", v);
-	for (size_t i = 0; i <= strlen(v); i++)
-		list[i] = v[i] == ':' ? ',' : v[i];
+	for (size_t i = 0; i <= strlen(v); i++) {
+		list[i] = v[i];
+		if (list[i] == ':')
+			list[i] = ',';
+	}
 	err = cpuset_parse_list(list, &set, NULL);
 	if (err < 0 || cpuset_empty(&set) || cpuset_count(&set) > PLACE_MAX_ONLY_NODES) {
 		cpuset_release(&set);
