@@ -156,8 +156,8 @@ void place_fix(const struct place_host *h, const struct place_state *s, const st
 					     (ns->free_cores + n->host_cores) * n->min_threads
 				   : (int64_t)dm.cores <= ns->free_cores);
 		free_pages = p ? ns->pool_free[p - n->pools] : 0;
-		/* cores are the fix only where the memory is there */
-		if (!cpus_ok && !dm.bad_threads && cores_node < 0 &&
+		/* cores are the fix only where the memory is there and the node has enough */
+		if (!cpus_ok && !dm.bad_threads && cores_node < 0 && dm.cores <= n->ncores &&
 		    (r->page_kib == VM_PAGE_NORMAL ? (int64_t)dm.units <= ns->mem_kib
 						   : (int64_t)dm.units <= free_pages))
 			cores_node = (int)i;
