@@ -4,7 +4,8 @@
  * node, inside one last-level cache when one has room (the fullest that
  * fits), vCPU pairs on SMT siblings unless threads=isolate; shared cells float
  * on their node's CPUs that no VM holds; emulator and I/O threads go to
- * those shared CPUs of the VM's nodes, off every vCPU's core.
+ * the host cores of the VM's nodes (else those shared CPUs), off every
+ * dedicated vCPU's core (a shared VM's vCPUs float over them too).
  */
 #ifndef KVMTUNE_PLACE_PINS_H
 #define KVMTUNE_PLACE_PINS_H
