@@ -58,9 +58,10 @@ static void plan_usage(FILE *out)
 		"A VM that fits nowhere gets the reason per node and what would make it fit.\n"
 		"Exit 1 when a VM is not placed.\n\n"
 		"VMs to place (repeatable, in any mix):\n"
-		"  --vm SPEC              name=db,vcpus=8,mem=32G[,page=1G|2M|none|default]\n"
+		"  --vm SPEC              [name=db,]vcpus=8,mem=32G[,page=1G|2M|none|default]\n"
 		"                         [,cells=N][,pin=dedicated|shared]\n"
 		"                         [,threads=prefer|isolate|require][,iothreads=N]\n"
+		"                         [,nodes=LIST]  (no name: vmN; names are unique)\n"
 		"  --vms FILE             a JSON array of objects with the same keys ('-': stdin)\n"
 		"  --domain FILE          a libvirt domain XML (its vCPUs, memory, page size, "
 		"cells)\n"
@@ -377,6 +378,26 @@ static bool bad_usage(const struct plan_cli *p, int argc, char **argv)
 	return true;
 }
 
+/*
+ * Name the VMs given without one vmN (N: their place on the command line)
+ * and refuse two VMs of one name (the outputs and the inventory go by name);
+ * true to stop with EXIT_USAGE (the error printed).
+ */
+static bool bad_names(struct plan_cli *p)
+{
+	for (size_t i = 0; i < p->nreqs; i++)
+		if (!p->reqs[i].name[0])
+			(void)snprintf(p->reqs[i].name, sizeof(p->reqs[i].name), "vm%zu", i + 1);
+	for (size_t i = 0; i < p->nreqs; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(p->reqs[i].name, p->reqs[j].name) == 0) {
+				cli_error("plan: two VMs to place are named '%s' (VMs %zu and %zu)",
+					  p->reqs[i].name, j + 1, i + 1);
+				return true;
+			}
+	return false;
+}
+
 /* The model: the host through --root, or an hwloc XML topology. */
 static int load_model(struct cli *c, const struct plan_cli *p, struct host **h,
 		      struct host_model *m, struct hp_mem *mem, struct diag *d)
@@ -545,7 +566,7 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 		plan_cli_release(&p);
 		return rc;
 	}
-	if (bad_usage(&p, argc, argv)) {
+	if (bad_usage(&p, argc, argv) || bad_names(&p)) {
 		plan_cli_release(&p);
 		return EXIT_USAGE;
 	}

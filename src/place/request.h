@@ -60,7 +60,8 @@ void place_req_init(struct place_req *r);
  * Parse "key=value,..." with keys name, vcpus, mem, page (none, default, 2M,
  * 1G, ...), cells, pin (dedicated|shared), threads (prefer|isolate|require),
  * iothreads, nodes (host nodes it may use, "1" or "0-1", separated by ':'
- * or given as a list: nodes=0-1).  vcpus and mem are required.  -EINVAL (unknown key, bad value,
+ * or given as a list: nodes=0-1).  vcpus and mem are required; without name,
+ * ret->name stays empty (the caller names it).  -EINVAL (unknown key, bad value,
  * 0 vCPUs) or -ERANGE (a size or count too large) with a diag quoting it.
  */
 int place_req_parse(const char *spec, struct place_req *ret, struct diag *d);
