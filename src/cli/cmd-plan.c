@@ -40,6 +40,8 @@
 /* Largest --vms file read. */
 #define PLAN_MAX_VMS_FILE (4u << 20)
 #define PLAN_MAX_HOST_CORES 64
+/* VMs one plan places (bench/plan measures 1024 on 64 nodes). */
+#define PLAN_MAX_VMS 4096
 
 static void plan_usage(FILE *out)
 {
@@ -97,7 +99,7 @@ static void plan_usage(FILE *out)
 
 struct plan_cli {
 	struct place_req *reqs;
-	size_t nreqs;
+	size_t nreqs, cap;     /* cap: room in the four arrays below */
 	struct vm_spec *specs; /* per request: the parsed domain, or an empty spec */
 	const char **domain_paths;
 	bool *from_domain;
@@ -113,10 +115,13 @@ static void add_req(struct plan_cli *p, const struct place_req *r, const char *d
 {
 	size_t n = p->nreqs;
 
-	p->reqs = xreallocarray(p->reqs, n + 1, sizeof(*p->reqs));
-	p->specs = xreallocarray(p->specs, n + 1, sizeof(*p->specs));
-	p->domain_paths = xreallocarray(p->domain_paths, n + 1, sizeof(*p->domain_paths));
-	p->from_domain = xreallocarray(p->from_domain, n + 1, sizeof(*p->from_domain));
+	if (n == p->cap) { /* doubling: a --vms file may list thousands */
+		p->cap = p->cap ? 2 * p->cap : 8;
+		p->reqs = xreallocarray(p->reqs, p->cap, sizeof(*p->reqs));
+		p->specs = xreallocarray(p->specs, p->cap, sizeof(*p->specs));
+		p->domain_paths = xreallocarray(p->domain_paths, p->cap, sizeof(*p->domain_paths));
+		p->from_domain = xreallocarray(p->from_domain, p->cap, sizeof(*p->from_domain));
+	}
 	p->reqs[n] = *r;
 	vm_spec_init(&p->specs[n]);
 	p->domain_paths[n] = domain;
@@ -367,6 +372,9 @@ static bool bad_usage(const struct plan_cli *p, int argc, char **argv)
 			  p->format);
 	else if (!p->capacity && !p->nreqs)
 		cli_error("plan: give the VMs to place (--vm, --vms, --domain) or --capacity");
+	else if (p->nreqs > PLAN_MAX_VMS)
+		cli_error("plan: %zu VMs to place: too many (at most %d in one plan)", p->nreqs,
+			  PLAN_MAX_VMS);
 	else if (p->capacity && p->nreqs)
 		cli_error("plan: --capacity takes no VMs (use --shape)");
 	else if (p->shape && !p->capacity)
