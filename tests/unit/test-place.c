@@ -132,6 +132,7 @@ static void test_request_parse(void **state)
 	size_t n = 0;
 	const char *json = "[{\"name\":\"a\",\"vcpus\":2,\"mem\":\"1G\"},"
 			   "{\"name\":\"b\",\"vcpus\":\"4\",\"mem\":\"2G\",\"page\":\"none\"}]";
+	const char *ctl;
 
 	(void)state;
 	assert_int_equal(place_req_parse("name=db,vcpus=8,mem=32G,page=1G,cells=2,pin=shared,"
@@ -162,6 +163,15 @@ static void test_request_parse(void **state)
 	assert_int_equal(r.vcpus, 8);
 	assert_int_equal(r.page_kib, GIB);
 	assert_int_equal(place_req_parse_shape("8:32G", &r, &d), -EINVAL);
+	/* control characters are refused, and shown escaped */
+	assert_int_equal(place_req_parse("vcpus=1,mem=1G,name=\x1b[2J", &r, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "\\x1b[2J': control characters"));
+	assert_null(strchr(d.msg, '\x1b'));
+	assert_int_equal(place_req_parse_shape("8c:1G\n:2M", &r, &d), -EINVAL);
+	assert_null(strchr(d.msg, '\n'));
+	ctl = "[{\"vcpus\":1,\"mem\":\"1G\",\"n\\u0007\":1}]";
+	assert_int_equal(place_req_parse_json(ctl, strlen(ctl), &v, &n, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "n\\x07': control characters"));
 	assert_int_equal(place_req_parse_json(json, strlen(json), &v, &n, &d), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(v[1].name, "b");
