@@ -55,6 +55,8 @@ static const struct command commands[] = {
 	 "verify, diff or apply a host profile (sysctls, THP, KSM, I/O schedulers, CPU)"},
 	{"undo", cmd_undo, CMD_NEEDS_HOST | CMD_WRITES,
 	 "list the changes kvmtune made, or revert one (from the undo journal)"},
+	{"plan", cmd_plan, CMD_NEEDS_HOST | CMD_WRITES,
+	 "place VMs on NUMA nodes: nodes, pins, hugepages per node; or what still fits"},
 	{"top", cmd_top, CMD_NEEDS_HOST,
 	 "live per-VM view: memory per node, locality, vCPUs, KVM exit rates"},
 	{"bench", cmd_bench, CMD_NEEDS_HOST,

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/domxml-internal.h"
 #include "core/xmlapi.h"
 
 #include "core/cpuset.h"
@@ -521,30 +522,6 @@ static int parse_cells(xmlNode *numa, struct vm_spec *vm, struct diag *d)
 	return 0;
 }
 
-static int parse_vcpu(xmlNode *n, struct vm_spec *vm, struct diag *d)
-{
-	AUTOFREE char *placement = NULL;
-	AUTOFREE char *cpuset = NULL;
-	AUTOFREE char *count = NULL;
-
-	if (!n)
-		return 0;
-	placement = domxml_attr(n, "placement");
-	cpuset = domxml_attr(n, "cpuset");
-	count = domxml_text(n);
-	if (parse_u32(count, &vm->vcpus) < 0)
-		return diag_set(d, EINVAL, "vcpu", "vcpu: '%s' is not a number of vCPUs", count);
-	if (placement && strcmp(placement, "auto") == 0)
-		vm->vcpu_placement = VM_PLACEMENT_AUTO;
-	else if (placement && strcmp(placement, "static") != 0)
-		return diag_set(d, EINVAL, "vcpu",
-				"vcpu: unknown placement '%s' (expected static or auto)",
-				placement);
-	if (cpuset)
-		return domxml_parse_set("vcpu cpuset", cpuset, &vm->vcpu_cpuset, d);
-	return 0;
-}
-
 /* libvirt's placement defaults: numatune follows vcpu unless a nodeset is given. */
 static void resolve_placement(struct vm_spec *vm, bool have_numatune_memory)
 {
@@ -686,7 +663,7 @@ static int parse_domain(xmlNode *root, struct vm_spec *vm, struct diag *d)
 	r = parse_memory_backing(domxml_child(root, "memoryBacking"), vm, d);
 	if (r < 0)
 		return r;
-	r = parse_vcpu(domxml_child(root, "vcpu"), vm, d);
+	r = domxml_parse_cpu(root, vm, d);
 	if (r < 0)
 		return r;
 	numatune = domxml_child(root, "numatune");
