@@ -16,6 +16,8 @@
 #include "cli/stat-render.h"
 #include "core/host.h"
 #include "core/model.h"
+#include "core/nodestat.h"
+#include "core/pagesize.h"
 #include "core/procstat.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
@@ -210,31 +212,31 @@ static void collect_opts(const struct cli *c, const struct stat_opts *o, const s
 	if (vm_view || c->json)
 		po->flags |= PROCSTAT_VCPUS;
 	po->self_pid = host_is_live(h) ? (int)getpid() : 0;
-	po->base_page_kib = 4;
-	po->default_huge_kib = m->default_hugepage_kib ? m->default_hugepage_kib : 2048;
+	po->base_page_kib = m->base_page_kib;
+	po->default_huge_kib =
+		m->default_hugepage_kib ? m->default_hugepage_kib : PAGE_HUGE_FALLBACK_KIB;
 	*ret_vm_view = vm_view;
 }
 
-static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v, bool vm_view,
-		  bool collected, struct host *h)
+static void render(struct cli *c, const struct stat_opts *o, struct stat_view *v, bool vm_view,
+		   bool collected)
 {
 	bool loop = o->count != 1;
-	int r = 0;
 
 	if (c->json && loop) {
 		struct json_object *j = stat_json(v);
 
 		json_object_object_add(j, "time", json_object_new_int64((int64_t)time(NULL)));
 		render_json_print_line(j, stdout);
-		return 0;
+		return;
 	}
 	if (c->json) {
 		render_json_print(stat_json(v), stdout);
-		return 0;
+		return;
 	}
 	if (o->prometheus) {
 		stat_print_prometheus(v, stdout);
-		return 0;
+		return;
 	}
 	if (loop) {
 		char when[64];
@@ -249,11 +251,24 @@ static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v,
 	else if (collected)
 		stat_print_procs(v, stdout);
 	if (o->meminfo)
-		r = stat_print_meminfo(v, h, stdout);
-	if (r >= 0 && o->counters)
-		r = stat_print_numastat_counters(v, h, false, stdout);
-	if (r >= 0 && o->numastat && !collected && !o->meminfo && !o->counters)
-		r = stat_print_numastat_counters(v, h, true, stdout);
+		stat_print_meminfo(v, stdout);
+	if (o->counters)
+		stat_print_numastat_counters(v, false, stdout);
+	else if (o->numastat && !collected && !o->meminfo)
+		stat_print_numastat_counters(v, true, stdout);
+}
+
+/* The per-node system tables the options ask for (-m, -n, --numastat alone). */
+static int read_node_tables(const struct stat_opts *o, struct host *h, const struct host_model *m,
+			    bool collected, struct nodestat *mi, struct nodestat *ctr,
+			    struct diag *d)
+{
+	int r = 0;
+
+	if (o->meminfo)
+		r = nodestat_meminfo(h, m, mi, d);
+	if (r >= 0 && (o->counters || (o->numastat && !collected && !o->meminfo)))
+		r = nodestat_counters(h, m, ctr, d);
 	return r;
 }
 
@@ -262,6 +277,7 @@ static int sample(struct cli *c, const struct stat_opts *o, struct host *h, bool
 {
 	struct host_model m = {0};
 	struct procstat ps = {0};
+	struct nodestat mi = {0}, ctr = {0};
 	struct procstat_opts po;
 	struct diag d = {0};
 	struct stat_view v;
@@ -297,19 +313,30 @@ static int sample(struct cli *c, const struct stat_opts *o, struct host *h, bool
 			return r != -ESRCH ? cli_exit_for(r) : first ? EXIT_USAGE : EXIT_FAILED;
 		}
 	}
+	r = read_node_tables(o, h, &m, collect, &mi, &ctr, &d);
+	if (r < 0) {
+		cli_error_diag(&d, r);
+		procstat_release(&ps);
+		host_model_release(&m);
+		return EXIT_FAILED;
+	}
 	v = (struct stat_view){.m = &m,
 			       .ps = &ps,
+			       .meminfo = &mi,
+			       .counters = &ctr,
 			       .compact = o->compact,
 			       .verbose = c->verbose > 0,
 			       .numastat = o->numastat,
 			       .hide_zero = o->hide_zero,
 			       .sort = o->sort,
 			       .sort_node = o->sort_node};
-	r = render(c, o, &v, vm_view, collect, h);
+	render(c, o, &v, vm_view, collect);
 	fflush(stdout);
+	nodestat_release(&mi);
+	nodestat_release(&ctr);
 	procstat_release(&ps);
 	host_model_release(&m);
-	return r < 0 ? EXIT_FAILED : EXIT_OK;
+	return EXIT_OK;
 }
 
 static volatile sig_atomic_t stop_requested;

@@ -54,10 +54,12 @@ int host_read_attr(struct host *h, const char *path, char **ret_buf, size_t *ret
 		   struct diag *d);
 /*
  * Read a file of lines through the caller's buf (bufsz bytes), handing fn
- * the complete lines in order, a bufferful at most at a time: a large
- * numa_maps costs no growing buffer.  A line longer than buf is handed over
- * in pieces.  fn's negative return ends the read with that value.
- * ret_total (may be NULL) gets the file's size in bytes.
+ * complete lines in order, a bufferful at most at a time: a large numa_maps
+ * costs no growing buffer.  fn never gets part of a line: a line longer than
+ * buf (a long file name, a thousand N<node>= fields) is collected on the heap
+ * and handed over on its own; a last line without a newline comes last.
+ * fn's negative return ends the read with that value.  ret_total (may be
+ * NULL) gets the file's size in bytes.
  */
 int host_read_lines(struct host *h, const char *path, char *buf, size_t bufsz,
 		    int (*fn)(void *ctx, const char *text, size_t len), void *ctx,

@@ -541,3 +541,40 @@ double procstat_locality(const struct procstat_proc *p)
 		local += numamaps_usage_node_kib(&p->usage, -1, node);
 	return (double)local / (double)total;
 }
+
+unsigned procstat_vm_flags(const struct procstat_proc *p)
+{
+	uint64_t total = numamaps_usage_total_kib(&p->usage, -1);
+	double loc = procstat_locality(p);
+	unsigned holding = 0, flags = 0;
+
+	for (size_t n = 0; total && n < p->usage.nnodes; n++)
+		if ((double)numamaps_usage_node_kib(&p->usage, -1, (int)n) >=
+		    PROCSTAT_SPREAD_MIN_SHARE * (double)total)
+			holding++;
+	if (holding > 1)
+		flags |= PROCSTAT_VM_SPREAD;
+	if (loc >= 0 && loc < PROCSTAT_AWAY_MAX_LOCALITY)
+		flags |= PROCSTAT_VM_VCPUS_AWAY;
+	if (!procstat_huge_kib(p))
+		flags |= PROCSTAT_VM_NO_HUGEPAGES;
+	if (!p->nvcpus)
+		flags |= PROCSTAT_VM_NO_VCPU_NAMES;
+	return flags;
+}
+
+const char *procstat_vm_flag_name(unsigned flag)
+{
+	switch (flag) {
+	case PROCSTAT_VM_SPREAD:
+		return "spread";
+	case PROCSTAT_VM_VCPUS_AWAY:
+		return "vcpus-away";
+	case PROCSTAT_VM_NO_HUGEPAGES:
+		return "no-hugepages";
+	case PROCSTAT_VM_NO_VCPU_NAMES:
+		return "no-vcpu-names";
+	default:
+		return NULL;
+	}
+}

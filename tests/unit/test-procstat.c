@@ -4,12 +4,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "core/host.h"
 #include "core/procstat.h"
+#include "util/diag.h"
+#include "util/sbuf.h"
 
 #include "util/banned.h"
 
@@ -74,11 +78,68 @@ static void test_is_qemu(void **state)
 	assert_false(procstat_is_qemu("renamed", "/bin/sh\0", 8));
 }
 
+static void put(const char *root, const char *rel, const char *content)
+{
+	char path[512], cmd[600];
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s%s", root, rel);
+	(void)snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+/*
+ * numa_maps lines of any length: a 20 KiB file name and 1024 N<node>= fields
+ * (larger than the read buffer) count exactly once, as do the lines around.
+ */
+static void test_long_numa_maps_line(void **state)
+{
+	struct procstat_opts opts = {.base_page_kib = 4, .default_huge_kib = 2048};
+	struct procstat_proc p = {0};
+	struct sbuf maps = SBUF_INIT;
+	char root[64] = "/tmp/kvmtune-procstat-XXXXXX", cmd[128];
+	struct host *h = NULL;
+	struct diag d = {0};
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	put(root, "/proc/cpuinfo", "processor\t: 0\n");
+	put(root, "/proc/77/comm", "longmaps\n");
+	put(root, "/proc/77/cmdline", "longmaps");
+	sbuf_adds(&maps, "7f0000000000 default anon=3 N0=3 kernelpagesize_kB=4\n");
+	sbuf_adds(&maps, "7f1000000000 default file=/");
+	for (int i = 0; i < 20000; i++)
+		sbuf_addc(&maps, 'x');
+	for (int n = 0; n < 1024; n++)
+		sbuf_addf(&maps, " N%d=1", n);
+	sbuf_adds(&maps,
+		  " kernelpagesize_kB=4\n7f2000000000 default anon=2 N1=2 kernelpagesize_kB=4");
+	put(root, "/proc/77/numa_maps", maps.buf);
+	assert_int_equal(host_open(root, &h, &d), 0);
+	assert_int_equal(procstat_read_proc(h, NULL, 77, &opts, &p, &d), 0);
+	assert_int_equal(p.usage.lines, 3);
+	assert_int_equal(p.usage.bad_lines, 0);
+	assert_int_equal(numamaps_usage_node_kib(&p.usage, -1, 0), 4 * (3 + 1));
+	assert_int_equal(numamaps_usage_node_kib(&p.usage, -1, 1), 4 * (1 + 2));
+	assert_int_equal(numamaps_usage_node_kib(&p.usage, -1, 1023), 4);
+	assert_int_equal(numamaps_usage_total_kib(&p.usage, -1), 4 * (3 + 1024 + 2));
+	procstat_proc_release(&p);
+	host_free(h);
+	sbuf_release(&maps);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_name),
 		cmocka_unit_test(test_is_qemu),
+		cmocka_unit_test(test_long_numa_maps_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
