@@ -20,6 +20,7 @@
 #include "core/model.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -50,9 +51,27 @@ static void hugepages_usage(FILE *out)
 		DEFAULT_TIMEOUT_S);
 }
 
+/* One pool row: counters the kernel did not give show as "unknown". */
+static void show_pool_row(const char *where, const struct pool *p, FILE *out)
+{
+	char ps[32], size[32], t[24], f[24], sp[24], rv[24], oc[24];
+	uint64_t kib = 0;
+
+	(void)safe_mul_u64(p->total > 0 ? (uint64_t)p->total : 0, p->size_kib, &kib);
+	fprintf(out, "%-6s %-5s %9s %9s %9s %12s", where,
+		format_pagesize(p->size_kib, ps, sizeof(ps)), render_count(p->total, t, sizeof(t)),
+		render_count(p->free, f, sizeof(f)), render_count(p->surplus, sp, sizeof(sp)),
+		p->total < 0 ? "unknown" : format_size_kib(kib, size, sizeof(size)));
+	if (p->reserved >= 0 || p->overcommit >= 0)
+		fprintf(out, "  reserved %s  overcommit %s",
+			render_count(p->reserved, rv, sizeof(rv)),
+			render_count(p->overcommit, oc, sizeof(oc)));
+	fputc('\n', out);
+}
+
 static void show_text(const struct host_model *m, FILE *out)
 {
-	char a[32], b[32];
+	char a[32];
 
 	fprintf(out, "default hugepage size: %s; CPU supports:",
 		m->default_hugepage_kib ? format_pagesize(m->default_hugepage_kib, a, sizeof(a))
@@ -64,32 +83,14 @@ static void show_text(const struct host_model *m, FILE *out)
 	fprintf(out, "\n\n%-6s %-5s %9s %9s %9s %12s\n", "node", "size", "total", "free", "surplus",
 		"memory");
 	for (size_t i = 0; i < m->nnodes; i++) {
-		const struct numa_node *n = &m->nodes[i];
+		char node[16];
 
-		for (size_t j = 0; j < n->npools; j++) {
-			const struct pool *p = &n->pools[j];
-
-			fprintf(out, "%-6d %-5s %9" PRId64 " %9" PRId64 " %9" PRId64 " %12s\n",
-				n->node, format_pagesize(p->size_kib, a, sizeof(a)), p->total,
-				p->free, p->surplus,
-				format_size_kib((uint64_t)(p->total > 0 ? p->total : 0) *
-							p->size_kib,
-						b, sizeof(b)));
-		}
+		(void)snprintf(node, sizeof(node), "%d", m->nodes[i].node);
+		for (size_t j = 0; j < m->nodes[i].npools; j++)
+			show_pool_row(node, &m->nodes[i].pools[j], out);
 	}
-	for (size_t j = 0; j < m->npools; j++) {
-		const struct pool *p = &m->pools[j];
-
-		fprintf(out, "%-6s %-5s %9" PRId64 " %9" PRId64 " %9" PRId64 " %12s", "all",
-			format_pagesize(p->size_kib, a, sizeof(a)), p->total, p->free, p->surplus,
-			format_size_kib((uint64_t)(p->total > 0 ? p->total : 0) * p->size_kib, b,
-					sizeof(b)));
-		if (p->reserved >= 0)
-			fprintf(out, "  reserved %" PRId64, p->reserved);
-		if (p->overcommit >= 0)
-			fprintf(out, "  overcommit %" PRId64, p->overcommit);
-		fputc('\n', out);
-	}
+	for (size_t j = 0; j < m->npools; j++)
+		show_pool_row("all", &m->pools[j], out);
 	if (!m->npools)
 		fprintf(out, "(no hugepage pools: the kernel offers none)\n");
 }

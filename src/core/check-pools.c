@@ -10,6 +10,7 @@
 #include "core/check-internal.h"
 #include "core/check.h"
 #include "core/cpuset.h"
+#include "core/pagesize.h"
 #include "util/cleanup.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
@@ -140,9 +141,10 @@ static void demand_short(struct check_ctx *c, const struct domain_demand *dd,
 	finding_fix(fd,
 		    "then read nr_hugepages back: the kernel gives fewer when memory is "
 		    "fragmented%s",
-		    p->page_kib >= 1048576 ? "; reserve 1 GiB pages at boot (hugepagesz=1G "
-					     "hugepages=N)"
-					   : "");
+		    p->page_kib >= PAGE_GIGANTIC_MIN_KIB
+			    ? "; reserve 1 GiB pages at boot (hugepagesz=1G "
+			      "hugepages=N)"
+			    : "");
 }
 
 static void demand_one(struct check_ctx *c, const struct domain_demand *dd, size_t j)
@@ -179,7 +181,7 @@ static void demand_one(struct check_ctx *c, const struct domain_demand *dd, size
 /* The x86 CPU flags rule the size out (the cpu-pagesize check reports it). */
 static bool cpu_says_no(const struct check_ctx *c, uint64_t kib)
 {
-	return (kib == 2048 || kib == 1048576) && c->m.ncpu_page_sizes &&
+	return (kib == PAGE_2M_KIB || kib == PAGE_1G_KIB) && c->m.ncpu_page_sizes &&
 	       !model_cpu_supports(&c->m, kib);
 }
 

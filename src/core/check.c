@@ -15,6 +15,7 @@
 #include "core/check-internal.h"
 #include "core/host.h"
 #include "core/model.h"
+#include "core/pagesize.h"
 #include "core/qemu-user.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -124,9 +125,9 @@ const char *psz(uint64_t kib, char *buf, unsigned size)
 
 static const char *cpu_flag_for(uint64_t kib)
 {
-	if (kib == 2048)
+	if (kib == PAGE_2M_KIB)
 		return "pse";
-	if (kib == 1048576)
+	if (kib == PAGE_1G_KIB)
 		return "pdpe1gb";
 	return NULL;
 }

@@ -17,6 +17,7 @@
 #include "core/host.h"
 #include "core/hugepages-plan.h"
 #include "core/model.h"
+#include "core/pagesize.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
@@ -24,8 +25,6 @@
 #include "util/xalloc.h"
 
 #include "util/banned.h"
-
-#define GIGANTIC_KIB 1048576ULL
 
 int hugepages_group_gid(struct host *h, const char *name, long *ret_gid, struct diag *d)
 {
@@ -152,7 +151,7 @@ void hp_wants_release(struct hp_wants *w)
 
 static bool needs_cmdline(const struct hp_want *x)
 {
-	return x->node >= 0 || x->size_kib >= GIGANTIC_KIB;
+	return x->node >= 0 || x->size_kib >= PAGE_GIGANTIC_MIN_KIB;
 }
 
 void hugepages_cmdline(const struct host_model *m, const struct hp_wants *w, char *buf,

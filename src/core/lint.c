@@ -66,7 +66,7 @@ static uint64_t page_of(const struct host_model *m, uint64_t page)
 {
 	if (page == VM_PAGE_HOST_DEFAULT)
 		return m->default_hugepage_kib;
-	return page == 4 ? VM_PAGE_NORMAL : page;
+	return page == m->base_page_kib ? VM_PAGE_NORMAL : page;
 }
 
 /* Seed 003: hugepages + <numatune><memory nodeset> and no guest cells. */
