@@ -24,7 +24,7 @@ static void lint_usage(FILE *out)
 		"       kvmtune [--root DIR] lint [--json] --mem SIZE [VM options]\n\n"
 		"Check a VM's memory configuration against this host.  Each finding has an id,\n"
 		"a severity (error, warning, info), the evidence and the fix.  Findings:\n"
-		"hugepages-nodeset-without-cells (seed 003), locked-without-hard-limit,\n"
+		"hugepages-nodeset-without-cells, locked-without-hard-limit,\n"
 		"strict-without-swap, nodeset-missing-node, memory-only-node,\n"
 		"page-size-unsupported, page-size-no-mount, not-enough-free-pages,\n"
 		"memnode-missing-cell, invalid-domain, placement-auto-without-numad,\n"

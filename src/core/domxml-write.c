@@ -186,8 +186,9 @@ static void build_numatune(xmlNode *parent, const struct vm_spec *vm, int depth)
 	}
 	/*
 	 * Every cell gets its <memnode>, also those that only inherit <memory>:
-	 * libvirt before the fix of seed 003 dropped the policy of hugepage-backed
-	 * memory without per-cell binding, and explicit is clearer anyway.
+	 * libvirt releases that used -mem-path dropped the policy of
+	 * hugepage-backed memory without per-cell binding (libvirt list, Oct
+	 * 2016), and explicit is clearer anyway.
 	 */
 	for (size_t i = 0; i < vm->ncells; i++) {
 		const struct vm_cell *c = &vm->cells[i];

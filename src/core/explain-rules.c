@@ -15,6 +15,7 @@
 #include "core/explain-internal.h"
 #include "core/explain.h"
 #include "core/host.h"
+#include "core/mounts.h"
 #include "core/pagesize.h"
 #include "util/cleanup.h"
 #include "util/parse-num.h"
@@ -300,12 +301,13 @@ static void backing_denied(struct explain_ctx *c, const char *quote, const char 
 			dir, usr(c), grp(c));
 		denied_no_culprit(c, fd, base, &w);
 	}
-	if (mt && check_mode_typo(mt->mode))
+	if (mt && mounts_mode_typo(mt->mode))
 		finding_fix(fd,
-			    "mount '%s' shows mode %o: that is %o given without its leading 0; "
-			    "chmod %o %s and write mode=0%o in its mount options",
-			    mt->path, mt->mode, check_mode_typo(mt->mode),
-			    check_mode_typo(mt->mode), mt->path, check_mode_typo(mt->mode));
+			    "mount '%s' shows mode %o, the mode %o taken as a decimal number on "
+			    "its way to the mount ('kvmtune check' says more): chmod %o %s, and "
+			    "'kvmtune hugepages mount' writes units with mode=0%o",
+			    mt->path, mt->mode, mounts_mode_typo(mt->mode),
+			    mounts_mode_typo(mt->mode), mt->path, mounts_mode_typo(mt->mode));
 	walk_release(&w);
 }
 

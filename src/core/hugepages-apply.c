@@ -2,7 +2,7 @@
 /*
  * The apply step of 'kvmtune hugepages set'.  The kernel allocates pool
  * pages one by one and stops at the first one it cannot find, so on a
- * fragmented host one write gives fewer pages than asked (seed 000: 828 of
+ * fragmented host one write gives fewer pages than asked (the Debian hugepages guide: 828 of
  * 1024).  We grow in steps, compact when progress stops, optionally drop
  * clean caches, retry until the time limit, and stop when nothing helps.
  */
