@@ -39,7 +39,7 @@ static const struct command commands[] = {
 	 "show and size hugepage pools per node, despite fragmentation"},
 	{"qemu-args", cmd_qemu_args, CMD_NEEDS_HOST,
 	 "print a VM's memory as QEMU arguments (from flags or a libvirt domain XML)"},
-	{"xml", cmd_xml, CMD_NEEDS_HOST,
+	{"xml", cmd_xml, CMD_NEEDS_HOST | CMD_WRITES,
 	 "print a VM's memory as libvirt XML, or merge it into a domain file"},
 	{"lint", cmd_lint, CMD_NEEDS_HOST,
 	 "check a VM's memory configuration (domain XML or flags) against this host"},

@@ -134,6 +134,8 @@ static int build_hugepages(xmlNode *mb, const struct vm_spec *vm, const struct h
 	return 0;
 }
 
+static void drop(xmlNode *n);
+
 static int build_memory_backing(xmlNode *parent, const struct vm_spec *vm,
 				const struct host_model *m, int depth, struct diag *d)
 {
@@ -161,8 +163,14 @@ static int build_memory_backing(xmlNode *parent, const struct vm_spec *vm,
 	}
 	if (vm->discard == VM_YES)
 		add_elem(mb, "discard", depth + 1);
-	if (mb->children && mb->children->next)
-		close_elem(mb, depth);
+	for (n = mb->children; n && n->type != XML_ELEMENT_NODE; n = n->next)
+		;
+	if (!n) {
+		/* nothing to say: no empty <memoryBacking/> (and its indentation) */
+		drop(mb);
+		return 0;
+	}
+	close_elem(mb, depth);
 	return 0;
 }
 
@@ -487,22 +495,16 @@ static int read_all(const char *path, struct sbuf *out, struct stat *st, struct 
 	return 0;
 }
 
-int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
-		      struct diag *d)
+/* orig (len bytes) with vm's memory configuration merged in, serialised as it will be written. */
+static int merge_buffer(const char *path, const struct sbuf *orig, const struct vm_spec *vm,
+			const struct host_model *m, char **ret, size_t *ret_len, struct diag *d)
 {
-	AUTOFREE char *bak = xasprintf("%s.bak", path);
-	AUTOFREE char *tmp = xasprintf("%s.kvmtune-tmp", path);
-	struct sbuf orig = SBUF_INIT;
-	xmlChar *text = NULL;
 	xmlDoc *doc = NULL;
-	struct stat st;
-	int len = 0, r;
+	int r;
 
-	r = read_all(path, &orig, &st, d);
-	if (r >= 0)
-		r = xmlapi_load(d);
+	r = xmlapi_load(d);
 	if (r >= 0) {
-		doc = xmlReadMemory(orig.buf, (int)orig.len, path, NULL,
+		doc = xmlReadMemory(orig->buf, (int)orig->len, path, NULL,
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 		if (!doc)
 			r = diag_set(d, EINVAL, path, "%s: malformed XML", path);
@@ -511,26 +513,58 @@ int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct h
 		r = merge_doc(doc, vm, m, d);
 	if (r >= 0) {
 		/* no <?xml?> declaration unless the file had one (virsh dumpxml has none) */
-		bool decl = strncmp(orig.buf, "<?xml", 5) == 0;
+		bool decl = strncmp(orig->buf, "<?xml", 5) == 0;
 		xmlBuffer *buf = xmlBufferCreate();
 		xmlSaveCtxt *save = xmlSaveToBuffer(buf, NULL, decl ? 0 : XML_SAVE_NO_DECL);
+		struct sbuf out = SBUF_INIT;
 
 		(void)xmlSaveDoc(save, doc);
 		(void)xmlSaveClose(save);
-		text = xmlStrndup(xmlBufferContent(buf), xmlBufferLength(buf));
-		len = xmlBufferLength(buf);
+		sbuf_add(&out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
 		xmlBufferFree(buf);
-		r = write_all(bak, orig.buf, orig.len, st.st_mode & 07777, d);
+		*ret = sbuf_detach(&out, ret_len);
 	}
+	if (doc)
+		xmlFreeDoc(doc);
+	return r;
+}
+
+int domxml_merge_text(const char *path, const struct vm_spec *vm, const struct host_model *m,
+		      char **ret, size_t *ret_len, struct diag *d)
+{
+	struct sbuf orig = SBUF_INIT;
+	struct stat st;
+	int r;
+
+	r = read_all(path, &orig, &st, d);
 	if (r >= 0)
-		r = write_all(tmp, text, (size_t)len, st.st_mode & 07777, d);
+		r = merge_buffer(path, &orig, vm, m, ret, ret_len, d);
+	sbuf_release(&orig);
+	return r;
+}
+
+int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
+		      struct diag *d)
+{
+	AUTOFREE char *bak = xasprintf("%s.bak", path);
+	AUTOFREE char *tmp = xasprintf("%s.kvmtune-tmp", path);
+	AUTOFREE char *text = NULL;
+	struct sbuf orig = SBUF_INIT;
+	struct stat st;
+	size_t len = 0;
+	int r;
+
+	r = read_all(path, &orig, &st, d);
+	if (r >= 0)
+		r = merge_buffer(path, &orig, vm, m, &text, &len, d);
+	if (r >= 0)
+		r = write_all(bak, orig.buf, orig.len, st.st_mode & 07777, d);
+	if (r >= 0)
+		r = write_all(tmp, text, len, st.st_mode & 07777, d);
 	if (r >= 0 && rename(tmp, path) < 0) {
 		r = diag_set(d, errno, path, "cannot replace '%s': %m", path);
 		(void)unlink(tmp);
 	}
-	xmlFree(text);
-	if (doc)
-		xmlFreeDoc(doc);
 	sbuf_release(&orig);
 	return r;
 }
