@@ -12,10 +12,19 @@
 struct diag;
 struct host;
 
+/*
+ * Which of 1 and 2: exit 2 is for what the caller typed or named (arguments,
+ * option values, a file named on the command line such as --domain FILE or
+ * explain's log, a --root that is not a Linux tree) and for requests the
+ * guards refuse.  A file kvmtune reads from the host, below / or --root
+ * (/proc, /sys, /etc, /run), that is missing where needed, unreadable or
+ * malformed is exit 1, whatever the command: the caller cannot fix it by
+ * changing the command line.
+ */
 enum exit_code {
 	EXIT_OK = 0,
-	EXIT_FAILED = 1,  /* the command ran and found errors, or failed */
-	EXIT_USAGE = 2,	  /* bad usage or bad input: nothing was changed */
+	EXIT_FAILED = 1,  /* the command ran and found errors, or failed (also: a bad host file) */
+	EXIT_USAGE = 2,	  /* bad usage or bad input on the command line: nothing was changed */
 	EXIT_PARTIAL = 3, /* partly applied (a shortfall), or applied and rolled back */
 };
 
@@ -33,8 +42,10 @@ int cli_host(struct cli *c, struct host **ret);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_error_diag(const struct diag *d, int err);
 /*
- * Exit code for a failed core call: EXIT_USAGE for bad input (-EINVAL,
- * -ERANGE, -ENOENT of an input file), EXIT_FAILED otherwise.
+ * Exit code for a failed core call on the caller's input (arguments, files
+ * named on the command line): EXIT_USAGE for bad input (-EINVAL, -ERANGE,
+ * -ENOENT of an input file), EXIT_FAILED otherwise.  Failures reading the
+ * host are EXIT_FAILED (see enum exit_code).
  */
 int cli_exit_for(int err);
 

@@ -125,7 +125,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	if (r < 0) {
 		findings_release(&f);
 		cli_error_diag(&d, r);
-		return cli_exit_for(r);
+		return EXIT_FAILED; /* a host file kvmtune needs: see cli.h */
 	}
 	if (c->json)
 		render_json_print(render_findings_json(&f), stdout);

@@ -185,7 +185,7 @@ static int state_load(struct cli *c, struct resv_state *s)
 		r = hp_resv_load(s->h, &s->l, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
-		return cli_exit_for(r);
+		return EXIT_FAILED; /* a host file (meminfo, the reservation records) */
 	}
 	return EXIT_OK;
 }
@@ -221,8 +221,12 @@ static int reserve_apply(struct cli *c, struct resv_state *s, struct resv_opts *
 		return EXIT_PARTIAL;
 	}
 	cli_error_diag(&d, r);
-	report(c, &s->plan, res, o->owner, "", "not reserved: failed, the pool was put back");
-	return EXIT_PARTIAL;
+	report(c, &s->plan, res, o->owner, "",
+	       hugepages_outcome(&s->plan, res, r) == HP_OUTCOME_NOTHING_CHANGED
+		       ? "not reserved: failed, nothing was changed"
+		       : "not reserved: failed, the pool was put back");
+	return hugepages_outcome(&s->plan, res, r) == HP_OUTCOME_NOTHING_CHANGED ? EXIT_FAILED
+										 : EXIT_PARTIAL;
 }
 
 int cmd_hugepages_reserve(struct cli *c, int argc, char **argv)
@@ -296,7 +300,10 @@ int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 	r = hugepages_apply(s.h, &s.plan, &o.apply, res, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
-		report(c, &s.plan, res, o.owner, record, "release failed: the pools were put back");
+		report(c, &s.plan, res, o.owner, record,
+		       hugepages_outcome(&s.plan, res, r) == HP_OUTCOME_NOTHING_CHANGED
+			       ? "release failed: nothing was changed"
+			       : "release failed: the pools were put back");
 	} else {
 		r = hp_resv_save_owner(s.h, &s.l, o.owner, &d);
 		if (r < 0)

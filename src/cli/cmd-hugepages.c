@@ -134,7 +134,7 @@ int hp_cli_load_model(struct cli *c, struct host **ret_h, struct host_model *m)
 	r = host_model_load(*ret_h, m, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
-		return cli_exit_for(r);
+		return EXIT_FAILED; /* a host file kvmtune needs: see cli.h */
 	}
 	return EXIT_OK;
 }
@@ -366,9 +366,16 @@ static int run_set(struct cli *c, struct set_opts *s)
 	struct host_model m = {0};
 	struct hp_mem mem = {0};
 	struct hp_plan plan = {0};
+	static const char *const outcome_names[] = {
+		[HP_OUTCOME_MET] = "met",
+		[HP_OUTCOME_PARTIAL] = "partial",
+		[HP_OUTCOME_NOTHING_CHANGED] = "failed",
+		[HP_OUTCOME_ROLLED_BACK] = "rolled-back",
+		[HP_OUTCOME_ROLLBACK_FAILED] = "rollback-failed",
+	};
 	struct hp_result *res = NULL;
+	enum hp_outcome outcome;
 	struct diag d = {0};
-	const char *result;
 	struct host *h;
 	int r, rc;
 
@@ -376,12 +383,13 @@ static int run_set(struct cli *c, struct set_opts *s)
 	if (rc != EXIT_OK)
 		return rc;
 	r = hugepages_mem_load(h, &m, &mem, &d);
+	rc = r < 0 ? EXIT_FAILED : EXIT_USAGE; /* a host file, or the request refused */
 	if (r >= 0)
 		r = hugepages_decide(&m, &mem, &s->req, &plan, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
-		rc = EXIT_USAGE;
 	} else if (c->dry_run) {
+		rc = EXIT_OK;
 		if (c->json)
 			render_json_print(hp_cli_plan_json(&plan, NULL, "planned"), stdout);
 		else
@@ -391,20 +399,18 @@ static int run_set(struct cli *c, struct set_opts *s)
 		s->apply.progress = hp_cli_progress;
 		s->apply.progress_data = c;
 		r = hugepages_apply(h, &plan, &s->apply, res, &d);
-		result = r == 0	 ? "request met"
-			 : r > 0 ? "request partly met: see the shortfall above"
-				 : "failed: every changed pool was restored (see status)";
+		outcome = hugepages_outcome(&plan, res, r);
 		if (r < 0)
 			cli_error_diag(&d, r);
 		if (c->json)
-			render_json_print(hp_cli_plan_json(&plan, res,
-							   r == 0  ? "met"
-							   : r > 0 ? "partial"
-								   : "rolled-back"),
+			render_json_print(hp_cli_plan_json(&plan, res, outcome_names[outcome]),
 					  stdout);
 		else
-			hp_cli_result_text(&plan, res, result);
-		rc = r == 0 ? EXIT_OK : EXIT_PARTIAL;
+			hp_cli_result_text(&plan, res, hp_outcome_text(outcome));
+		/* nothing changed is a plain failure; a restore or a shortfall is 3 */
+		rc = outcome == HP_OUTCOME_MET		     ? EXIT_OK
+		     : outcome == HP_OUTCOME_NOTHING_CHANGED ? EXIT_FAILED
+							     : EXIT_PARTIAL;
 		free(res);
 	}
 	hp_plan_release(&plan);

@@ -103,7 +103,17 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 		vmflags_release(&f);
 		return r;
 	}
-	r = cli_host(c, &h) < 0 ? -1 : host_model_load(h, &m, &d);
+	if (cli_host(c, &h) < 0) {
+		vmflags_release(&f);
+		return EXIT_USAGE;
+	}
+	r = host_model_load(h, &m, &d);
+	if (r < 0) {
+		/* a host file is unreadable or malformed: not the caller's input */
+		cli_error_diag(&d, r);
+		vmflags_release(&f);
+		return EXIT_FAILED;
+	}
 	if (r == 0) {
 		opts.numad_installed = m.numad_pid > 0 || host_exists(h, "/usr/bin/numad") ||
 				       host_exists(h, "/usr/sbin/numad");
@@ -116,11 +126,10 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (r < 0) {
-		if (r != -1)
-			cli_error_diag(&d, r);
+		cli_error_diag(&d, r);
 		host_model_release(&m);
 		vmflags_release(&f);
-		return r == -1 ? EXIT_USAGE : cli_exit_for(r);
+		return cli_exit_for(r);
 	}
 	if (c->json)
 		print_json(&report);

@@ -113,17 +113,26 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 			opts.file_dir = f.extra[i].arg;
 		else if (f.extra[i].opt == 'H')
 			opts.hugetlbfs_dir = f.extra[i].arg;
-	r = cli_host(c, &h) < 0 ? -1 : host_model_load(h, &m, &d);
+	if (cli_host(c, &h) < 0) {
+		vmflags_release(&f);
+		return EXIT_USAGE;
+	}
+	r = host_model_load(h, &m, &d);
+	if (r < 0) {
+		/* a host file is unreadable or malformed: not the caller's input */
+		cli_error_diag(&d, r);
+		vmflags_release(&f);
+		return EXIT_FAILED;
+	}
 	if (r == 0)
 		r = vmflags_spec(&f, &d);
 	if (r == 0)
 		r = qemu_args_build(&f.vm, &m, &opts, &a, &d);
 	if (r < 0) {
-		if (r != -1)
-			cli_error_diag(&d, r);
+		cli_error_diag(&d, r);
 		host_model_release(&m);
 		vmflags_release(&f);
-		return r == -1 ? EXIT_USAGE : cli_exit_for(r);
+		return cli_exit_for(r);
 	}
 	if (c->json)
 		print_json(&a);

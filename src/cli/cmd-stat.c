@@ -294,7 +294,7 @@ static int sample(struct cli *c, const struct stat_opts *o, struct host *h, bool
 				  &m, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
-		return cli_exit_for(r);
+		return EXIT_FAILED; /* a host file kvmtune needs: see cli.h */
 	}
 	collect_opts(c, o, &m, h, &po, &vm_view);
 	collect = o->nsel || vm_view;
@@ -310,7 +310,7 @@ static int sample(struct cli *c, const struct stat_opts *o, struct host *h, bool
 			cli_error_diag(&d, r);
 			host_model_release(&m);
 			/* later samples: what was watched is gone, which ends the watch */
-			return r != -ESRCH ? cli_exit_for(r) : first ? EXIT_USAGE : EXIT_FAILED;
+			return r != -ESRCH ? EXIT_FAILED : first ? EXIT_USAGE : EXIT_FAILED;
 		}
 	}
 	r = read_node_tables(o, h, &m, collect, &mi, &ctr, &d);

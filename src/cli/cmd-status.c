@@ -34,7 +34,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	r = host_model_load(h, &m, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
-		return cli_exit_for(r);
+		return EXIT_FAILED; /* a host file kvmtune needs: see cli.h */
 	}
 	if (c->json)
 		render_json_print(render_model_json(&m), stdout);
