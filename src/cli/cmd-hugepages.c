@@ -34,8 +34,19 @@ static void hugepages_usage(FILE *out)
 		"       kvmtune hugepages set SIZE=COUNT [SIZE=COUNT...] [--node N[,M]] "
 		"[--dry-run]\n"
 		"                             [--timeout S] [--keep-free SIZE] [--drop-caches] "
-		"[--json]\n\n"
-		"Without a verb: the hugepage pools per NUMA node and page size.\n\n"
+		"[--json]\n"
+		"       kvmtune hugepages reserve|release ...   (kvmtune hugepages reserve "
+		"--help)\n"
+		"       kvmtune hugepages persist|mount ...     (kvmtune hugepages persist "
+		"--help)\n\n"
+		"Without a verb: the hugepage pools per NUMA node and page size.\n"
+		"Verbs:\n"
+		"  set       size pools now, per node or host-wide (below)\n"
+		"  reserve   grow a pool by exactly what one VM needs, recorded per owner\n"
+		"  release   give an owner's reservation back\n"
+		"  persist   make the pools survive a reboot (sysctl.d, kernel command line,\n"
+		"            a oneshot unit); --verify checks after the reboot\n"
+		"  mount     hugetlbfs mount units per page size (mode 01770, the QEMU group)\n\n"
 		"set: size pools, e.g. 'set 2M=1024' (whole host, spread over the nodes as the\n"
 		"kernel does) or 'set 2M=512 1G=4 --node 0,1' (that count on each listed node).\n"
 		"Grows in steps; when the kernel stops finding free blocks it compacts memory "
@@ -46,9 +57,17 @@ static void hugepages_usage(FILE *out)
 		"than --keep-free SIZE (default: max(5%% of the node's memory, 512 MiB)) plus its\n"
 		"share of vm.min_free_kbytes.  On a failed write every changed pool is "
 		"restored.\n\n"
+		"  --node N[,M]      the count is per listed node (default: host-wide)\n"
+		"  --timeout S       give up growing after S seconds (default %d)\n"
+		"  --keep-free SIZE  memory each node keeps out of the pools\n"
+		"  --drop-caches     may drop clean caches when compaction is not enough\n"
+		"  --dry-run         print the plan, change nothing\n"
+		"  --json            machine-readable output\n"
+		"  -v                (global) show every growth step\n\n"
 		"Exit codes: 0 request met, 2 bad input or refused (nothing changed), 3 only part\n"
-		"of the request was met (see the report) or a failure was rolled back, 1 failed.\n",
-		DEFAULT_TIMEOUT_S);
+		"of the request was met (see the report) or a failure was rolled back, 1 failed\n"
+		"(nothing changed, or a host file is unreadable or malformed).\n",
+		DEFAULT_TIMEOUT_S, DEFAULT_TIMEOUT_S);
 }
 
 /* One pool row: counters the kernel did not give show as "unknown". */

@@ -64,10 +64,11 @@ static void usage(FILE *out)
 		"  --root DIR   read and write the host below DIR instead of / (a captured tree)\n"
 		"  --json       machine-readable output\n"
 		"  --dry-run    print the plan of changes, change nothing\n"
-		"  -v           more detail\n\n"
-		"Exit codes: 0 ok, 1 failed or errors found, 2 bad usage or input (nothing "
-		"changed),\n"
-		"3 partly applied or rolled back.\n"
+		"  -v, --verbose  more detail (repeatable)\n"
+		"  --version    print the version\n\n"
+		"Exit codes: 0 ok, 1 failed or errors found (also: a host file below / or --root\n"
+		"is unreadable or malformed), 2 bad usage or bad input on the command line\n"
+		"(nothing changed), 3 partly applied or rolled back.\n"
 		"'kvmtune <command> --help' describes a command.\n");
 }
 
