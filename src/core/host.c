@@ -260,25 +260,6 @@ int host_read_u64(struct host *h, const char *path, unsigned long long *ret, str
 	return 0;
 }
 
-int host_read_i64(struct host *h, const char *path, long long *ret, struct diag *d)
-{
-	AUTOFREE char *buf = NULL;
-	int64_t v;
-	int r;
-	size_t n;
-
-	r = host_read(h, path, &buf, NULL, d);
-	if (r < 0)
-		return r;
-	n = strcspn(buf, "\n");
-	buf[n] = '\0';
-	r = parse_i64(buf, &v);
-	if (r < 0)
-		return diag_set(d, r, path, "'%s' holds '%.64s', expected a number", path, buf);
-	*ret = v;
-	return 0;
-}
-
 bool host_exists(struct host *h, const char *path)
 {
 	int fd = host_openat(h, path, O_PATH, 0);
@@ -383,19 +364,6 @@ void host_names_free(char **names)
 	for (char **p = names; *p; p++)
 		free(*p);
 	free(names);
-}
-
-int host_readlink(struct host *h, const char *path, char **ret, struct diag *d)
-{
-	char buf[PATH_MAX];
-	ssize_t n;
-
-	n = readlinkat(h->root_fd, rel(path), buf, sizeof(buf) - 1);
-	if (n < 0)
-		return diag_set(d, errno, path, "cannot read link '%s': %s", path, strerror(errno));
-	buf[n] = '\0';
-	*ret = xstrdup(buf);
-	return 0;
 }
 
 void host_set_write_hook(struct host *h, host_write_hook_fn fn, void *userdata)

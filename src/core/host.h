@@ -66,7 +66,6 @@ int host_read_lines(struct host *h, const char *path, char *buf, size_t bufsz,
 		    size_t *ret_total, struct diag *d);
 /* Read a file holding one unsigned decimal number (sysfs style). -EINVAL names the value. */
 int host_read_u64(struct host *h, const char *path, unsigned long long *ret, struct diag *d);
-int host_read_i64(struct host *h, const char *path, long long *ret, struct diag *d);
 /* Whether path exists below the root (following links inside it). */
 bool host_exists(struct host *h, const char *path);
 int host_stat(struct host *h, const char *path, struct stat *ret, struct diag *d);
@@ -87,8 +86,6 @@ int host_list_dirs(struct host *h, const char *dir, char ***ret_names, size_t *r
  */
 int host_list_optional(struct host *h, const char *dir, char ***ret_names, size_t *ret_count,
 		       struct diag *d);
-/* Read a symbolic link's target (caller frees). */
-int host_readlink(struct host *h, const char *path, char **ret, struct diag *d);
 
 /*
  * Write value to an existing file (sysfs/procfs knobs), through the write

@@ -54,14 +54,6 @@ int64_t nodestat_get(const struct nodestat *s, size_t row, size_t idx)
 	return s->values[row * s->nnodes + idx];
 }
 
-bool nodestat_row_known(const struct nodestat *s, size_t row)
-{
-	for (size_t i = 0; i < s->nnodes; i++)
-		if (nodestat_get(s, row, i) != NODESTAT_UNKNOWN)
-			return true;
-	return false;
-}
-
 void nodestat_release(struct nodestat *s)
 {
 	free(s->keys);

@@ -50,8 +50,6 @@ int nodestat_counters(struct host *h, const struct host_model *m, struct nodesta
 
 /* The value of row on the node at idx (model order), or NODESTAT_UNKNOWN. */
 int64_t nodestat_get(const struct nodestat *s, size_t row, size_t idx);
-/* Whether any node has a known value in the row. */
-bool nodestat_row_known(const struct nodestat *s, size_t row);
 void nodestat_release(struct nodestat *s);
 
 #endif
