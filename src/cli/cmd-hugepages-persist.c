@@ -66,8 +66,9 @@ static void persist_usage(FILE *out)
 		HP_SYSCTL_FILE, HP_GRUB_FILE, HP_UNIT_FILE, HP_CMDLINE_MAX_LEN + 1);
 }
 
-static int parse_opts(struct cli *c, int argc, char **argv, bool persist, struct hp_request *req,
-		      const char **ret_group, bool *ret_verify)
+/* Parse the options; true to stop with *ret_exit (help, bad usage). */
+static bool parse_opts(struct cli *c, int argc, char **argv, bool persist, struct hp_request *req,
+		       const char **ret_group, bool *ret_verify, int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"node", required_argument, NULL, 'N'},
@@ -88,7 +89,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, bool persist, struct
 			if (!persist || hp_request_set_nodes(req, optarg, &d) < 0) {
 				cli_error("%s",
 					  persist ? d.msg : "hugepages mount takes no --node");
-				return EXIT_USAGE;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			break;
 		case 'g':
@@ -97,7 +99,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, bool persist, struct
 		case 'V':
 			if (!persist) {
 				cli_error("hugepages mount takes no --verify");
-				return EXIT_USAGE;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			*ret_verify = true;
 			break;
@@ -109,28 +112,33 @@ static int parse_opts(struct cli *c, int argc, char **argv, bool persist, struct
 			break;
 		case 'h':
 			persist_usage(stdout);
-			return -1;
+			*ret_exit = EXIT_OK;
+			return true;
 		default:
 			persist_usage(stderr);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	for (int i = optind; i < argc; i++) {
 		if (!persist || hp_request_add(req, argv[i], &d) < 0) {
 			cli_error("%s", persist ? d.msg : "hugepages mount takes no arguments");
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	if (req->nnodes && !req->nasks) {
 		cli_error("hugepages persist: --node needs SIZE=COUNT");
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (*ret_verify && (req->nasks || c->dry_run)) {
 		cli_error("hugepages persist --verify checks what was persisted: it takes no "
 			  "SIZE=COUNT, --node or --dry-run");
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return EXIT_OK;
+	return false;
 }
 
 static const char *file_status(const struct file_change *f)
@@ -218,11 +226,17 @@ static int plan_persist(struct host *h, const struct host_model *m, const struct
 			long gid, struct file_plan *p, struct hp_cmdline *cl, struct diag *d)
 {
 	struct hp_wants w = {0};
+	struct hp_mem mem = {0};
 	struct hp_grub g = {0};
 	AUTOFREE char *proc = NULL;
 	int r;
 
 	r = hugepages_wants(m, req, &w, d);
+	if (r >= 0)
+		r = hugepages_mem_load(h, m, &mem, d);
+	if (r >= 0)
+		r = hugepages_persist_guard(&mem, &w, req->keep_free_kib, d);
+	hugepages_mem_release(&mem);
 	if (r >= 0)
 		r = hp_grub_load(h, HP_GRUB_FILE, &g, d);
 	if (r >= 0) {
@@ -254,10 +268,10 @@ static int run(struct cli *c, bool persist, struct hp_request *req, const char *
 	if (r >= 0 && persist)
 		r = plan_persist(h, &m, req, gid, &p, &cl, &d);
 	if (r < 0) {
-		cli_error_diag(&d, r);
 		file_plan_release(&p);
+		hp_cmdline_release(&cl);
 		host_model_release(&m);
-		return r == -EACCES || r == -EIO ? EXIT_FAILED : EXIT_USAGE;
+		return cli_fail(&d, r);
 	}
 	if (!persist) {
 		uint64_t *sizes = xcalloc(m.npools + 1, sizeof(*sizes));
@@ -272,8 +286,7 @@ static int run(struct cli *c, bool persist, struct hp_request *req, const char *
 	}
 	r = file_plan_load_old(h, &p, &d);
 	if (r < 0) {
-		cli_error_diag(&d, r);
-		rc = EXIT_FAILED;
+		rc = cli_fail(&d, r);
 	} else {
 		rc = write_plan(c, h, &p);
 		report(c, &p, persist ? cl.words.buf : NULL, findings, cl.notes,
@@ -395,11 +408,8 @@ static int cmd_persist_or_mount(struct cli *c, int argc, char **argv, bool persi
 	bool verify = false;
 	int rc;
 
-	rc = parse_opts(c, argc, argv, persist, &req, &group, &verify);
-	if (rc == EXIT_OK)
+	if (!parse_opts(c, argc, argv, persist, &req, &group, &verify, &rc))
 		rc = verify ? run_verify(c) : run(c, persist, &req, group);
-	else if (rc < 0)
-		rc = EXIT_OK;
 	hp_request_release(&req);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/cmd-hugepages.h"
 #include "cli/render.h"
+#include "core/host.h"
 #include "core/hugepages-apply.h"
 #include "core/hugepages-plan.h"
 #include "core/hugepages-reserve.h"
@@ -47,7 +48,9 @@ struct resv_opts {
 	struct hp_apply_opts apply;
 };
 
-static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, struct resv_opts *o)
+/* Parse reserve/release options; true to stop with *ret_exit (help, bad usage). */
+static bool parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, struct resv_opts *o,
+			    int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"size", required_argument, NULL, 's'},
@@ -63,7 +66,7 @@ static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, s
 		{NULL, 0, NULL, 0},
 	};
 	uint64_t v;
-	int opt;
+	int opt, r;
 
 	*o = (struct resv_opts){.node = -1, .keep_free_kib = -1, .apply.timeout_s = 60};
 	optind = 0;
@@ -72,11 +75,15 @@ static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, s
 
 		if (!reserve && strchr("spNtkD", opt)) {
 			cli_error("hugepages release takes only --owner, --dry-run and --json");
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 		switch (opt) {
 		case 's':
-			if (parse_size_kib(optarg, &o->size_kib) < 0 || !o->size_kib)
+			r = parse_size_kib(optarg, &o->size_kib);
+			if (r == -ERANGE)
+				bad = "--size: too large (more than 4 EiB)";
+			else if (r < 0 || !o->size_kib)
 				bad = "--size: expected a size such as 8G";
 			break;
 		case 'p':
@@ -111,26 +118,31 @@ static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, s
 			break;
 		case 'h':
 			reserve_usage(stdout);
-			return -1;
+			*ret_exit = EXIT_OK;
+			return true;
 		default:
 			reserve_usage(stderr);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 		if (bad) {
 			cli_error("%s, got '%s'", bad, optarg);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	if (optind < argc) {
 		cli_error("hugepages %s: unexpected argument '%s'", argv[0], argv[optind]);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (!o->owner || (reserve && (!o->size_kib || !o->page_kib))) {
 		cli_error("hugepages %s: %s required", argv[0],
 			  reserve ? "--size, --page and --owner are" : "--owner is");
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return EXIT_OK;
+	return false;
 }
 
 /* Print what happened (or the plan) with the owner and its record. */
@@ -162,6 +174,7 @@ struct resv_state {
 	struct hp_resv_list l;
 	struct hp_plan plan;
 	struct host *h;
+	int lock_fd; /* the "hugepages" lock, -1 for a dry run */
 };
 
 static void state_release(struct resv_state *s)
@@ -170,6 +183,9 @@ static void state_release(struct resv_state *s)
 	hp_resv_release(&s->l);
 	hugepages_mem_release(&s->mem);
 	host_model_release(&s->m);
+	if (s->lock_fd >= 0)
+		(void)close(s->lock_fd);
+	s->lock_fd = -1;
 }
 
 static int state_load(struct cli *c, struct resv_state *s)
@@ -177,17 +193,15 @@ static int state_load(struct cli *c, struct resv_state *s)
 	struct diag d = {0};
 	int r, rc;
 
-	rc = hp_cli_load_model(c, &s->h, &s->m);
+	rc = hp_cli_lock(c, &s->lock_fd);
+	if (rc == EXIT_OK)
+		rc = hp_cli_load_model(c, &s->h, &s->m);
 	if (rc != EXIT_OK)
 		return rc;
 	r = hugepages_mem_load(s->h, &s->m, &s->mem, &d);
 	if (r >= 0)
 		r = hp_resv_load(s->h, &s->l, &d);
-	if (r < 0) {
-		cli_error_diag(&d, r);
-		return EXIT_FAILED; /* a host file (meminfo, the reservation records) */
-	}
-	return EXIT_OK;
+	return r < 0 ? cli_fail_host(&d, r) : EXIT_OK; /* meminfo, the reservation records */
 }
 
 /* Apply a reservation: all pages or none, then the record. */
@@ -231,22 +245,20 @@ static int reserve_apply(struct cli *c, struct resv_state *s, struct resv_opts *
 
 int cmd_hugepages_reserve(struct cli *c, int argc, char **argv)
 {
-	struct resv_state s = {0};
+	struct resv_state s = {.lock_fd = -1};
 	struct resv_opts o;
 	struct diag d = {0};
 	bool already = false;
 	int r, rc;
 
-	rc = parse_resv_opts(c, argc, argv, true, &o);
-	if (rc != EXIT_OK)
-		return rc < 0 ? EXIT_OK : rc;
+	if (parse_resv_opts(c, argc, argv, true, &o, &rc))
+		return rc;
 	rc = state_load(c, &s);
 	if (rc == EXIT_OK) {
 		r = hugepages_decide_reserve(&s.m, &s.mem, &s.l, o.owner, o.node, o.page_kib,
 					     o.size_kib, o.keep_free_kib, &s.plan, &already, &d);
 		if (r < 0) {
-			cli_error_diag(&d, r);
-			rc = EXIT_USAGE;
+			rc = cli_fail(&d, r);
 		} else if (already) {
 			AUTOFREE char *record = hp_resv_format_owner(&s.l, o.owner);
 
@@ -266,7 +278,7 @@ int cmd_hugepages_reserve(struct cli *c, int argc, char **argv)
 
 int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 {
-	struct resv_state s = {0};
+	struct resv_state s = {.lock_fd = -1};
 	AUTOFREE struct hp_result *res = NULL;
 	AUTOFREE char *record = NULL;
 	struct resv_opts o;
@@ -274,9 +286,8 @@ int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 	int64_t kept = 0;
 	int r, rc;
 
-	rc = parse_resv_opts(c, argc, argv, false, &o);
-	if (rc != EXIT_OK)
-		return rc < 0 ? EXIT_OK : rc;
+	if (parse_resv_opts(c, argc, argv, false, &o, &rc))
+		return rc;
 	rc = state_load(c, &s);
 	if (rc != EXIT_OK) {
 		state_release(&s);
@@ -284,9 +295,8 @@ int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 	}
 	r = hugepages_decide_release(&s.m, &s.l, o.owner, &s.plan, &kept, &d);
 	if (r < 0) {
-		cli_error_diag(&d, r);
 		state_release(&s);
-		return EXIT_USAGE;
+		return cli_fail(&d, r);
 	}
 	record = hp_resv_format_owner(&s.l, o.owner);
 	if (c->dry_run) {

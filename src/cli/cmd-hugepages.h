@@ -17,6 +17,15 @@ struct hp_plan;
 struct hp_result;
 struct json_object;
 
+/* How long a writer waits for another kvmtune that holds the pools' lock. */
+#define HP_CLI_LOCK_WAIT_MS 60000
+/*
+ * Take the "hugepages" lock (host_lock) that every writer of pools and
+ * reservation records holds around read -> decide -> apply, so concurrent
+ * invocations never lose an update; not taken for --dry-run.  *ret_fd gets
+ * the lock (close it to release).  Prints errors; returns an exit code.
+ */
+int hp_cli_lock(struct cli *c, int *ret_fd);
 /* Open the host and load its model; prints errors; returns an exit code. */
 int hp_cli_load_model(struct cli *c, struct host **ret_h, struct host_model *m);
 /* hp_progress_fn for hugepages_apply(): userdata is the struct cli. */

@@ -103,8 +103,7 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 	int r;
 
 	vmflags_init(&f);
-	r = vmflags_parse(&f, c, argc, argv, extra, 2, qemu_args_usage);
-	if (r != VMFLAGS_CONTINUE) {
+	if (vmflags_parse(&f, c, argc, argv, extra, 2, qemu_args_usage, &r)) {
 		vmflags_release(&f);
 		return r;
 	}
@@ -113,26 +112,26 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 			opts.file_dir = f.extra[i].arg;
 		else if (f.extra[i].opt == 'H')
 			opts.hugetlbfs_dir = f.extra[i].arg;
-	if (cli_host(c, &h) < 0) {
+	r = cli_host(c, &h, &d);
+	if (r < 0) {
 		vmflags_release(&f);
-		return EXIT_USAGE;
+		return cli_fail(&d, r);
 	}
 	r = host_model_load(h, &m, &d);
 	if (r < 0) {
 		/* a host file is unreadable or malformed: not the caller's input */
-		cli_error_diag(&d, r);
+		host_model_release(&m);
 		vmflags_release(&f);
-		return EXIT_FAILED;
+		return cli_fail_host(&d, r);
 	}
 	if (r == 0)
 		r = vmflags_spec(&f, &d);
 	if (r == 0)
 		r = qemu_args_build(&f.vm, &m, &opts, &a, &d);
 	if (r < 0) {
-		cli_error_diag(&d, r);
 		host_model_release(&m);
 		vmflags_release(&f);
-		return cli_exit_for(r);
+		return cli_fail(&d, r);
 	}
 	if (c->json)
 		print_json(&a);

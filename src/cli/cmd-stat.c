@@ -72,7 +72,7 @@ struct stat_opts {
 	size_t nsel;
 };
 
-static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
+static bool parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o, int *ret_exit)
 {
 	enum {
 		OPT_NUMASTAT = 256,
@@ -125,7 +125,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 			o->sort_node = -1;
 			if (optarg && parse_int(optarg, &o->sort_node) < 0) {
 				cli_error("-s%s: expected a node number after -s", optarg);
-				return -EINVAL;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			break;
 		case 'j':
@@ -152,7 +153,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 			    o->interval > 86400) {
 				cli_error("--interval '%s': expected seconds from 0 to 86400",
 					  optarg);
-				return -EINVAL;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			if (o->count == 1)
 				o->count = 0;
@@ -162,35 +164,41 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 			if (parse_u64(optarg, &o->count) < 0 || !o->count) {
 				cli_error("--count '%s': expected a number of samples >= 1",
 					  optarg);
-				return -EINVAL;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			if (o->interval < 0)
 				o->interval = 1;
 			break;
 		case 'h':
 			stat_usage(stdout);
-			return 1;
+			*ret_exit = EXIT_OK;
+			return true;
 		default:
 			stat_usage(stderr);
-			return -EINVAL;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	while (optind < argc)
 		o->sel[o->nsel++] = argv[optind++];
 	if (c->json && o->prometheus) {
 		cli_error("--json and --prometheus exclude each other");
-		return -EINVAL;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if ((c->json || o->prometheus) && (o->meminfo || o->counters || o->numastat)) {
 		cli_error("-m, -n and --numastat print tables; they do not combine with --json or "
 			  "--prometheus");
-		return -EINVAL;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (o->numastat && o->vms) {
 		cli_error("--vms has no numastat form; drop --numastat");
-		return -EINVAL;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return 0;
+	return false;
 }
 
 /* Which processes to collect, and how. */
@@ -292,10 +300,8 @@ static int sample(struct cli *c, const struct stat_opts *o, struct host *h, bool
 						       HOST_MODEL_NO_MOUNTS | HOST_MODEL_NO_KNOBS
 					     : HOST_MODEL_NODES_ONLY,
 				  &m, &d);
-	if (r < 0) {
-		cli_error_diag(&d, r);
-		return EXIT_FAILED; /* a host file kvmtune needs: see cli.h */
-	}
+	if (r < 0)
+		return cli_fail_host(&d, r);
 	collect_opts(c, o, &m, h, &po, &vm_view);
 	collect = o->nsel || vm_view;
 	if (collect) {
@@ -360,17 +366,18 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 {
 	struct stat_opts o = {0};
 	struct sigaction sa = {0};
+	struct diag d = {0};
 	struct host *h;
 	int r, ret;
 
-	r = parse_opts(c, argc, argv, &o);
-	if (r != 0) {
+	if (parse_opts(c, argc, argv, &o, &ret)) {
 		free(o.sel);
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
+		return ret;
 	}
-	if (cli_host(c, &h) < 0) {
+	r = cli_host(c, &h, &d);
+	if (r < 0) {
 		free(o.sel);
-		return EXIT_USAGE;
+		return cli_fail(&d, r);
 	}
 	if (o.count != 1) {
 		/* end a watch at the end of a sample, with status 0 */

@@ -26,15 +26,15 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	struct host *h;
 	int r;
 
-	r = cli_simple_options(c, "status", argc, argv, status_usage);
-	if (r >= 0)
+	if (cli_simple_options(c, "status", argc, argv, status_usage, &r))
 		return r;
-	if (cli_host(c, &h) < 0)
-		return EXIT_USAGE;
+	r = cli_host(c, &h, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
 	r = host_model_load(h, &m, &d);
 	if (r < 0) {
-		cli_error_diag(&d, r);
-		return EXIT_FAILED; /* a host file kvmtune needs: see cli.h */
+		host_model_release(&m);
+		return cli_fail_host(&d, r);
 	}
 	if (c->json)
 		render_json_print(render_model_json(&m), stdout);

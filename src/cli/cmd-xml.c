@@ -36,7 +36,8 @@ static void xml_usage(FILE *out)
 		"<numatune> with <memnode> per bound cell, <cpu><numa> cells, and\n"
 		"<memtune><hard_limit> (guest memory + 1 GiB) when the memory is locked.\n"
 		"With --write, replace those parts of the domain FILE in place (everything else\n"
-		"is kept; the old file is saved as FILE.bak), then 'virsh define FILE' makes\n"
+		"is kept; the old file is saved as FILE.bak, or FILE.bak.N when that exists),\n"
+		"then 'virsh define FILE' makes\n"
 		"libvirt take it.  The VM options, when given, describe the new configuration;\n"
 		"otherwise the domain's own is normalised.  The XML is linted against this host\n"
 		"as 'kvmtune lint' would: findings are printed as warnings (stderr).\n\n"
@@ -51,9 +52,29 @@ static void xml_usage(FILE *out)
 
 struct xml_run {
 	bool write, dry_run;
-	char *text; /* the fragments, or the domain as written / to be written */
+	char *text;   /* the fragments, or the domain as written / to be written */
+	char *target; /* the file written (a symlink's target), after --write */
+	char *backup; /* the backup made of it, NULL when none */
 	struct lint_report lint;
 };
+
+/* --write, --dry-run, --domain and VM options together; true to stop with *ret_exit. */
+static bool check_write_options(const struct vmflags *f, const struct xml_run *x, int *ret_exit)
+{
+	const char *msg = NULL;
+
+	if (x->write && !f->domain)
+		msg = "xml: --write needs --domain FILE";
+	else if (x->dry_run && !x->write)
+		msg = "xml: --dry-run applies to --write (without it nothing is written)";
+	else if (!x->write && f->domain && vmflags_have_vm_options(f))
+		msg = "xml: --domain with VM options needs --write";
+	if (!msg)
+		return false;
+	cli_error("%s", msg);
+	*ret_exit = EXIT_USAGE;
+	return true;
+}
 
 /* Lint what was produced, as a domain (fragments get a minimal <domain> around them). */
 static void lint_result(struct host *h, const struct host_model *m, const char *text,
@@ -92,14 +113,14 @@ static const char *next_step(const struct vmflags *f, const struct xml_run *x, c
 static void report_json(const struct vmflags *f, const struct xml_run *x)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-	AUTOFREE char *bak = f->domain ? xasprintf("%s.bak", f->domain) : NULL;
 	char next[512];
 
 	json_object_object_add(o, "xml", json_object_new_string(x->text));
 	json_object_object_add(o, "path",
-			       f->domain && x->write ? json_object_new_string(f->domain) : NULL);
-	json_object_object_add(o, "backup",
-			       x->write && !x->dry_run ? json_object_new_string(bak) : NULL);
+			       f->domain && x->write
+				       ? json_object_new_string(x->target ? x->target : f->domain)
+				       : NULL);
+	json_object_object_add(o, "backup", render_opt_string(x->backup));
 	json_object_object_add(o, "written", json_object_new_boolean(x->write && !x->dry_run));
 	json_object_object_add(o, "dry_run", json_object_new_boolean(x->dry_run));
 	json_object_object_add(o, "next_step",
@@ -142,12 +163,15 @@ static void report_text(const struct vmflags *f, const struct xml_run *x)
 		fputs(x->text, stdout);
 		if (x->text[0] && x->text[strlen(x->text) - 1] != '\n')
 			fputc('\n', stdout);
-		printf("then: write it with --write (backup '%s.bak'), then %s\n", f->domain,
+		printf("then: write it with --write (the old file kept as a backup), then %s\n",
 		       next_step(f, x, next, sizeof(next)));
 		return;
 	}
-	printf("updated '%s' (backup '%s.bak')\nnext: %s\n", f->domain, f->domain,
-	       next_step(f, x, next, sizeof(next)));
+	if (x->backup)
+		printf("updated '%s' (backup '%s')\n", x->target, x->backup);
+	else
+		printf("updated '%s'\n", x->target);
+	printf("next: %s\n", next_step(f, x, next, sizeof(next)));
 }
 
 /* Build (and with --write, write) the XML; an exit code, errors printed. */
@@ -159,12 +183,13 @@ static int run(struct cli *c, struct vmflags *f, struct xml_run *x)
 	size_t len = 0;
 	int r;
 
-	if (cli_host(c, &h) < 0)
-		return EXIT_USAGE;
+	r = cli_host(c, &h, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
 	r = host_model_load(h, &m, &d);
 	if (r < 0) {
-		cli_error_diag(&d, r);
-		return EXIT_FAILED; /* a host file, not the user's input */
+		host_model_release(&m);
+		return cli_fail_host(&d, r); /* a host file, not the user's input */
 	}
 	r = vmflags_spec(f, &d);
 	if (r == 0)
@@ -174,15 +199,11 @@ static int run(struct cli *c, struct vmflags *f, struct xml_run *x)
 	else if (r == 0)
 		r = domxml_fragments(&f->vm, &m, &x->text, &d);
 	if (r == 0 && x->write && !x->dry_run)
-		r = domxml_merge_file(f->domain, &f->vm, &m, &d);
+		r = domxml_merge_file(f->domain, &f->vm, &m, &x->target, &x->backup, &d);
 	if (r == 0)
 		lint_result(h, &m, x->text, !x->write, &x->lint);
 	host_model_release(&m);
-	if (r < 0) {
-		cli_error_diag(&d, r);
-		return cli_exit_for(r);
-	}
-	return EXIT_OK;
+	return r < 0 ? cli_fail(&d, r) : EXIT_OK;
 }
 
 int cmd_xml(struct cli *c, int argc, char **argv)
@@ -197,31 +218,24 @@ int cmd_xml(struct cli *c, int argc, char **argv)
 
 	vmflags_init(&f);
 	f.domain_target = true;
-	r = vmflags_parse(&f, c, argc, argv, extra, 2, xml_usage);
-	for (size_t i = 0; i < f.nextra; i++) {
-		x.write = x.write || f.extra[i].opt == 'w';
-		x.dry_run = x.dry_run || f.extra[i].opt == 'n';
-	}
-	x.dry_run = x.dry_run || c->dry_run;
-	if (r == VMFLAGS_CONTINUE && x.write && !f.domain) {
-		cli_error("xml: --write needs --domain FILE");
-		r = EXIT_USAGE;
-	} else if (r == VMFLAGS_CONTINUE && x.dry_run && !x.write) {
-		cli_error("xml: --dry-run applies to --write (without it nothing is written)");
-		r = EXIT_USAGE;
-	} else if (r == VMFLAGS_CONTINUE && !x.write && f.domain && vmflags_have_vm_options(&f)) {
-		cli_error("xml: --domain with VM options needs --write");
-		r = EXIT_USAGE;
-	}
-	if (r == VMFLAGS_CONTINUE) {
-		r = run(c, &f, &x);
-		if (r == EXIT_OK && c->json)
-			report_json(&f, &x);
-		else if (r == EXIT_OK)
-			report_text(&f, &x);
+	if (!vmflags_parse(&f, c, argc, argv, extra, 2, xml_usage, &r)) {
+		for (size_t i = 0; i < f.nextra; i++) {
+			x.write = x.write || f.extra[i].opt == 'w';
+			x.dry_run = x.dry_run || f.extra[i].opt == 'n';
+		}
+		x.dry_run = x.dry_run || c->dry_run;
+		if (!check_write_options(&f, &x, &r)) {
+			r = run(c, &f, &x);
+			if (r == EXIT_OK && c->json)
+				report_json(&f, &x);
+			else if (r == EXIT_OK)
+				report_text(&f, &x);
+		}
 	}
 	lint_report_release(&x.lint);
 	free(x.text);
+	free(x.target);
+	free(x.backup);
 	vmflags_release(&f);
 	return r;
 }

@@ -32,4 +32,11 @@ const char *render_count(int64_t v, char *buf, size_t n);
 /* Add a check/explain finding's "evidence" (file, value) array and "fix" to o. */
 void render_finding_tail(struct json_object *o, const struct finding *fd);
 
+/*
+ * One evidence line of a finding on stdout, "INDENTevidence: 'FILE': VALUE"
+ * (no file: "INDENTevidence: VALUE"), with control characters escaped: the
+ * value quotes host files and logs.
+ */
+void render_evidence_text(const char *indent, const char *file, const char *value);
+
 #endif

@@ -18,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -225,7 +226,7 @@ static int add_node_counts(struct numamaps_usage *u, enum numamaps_cat cat, uint
 			return diag_set(d, EINVAL, file, "'%s': bad node value '%s=%s'", file, tok,
 					eq + 1);
 		numamaps_usage_add_kib(u, cat, (int)node, size_kib,
-				       page_kib ? count * page_kib : count / 1024);
+				       page_kib ? sat_mul_u64(count, page_kib) : count / 1024);
 	}
 	return 0;
 }
@@ -279,7 +280,7 @@ static int read_memory_numa_stat(struct host *h, const char *dir, bool v1, uint6
 /* The kernel's name of a size in hugetlb cgroup files: 2048 -> "2MB". */
 static void hugetlb_size_name(uint64_t size_kib, char *buf, size_t bufsz)
 {
-	if (size_kib >= 1024 * 1024)
+	if (size_kib >= 1024ULL * 1024)
 		snprintf(buf, bufsz, "%lluGB", (unsigned long long)(size_kib >> 20));
 	else if (size_kib >= 1024)
 		snprintf(buf, bufsz, "%lluMB", (unsigned long long)(size_kib >> 10));

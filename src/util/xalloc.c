@@ -10,7 +10,7 @@
 
 #include "banned.h"
 
-static void oom(size_t size)
+__attribute__((noreturn)) static void oom(size_t size)
 {
 	fprintf(stderr, "kvmtune: out of memory allocating %zu bytes\n", size);
 	abort();
@@ -78,6 +78,15 @@ char *xasprintf(const char *fmt, ...)
 	r = vasprintf(&p, fmt, ap);
 	va_end(ap);
 	if (r < 0)
+		oom(strlen(fmt));
+	return p;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *p = NULL;
+
+	if (vasprintf(&p, fmt, ap) < 0)
 		oom(strlen(fmt));
 	return p;
 }

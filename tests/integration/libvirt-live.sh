@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # libvirt-live: for several domains, the memory arguments a running libvirtd
 # generates (private libvirtd from tests/vm/libvirtd-private, domains started
 # paused) equal those of 'kvmtune qemu-args --domain' for the same XML, run in
@@ -15,6 +16,7 @@ source "$(dirname -- "$0")/lib.sh"
 require_root
 require_kvmtune
 require_cmd qemu-system-x86_64 unshare libvirtd virtlogd virsh python3
+require_private_mounts
 grep -qw overlay /proc/filesystems || skip_all "kernel has no overlayfs (libvirtd-private needs it)"
 grep -qw hugetlbfs /proc/filesystems || skip_all "kernel has no hugetlbfs"
 KVMTUNE_BIN=$(kvmtune_path)

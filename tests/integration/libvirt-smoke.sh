@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # libvirt-smoke: a private libvirtd (tests/vm/libvirtd-private) starts a
 # <domain type='qemu'> with hugepage backing and <numatune> paused; the QEMU
 # command line it generated has a memory-backend-file in our hugetlbfs, the
@@ -10,6 +11,7 @@ source "$(dirname -- "$0")/lib.sh"
 
 require_root
 require_cmd qemu-system-x86_64 busybox cpio unshare libvirtd virtlogd virsh jq
+require_private_mounts
 grep -qw overlay /proc/filesystems || skip_all "kernel has no overlayfs (libvirtd-private needs it)"
 grep -qw hugetlbfs /proc/filesystems || skip_all "kernel has no hugetlbfs"
 
