@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/render.h"
 #include "cli/stat-render.h"
+#include "core/cgstat.h"
 #include "core/host.h"
 #include "core/model.h"
 #include "core/nodestat.h"
@@ -70,6 +71,10 @@ struct stat_opts {
 	uint64_t count;	 /* samples; 0: no limit */
 	char **sel;
 	size_t nsel;
+	/* what stays the same over the samples of a watch, read once */
+	int self_pid;		      /* kvmtune itself, never a process it shows */
+	struct cgstat_mounts cgroups; /* the cgroup hierarchies, for the VM views */
+	bool cgroups_loaded;
 };
 
 static bool parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o, int *ret_exit)
@@ -202,7 +207,7 @@ static bool parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o
 }
 
 /* Which processes to collect, and how. */
-static void collect_opts(const struct cli *c, const struct stat_opts *o, const struct host_model *m,
+static void collect_opts(const struct cli *c, struct stat_opts *o, const struct host_model *m,
 			 struct host *h, struct procstat_opts *po, bool *ret_vm_view)
 {
 	bool vm_view = o->vms || o->prometheus ||
@@ -213,13 +218,19 @@ static void collect_opts(const struct cli *c, const struct stat_opts *o, const s
 		po->flags |= PROCSTAT_QEMU_ONLY;
 	if (vm_view && !o->nsel)
 		po->flags |= PROCSTAT_ALL;
-	if (vm_view && !o->no_cgroup)
+	if (vm_view && !o->no_cgroup) {
 		po->flags |= PROCSTAT_CGROUP;
+		/* cgroup hierarchies are not remounted under running VMs: /proc/mounts once */
+		if (!o->cgroups_loaded)
+			o->cgroups_loaded = cgstat_mounts_load(h, &o->cgroups, NULL) >= 0;
+		if (o->cgroups_loaded)
+			po->cgroups = &o->cgroups;
+	}
 	if (c->json)
 		po->flags |= PROCSTAT_THREADS;
 	if (vm_view || c->json)
 		po->flags |= PROCSTAT_VCPUS;
-	po->self_pid = host_is_live(h) ? (int)getpid() : 0;
+	po->self_pid = o->self_pid;
 	po->base_page_kib = m->base_page_kib;
 	po->default_huge_kib =
 		m->default_hugepage_kib ? m->default_hugepage_kib : PAGE_HUGE_FALLBACK_KIB;
@@ -281,7 +292,7 @@ static int read_node_tables(const struct stat_opts *o, struct host *h, const str
 }
 
 /* One sample: read the host and the processes, print them.  An exit code. */
-static int sample(struct cli *c, const struct stat_opts *o, struct host *h, bool first)
+static int sample(struct cli *c, struct stat_opts *o, struct host *h, bool first)
 {
 	struct host_model m = {0};
 	struct procstat ps = {0};
@@ -353,12 +364,12 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
-/* Sleep seconds, or less when a stop is requested. */
+/* Sleep seconds, or less when a stop is requested; no system call for 0. */
 static void pause_for(double seconds)
 {
 	struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
 
-	while (!stop_requested && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+	while (seconds > 0 && !stop_requested && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
 
@@ -379,6 +390,7 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 		free(o.sel);
 		return cli_fail(&d, r);
 	}
+	o.self_pid = host_is_live(h) ? (int)getpid() : 0;
 	if (o.count != 1) {
 		/* end a watch at the end of a sample, with status 0 */
 		sa.sa_handler = on_stop;
@@ -394,6 +406,7 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 			putchar('\n');
 		ret = sample(c, &o, h, false);
 	}
+	cgstat_mounts_release(&o.cgroups);
 	free(o.sel);
 	return ret;
 }

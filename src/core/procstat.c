@@ -152,34 +152,50 @@ char *procstat_qemu_name(const char *argv, size_t len)
 	return NULL;
 }
 
-/* Field 39 (processor) of a /proc/.../stat line: 36 fields after the ')'. */
-static int stat_processor(const char *stat)
+/*
+ * Field n (from 1: pid, comm, state, ...) of a /proc/.../stat line as a
+ * number, counted after the comm's closing parenthesis (a comm may hold
+ * spaces and parentheses); -1 when it is missing or not a number.
+ */
+static int64_t stat_field(const char *stat, int n)
 {
 	const char *p = strrchr(stat, ')');
 	int field = 2;
-	int64_t cpu;
+	int64_t v;
 
-	if (!p)
+	if (!p || n < 3)
 		return -1;
 	p++;
-	while (*p && field < 39) {
+	while (*p) {
+		char buf[24];
+		size_t len;
+
 		while (*p == ' ')
 			p++;
-		field++;
-		if (field == 39) {
-			char buf[16];
-			size_t n = strcspn(p, " \n");
-
-			if (n == 0 || n >= sizeof(buf))
+		len = strcspn(p, " \n");
+		if (++field == n) {
+			if (len == 0 || len >= sizeof(buf))
 				return -1;
-			memcpy(buf, p, n);
-			buf[n] = '\0';
-			return parse_i64(buf, &cpu) < 0 || cpu < 0 || cpu > CPUSET_MAX ? -1
-										       : (int)cpu;
+			memcpy(buf, p, len);
+			buf[len] = '\0';
+			return parse_i64(buf, &v) < 0 || v < 0 ? -1 : v;
 		}
-		p += strcspn(p, " \n");
+		if (len == 0)
+			break;
+		p += len;
 	}
 	return -1;
+}
+
+#define STAT_NUM_THREADS 20
+#define STAT_PROCESSOR 39
+
+/* Field 39 (processor): the CPU the task last ran on, or -1. */
+static int stat_processor(const char *stat)
+{
+	int64_t cpu = stat_field(stat, STAT_PROCESSOR);
+
+	return cpu > CPUSET_MAX ? -1 : (int)cpu;
 }
 
 static int cpu_node(const struct host_model *m, int cpu)
@@ -209,6 +225,18 @@ static int vcpu_index(const char *comm)
 	return parse_u32(buf, &idx) < 0 ? -1 : (int)idx;
 }
 
+/* Record that one of p's threads last ran on cpu (and so on its node). */
+static int record_cpu(const struct host_model *m, struct procstat_proc *p, int cpu)
+{
+	int node = cpu_node(m, cpu);
+
+	if (cpu >= 0)
+		cpuset_set(&p->vcpu_cpus, (unsigned)cpu);
+	if (node >= 0)
+		cpuset_set(&p->vcpu_nodes, (unsigned)node);
+	return node;
+}
+
 /* The CPU a thread last ran on and its node; records it in p's sets. */
 static struct procstat_vcpu thread_cpu(struct host *h, const struct host_model *m,
 				       struct procstat_proc *p, const char *tid, int idx)
@@ -221,12 +249,27 @@ static struct procstat_vcpu thread_cpu(struct host *h, const struct host_model *
 	v.tid = (int)strtol(tid, NULL, 10);
 	v.index = idx;
 	v.cpu = host_read_attr(h, path, &stat, NULL, NULL) < 0 ? -1 : stat_processor(stat);
-	v.node = cpu_node(m, v.cpu);
-	if (v.cpu >= 0)
-		cpuset_set(&p->vcpu_cpus, (unsigned)v.cpu);
-	if (v.node >= 0)
-		cpuset_set(&p->vcpu_nodes, (unsigned)v.node);
+	v.node = record_cpu(m, p, v.cpu);
 	return v;
+}
+
+/*
+ * A process of one thread: /proc/PID/stat says where it ran, which spares
+ * listing task/ and reading the thread's own stat (a watch over many small
+ * processes pays that per process and sample).  False when it has several
+ * threads or its stat cannot be read: then the threads are listed.
+ */
+static bool single_thread_cpu(struct host *h, const struct host_model *m, struct procstat_proc *p)
+{
+	AUTOFREE char *stat = NULL;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
+	if (host_read_attr(h, path, &stat, NULL, NULL) < 0 ||
+	    stat_field(stat, STAT_NUM_THREADS) != 1)
+		return false;
+	(void)record_cpu(m, p, stat_processor(stat));
+	return true;
 }
 
 /*
@@ -239,6 +282,8 @@ static void read_threads(struct host *h, const struct host_model *m, struct proc
 	char **tids = NULL;
 	char path[128];
 
+	if (!p->qemu && single_thread_cpu(h, m, p))
+		return;
 	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
 	if (host_list(h, path, &tids, NULL, NULL) < 0)
 		return;
