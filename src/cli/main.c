@@ -49,6 +49,10 @@ static const struct command commands[] = {
 	 "explain QEMU/libvirt memory errors from a log: cause on this host and fix"},
 	{"stat", cmd_stat, CMD_NEEDS_HOST,
 	 "per-process and per-VM memory per NUMA node (numastat-compatible)"},
+	{"top", cmd_top, CMD_NEEDS_HOST,
+	 "live per-VM view: memory per node, locality, vCPUs, KVM exit rates"},
+	{"bench", cmd_bench, CMD_NEEDS_HOST,
+	 "measure memory latency and bandwidth per NUMA node pair and page size"},
 };
 
 static void usage(FILE *out)

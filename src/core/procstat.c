@@ -152,39 +152,34 @@ char *procstat_qemu_name(const char *argv, size_t len)
 	return NULL;
 }
 
-/*
- * Field n (from 1: pid, comm, state, ...) of a /proc/.../stat line as a
- * number, counted after the comm's closing parenthesis (a comm may hold
- * spaces and parentheses); -1 when it is missing or not a number.
- */
-static int64_t stat_field(const char *stat, int n)
+int procstat_stat_field(const char *stat, int field, int64_t *ret)
 {
 	const char *p = strrchr(stat, ')');
-	int field = 2;
-	int64_t v;
+	int at = 2;
 
-	if (!p || n < 3)
-		return -1;
+	if (!p || field < 3)
+		return -EINVAL;
 	p++;
 	while (*p) {
-		char buf[24];
-		size_t len;
+		char buf[32];
+		size_t n;
 
 		while (*p == ' ')
 			p++;
-		len = strcspn(p, " \n");
-		if (++field == n) {
-			if (len == 0 || len >= sizeof(buf))
-				return -1;
-			memcpy(buf, p, len);
-			buf[len] = '\0';
-			return parse_i64(buf, &v) < 0 || v < 0 ? -1 : v;
+		at++;
+		n = strcspn(p, " \n");
+		if (at == field) {
+			if (n == 0 || n >= sizeof(buf))
+				return -EINVAL;
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			return parse_i64(buf, ret);
 		}
-		if (len == 0)
+		if (!n)
 			break;
-		p += len;
+		p += n;
 	}
-	return -1;
+	return -EINVAL;
 }
 
 #define STAT_NUM_THREADS 20
@@ -193,9 +188,11 @@ static int64_t stat_field(const char *stat, int n)
 /* Field 39 (processor): the CPU the task last ran on, or -1. */
 static int stat_processor(const char *stat)
 {
-	int64_t cpu = stat_field(stat, STAT_PROCESSOR);
+	int64_t cpu;
 
-	return cpu > CPUSET_MAX ? -1 : (int)cpu;
+	if (procstat_stat_field(stat, STAT_PROCESSOR, &cpu) < 0 || cpu < 0 || cpu > CPUSET_MAX)
+		return -1;
+	return (int)cpu;
 }
 
 static int cpu_node(const struct host_model *m, int cpu)
@@ -263,10 +260,11 @@ static bool single_thread_cpu(struct host *h, const struct host_model *m, struct
 {
 	AUTOFREE char *stat = NULL;
 	char path[64];
+	int64_t threads;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
 	if (host_read_attr(h, path, &stat, NULL, NULL) < 0 ||
-	    stat_field(stat, STAT_NUM_THREADS) != 1)
+	    procstat_stat_field(stat, STAT_NUM_THREADS, &threads) < 0 || threads != 1)
 		return false;
 	(void)record_cpu(m, p, stat_processor(stat));
 	return true;
