@@ -494,7 +494,8 @@ int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct h
 	if (r >= 0)
 		r = userfile_replace(path, (const char *)text, (size_t)len, ret_target, ret_backup,
 				     d);
-	xmlFree(text);
+	if (text) /* xmlFree needs the library loaded, which a failed read skips */
+		xmlFree(text);
 	if (doc)
 		xmlFreeDoc(doc);
 	return r;
