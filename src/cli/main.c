@@ -97,7 +97,7 @@ void cli_error(const char *fmt, ...)
 __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
 	struct sbuf sb = SBUF_INIT;
-	AUTOFREE char *msg = NULL;
+	char *msg;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -105,6 +105,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 	va_end(ap);
 	msg = sbuf_detach(&sb, NULL);
 	cli_error("%s", msg);
+	free(msg); /* exit() runs no cleanup attribute */
 	exit(EXIT_USAGE);
 }
 
