@@ -81,7 +81,7 @@ static int parse_line(const char *path, unsigned lineno, char *line, const char 
 
 	for (size_t i = 0; i < l->n && !same; i++)
 		if (l->v[i].node == node && l->v[i].page_kib == page_kib &&
-		    !strcmp(l->v[i].owner, owner))
+		    strcmp(l->v[i].owner, owner) == 0)
 			same = &l->v[i];
 	if (same && !safe_add_u64(pages, (uint64_t)same->pages, &pages))
 		pages = UINT64_MAX;

@@ -153,7 +153,7 @@ static bool topology_dir_safe(int dfd, unsigned depth, size_t *entries)
 		return false;
 	}
 	while (ok && (e = readdir(dir))) {
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
 			ok = topology_entry_safe(dirfd(dir), e->d_name, depth, entries);
 	}
 	closedir(dir);
