@@ -1179,7 +1179,8 @@ def attacks_concurrency(quick):
         if VM_XML not in versions:
             problems.append("the original domain is in no backup")
         ok = rcs.count(0)
-        mems = set(re.findall(r"<memory unit='KiB'>(\d+)</memory>", "".join(versions)))
+        # libxml2 writes attributes in double quotes
+        mems = set(re.findall(r"<memory unit=['\"]KiB['\"]>(\d+)</memory>", "".join(versions)))
         if ok and len(mems) < ok:
             problems.append(f"{ok} writers succeeded but only {len(mems)} of their versions "
                             f"survive in the file and its backups (lost updates): {rcs}")
