@@ -686,9 +686,15 @@ int domxml_merge_file_flags(const char *path, const struct vm_spec *vm, const st
 	AUTOFREE char *text = NULL;
 	AUTOFREE char *target = NULL;
 	AUTOFREE char *backup = NULL;
+	AUTOCLOSE int lockfd = -1;
 	size_t orig_len = 0, len = 0;
 	int r;
 
+	/* read, merge and replace as one step: a second kvmtune writing the
+	 * same file waits instead of replacing it with a merge of the old text */
+	lockfd = userfile_lock(path, DOMXML_LOCK_TIMEOUT_MS, d);
+	if (lockfd < 0)
+		return lockfd;
 	r = userfile_read(path, DOMXML_MAX_FILE_BYTES, &orig, &orig_len, d);
 	if (r >= 0)
 		r = merge_buffer(path, orig, orig_len, vm, m, flags, &text, &len, d);
