@@ -19,6 +19,7 @@
 #include "core/hugepages-reserve.h"
 #include "core/knob-plan.h"
 #include "core/safe-write.h"
+#include "core/userfile.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
@@ -475,13 +476,83 @@ static bool has_kind(const struct journal_entry *v, size_t n, enum journal_kind 
 	return false;
 }
 
+/* The locks undo holds: domain-file directories, then the host's. */
+struct undo_locks {
+	char **dirs;
+	int *fds;
+	size_t ndirs;
+	int host[3]; /* "hugepages", "profile", "journal"; -1 when not taken */
+};
+
+/* The directory of the file path resolves to (caller frees), NULL if none. */
+static char *user_dir(const char *path)
+{
+	AUTOFREE char *real = realpath(path, NULL);
+	const char *slash = real ? strrchr(real, '/') : NULL;
+
+	if (!slash)
+		return NULL;
+	return slash == real ? xstrdup("/") : xstrndup(real, (size_t)(slash - real));
+}
+
 /*
- * Lock as the writers do, in their order: "hugepages" (pools), "profile"
- * (kernel values), then "journal".  Which are needed is known only from the
- * journal, so it is read once before and again under the locks.
+ * Lock the directories of the user files (domain XMLs) the journal names, as
+ * their writers do (xml --write, plan --write: the file's directory, then the
+ * host's locks), so that no writer changes one between undo's check and its
+ * write.  One lock per directory: a second flock of it would wait on the first.
+ */
+static int lock_user_dirs(const struct journal_entry *v, size_t n, struct undo_locks *ul,
+			  struct diag *d)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < v[i].nchanges; j++) {
+			const struct journal_change *c = &v[i].changes[j];
+			char *dir;
+			bool seen = false;
+			int fd;
+
+			if (c->kind != JOURNAL_USER_FILE || !(dir = user_dir(c->path)))
+				continue;
+			for (size_t k = 0; k < ul->ndirs && !seen; k++)
+				seen = strcmp(ul->dirs[k], dir) == 0;
+			if (seen) {
+				free(dir);
+				continue;
+			}
+			fd = userfile_lock(c->path, JOURNAL_LOCK_TIMEOUT_MS, d);
+			if (fd < 0) {
+				free(dir);
+				return fd;
+			}
+			ul->dirs = xreallocarray(ul->dirs, ul->ndirs + 1, sizeof(*ul->dirs));
+			ul->fds = xreallocarray(ul->fds, ul->ndirs + 1, sizeof(*ul->fds));
+			ul->dirs[ul->ndirs] = dir;
+			ul->fds[ul->ndirs++] = fd;
+		}
+	return 0;
+}
+
+static void undo_locks_release(struct undo_locks *ul)
+{
+	for (size_t k = 0; k < ul->ndirs; k++) {
+		(void)close(ul->fds[k]);
+		free(ul->dirs[k]);
+	}
+	free(ul->dirs);
+	free(ul->fds);
+	for (int i = 0; i < 3; i++)
+		if (ul->host[i] >= 0)
+			(void)close(ul->host[i]);
+}
+
+/*
+ * Lock as the writers do, in their order: the domain files' directories, then
+ * "hugepages" (pools), "profile" (kernel values), then "journal".  Which are
+ * needed is known only from the journal, so it is read once before and again
+ * under the locks.
  */
 static int load_locked(struct host *h, const struct undo_opts *o, struct undo_report *rep,
-		       int locks[3], struct diag *d)
+		       struct undo_locks *ul, struct diag *d)
 {
 	static const char *const names[3] = {"hugepages", "profile", "journal"};
 	struct journal_entry *v = NULL;
@@ -493,12 +564,13 @@ static int load_locked(struct host *h, const struct undo_opts *o, struct undo_re
 	if (r >= 0) {
 		need[0] = has_kind(v, n, JOURNAL_POOL);
 		need[1] = has_kind(v, n, JOURNAL_VALUE);
+		r = lock_user_dirs(v, n, ul, d);
 	}
 	journal_list_free(v, n);
 	for (int i = 0; r >= 0 && i < 3; i++)
 		if (need[i]) {
-			locks[i] = host_lock(h, names[i], JOURNAL_LOCK_TIMEOUT_MS, d);
-			r = locks[i];
+			ul->host[i] = host_lock(h, names[i], JOURNAL_LOCK_TIMEOUT_MS, d);
+			r = ul->host[i];
 		}
 	if (r >= 0)
 		r = journal_list(h, &v, &n, d); /* again, under the locks */
@@ -511,12 +583,12 @@ static int load_locked(struct host *h, const struct undo_opts *o, struct undo_re
 
 int undo_run(struct host *h, const struct undo_opts *o, struct undo_report *rep, struct diag *d)
 {
-	int locks[3] = {-1, -1, -1};
+	struct undo_locks ul = {.host = {-1, -1, -1}};
 	struct revert rv = {0};
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
-	r = load_locked(h, o, rep, locks, d);
+	r = load_locked(h, o, rep, &ul, d);
 	if (r >= 0)
 		r = check_items(h, rep, d);
 	if (r >= 0 && rep->nconflicts && !o->force)
@@ -543,9 +615,7 @@ int undo_run(struct host *h, const struct undo_opts *o, struct undo_report *rep,
 		}
 	}
 	revert_release(&rv);
-	for (int i = 0; i < 3; i++)
-		if (locks[i] >= 0)
-			(void)close(locks[i]);
+	undo_locks_release(&ul);
 	return r;
 }
 
