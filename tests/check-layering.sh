@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# util <- core <- place <- cli, daemon: fail when a lower layer includes a higher one,
+# util <- core <- place, bench <- cli, daemon: fail when a lower layer includes a higher one,
 # when cli and daemon include each other, or when code outside core/host.c
 # opens host paths directly.
 set -uo pipefail
@@ -11,9 +11,10 @@ check() { # dir pattern message
         echo "layering: $3:"; echo "$out"; fail=1
     fi
 }
-check util '#include "(core|place|cli|daemon)/' "util includes a higher layer"
-check core '#include "(place|cli|daemon)/' "core includes place, cli or daemon"
-check place '#include "(cli|daemon)/' "place includes cli or daemon"
+check util '#include "(core|place|bench|cli|daemon)/' "util includes a higher layer"
+check core '#include "(place|bench|cli|daemon)/' "core includes place, bench, cli or daemon"
+check place '#include "(bench|cli|daemon)/' "place includes bench, cli or daemon"
+check bench '#include "(place|cli|daemon)/' "bench includes place, cli or daemon"
 check cli '#include "daemon/' "cli includes daemon"
 [ -d "$src/daemon" ] && check daemon '#include "cli/' "daemon includes cli"
 # Host paths are opened only through the host seam.
@@ -23,7 +24,7 @@ fi
 # core and util never print, exit or abort: they return -errno with a diag
 # (util/xalloc.c's out-of-memory abort is the one documented exception).
 if out=$(grep -rnE '\b(printf|fprintf|vfprintf|puts|fputs|putchar|perror|exit|_exit|abort|err|errx|warn|warnx)\s*\(' \
-    "$src/core" "$src/util" | grep -v 'util/xalloc.c' | grep -vE ':\s*(/?\*|//)'); then
+    "$src/core" "$src/util" "$src/bench" 2>/dev/null | grep -v 'util/xalloc.c' | grep -vE ':\s*(/?\*|//)'); then
     echo "layering: core or util prints, exits or aborts:"; echo "$out"; fail=1
 fi
 if [ $fail -eq 0 ]; then echo "ok - layering"; fi

@@ -51,6 +51,10 @@ static const struct command commands[] = {
 	 "per-process and per-VM memory per NUMA node (numastat-compatible)"},
 	{"plan", cmd_plan, CMD_NEEDS_HOST | CMD_WRITES,
 	 "place VMs on NUMA nodes: nodes, pins, hugepages per node; or what still fits"},
+	{"top", cmd_top, CMD_NEEDS_HOST,
+	 "live per-VM view: memory per node, locality, vCPUs, KVM exit rates"},
+	{"bench", cmd_bench, CMD_NEEDS_HOST,
+	 "measure memory latency and bandwidth per NUMA node pair and page size"},
 };
 
 static void usage(FILE *out)
