@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # util <- core <- place, bench <- cli, daemon: fail when a lower layer includes a higher one,
-# when cli and daemon include each other, or when code outside core/host.c
+# when cli and daemon include each other (cli reaches the daemon through the
+# declaration-only core/daemon-entry.h), when the daemon includes bench, or when code outside core/host.c
 # opens host paths directly.
 set -uo pipefail
 src="${KVMTUNE_SRC:-$(dirname "$0")/..}/src"
@@ -16,7 +17,11 @@ check core '#include "(place|bench|cli|daemon)/' "core includes place, bench, cl
 check place '#include "(bench|cli|daemon)/' "place includes bench, cli or daemon"
 check bench '#include "(place|cli|daemon)/' "bench includes place, cli or daemon"
 check cli '#include "daemon/' "cli includes daemon"
-[ -d "$src/daemon" ] && check daemon '#include "cli/' "daemon includes cli"
+[ -d "$src/daemon" ] && check daemon '#include "(cli|bench)/' "daemon includes cli or bench"
+# core/daemon-entry.h only declares: core never calls into the daemon.
+if out=$(grep -rnE '\b(daemon_cmd_main|numad_cmd_main)\s*\(' "$src/core" "$src/place" "$src/util" "$src/bench" 2>/dev/null | grep -v 'core/daemon-entry.h'); then
+    echo "layering: a lower layer calls the daemon:"; echo "$out"; fail=1
+fi
 # Host paths are opened only through the host seam.
 if out=$(grep -rnE '\b(open|fopen|opendir|openat)\s*\(\s*"/(sys|proc|etc|dev|run)' "$src" | grep -v 'core/host.c'); then
     echo "layering: host path opened outside core/host.c:"; echo "$out"; fail=1

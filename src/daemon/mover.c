@@ -26,7 +26,8 @@ void move_job_init(struct move_job *j, int pid, int node, uint64_t page_kib, voi
 	j->batch_max = (size_t)(per_pause_kib / j->page_kib);
 	if (j->batch_max == 0)
 		j->batch_max = 1; /* a 1 GiB page is one batch whatever the budget */
-	j->batch = j->batch_max;
+	/* start small (the speed of this move is unknown) and double while under the budget */
+	j->batch = j->batch_max / 16 ? j->batch_max / 16 : 1;
 	j->state = npages ? MOVE_RUNNING : MOVE_DONE;
 }
 
@@ -119,9 +120,11 @@ uint64_t move_job_step(struct move_job *j, const struct mover_ops *ops, void *ct
 		end_job(j, MOVE_SHORT, -ENOMEM);
 		return 0;
 	}
-	if (took > j->max_pause_us && j->batch > 1)
-		j->batch /= 2;
-	else if (took * 2 < j->max_pause_us && j->batch < j->batch_max)
+	if (took > j->max_pause_us && j->batch > 1) { /* scaled to fit the budget, with a margin */
+		j->batch = (size_t)((uint64_t)j->batch * (j->max_pause_us * 4 / 5) / took);
+		if (j->batch == 0)
+			j->batch = 1;
+	} else if (took * 2 < j->max_pause_us && j->batch < j->batch_max)
 		j->batch = j->batch * 2 > j->batch_max ? j->batch_max : j->batch * 2;
 	if (j->next >= j->npages) {
 		j->state = MOVE_DONE;

@@ -56,7 +56,7 @@ struct move_job {
 
 /*
  * Start a job over pages (taken over; freed by move_job_release) with the
- * budgets.  The first batch is as large as rate x max pause allows.
+ * budgets.  The first batch is 1/16 of what rate x max pause allows.
  */
 void move_job_init(struct move_job *j, int pid, int node, uint64_t page_kib, void **pages,
 		   size_t npages, unsigned rate_mib_s, unsigned max_pause_ms);
@@ -65,8 +65,9 @@ void move_job_release(struct move_job *j);
 /*
  * Run one batch.  Returns the microseconds to wait before the next one
  * (keeping the average at the rate), or 0 when the job is no longer
- * MOVE_RUNNING.  A batch that took longer than the pause budget halves the
- * batch size; one well under it doubles it again, up to batch_max.
+ * MOVE_RUNNING.  A batch that took longer than the pause budget scales the
+ * batch size down to fit it (with a 20 % margin); one under half of it
+ * doubles it, up to batch_max.
  */
 uint64_t move_job_step(struct move_job *j, const struct mover_ops *ops, void *ctx);
 
