@@ -60,7 +60,11 @@ int dm_control_open(struct daemon *dm)
 
 	snprintf(dir, sizeof(dir), "%s", dm->cfg.socket_path);
 	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
+	if (dm->socket_arg) {
+		if ((size_t)snprintf(dm->sock_path, sizeof(dm->sock_path), "%s", dm->socket_arg) >=
+		    sizeof(dm->sock_path))
+			return -ENAMETOOLONG;
+	} else if (slash && slash != dir) {
 		*slash = '\0';
 		r = host_mkdir_p(dm->h, dir, 0755, &d);
 		if (r < 0) {
@@ -68,9 +72,9 @@ int dm_control_open(struct daemon *dm)
 			return r;
 		}
 	}
-	if ((size_t)snprintf(dm->sock_path, sizeof(dm->sock_path), "%s%s",
-			     strcmp(root, "/") == 0 ? "" : root,
-			     dm->cfg.socket_path) >= sizeof(dm->sock_path)) {
+	if (!dm->socket_arg && (size_t)snprintf(dm->sock_path, sizeof(dm->sock_path), "%s%s",
+						strcmp(root, "/") == 0 ? "" : root,
+						dm->cfg.socket_path) >= sizeof(dm->sock_path)) {
 		dm_log(dm, 3, "control socket path too long below %s", root);
 		return -ENAMETOOLONG;
 	}

@@ -61,6 +61,7 @@ struct dm_action {
 struct daemon {
 	struct host *h;
 	const char *config_path; /* NULL: DAEMON_CONFIG_PATH */
+	const char *socket_arg;	 /* --socket: a filesystem path as given, not below the root */
 	struct daemon_config cfg;
 	bool force_dry_run; /* --dry-run, or a root other than "/" */
 	int epfd, sigfd, timerfd, ctlfd;

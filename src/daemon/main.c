@@ -33,7 +33,8 @@ static void daemon_usage(FILE *out)
 		"  --foreground   run in the foreground (the default; for unit files)\n"
 		"  --dry-run      decide and log, change nothing (also: --root other than /)\n"
 		"  --config FILE  configuration below the root (default %s)\n"
-		"  --socket PATH  control socket (default: the configuration's, %s)\n"
+		"  --socket PATH  control socket, a path as given (default: the configuration's,\n"
+		"                 %s below the root)\n"
 		"  --status       ask the running daemon what it sees and did\n"
 		"  --json         with --status: JSON\n"
 		"  --help         this text\n\n"
@@ -135,13 +136,17 @@ int daemon_cmd_main(const struct daemon_entry *e, int argc, char **argv)
 	if (open_host(e, &dm.h) < 0)
 		return 1;
 	r = daemon_config_load(dm.h, dm.config_path, &dm.cfg, &d);
+	if (r < 0 && status) { /* the running daemon still answers: find its socket */
+		fprintf(stderr, "kvmtune: warning: %s; using the default socket path\n", d.msg);
+		daemon_config_defaults(&dm.cfg);
+		r = 0;
+	}
 	if (r < 0) {
 		fprintf(stderr, "kvmtune: %s\n", d.msg[0] ? d.msg : strerror(-r));
 		host_free(dm.h);
 		return r == -EINVAL || r == -ENOENT ? 2 : 1;
 	}
-	if (sock)
-		snprintf(dm.cfg.socket_path, sizeof(dm.cfg.socket_path), "%s", sock);
+	dm.socket_arg = sock;
 	if (status) {
 		r = ask_status(e, &dm.cfg, sock, json);
 		host_free(dm.h);
