@@ -149,6 +149,7 @@ struct collect {
 	size_t npages;
 	uint64_t *src; /* pages per source node */
 	size_t nsrc;
+	size_t nmatched, nvmas_seen; /* for the debug log */
 	struct numamaps_entry e;
 };
 
@@ -198,8 +199,10 @@ static int collect_line(void *ctx, const char *text, size_t len)
 	for (size_t i = 0; i < c->nvmas; i++)
 		if (c->vmas[i].start == c->e.addr)
 			end = c->vmas[i].end;
+	c->nvmas_seen++;
 	if (!off || !end)
 		return 0;
+	c->nmatched++;
 	step = page_kib * 1024;
 	for (uint64_t a = c->e.addr; a < end && c->npages < DM_MAX_PAGES; a += step) {
 		cand[n++] = (void *)(uintptr_t)a;
@@ -222,6 +225,7 @@ static int list_pages(struct collect *c)
 	r = read_vmas(c->dm->h, c->pid, &c->vmas, &c->nvmas);
 	if (r < 0)
 		return r;
+	c->nvmas_seen = 0;
 	c->pages = xcalloc(DM_MAX_PAGES, sizeof(*c->pages));
 	snprintf(path, sizeof(path), "/proc/%d/numa_maps", c->pid);
 	r = host_read_lines(c->dm->h, path, buf, sizeof(buf), collect_line, c, NULL, NULL);
@@ -231,6 +235,9 @@ static int list_pages(struct collect *c)
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
 	c->pages = xreallocarray(c->pages, c->npages ? c->npages : 1, sizeof(*c->pages));
+	dm_log(c->dm, 7, "pid %d: %zu pages of %llu KiB off the target in %zu of %zu mappings",
+	       c->pid, c->npages, (unsigned long long)(c->page_kib ? c->page_kib : 4), c->nmatched,
+	       c->nvmas_seen);
 	return 0;
 }
 

@@ -25,6 +25,8 @@ void daemon_config_defaults(struct daemon_config *c)
 		.max_pause_ms = 20,
 		.move_hugetlb = true,
 		.keep_free_kib = -1,
+		.ksm = false,
+		.ksm_interval_s = 60,
 	};
 	snprintf(c->socket_path, sizeof(c->socket_path), "%s", DAEMON_SOCKET_PATH);
 }
@@ -90,6 +92,10 @@ static int cfg_set(const struct cfg_ctx *x, const char *v, struct daemon_config 
 		return cfg_uint(x, v, 100, 3600000, "ms", &c->interval_ms);
 	if (strcmp(k, "dry_run") == 0)
 		return cfg_bool(x, v, &c->dry_run);
+	if (strcmp(k, "ksm") == 0)
+		return cfg_bool(x, v, &c->ksm);
+	if (strcmp(k, "ksm_interval_s") == 0)
+		return cfg_uint(x, v, 1, 86400, "seconds", &c->ksm_interval_s);
 	if (strcmp(k, "move_hugetlb") == 0)
 		return cfg_bool(x, v, &c->move_hugetlb);
 	if (strcmp(k, "min_locality_pct") == 0)

@@ -34,6 +34,8 @@ struct daemon_config {
 	unsigned max_pause_ms;	   /* longest single batch of move_pages */
 	bool move_hugetlb;	   /* move hugetlb memory (growing target pools first) */
 	int64_t keep_free_kib;	   /* per node, -1: the hugepages module's guard */
+	bool ksm;		   /* the KSM governor */
+	unsigned ksm_interval_s;   /* between its rounds (ksmtuned: 60) */
 	char socket_path[108];	   /* the control socket (host path, below the root) */
 };
 

@@ -16,6 +16,7 @@
 
 #include "core/cpuset.h"
 #include "daemon/config.h"
+#include "daemon/ksm.h"
 #include "daemon/mover.h"
 #include "daemon/reconcile.h"
 
@@ -85,6 +86,10 @@ struct daemon {
 	size_t nlog;
 	uint64_t ticks, moves, moved_kib, huge_pages_moved, pages_not_moved;
 	char last_error[320];
+	/* the KSM governor (ksm = yes) */
+	struct ksm_setting ksm;
+	bool ksm_set;
+	uint64_t ksm_last_us;
 };
 
 bool dm_dry_run(const struct daemon *dm);

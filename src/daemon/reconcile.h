@@ -36,10 +36,11 @@ enum rc_verdict {
 struct rc_vm {
 	int pid;
 	char name[RC_NAME_MAX + 1];
-	unsigned vcpus;	       /* vCPU threads (other processes: 1) */
-	uint64_t page_kib;     /* page size of most of its memory (0: normal) */
-	uint64_t total_kib;    /* memory of that page size */
-	uint64_t *node_kib;    /* that memory per node index of the place_host */
+	unsigned vcpus;	    /* vCPU threads (other processes: 1) */
+	uint64_t page_kib;  /* page size of most of its memory (0: normal) */
+	uint64_t total_kib; /* memory of that page size */
+	uint64_t rss_kib;   /* QEMU: resident plus hugetlb (status), for the KSM governor; else 0 */
+	uint64_t *node_kib; /* that memory per node index of the place_host */
 	struct cpuset allowed; /* CPUs its threads may run on (union) */
 	bool narrowed_vcpu;    /* a vCPU thread's affinity differs from the others' */
 	bool bind_policy;      /* memory with an explicit bind/preferred policy */

@@ -189,6 +189,7 @@ static bool read_vm(struct daemon *dm, const struct host_model *m, const struct 
 	v->bind_policy = p.usage.policy_kib[NUMAMAPS_POLICY_BIND] ||
 			 p.usage.policy_kib[NUMAMAPS_POLICY_PREFER] ||
 			 p.usage.policy_kib[NUMAMAPS_POLICY_PREFER_MANY];
+	v->rss_kib = p.qemu ? kib : 0;
 	v->cooling = cooling(dm, pid, dm_now_us());
 	vm_memory(&p, ph, v);
 	procstat_proc_release(&p);
@@ -301,6 +302,16 @@ void dm_tick(struct daemon *dm)
 		} else {
 			(void)dm_apply_start(dm, v, &mv);
 		}
+	}
+	if (dm->cfg.ksm && r >= 0 &&
+	    (!dm->ksm_set ||
+	     dm_now_us() - dm->ksm_last_us >= (uint64_t)dm->cfg.ksm_interval_s * 1000000u)) {
+		uint64_t committed = 0;
+
+		for (size_t i = 0; i < n; i++)
+			committed += vms[i].rss_kib;
+		dm->ksm_last_us = dm_now_us();
+		dm_ksm_round(dm, committed);
 	}
 	keep_seen(dm, vms, n);
 	for (size_t i = 0; i < n; i++)

@@ -21,6 +21,7 @@
 #include "core/model.h"
 #include "core/vmspec.h"
 #include "daemon/config.h"
+#include "daemon/ksm.h"
 #include "daemon/mover.h"
 #include "daemon/reconcile.h"
 #include "place/host.h"
@@ -476,6 +477,41 @@ static void test_decide_hugetlb_and_keep_free(void **state)
 	place_host_release(&ph);
 }
 
+/* ---- the KSM governor: ksmtuned's rule ---- */
+
+static void test_ksm_governor(void **state)
+{
+	struct ksm_input in = {16 * GIB, 10 * GIB, 2 * GIB};
+	struct ksm_setting s = {0};
+
+	(void)state;
+	s = ksm_decide(&in, &s); /* 2 GiB committed + 3.2 GiB threshold < 16 GiB, free > thres */
+	assert_false(s.run);
+	assert_int_equal(s.sleep_ms, 10);
+	in.committed_kib = 14 * GIB; /* committed: run; free above the threshold: decay */
+	in.free_kib = 4 * GIB;
+	s = ksm_decide(&in, &s);
+	assert_true(s.run);
+	assert_int_equal(s.pages_to_scan, KSM_NPAGES_MIN);
+	in.free_kib = GIB; /* below the threshold: boost, up to the maximum */
+	s = ksm_decide(&in, &s);
+	assert_int_equal(s.pages_to_scan, KSM_NPAGES_MIN + KSM_NPAGES_BOOST);
+	for (int i = 0; i < 10; i++)
+		s = ksm_decide(&in, &s);
+	assert_int_equal(s.pages_to_scan, KSM_NPAGES_MAX);
+	in.free_kib = 4 * GIB;
+	s = ksm_decide(&in, &s);
+	assert_int_equal(s.pages_to_scan, KSM_NPAGES_MAX - KSM_NPAGES_DECAY);
+	/* a 4 GiB host: the threshold is the 2048 MiB floor; it sleeps 10 x 16/4 ms */
+	in = (struct ksm_input){4 * GIB, 3 * GIB, 0};
+	s = ksm_decide(&in, &(struct ksm_setting){0});
+	assert_false(s.run);
+	assert_int_equal(s.sleep_ms, 40);
+	in.free_kib = 2 * GIB - 1;
+	s = ksm_decide(&in, &s);
+	assert_true(s.run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -493,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_decide_hysteresis),
 		cmocka_unit_test(test_decide_one_at_a_time),
 		cmocka_unit_test(test_decide_hugetlb_and_keep_free),
+		cmocka_unit_test(test_ksm_governor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
