@@ -178,9 +178,8 @@ static int keep_off_target(struct collect *c, void **cand, size_t n)
 	return 0;
 }
 
-static int collect_line(void *ctx, const char *text, size_t len)
+static int collect_line(struct collect *c, const char *text, size_t len)
 {
-	struct collect *c = ctx;
 	uint64_t page_kib, end = 0, step;
 	void *cand[DM_QUERY_CHUNK];
 	bool off = false;
@@ -216,6 +215,22 @@ static int collect_line(void *ctx, const char *text, size_t len)
 	return 0;
 }
 
+/* host_read_lines hands over several complete lines at a time. */
+static int collect_lines(void *ctx, const char *text, size_t len)
+{
+	while (len) {
+		const char *nl = memchr(text, '\n', len);
+		size_t n = nl ? (size_t)(nl - text) : len;
+		int r = n ? collect_line(ctx, text, n) : 0;
+
+		if (r < 0)
+			return r;
+		len -= nl ? n + 1 : n;
+		text += nl ? n + 1 : n;
+	}
+	return 0;
+}
+
 /* The pages of one size of pid that are off the target set. */
 static int list_pages(struct collect *c)
 {
@@ -228,7 +243,7 @@ static int list_pages(struct collect *c)
 	c->nvmas_seen = 0;
 	c->pages = xcalloc(DM_MAX_PAGES, sizeof(*c->pages));
 	snprintf(path, sizeof(path), "/proc/%d/numa_maps", c->pid);
-	r = host_read_lines(c->dm->h, path, buf, sizeof(buf), collect_line, c, NULL, NULL);
+	r = host_read_lines(c->dm->h, path, buf, sizeof(buf), collect_lines, c, NULL, NULL);
 	numamaps_entry_release(&c->e);
 	free(c->vmas);
 	c->vmas = NULL;
@@ -302,7 +317,6 @@ static int plan_memory(struct daemon *dm, const struct rc_vm *v, const struct rc
 	struct dm_action *a = &dm->act;
 	struct collect c = {dm, v->pid, m, VM_PAGE_NORMAL};
 	struct diag d = {0};
-	uint64_t total = 0;
 	int r = list_pages(&c);
 
 	if (r < 0)
@@ -335,14 +349,12 @@ static int plan_memory(struct daemon *dm, const struct rc_vm *v, const struct rc
 			return 0;
 		}
 	}
-	for (size_t i = 0; i < c.nsrc; i++)
-		total += c.src[i];
+	free(a->src_pages);
 	a->src_pages = c.src;
 	a->nsrc = c.nsrc;
 	a->huge_job = c.npages ? (int)a->njobs : -1;
 	a->huge_kib = v->page_kib;
 	add_job(dm, &c, m->nodes[0]);
-	(void)total;
 	return 0;
 }
 
@@ -383,6 +395,8 @@ int dm_apply_start(struct daemon *dm, const struct rc_vm *v, const struct rc_mov
 	       format_size_kib(m->move_kib, sz, sizeof(sz)), a->njobs, m->reason);
 	a->active = a->njobs > 0;
 	a->next_us = dm_now_us();
+	if (!a->active)
+		action_release(a); /* its CPUs were all it needed */
 	return 0;
 }
 

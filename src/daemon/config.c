@@ -74,7 +74,7 @@ static int cfg_bool(const struct cfg_ctx *x, const char *v, bool *ret)
 static int cfg_size(const struct cfg_ctx *x, const char *v, uint64_t lo_kib, uint64_t hi_kib,
 		    uint64_t *ret)
 {
-	uint64_t kib;
+	uint64_t kib = 0;
 
 	if (parse_size_kib(v, &kib) < 0 || kib < lo_kib || kib > hi_kib)
 		return cfg_err(x, v, "a size such as 300M, at most 1T");
@@ -85,7 +85,7 @@ static int cfg_size(const struct cfg_ctx *x, const char *v, uint64_t lo_kib, uin
 static int cfg_set(const struct cfg_ctx *x, const char *v, struct daemon_config *c)
 {
 	const char *k = x->key;
-	uint64_t kib;
+	uint64_t kib = 0;
 	int r;
 
 	if (strcmp(k, "interval_ms") == 0)

@@ -189,6 +189,16 @@ static void nodes_text(const struct rc_move *m, char *buf, size_t bufsz)
 		off += (size_t)snprintf(buf + off, bufsz - off, "%s%d", i ? "," : "", m->nodes[i]);
 }
 
+/* A VM that needs a move but was moved recently waits (hysteresis). */
+static bool cooling(const struct daemon_config *cfg, struct rc_vm *v)
+{
+	if (!v->cooling)
+		return false;
+	v->verdict = RC_COOLING;
+	snprintf(v->why, sizeof(v->why), "moved less than %u s ago", cfg->cooldown_s);
+	return true;
+}
+
 /* Classify one VM; true (with m filled) when it needs a move. */
 static bool judge(const struct place_host *h, const struct daemon_config *cfg, struct rc_vm *v,
 		  struct rc_move *m)
@@ -214,11 +224,6 @@ static bool judge(const struct place_host *h, const struct daemon_config *cfg, s
 			 v->bind_policy ? "memory policy" : "CPU affinity");
 		return false;
 	}
-	if (v->cooling) {
-		v->verdict = RC_COOLING;
-		snprintf(v->why, sizeof(v->why), "moved less than %u s ago", cfg->cooldown_s);
-		return false;
-	}
 	if (!free_vm) { /* confined to whole nodes: bring its memory there */
 		uint64_t on = kib_on(v, idx, n);
 
@@ -234,6 +239,8 @@ static bool judge(const struct place_host *h, const struct daemon_config *cfg, s
 				 nodes);
 			return false;
 		}
+		if (cooling(cfg, v))
+			return false;
 		if (!room_for(h, v, idx, n, m->move_kib)) {
 			v->verdict = RC_NO_FIT;
 			snprintf(v->why, sizeof(v->why),
@@ -246,6 +253,8 @@ static bool judge(const struct place_host *h, const struct daemon_config *cfg, s
 			 100.0 - 100.0 * (double)on / (double)v->total_kib);
 		return true;
 	}
+	if (cooling(cfg, v))
+		return false;
 	if (!place_free_vm(h, v, m)) {
 		v->verdict = RC_NO_FIT;
 		snprintf(v->why, sizeof(v->why), "no node set can hold it after keep-free");
