@@ -124,10 +124,16 @@ static int read_vmas(struct host *h, int pid, struct vma **ret, size_t *ret_n)
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
 	for (char *line = text; line && *line;) {
-		unsigned long long a, b;
-		char *next = strchr(line, '\n');
+		char *next = strchr(line, '\n'), *end = NULL;
+		unsigned long long a, b = 0;
 
-		if (sscanf(line, "%llx-%llx", &a, &b) == 2 && b > a) {
+		errno = 0;
+		a = strtoull(line, &end, 16);
+		if (!errno && end != line && *end == '-') {
+			line = end + 1;
+			b = strtoull(line, &end, 16);
+		}
+		if (!errno && end != line && *end == ' ' && b > a) {
 			v = xreallocarray(v, n + 1, sizeof(*v));
 			v[n++] = (struct vma){a, b};
 		}
@@ -150,6 +156,7 @@ struct collect {
 	uint64_t *src; /* pages per source node */
 	size_t nsrc;
 	size_t nmatched, nvmas_seen; /* for the debug log */
+	uint64_t sparse_pages;	     /* resident in mappings too sparse to walk */
 	struct numamaps_entry e;
 };
 
@@ -180,7 +187,7 @@ static int keep_off_target(struct collect *c, void **cand, size_t n)
 
 static int collect_line(struct collect *c, const char *text, size_t len)
 {
-	uint64_t page_kib, end = 0, step;
+	uint64_t page_kib, end = 0, step, resident = 0;
 	void *cand[DM_QUERY_CHUNK];
 	bool off = false;
 	size_t n = 0;
@@ -201,8 +208,19 @@ static int collect_line(struct collect *c, const char *text, size_t len)
 	c->nvmas_seen++;
 	if (!off || !end)
 		return 0;
-	c->nmatched++;
 	step = page_kib * 1024;
+	/*
+	 * Only mappings at least a quarter resident are walked page by page: a
+	 * sparse one (ASan's shadow, a reserved range) would cost a query per
+	 * absent page.  Its few pages stay where they are.
+	 */
+	for (size_t i = 0; i < c->e.nnodes; i++)
+		resident += c->e.nodes[i].pages;
+	if ((end - c->e.addr) / step > resident * 4 + 1024) {
+		c->sparse_pages += resident;
+		return 0;
+	}
+	c->nmatched++;
 	for (uint64_t a = c->e.addr; a < end && c->npages < DM_MAX_PAGES; a += step) {
 		cand[n++] = (void *)(uintptr_t)a;
 		if (n == DM_QUERY_CHUNK || a + step >= end) {
@@ -250,9 +268,11 @@ static int list_pages(struct collect *c)
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
 	c->pages = xreallocarray(c->pages, c->npages ? c->npages : 1, sizeof(*c->pages));
-	dm_log(c->dm, 7, "pid %d: %zu pages of %llu KiB off the target in %zu of %zu mappings",
+	dm_log(c->dm, 7,
+	       "pid %d: %zu pages of %llu KiB off the target in %zu of %zu mappings (%llu pages "
+	       "left in sparse mappings)",
 	       c->pid, c->npages, (unsigned long long)(c->page_kib ? c->page_kib : 4), c->nmatched,
-	       c->nvmas_seen);
+	       c->nvmas_seen, (unsigned long long)c->sparse_pages);
 	return 0;
 }
 

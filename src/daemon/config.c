@@ -18,7 +18,7 @@ void daemon_config_defaults(struct daemon_config *c)
 		.interval_ms = 5000,
 		.dry_run = false,
 		.scope = DAEMON_SCOPE_QEMU,
-		.min_mem_kib = 300 * 1024,
+		.min_mem_kib = 300ULL * 1024,
 		.min_locality_pct = 90,
 		.cooldown_s = 60,
 		.rate_mib_s = 256,

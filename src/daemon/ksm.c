@@ -15,14 +15,14 @@
 struct ksm_setting ksm_decide(const struct ksm_input *in, const struct ksm_setting *prev)
 {
 	struct ksm_setting s = *prev;
-	uint64_t thres = in->total_kib * KSM_THRES_COEF / 100;
+	uint64_t thres = in->total_kib * (uint64_t)KSM_THRES_COEF / 100;
 	int64_t n = prev->pages_to_scan;
 
 	if (thres < KSM_THRES_CONST_KIB)
 		thres = KSM_THRES_CONST_KIB;
 	s.sleep_ms =
 		in->total_kib
-			? (unsigned)((uint64_t)KSM_SLEEP_MSEC * 16 * 1024 * 1024 / in->total_kib)
+			? (unsigned)((uint64_t)KSM_SLEEP_MSEC * 16ULL * 1024 * 1024 / in->total_kib)
 			: KSM_SLEEP_MSEC;
 	if (s.sleep_ms < KSM_SLEEP_MSEC)
 		s.sleep_ms = KSM_SLEEP_MSEC;

@@ -24,7 +24,7 @@ struct daemon;
 #define KSM_NPAGES_MAX 1250
 #define KSM_SLEEP_MSEC 10
 #define KSM_THRES_COEF 20
-#define KSM_THRES_CONST_KIB (2048 * 1024)
+#define KSM_THRES_CONST_KIB (2048ULL * 1024)
 
 struct ksm_input {
 	uint64_t total_kib;	/* MemTotal */

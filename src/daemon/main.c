@@ -59,7 +59,7 @@ static void socket_path(const struct daemon_entry *e, const struct daemon_config
 	if (given)
 		snprintf(buf, bufsz, "%s", given);
 	else
-		snprintf(buf, bufsz, "%s%s", e->root && strcmp(e->root, "/") ? e->root : "",
+		snprintf(buf, bufsz, "%s%s", e->root && strcmp(e->root, "/") != 0 ? e->root : "",
 			 c->socket_path);
 }
 

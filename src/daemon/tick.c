@@ -27,6 +27,20 @@
 
 #include "util/banned.h"
 
+/* "cpuN user nice system idle iowait irq softirq steal ...": N and the first 8 (at least 4). */
+static bool stat_cpu_line(char *line, uint32_t *cpu, uint64_t *v)
+{
+	char *save = NULL, *tok = strtok_r(line, " ", &save);
+	int k = 0;
+
+	if (!tok || strncmp(tok, "cpu", 3) != 0 || parse_u32(tok + 3, cpu) < 0 || *cpu > CPUSET_MAX)
+		return false;
+	while (k < 8 && (tok = strtok_r(NULL, " ", &save)))
+		if (parse_u64(tok, &v[k++]) < 0 || v[k - 1] > (1ULL << 62))
+			return false;
+	return k >= 4;
+}
+
 /* /proc/stat per CPU: busy and total jiffies since the last tick, into each node's free CPUs. */
 static void cpu_free_per_node(struct daemon *dm, struct place_host *ph)
 {
@@ -38,15 +52,13 @@ static void cpu_free_per_node(struct daemon *dm, struct place_host *ph)
 	if (host_read(dm->h, "/proc/stat", &text, &len, NULL) < 0)
 		return;
 	for (line = text; line; line = next) {
-		unsigned long long v[8] = {0};
-		unsigned cpu;
+		uint64_t v[8] = {0};
+		uint32_t cpu;
 
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		if (sscanf(line, "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0],
-			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 5 ||
-		    cpu > CPUSET_MAX)
+		if (!stat_cpu_line(line, &cpu, v))
 			continue;
 		if (cpu >= ncpu) {
 			busy = xreallocarray(busy, cpu + 1, sizeof(*busy));
@@ -87,9 +99,19 @@ static void cpu_free_per_node(struct daemon *dm, struct place_host *ph)
 static uint64_t status_kib(const char *text, const char *key)
 {
 	const char *p = strstr(text, key);
-	unsigned long long v;
+	char num[24];
+	size_t n = 0;
+	uint64_t v;
 
-	if (!p || sscanf(p + strlen(key), " %llu kB", &v) != 1 || v > SIZE_MAX_KIB)
+	if (!p)
+		return 0;
+	for (p += strlen(key); *p == ' ' || *p == '\t'; p++)
+		;
+	while (p[n] >= '0' && p[n] <= '9' && n + 1 < sizeof(num))
+		n++;
+	memcpy(num, p, n);
+	num[n] = '\0';
+	if (parse_u64(num, &v) < 0 || strncmp(p + n, " kB", 3) != 0 || v > SIZE_MAX_KIB)
 		return 0;
 	return v;
 }
