@@ -20,6 +20,7 @@
 #include "core/domxml.h"
 #include "core/host.h"
 #include "core/hugepages-plan.h"
+#include "core/memcost.h"
 #include "core/model.h"
 #include "core/topology.h"
 #include "core/userfile.h"
@@ -40,6 +41,10 @@
 /* Largest --vms file read. */
 #define PLAN_MAX_VMS_FILE (4u << 20)
 #define PLAN_MAX_HOST_CORES 64
+/* VMs one plan places (bench/plan measures 1024 on 64 nodes). */
+#define PLAN_MAX_VMS 4096
+/* Largest --costs file read. */
+#define PLAN_MAX_COSTS_FILE (1u << 20)
 
 static void plan_usage(FILE *out)
 {
@@ -88,20 +93,23 @@ static void plan_usage(FILE *out)
 		"lists\n"
 		"                         the 'kvmtune hugepages set' each node needs)\n"
 		"  --spread               a single node with the most room, not the tightest fit\n"
+		"  --costs SRC            costs between nodes: 'slit' (the firmware's distances),\n"
+		"                         a FILE saved by 'kvmtune bench memory --save', or by\n"
+		"                         default %s when saved (else SLIT)\n"
 		"  --host-cores N         cores per node kept for the host, emulators and I/O\n"
 		"                         threads (default 1)\n"
 		"  --keep-free SIZE       memory per node kept out of VMs and pools (default: the\n"
 		"                         hugepages guard, max(5%% of the node, 512 MiB))\n",
-		PLACE_DOMAINS_DIR);
+		MEMCOST_PATH, PLACE_DOMAINS_DIR);
 }
 
 struct plan_cli {
 	struct place_req *reqs;
-	size_t nreqs;
+	size_t nreqs, cap;     /* cap: room in the four arrays below */
 	struct vm_spec *specs; /* per request: the parsed domain, or an empty spec */
 	const char **domain_paths;
 	bool *from_domain;
-	const char *format, *topology, *domains, *shape, *hugetlbfs;
+	const char *format, *topology, *domains, *shape, *hugetlbfs, *costs;
 	bool capacity, write, no_processes, grow, spread;
 	unsigned host_cores;
 	int64_t keep_free_kib;
@@ -113,10 +121,13 @@ static void add_req(struct plan_cli *p, const struct place_req *r, const char *d
 {
 	size_t n = p->nreqs;
 
-	p->reqs = xreallocarray(p->reqs, n + 1, sizeof(*p->reqs));
-	p->specs = xreallocarray(p->specs, n + 1, sizeof(*p->specs));
-	p->domain_paths = xreallocarray(p->domain_paths, n + 1, sizeof(*p->domain_paths));
-	p->from_domain = xreallocarray(p->from_domain, n + 1, sizeof(*p->from_domain));
+	if (n == p->cap) { /* doubling: a --vms file may list thousands */
+		p->cap = p->cap ? 2 * p->cap : 8;
+		p->reqs = xreallocarray(p->reqs, p->cap, sizeof(*p->reqs));
+		p->specs = xreallocarray(p->specs, p->cap, sizeof(*p->specs));
+		p->domain_paths = xreallocarray(p->domain_paths, p->cap, sizeof(*p->domain_paths));
+		p->from_domain = xreallocarray(p->from_domain, p->cap, sizeof(*p->from_domain));
+	}
 	p->reqs[n] = *r;
 	vm_spec_init(&p->specs[n]);
 	p->domain_paths[n] = domain;
@@ -208,6 +219,7 @@ enum {
 	OPT_SPREAD,
 	OPT_HOST_CORES,
 	OPT_KEEP_FREE,
+	OPT_COSTS,
 	OPT_JSON,
 };
 
@@ -229,6 +241,7 @@ static const struct option plan_options[] = {
 	{"spread", no_argument, NULL, OPT_SPREAD},
 	{"host-cores", required_argument, NULL, OPT_HOST_CORES},
 	{"keep-free", required_argument, NULL, OPT_KEEP_FREE},
+	{"costs", required_argument, NULL, OPT_COSTS},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -330,6 +343,9 @@ static bool parse_options(struct plan_cli *p, struct cli *c, int argc, char **ar
 		case OPT_SPREAD:
 			p->spread = true;
 			break;
+		case OPT_COSTS:
+			p->costs = optarg;
+			break;
 		case OPT_JSON:
 			c->json = true;
 			break;
@@ -367,6 +383,9 @@ static bool bad_usage(const struct plan_cli *p, int argc, char **argv)
 			  p->format);
 	else if (!p->capacity && !p->nreqs)
 		cli_error("plan: give the VMs to place (--vm, --vms, --domain) or --capacity");
+	else if (p->nreqs > PLAN_MAX_VMS)
+		cli_error("plan: %zu VMs to place: too many (at most %d in one plan)", p->nreqs,
+			  PLAN_MAX_VMS);
 	else if (p->capacity && p->nreqs)
 		cli_error("plan: --capacity takes no VMs (use --shape)");
 	else if (p->shape && !p->capacity)
@@ -447,6 +466,50 @@ static void plan_env_release(struct plan_env *e)
 	place_host_release(&e->ph);
 }
 
+/*
+ * Measured costs in place of SLIT: from --costs FILE (unusable: an error), or
+ * the saved ones of this host when present (unusable: a note, SLIT kept).
+ */
+static int apply_costs(const struct plan_cli *p, struct plan_env *e, struct diag *d)
+{
+	struct memcost mc = {0};
+	struct diag cd = {0};
+	const char *from = p->costs ? p->costs : MEMCOST_PATH;
+	int r;
+
+	if ((p->costs && strcmp(p->costs, "slit") == 0) || (!p->costs && (!e->h || p->topology)))
+		return 0;
+	if (p->costs) {
+		AUTOFREE char *text = NULL;
+		size_t len = 0;
+
+		r = userfile_read(p->costs, PLAN_MAX_COSTS_FILE, &text, &len, d);
+		if (r >= 0)
+			r = memcost_parse(text, len, &mc, d);
+	} else {
+		r = memcost_load(e->h, &mc, &cd);
+		if (r == -ENOENT)
+			return 0;
+	}
+	if (r >= 0)
+		r = place_host_use_memcost(&e->ph, &mc, p->costs ? d : &cd);
+	memcost_release(&mc);
+	if (r >= 0)
+		place_host_note(
+			&e->ph,
+			"costs between nodes: measured (%s; 10 x the 4K latency ratio to local "
+			"memory), not SLIT",
+			from);
+	else if (!p->costs)
+		place_host_note(&e->ph, "measured costs not used (%s), SLIT distances: %s", from,
+				cd.msg);
+	else {
+		diag_prefix(d, "--costs '%s': ", from);
+		return r == -ENODATA ? -EINVAL : r;
+	}
+	return 0;
+}
+
 static int build_env(struct cli *c, const struct plan_cli *p, struct plan_env *e, struct diag *d)
 {
 	AUTOFREE const char **names = xcalloc(p->nreqs + 1, sizeof(*names));
@@ -463,6 +526,8 @@ static int build_env(struct cli *c, const struct plan_cli *p, struct plan_env *e
 		r = place_host_build(&e->m, &e->mem, &e->usage, &ho, &e->ph, d);
 	for (size_t i = 0; r >= 0 && i < e->nnotes; i++)
 		place_host_note(&e->ph, "%s", e->notes[i]);
+	if (r >= 0)
+		r = apply_costs(p, e, d);
 	return r;
 }
 

@@ -117,7 +117,8 @@ static void text_vm(const struct place_host *h, const struct place_vm_plan *v)
 
 	printf("%s: ", v->req.name);
 	if (!v->choice.placed) {
-		printf("not placed (%u vCPUs, %s of %s pages)\n", v->req.vcpus,
+		printf("not placed (%u vCPU%s, %s of %s pages)\n", v->req.vcpus,
+		       v->req.vcpus == 1 ? "" : "s",
 		       format_size_kib(v->req.mem_kib, sz, sizeof(sz)),
 		       page_name(v->req.page_kib, ps, sizeof(ps)));
 		for (size_t i = 0; i < v->nwhy; i++)
@@ -129,7 +130,8 @@ static void text_vm(const struct place_host *h, const struct place_vm_plan *v)
 	printf("node%s %s", v->choice.nnodes > 1 ? "s" : "", nodes);
 	if (v->choice.nnodes > 1)
 		printf(" (distance %u)", v->choice.distance);
-	printf(", %u vCPUs %s", v->req.vcpus, place_pin_name(v->req.pin));
+	printf(", %u vCPU%s %s", v->req.vcpus, v->req.vcpus == 1 ? "" : "s",
+	       place_pin_name(v->req.pin));
 	if (v->req.pin == PLACE_PIN_DEDICATED)
 		printf(" (threads %s)", place_threads_name(v->req.threads));
 	printf(", %s of %s pages\n", format_size_kib(v->req.mem_kib, sz, sizeof(sz)),
@@ -575,8 +577,9 @@ static void capacity_text(const struct place_host *h, const struct place_req *sh
 	char a[32], ps[16];
 
 	if (shape)
-		printf("shape: %u vCPUs %s (threads %s), %s of %s pages\n", shape->vcpus,
-		       place_pin_name(shape->pin), place_threads_name(shape->threads),
+		printf("shape: %u vCPU%s %s (threads %s), %s of %s pages\n", shape->vcpus,
+		       shape->vcpus == 1 ? "" : "s", place_pin_name(shape->pin),
+		       place_threads_name(shape->threads),
 		       format_size_kib(shape->mem_kib, a, sizeof(a)),
 		       page_name(shape->page_kib, ps, sizeof(ps)));
 	printf("node  cpus                  free cores  host  memory free   pools free%s\n",

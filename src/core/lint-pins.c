@@ -16,21 +16,6 @@
 
 #include "util/banned.h"
 
-static void addf(struct lint_report *r, const char *id, enum lint_severity sev, const char *fix,
-		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void addf(struct lint_report *r, const char *id, enum lint_severity sev, const char *fix,
-		 const char *fmt, ...)
-{
-	AUTOFREE char *ev = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	ev = xvasprintf(fmt, ap);
-	va_end(ap);
-	lint_add(r, id, sev, ev, fix);
-}
-
 /* The CPUs of the cores (SMT siblings) that hold any CPU of cpus. */
 static void cores_of(const struct host_model *m, const struct cpuset *cpus, struct cpuset *ret)
 {
@@ -90,11 +75,13 @@ static void check_vcpupins(const struct vm_spec *vm, const struct host_model *m,
 			if (!cpuset_isset(&m->cpus_online, (unsigned)cpu))
 				cpuset_set(&missing, (unsigned)cpu);
 			if (cpuset_count(pin) == 1 && cpuset_isset(&seen, (unsigned)cpu))
-				addf(r, "vcpupin-shared-cpu", LINT_WARNING,
-				     "give every vCPU a CPU of its own (kvmtune plan assigns them)",
-				     "vCPU %zu is pinned to CPU %d, which another of its vCPUs has "
-				     "too",
-				     i, cpu);
+				lint_addf(r, "vcpupin-shared-cpu", LINT_WARNING,
+					  "give every vCPU a CPU of its own (kvmtune plan assigns "
+					  "them)",
+					  "vCPU %zu is pinned to CPU %d, which another of its "
+					  "vCPUs has "
+					  "too",
+					  i, cpu);
 			if (cpuset_count(pin) == 1)
 				cpuset_set(&seen, (unsigned)cpu);
 		}
@@ -108,22 +95,24 @@ static void check_vcpupins(const struct vm_spec *vm, const struct host_model *m,
 		if (!cpuset_empty(&missing)) {
 			AUTOFREE char *l = cpuset_to_list(&missing);
 
-			addf(r, "vcpupin-missing-cpu", LINT_ERROR,
-			     "pin to CPUs this host has online (kvmtune status lists them)",
-			     "vCPU %zu is pinned to CPUs %s, which this host does not have online",
-			     i, l);
+			lint_addf(r, "vcpupin-missing-cpu", LINT_ERROR,
+				  "pin to CPUs this host has online (kvmtune status lists them)",
+				  "vCPU %zu is pinned to CPUs %s, which this host does not have "
+				  "online",
+				  i, l);
 		}
 		if (!cpuset_empty(&far) && !cpuset_empty(&near)) {
 			AUTOFREE char *l = cpuset_to_list(&far);
 			AUTOFREE char *nl = cpuset_to_list(nodes);
 
-			addf(r, "vcpus-pinned-away-from-memory", LINT_WARNING,
-			     "pin each vCPU to CPUs of the node its cell's memory is bound to "
-			     "(kvmtune plan --domain FILE --write)",
-			     "vCPU %zu is pinned to CPUs %s, which are not on host nodes %s where "
-			     "its "
-			     "memory is bound: every access crosses the interconnect",
-			     i, l, nl);
+			lint_addf(r, "vcpus-pinned-away-from-memory", LINT_WARNING,
+				  "pin each vCPU to CPUs of the node its cell's memory is bound to "
+				  "(kvmtune plan --domain FILE --write)",
+				  "vCPU %zu is pinned to CPUs %s, which are not on host nodes %s "
+				  "where "
+				  "its "
+				  "memory is bound: every access crosses the interconnect",
+				  i, l, nl);
 		}
 		cpuset_release(&missing);
 		cpuset_release(&near);
@@ -155,11 +144,13 @@ static void check_cores(const struct vm_spec *vm, const struct host_model *m,
 		if (!cpuset_empty(&both)) {
 			AUTOFREE char *l = cpuset_to_list(&both);
 
-			addf(r, "dedicated-core-shared", LINT_WARNING,
-			     "give each VM whole cores of its own (kvmtune plan keeps cores apart)",
-			     "CPUs %s hold dedicated vCPUs of '%s' on the same cores as this VM's: "
-			     "SMT siblings share the core's caches and pipeline",
-			     l, opts->others[i].name);
+			lint_addf(r, "dedicated-core-shared", LINT_WARNING,
+				  "give each VM whole cores of its own (kvmtune plan keeps cores "
+				  "apart)",
+				  "CPUs %s hold dedicated vCPUs of '%s' on the same cores as this "
+				  "VM's: "
+				  "SMT siblings share the core's caches and pipeline",
+				  l, opts->others[i].name);
 		}
 		cpuset_release(&both);
 	}
@@ -171,12 +162,14 @@ static void check_cores(const struct vm_spec *vm, const struct host_model *m,
 		if (!cpuset_empty(&both)) {
 			AUTOFREE char *l = cpuset_to_list(&both);
 
-			addf(r, "emulator-on-vcpu-core", LINT_WARNING,
-			     "pin the emulator to CPUs of the node that no vCPU's core uses (a "
-			     "housekeeping core; kvmtune plan keeps one per node)",
-			     "<emulatorpin> allows CPUs %s, on the cores of the VM's own dedicated "
-			     "vCPUs: QEMU's main loop and I/O compete with them",
-			     l);
+			lint_addf(
+				r, "emulator-on-vcpu-core", LINT_WARNING,
+				"pin the emulator to CPUs of the node that no vCPU's core uses (a "
+				"housekeeping core; kvmtune plan keeps one per node)",
+				"<emulatorpin> allows CPUs %s, on the cores of the VM's own "
+				"dedicated "
+				"vCPUs: QEMU's main loop and I/O compete with them",
+				l);
 		}
 		cpuset_release(&both);
 	}
@@ -205,13 +198,13 @@ static void check_bound_size(const uint64_t need_kib, const struct cpuset *nodes
 	{
 		AUTOFREE char *l = cpuset_to_list(nodes);
 
-		addf(r, "bound-nodes-too-small", LINT_ERROR,
-		     "bind the memory to more or larger nodes, or give the VM less memory "
-		     "(kvmtune plan finds nodes that hold it)",
-		     "%s needs %s strictly bound to host nodes %s, which have %s of memory in "
-		     "all: it cannot start there",
-		     what, format_size_kib(need_kib, a, sizeof(a)), l,
-		     format_size_kib(total, b, sizeof(b)));
+		lint_addf(r, "bound-nodes-too-small", LINT_ERROR,
+			  "bind the memory to more or larger nodes, or give the VM less memory "
+			  "(kvmtune plan finds nodes that hold it)",
+			  "%s needs %s strictly bound to host nodes %s, which have %s of memory in "
+			  "all: it cannot start there",
+			  what, format_size_kib(need_kib, a, sizeof(a)), l,
+			  format_size_kib(total, b, sizeof(b)));
 	}
 }
 

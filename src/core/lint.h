@@ -61,6 +61,9 @@ void lint_pins(const struct vm_spec *vm, const struct host_model *m, const struc
 /* Add a finding (evidence and fix are copied). */
 void lint_add(struct lint_report *r, const char *id, enum lint_severity sev, const char *evidence,
 	      const char *fix);
+/* The same with the evidence as printf(fmt, ...). */
+void lint_addf(struct lint_report *r, const char *id, enum lint_severity sev, const char *fix,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void lint_report_release(struct lint_report *r);
 const char *lint_severity_name(enum lint_severity s);
 

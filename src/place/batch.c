@@ -577,6 +577,20 @@ static bool overload(struct batch *b, const struct place_state *s)
 	return sum > 1.0;
 }
 
+/* Restart b from choices ch (objective obj) on state s and improve them. */
+static void improve_from(struct batch *b, const struct place_state *s,
+			 const struct place_choice *ch, struct place_objective obj)
+{
+	memcpy(b->ch, ch, b->n * sizeof(*b->ch));
+	place_state_release(&b->s);
+	place_state_copy(&b->s, s);
+	for (size_t i = 0; i < b->n; i++)
+		if (b->ch[i].placed)
+			place_apply(b->sv.h, &b->s, &b->reqs[i], &b->ch[i], 1);
+	b->obj = obj;
+	improve(b);
+}
+
 void place_batch_from(const struct place_host *h, const struct place_state *s,
 		      const struct place_req *reqs, size_t n, const struct place_opts *o,
 		      struct place_choice *ret)
@@ -617,26 +631,12 @@ void place_batch_from(const struct place_host *h, const struct place_state *s,
 		}
 	}
 	/* improve the best start */
-	memcpy(b.ch, best_ch, n * sizeof(*b.ch));
-	place_state_release(&b.s);
-	place_state_copy(&b.s, s);
-	for (size_t i = 0; i < n; i++)
-		if (b.ch[i].placed)
-			place_apply(h, &b.s, &reqs[i], &b.ch[i], 1);
-	b.obj = best;
-	improve(&b);
+	improve_from(&b, s, best_ch, best);
 	best = b.obj;
 	memcpy(best_ch, b.ch, n * sizeof(*best_ch));
 	if (n <= SHUFFLE_MAX_VMS) {
 		random_ruins(&b, best_ch, &best);
-		memcpy(b.ch, best_ch, n * sizeof(*b.ch));
-		place_state_release(&b.s);
-		place_state_copy(&b.s, s);
-		for (size_t i = 0; i < n; i++)
-			if (b.ch[i].placed)
-				place_apply(h, &b.s, &reqs[i], &b.ch[i], 1);
-		b.obj = best;
-		improve(&b);
+		improve_from(&b, s, best_ch, best);
 	}
 	memcpy(ret, b.ch, n * sizeof(*ret));
 	place_state_release(&b.s);

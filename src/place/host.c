@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpuset.h"
 #include "core/hugepages-plan.h"
+#include "core/memcost.h"
 #include "core/model.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
 #include "util/safe-math.h"
@@ -418,6 +421,38 @@ int place_host_set_cost(struct place_host *h, const uint32_t *cost, size_t n, st
 						cost[i * n + i]);
 	memcpy(h->cost, cost, n * n * sizeof(*cost));
 	return 0;
+}
+
+int place_host_use_memcost(struct place_host *h, const struct memcost *mc, struct diag *d)
+{
+	const struct memcost_page p4k = {.size_kib = 4};
+	size_t n = h->nnodes;
+	AUTOFREE uint32_t *cost = xcalloc(n * n + 1, sizeof(*cost));
+
+	memcpy(cost, h->cost, n * n * sizeof(*cost));
+	for (size_t i = 0; i < n; i++) {
+		const struct place_node *a = &h->nodes[i];
+
+		if (cpuset_empty(&a->cpus) || a->mem_total_kib <= 0)
+			continue; /* no vCPUs here, or no local memory to compare with */
+		for (size_t j = 0; j < n; j++) {
+			double ratio;
+
+			if (h->nodes[j].mem_total_kib <= 0)
+				continue;
+			ratio = memcost_node_ratio(mc, &p4k, a->node, h->nodes[j].node);
+			if (ratio < 0)
+				return diag_set(
+					d, ENODATA, "memory-costs",
+					"the 4K latency from CPU node %d to node %d, or to its own "
+					"memory, was not measured",
+					a->node, h->nodes[j].node);
+			/* noise never makes remote memory cheaper than local; 100x is absurd */
+			ratio = ratio < 1.0 ? 1.0 : ratio > 100.0 ? 100.0 : ratio;
+			cost[i * n + j] = (uint32_t)(10.0 * ratio + 0.5);
+		}
+	}
+	return place_host_set_cost(h, cost, n, d);
 }
 
 void place_host_set_cpu_free(struct place_host *h, size_t node_idx, double cpus)

@@ -21,6 +21,7 @@
 struct diag;
 struct host_model;
 struct hp_mem;
+struct memcost;
 
 /* Hugepage sizes tracked per node. */
 #define PLACE_MAX_POOLS 4
@@ -145,6 +146,14 @@ bool place_host_has_page_size(const struct place_host *h, uint64_t size_kib);
  * -EINVAL with a diag otherwise.
  */
 int place_host_set_cost(struct place_host *h, const uint32_t *cost, size_t n, struct diag *d);
+/*
+ * Costs measured by 'kvmtune bench memory --save' (core/memcost.h) in place
+ * of SLIT distances: from each node with CPUs and memory to each node with
+ * memory, 10 x the 4K latency ratio to its own memory (so 10 stays local,
+ * as in SLIT); rows of nodes without CPUs or memory keep their SLIT
+ * distances.  -ENODATA (costs unchanged) when a pair was not measured.
+ */
+int place_host_use_memcost(struct place_host *h, const struct memcost *mc, struct diag *d);
 /* Set a node's free CPU capacity in CPUs (e.g. from /proc/stat deltas); < 0: unknown. */
 void place_host_set_cpu_free(struct place_host *h, size_t node_idx, double cpus);
 /* Append a note (printf format). */

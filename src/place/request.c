@@ -14,6 +14,7 @@
 #include "place/host.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
 
@@ -144,6 +145,14 @@ static int nodes_value(const char *v, struct place_req *r, struct diag *d)
 static const char *const pin_words[] = {"dedicated", "shared", NULL};
 static const char *const thread_words[] = {"prefer", "isolate", "require", NULL};
 
+/* A refusal of text with control characters, shown escaped. */
+static int control_chars(const char *text, struct diag *d)
+{
+	AUTOFREE char *e = str_escape(text, 60);
+
+	return diag_set(d, EINVAL, "spec", "'%s': control characters", e);
+}
+
 /* One key=value; *seen collects the keys given (bit per key). */
 static int set_key(struct place_req *r, const char *key, const char *v, unsigned *seen,
 		   struct diag *d)
@@ -152,6 +161,8 @@ static int set_key(struct place_req *r, const char *key, const char *v, unsigned
 					   "pin",  "threads", "iothreads", "nodes"};
 	int k = -1, w = 0, ret;
 
+	if (!str_is_printable(key) || !str_is_printable(v))
+		return control_chars(str_is_printable(key) ? v : key, d);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && k < 0; i++)
 		if (strcmp(key, keys[i]) == 0)
 			k = (int)i;
@@ -214,6 +225,11 @@ int place_req_parse(const char *spec, struct place_req *ret, struct diag *d)
 
 	if (strlen(spec) > PLACE_REQ_MAX_TEXT)
 		return diag_set(d, ERANGE, "--vm", "--vm: the spec is too long");
+	if (!str_is_printable(spec)) {
+		err = control_chars(spec, d);
+		diag_prefix(d, "--vm: ");
+		return err;
+	}
 	copy = xstrdup(spec);
 	place_req_init(&r);
 	for (char *item = copy, *next; item && err >= 0; item = next) {
@@ -248,6 +264,11 @@ int place_req_parse_shape(const char *shape, struct place_req *ret, struct diag 
 	unsigned seen = 0;
 	int err;
 
+	if (!str_is_printable(shape)) {
+		err = control_chars(shape, d);
+		diag_prefix(d, "--shape: ");
+		return err;
+	}
 	if (strlen(shape) >= sizeof(buf))
 		return diag_set(d, EINVAL, "--shape", "--shape: '%.40s...' is too long", shape);
 	memcpy(buf, shape, strlen(shape) + 1);

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "core/hugepages-plan.h"
+#include "core/memcost.h"
 #include "core/model.h"
 #include "core/topology.h"
 #include "core/vmspec.h"
@@ -132,6 +133,7 @@ static void test_request_parse(void **state)
 	size_t n = 0;
 	const char *json = "[{\"name\":\"a\",\"vcpus\":2,\"mem\":\"1G\"},"
 			   "{\"name\":\"b\",\"vcpus\":\"4\",\"mem\":\"2G\",\"page\":\"none\"}]";
+	const char *ctl;
 
 	(void)state;
 	assert_int_equal(place_req_parse("name=db,vcpus=8,mem=32G,page=1G,cells=2,pin=shared,"
@@ -162,6 +164,15 @@ static void test_request_parse(void **state)
 	assert_int_equal(r.vcpus, 8);
 	assert_int_equal(r.page_kib, GIB);
 	assert_int_equal(place_req_parse_shape("8:32G", &r, &d), -EINVAL);
+	/* control characters are refused, and shown escaped */
+	assert_int_equal(place_req_parse("vcpus=1,mem=1G,name=\x1b[2J", &r, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "\\x1b[2J': control characters"));
+	assert_null(strchr(d.msg, '\x1b'));
+	assert_int_equal(place_req_parse_shape("8c:1G\n:2M", &r, &d), -EINVAL);
+	assert_null(strchr(d.msg, '\n'));
+	ctl = "[{\"vcpus\":1,\"mem\":\"1G\",\"n\\u0007\":1}]";
+	assert_int_equal(place_req_parse_json(ctl, strlen(ctl), &v, &n, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "n\\x07': control characters"));
 	assert_int_equal(place_req_parse_json(json, strlen(json), &v, &n, &d), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(v[1].name, "b");
@@ -473,6 +484,43 @@ static void test_cost_matrix(void **state)
 	host_model_release(&m);
 }
 
+static void test_measured_costs(void **state)
+{
+	struct host_model m;
+	struct place_host h;
+	struct memcost mc = {0};
+	struct diag d = {0};
+	/* CPU node, memory node, 4K latency ns: node 2 has no CPUs */
+	static const int cells[][3] = {{0, 0, 100}, {0, 1, 160}, {0, 2, 300},
+				       {1, 1, 110}, {1, 2, 330}, {1, 0, 90}};
+
+	(void)state;
+	synth(&m, 3, 2, 1, 1, 8, 0, 0);
+	host_of(&m, 0, &h);
+	for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++) {
+		struct memcost_cell c = {.page = {.size_kib = 4},
+					 .cpu_node = cells[i][0],
+					 .mem_node = cells[i][1],
+					 .latency_ns = cells[i][2]};
+
+		if (i == 5) { /* without node 1 -> 0: refused, the SLIT costs kept */
+			assert_int_equal(place_host_use_memcost(&h, &mc, &d), -ENODATA);
+			assert_non_null(strstr(d.msg, "CPU node 1 to node 0"));
+			assert_int_equal(h.cost[1 * 3 + 2], 21);
+		}
+		memcost_add(&mc, &c);
+	}
+	assert_int_equal(place_host_use_memcost(&h, &mc, &d), 0);
+	assert_int_equal(h.cost[0 * 3 + 1], 16);
+	assert_int_equal(h.cost[0 * 3 + 2], 30);
+	assert_int_equal(h.cost[1 * 3 + 2], 30);
+	assert_int_equal(h.cost[1 * 3 + 0], 10); /* faster than local: taken as local */
+	assert_int_equal(h.cost[2 * 3 + 0], 22); /* no CPUs on node 2: SLIT */
+	memcost_release(&mc);
+	place_host_release(&h);
+	host_model_release(&m);
+}
+
 /* A small random batch on h: shares of a node, mixed pages and pins. */
 static size_t random_batch(uint64_t *seed, const struct place_host *h, struct place_req *r)
 {
@@ -583,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_usage_counts),
 		cmocka_unit_test(test_one_scores_and_capacity),
 		cmocka_unit_test(test_cost_matrix),
+		cmocka_unit_test(test_measured_costs),
 		cmocka_unit_test(test_batch_vs_exact),
 		cmocka_unit_test(test_xml_topology),
 	};
