@@ -43,8 +43,8 @@ for x in $f $p $g; do echo "pid $x"; grep -E 'N[01]=' /proc/$x/numa_maps | grep 
 "$kt" daemon --foreground 2>/daemon.log &
 d=$!
 i=0
-while [ $i -lt 120 ]; do
-    i=$((i + 1)); sleep 1
+while [ $i -lt 40 ]; do
+    i=$((i + 1)); sleep 3
     "$kt" daemon --status --json >/status.json 2>/dev/null || continue
     grep -q '"moving"' /status.json && continue
     # all three seen, the free and the hugetlb one settled
@@ -67,7 +67,7 @@ EOS
 chmod +x "$work/in-guest.sh"
 
 rc=0
-"$GUEST_RUN" --nodes 2 --cpus 4 --mem 2048 --timeout 400 --add "$(command -v taskset)" \
+"$GUEST_RUN" --nodes 2 --cpus 4 --mem 2048 --timeout 1200 --add "$(command -v taskset)" \
     --add "$KT" --add "$MEMHOLD" --add "$work/in-guest.sh:/daemon-in-guest.sh" \
     -- /daemon-in-guest.sh "$KT" "$MEMHOLD" "$(command -v taskset)" >"$work/out" 2>"$work/err" || rc=$?
 if [ "$rc" -ne 0 ]; then
