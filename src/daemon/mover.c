@@ -121,9 +121,12 @@ uint64_t move_job_step(struct move_job *j, const struct mover_ops *ops, void *ct
 		return 0;
 	}
 	if (took > j->max_pause_us && j->batch > 1) { /* scaled to fit the budget, with a margin */
+		size_t floor = j->batch_max < MOVE_MIN_BATCH ? j->batch_max : MOVE_MIN_BATCH;
+
 		j->batch = (size_t)((uint64_t)j->batch * (j->max_pause_us * 4 / 5) / took);
-		if (j->batch == 0)
-			j->batch = 1;
+		/* a call's fixed cost does not shrink with it: never below a floor */
+		if (j->batch < floor)
+			j->batch = floor;
 	} else if (took * 2 < j->max_pause_us && j->batch < j->batch_max)
 		j->batch = j->batch * 2 > j->batch_max ? j->batch_max : j->batch * 2;
 	if (j->next >= j->npages) {

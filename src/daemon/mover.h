@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Pages a batch shrinks to at least (a move_pages call costs about as much for 1 page as for 16). */
+#define MOVE_MIN_BATCH 16
+
 struct mover_ops {
 	/*
 	 * Move n pages of pid to node (move_pages(2) semantics): status[i] gets
