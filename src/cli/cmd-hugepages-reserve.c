@@ -201,7 +201,7 @@ static int state_load(struct cli *c, struct resv_state *s)
 	r = hugepages_mem_load(s->h, &s->m, &s->mem, &d);
 	if (r >= 0)
 		r = hp_resv_load(s->h, &s->l, &d);
-	return r < 0 ? cli_fail(&d, r) : EXIT_OK;
+	return r < 0 ? cli_fail_host(&d, r) : EXIT_OK; /* meminfo, the reservation records */
 }
 
 /* Apply a reservation: all pages or none, then the record. */
@@ -235,8 +235,12 @@ static int reserve_apply(struct cli *c, struct resv_state *s, struct resv_opts *
 		return EXIT_PARTIAL;
 	}
 	cli_error_diag(&d, r);
-	report(c, &s->plan, res, o->owner, "", "not reserved: failed, the pool was put back");
-	return EXIT_PARTIAL;
+	report(c, &s->plan, res, o->owner, "",
+	       hugepages_outcome(&s->plan, res, r) == HP_OUTCOME_NOTHING_CHANGED
+		       ? "not reserved: failed, nothing was changed"
+		       : "not reserved: failed, the pool was put back");
+	return hugepages_outcome(&s->plan, res, r) == HP_OUTCOME_NOTHING_CHANGED ? EXIT_FAILED
+										 : EXIT_PARTIAL;
 }
 
 int cmd_hugepages_reserve(struct cli *c, int argc, char **argv)
@@ -306,7 +310,10 @@ int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 	r = hugepages_apply(s.h, &s.plan, &o.apply, res, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
-		report(c, &s.plan, res, o.owner, record, "release failed: the pools were put back");
+		report(c, &s.plan, res, o.owner, record,
+		       hugepages_outcome(&s.plan, res, r) == HP_OUTCOME_NOTHING_CHANGED
+			       ? "release failed: nothing was changed"
+			       : "release failed: the pools were put back");
 	} else {
 		r = hp_resv_save_owner(s.h, &s.l, o.owner, &d);
 		if (r < 0)

@@ -50,7 +50,7 @@ static void top_usage(FILE *out)
 		"  -n N            stop after N frames (default: until 'q' or interrupted;\n"
 		"                  with --batch or --json and no -n: 1)\n"
 		"  -d SECONDS      between frames (default %.0f; a fraction is fine, 0 = none)\n"
-		"  -o KEY          sort by mem (largest first, the default), locality (worst\n"
+		"  -o, --order KEY sort by mem (largest first, the default), locality (worst\n"
 		"                  first) or exits (most first); keys m, l, e on a terminal\n"
 		"  --no-cgroup     always read /proc/PID/numa_maps (as stat --no-cgroup)\n"
 		"  --json          one JSON document per frame, one line each\n\n"

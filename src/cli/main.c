@@ -13,7 +13,10 @@
 #include "cli/cli.h"
 #include "core/daemon-entry.h"
 #include "core/host.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
+#include "util/sbuf.h"
 
 #include "util/banned.h"
 
@@ -55,7 +58,7 @@ static const struct command commands[] = {
 	 "show and size hugepage pools per node, despite fragmentation"},
 	{"qemu-args", cmd_qemu_args, CMD_NEEDS_HOST,
 	 "print a VM's memory as QEMU arguments (from flags or a libvirt domain XML)"},
-	{"xml", cmd_xml, CMD_NEEDS_HOST,
+	{"xml", cmd_xml, CMD_NEEDS_HOST | CMD_WRITES,
 	 "print a VM's memory as libvirt XML, or merge it into a domain file"},
 	{"lint", cmd_lint, CMD_NEEDS_HOST,
 	 "check a VM's memory configuration (domain XML or flags) against this host"},
@@ -90,34 +93,43 @@ static void usage(FILE *out)
 		"  --root DIR   read and write the host below DIR instead of / (a captured tree)\n"
 		"  --json       machine-readable output\n"
 		"  --dry-run    print the plan of changes, change nothing\n"
-		"  -v           more detail\n\n"
-		"Exit codes: 0 ok, 1 failed or errors found, 2 bad usage or input (nothing "
-		"changed),\n"
-		"3 partly applied or rolled back.\n"
+		"  -v, --verbose  more detail (repeatable)\n"
+		"  --version    print the version\n\n"
+		"Exit codes: 0 ok, 1 failed or errors found (also: a host file below / or --root\n"
+		"is unreadable or malformed), 2 bad usage or bad input on the command line\n"
+		"(nothing changed), 3 partly applied or rolled back.\n"
 		"'kvmtune <command> --help' describes a command.\n");
-}
-
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kvmtune: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_USAGE);
 }
 
 void cli_error(const char *fmt, ...)
 {
+	struct sbuf sb = SBUF_INIT;
+	AUTOFREE char *msg = NULL;
+	AUTOFREE char *safe = NULL;
 	va_list ap;
 
-	fputs("kvmtune: ", stderr);
+	/* Messages quote values from files and argv: made terminal-safe as a whole. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	sbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	msg = sbuf_detach(&sb, NULL);
+	safe = str_term_safe(msg);
+	fprintf(stderr, "kvmtune: %s\n", safe);
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
+{
+	struct sbuf sb = SBUF_INIT;
+	char *msg;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	msg = sbuf_detach(&sb, NULL);
+	cli_error("%s", msg);
+	free(msg); /* exit() runs no cleanup attribute */
+	exit(EXIT_USAGE);
 }
 
 void cli_error_diag(const struct diag *d, int err)
@@ -149,6 +161,12 @@ int cli_fail(const struct diag *d, int err)
 {
 	cli_error_diag(d, err);
 	return cli_exit_for(err);
+}
+
+int cli_fail_host(const struct diag *d, int err)
+{
+	cli_error_diag(d, err);
+	return EXIT_FAILED;
 }
 
 int cli_host(struct cli *c, struct host **ret, struct diag *d)

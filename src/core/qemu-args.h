@@ -7,7 +7,8 @@
  * numatune (never for 'restrictive'); prealloc with hugepages or immediate
  * allocation, with a thread-context on the bound nodes; mem-path below the
  * hugetlbfs mount of the page size.  Never -mem-path: it cannot carry a NUMA
- * policy (libvirt's 2016 bug, seed 003).  Pure: reads only the host model.
+ * policy (libvirt's 2016 bug, libvirt list: "qemu: host NUMA hugepage policy without guest NUMA").
+ * Pure: reads only the host model.
  */
 #ifndef KVMTUNE_CORE_QEMU_ARGS_H
 #define KVMTUNE_CORE_QEMU_ARGS_H

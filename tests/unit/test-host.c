@@ -96,6 +96,7 @@ static void test_read_list(void **state)
 struct lines_seen {
 	char text[256];
 	unsigned calls;
+	unsigned partial; /* calls whose text did not end a line (only the last may) */
 };
 
 static int collect_lines(void *ctx, const char *text, size_t len)
@@ -107,6 +108,7 @@ static int collect_lines(void *ctx, const char *text, size_t len)
 	memcpy(s->text + have, text, len);
 	s->text[have + len] = '\0';
 	s->calls++;
+	s->partial += len && text[len - 1] != '\n';
 	return 0;
 }
 
@@ -119,7 +121,7 @@ static int refuse_lines(void *ctx, const char *text, size_t len)
 /* host_read_lines through a buffer smaller than the file: whole lines only, in order. */
 static void test_read_lines(void **state)
 {
-	struct lines_seen seen = {{0}, 0};
+	struct lines_seen seen = {{0}, 0, 0};
 	struct host *h = NULL;
 	char buf[8];
 	size_t total = 0;
@@ -129,10 +131,20 @@ static void test_read_lines(void **state)
 	assert_int_equal(host_read_lines(h, "/proc/lines", buf, sizeof(buf), collect_lines, &seen,
 					 &total, NULL),
 			 0);
-	/* everything arrives, in order; the 11-byte line comes in two pieces */
+	/* everything arrives, in order, as whole lines: the 11-byte and the
+	 * 10-byte lines each come whole although the buffer holds 8 bytes */
 	assert_string_equal(seen.text, "ab\ncdefghijkl\nm\n\nno-newline");
 	assert_int_equal(total, strlen(seen.text));
-	assert_true(seen.calls >= 4);
+	assert_true(seen.calls >= 3);
+	assert_int_equal(seen.partial, 1); /* "no-newline", at the end */
+	/* a buffer exactly as long as a line and its newline: no line is cut */
+	memset(&seen, 0, sizeof(seen));
+	put("/proc/lines2", "abcdefg\nhijklmn\nopqrstu\n");
+	assert_int_equal(host_read_lines(h, "/proc/lines2", buf, sizeof(buf), collect_lines, &seen,
+					 NULL, NULL),
+			 0);
+	assert_string_equal(seen.text, "abcdefg\nhijklmn\nopqrstu\n");
+	assert_int_equal(seen.partial, 0);
 	assert_int_equal(
 		host_read_lines(h, "/proc/lines", buf, sizeof(buf), refuse_lines, NULL, NULL, NULL),
 		-ECANCELED);
@@ -287,10 +299,59 @@ static void test_lock(void **state)
 	host_free(h);
 }
 
+/* A lock file removed while others wait: a waiter that opened the old file
+ * must not run beside the holder of the new one (it re-opens and waits). */
+static void test_lock_replaced(void **state)
+{
+	struct host *h = NULL;
+	struct diag d = {0};
+	int fd, fd2, go[2], res[2];
+	char c, lockpath[4096];
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(host_open(root, &h, &d), 0);
+	fd = host_lock(h, "hugepages", 0, &d);
+	assert_true(fd >= 0);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(res), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct diag cd = {0};
+		int r;
+
+		close(fd); /* the parent's copy alone holds the old file's lock */
+		c = 'r';
+		(void)write(go[1], &c, 1);
+		r = host_lock(h, "hugepages", 1500, &cd);
+		c = r == -EAGAIN ? 'y' : 'n';
+		(void)write(res[1], &c, 1);
+		_exit(0);
+	}
+	assert_int_equal(read(go[0], &c, 1), 1);
+	(void)usleep(300 * 1000); /* the child has opened the old file and waits */
+	(void)snprintf(lockpath, sizeof(lockpath), "%s/run/kvmtune/lock/hugepages", root);
+	assert_int_equal(unlink(lockpath), 0);
+	fd2 = host_lock(h, "hugepages", 0, &d); /* a new file, a new holder */
+	assert_true(fd2 >= 0);
+	close(fd); /* the old file's lock is free now: the child must not take it */
+	assert_int_equal(read(res[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	close(fd2);
+	close(go[0]);
+	close(go[1]);
+	close(res[0]);
+	close(res[1]);
+	host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_read_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_stays_in_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_hook, setup, teardown),
