@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Pages a batch shrinks to at least (a move_pages call costs about as much for 1 page as for 16). */
+/* Pages a batch shrinks to at least (one move_pages call costs about as much for 1 as for 16). */
 #define MOVE_MIN_BATCH 16
 
 struct mover_ops {
