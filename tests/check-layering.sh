@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# util <- core <- place, bench <- cli, daemon: fail when a lower layer includes a higher one,
+# util <- core <- place, profile, bench <- cli, daemon: fail when a lower layer includes a
+# higher one (place, profile and bench are siblings: none includes another),
 # when cli and daemon include each other (cli reaches the daemon through the
 # declaration-only core/daemon-entry.h), when the daemon includes bench, or when code outside core/host.c
 # opens host paths directly.
@@ -12,10 +13,11 @@ check() { # dir pattern message
         echo "layering: $3:"; echo "$out"; fail=1
     fi
 }
-check util '#include "(core|place|bench|cli|daemon)/' "util includes a higher layer"
-check core '#include "(place|bench|cli|daemon)/' "core includes place, bench, cli or daemon"
-check place '#include "(bench|cli|daemon)/' "place includes bench, cli or daemon"
-check bench '#include "(place|cli|daemon)/' "bench includes place, cli or daemon"
+check util '#include "(core|place|profile|bench|cli|daemon)/' "util includes a higher layer"
+check core '#include "(place|profile|bench|cli|daemon)/' "core includes place, profile, bench, cli or daemon"
+check place '#include "(profile|bench|cli|daemon)/' "place includes profile, bench, cli or daemon"
+check profile '#include "(place|bench|cli|daemon)/' "profile includes place, bench, cli or daemon"
+check bench '#include "(place|profile|cli|daemon)/' "bench includes place, profile, cli or daemon"
 check cli '#include "daemon/' "cli includes daemon"
 [ -d "$src/daemon" ] && check daemon '#include "(cli|bench)/' "daemon includes cli or bench"
 # core/daemon-entry.h only declares: core never calls into the daemon.
@@ -26,11 +28,11 @@ fi
 if out=$(grep -rnE '\b(open|fopen|opendir|openat)\s*\(\s*"/(sys|proc|etc|dev|run)' "$src" | grep -v 'core/host.c'); then
     echo "layering: host path opened outside core/host.c:"; echo "$out"; fail=1
 fi
-# core, util, place and bench never print, exit or abort: they return -errno with a diag
+# core, util, place, profile and bench never print, exit or abort: they return -errno with a diag
 # (util/xalloc.c's out-of-memory abort is the one documented exception).
 if out=$(grep -rnE '\b(printf|fprintf|vfprintf|puts|fputs|putchar|perror|exit|_exit|abort|err|errx|warn|warnx)\s*\(' \
-    "$src/core" "$src/util" "$src/place" "$src/bench" 2>/dev/null | grep -v 'util/xalloc.c' | grep -vE ':\s*(/?\*|//)'); then
-    echo "layering: core, util, place or bench prints, exits or aborts:"; echo "$out"; fail=1
+    "$src/core" "$src/util" "$src/place" "$src/profile" "$src/bench" 2>/dev/null | grep -v 'util/xalloc.c' | grep -vE ':\s*(/?\*|//)'); then
+    echo "layering: core, util, place, profile or bench prints, exits or aborts:"; echo "$out"; fail=1
 fi
 if [ $fail -eq 0 ]; then echo "ok - layering"; fi
 exit $fail

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cmd-hugepages.h"
@@ -17,7 +18,9 @@
 #include "core/hugepages-apply.h"
 #include "core/hugepages-plan.h"
 #include "core/hugepages-reserve.h"
+#include "core/journal.h"
 #include "core/model.h"
+#include "core/undo.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
@@ -147,13 +150,17 @@ static bool parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, 
 
 /* Print what happened (or the plan) with the owner and its record. */
 static void report(struct cli *c, const struct hp_plan *plan, const struct hp_result *res,
-		   const char *owner, const char *record, const char *result)
+		   const char *owner, const char *record, const char *result,
+		   unsigned long long journal_id)
 {
 	if (c->json) {
 		struct json_object *o = hp_cli_plan_json(plan, res, result);
 
 		json_object_object_add(o, "owner", json_object_new_string(owner));
 		json_object_object_add(o, "record", json_object_new_string(record));
+		json_object_object_add(o, "journal_id",
+				       journal_id ? json_object_new_int64((int64_t)journal_id)
+						  : NULL);
 		render_json_print(o, stdout);
 		return;
 	}
@@ -166,6 +173,47 @@ static void report(struct cli *c, const struct hp_plan *plan, const struct hp_re
 	printf("record %s/%s:%s", HP_RESV_DIR, owner, *record ? "\n" : " (none)\n");
 	if (*record)
 		printf("  %s", record);
+	if (journal_id)
+		printf("journal entry %llu: 'kvmtune undo %llu' reverts it\n", journal_id,
+		       journal_id);
+}
+
+/* The owner's record file now (NULL: absent). */
+static char *read_record(struct host *h, const char *owner)
+{
+	AUTOFREE char *path = xasprintf(HP_RESV_DIR "/%s", owner);
+	char *text = NULL;
+
+	if (host_read(h, path, &text, NULL, NULL) < 0)
+		return NULL;
+	return text;
+}
+
+/*
+ * Record the pools and the owner's record file as changed; when the journal
+ * cannot take it, put both back and return -errno.
+ */
+static int record_change(struct cli *c, struct host *h, const struct hp_plan *plan,
+			 const struct hp_result *res, const char *owner, const char *old_record,
+			 unsigned long long *ret_id)
+{
+	AUTOFREE char *path = xasprintf(HP_RESV_DIR "/%s", owner);
+	AUTOFREE char *now = read_record(h, owner);
+	struct journal_entry je;
+	struct diag d = {0};
+	int r;
+
+	journal_entry_init(&je, c->cmdline);
+	journal_add_hp_plan(&je, plan, res);
+	if (!(old_record && now && strcmp(old_record, now) == 0) && (old_record || now))
+		journal_add_file(&je, JOURNAL_FILE, path, old_record,
+				 old_record ? strlen(old_record) : 0, now, now ? strlen(now) : 0,
+				 0644);
+	r = hp_cli_record(c, h, &je, ret_id);
+	if (r < 0 && undo_revert_unrecorded(h, &je, &d) < 0)
+		cli_error_diag(&d, -EIO);
+	journal_entry_release(&je);
+	return r;
 }
 
 struct resv_state {
@@ -209,6 +257,8 @@ static int reserve_apply(struct cli *c, struct resv_state *s, struct resv_opts *
 {
 	AUTOFREE struct hp_result *res = xcalloc(s->plan.nchanges, sizeof(*res));
 	AUTOFREE char *record = hp_resv_format_owner(&s->l, o->owner);
+	AUTOFREE char *old_record = read_record(s->h, o->owner);
+	unsigned long long id = 0;
 	struct diag d = {0};
 	int r;
 
@@ -217,28 +267,37 @@ static int reserve_apply(struct cli *c, struct resv_state *s, struct resv_opts *
 	r = hugepages_apply(s->h, &s->plan, &o->apply, res, &d);
 	if (r == 0) {
 		r = hp_resv_save_owner(s->h, &s->l, o->owner, &d);
+		if (r >= 0 &&
+		    record_change(c, s->h, &s->plan, res, o->owner, old_record, &id) < 0) {
+			report(c, &s->plan, res, o->owner, "",
+			       "not reserved: the undo journal could not record it, the pool and "
+			       "the record were put back",
+			       0);
+			return EXIT_PARTIAL;
+		}
 		if (r >= 0) {
-			report(c, &s->plan, res, o->owner, record, "reserved");
+			report(c, &s->plan, res, o->owner, record, "reserved", id);
 			return EXIT_OK;
 		}
 		cli_error_diag(&d, r);
 		(void)hugepages_rollback(s->h, &s->plan, res);
 		report(c, &s->plan, res, o->owner, "",
-		       "not reserved: the record could not be written");
+		       "not reserved: the record could not be written", 0);
 		return EXIT_PARTIAL;
 	}
 	if (r > 0) {
 		/* A VM needs all its pages: give back the part we got. */
 		(void)hugepages_rollback(s->h, &s->plan, res);
 		report(c, &s->plan, res, o->owner, "",
-		       "not reserved: too few pages could be found, the pool was put back");
+		       "not reserved: too few pages could be found, the pool was put back", 0);
 		return EXIT_PARTIAL;
 	}
 	cli_error_diag(&d, r);
 	report(c, &s->plan, res, o->owner, "",
 	       hugepages_outcome(&s->plan, res, r) == HP_OUTCOME_NOTHING_CHANGED
 		       ? "not reserved: failed, nothing was changed"
-		       : "not reserved: failed, the pool was put back");
+		       : "not reserved: failed, the pool was put back",
+	       0);
 	return hugepages_outcome(&s->plan, res, r) == HP_OUTCOME_NOTHING_CHANGED ? EXIT_FAILED
 										 : EXIT_PARTIAL;
 }
@@ -262,12 +321,12 @@ int cmd_hugepages_reserve(struct cli *c, int argc, char **argv)
 		} else if (already) {
 			AUTOFREE char *record = hp_resv_format_owner(&s.l, o.owner);
 
-			report(c, &s.plan, NULL, o.owner, record,
-			       "already reserved: nothing to do");
+			report(c, &s.plan, NULL, o.owner, record, "already reserved: nothing to do",
+			       0);
 		} else if (c->dry_run) {
 			AUTOFREE char *record = hp_resv_format_owner(&s.l, o.owner);
 
-			report(c, &s.plan, NULL, o.owner, record, "planned");
+			report(c, &s.plan, NULL, o.owner, record, "planned", 0);
 		} else {
 			rc = reserve_apply(c, &s, &o);
 		}
@@ -281,6 +340,8 @@ int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 	struct resv_state s = {.lock_fd = -1};
 	AUTOFREE struct hp_result *res = NULL;
 	AUTOFREE char *record = NULL;
+	AUTOFREE char *old_record = NULL;
+	unsigned long long id = 0;
 	struct resv_opts o;
 	struct diag d = {0};
 	int64_t kept = 0;
@@ -300,11 +361,12 @@ int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 	}
 	record = hp_resv_format_owner(&s.l, o.owner);
 	if (c->dry_run) {
-		report(c, &s.plan, NULL, o.owner, record, "planned");
+		report(c, &s.plan, NULL, o.owner, record, "planned", 0);
 		state_release(&s);
 		return EXIT_OK;
 	}
 	res = xcalloc(s.plan.nchanges + 1, sizeof(*res));
+	old_record = read_record(s.h, o.owner);
 	o.apply.progress = hp_cli_progress;
 	o.apply.progress_data = c;
 	r = hugepages_apply(s.h, &s.plan, &o.apply, res, &d);
@@ -313,17 +375,23 @@ int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 		report(c, &s.plan, res, o.owner, record,
 		       hugepages_outcome(&s.plan, res, r) == HP_OUTCOME_NOTHING_CHANGED
 			       ? "release failed: nothing was changed"
-			       : "release failed: the pools were put back");
+			       : "release failed: the pools were put back",
+		       0);
 	} else {
 		r = hp_resv_save_owner(s.h, &s.l, o.owner, &d);
 		if (r < 0)
 			cli_error_diag(&d, r);
+		else
+			r = record_change(c, s.h, &s.plan, res, o.owner, old_record, &id);
 		report(c, &s.plan, res, o.owner, record,
-		       r < 0 ? "pools shrunk, but the record could not be removed"
+		       r < 0 && d.err ? "pools shrunk, but the record could not be removed"
+		       : r < 0	      ? "not released: the undo journal could not record it, the "
+					"pools and the record were put back"
 		       : kept > 0
 			       ? "released; some pages stay in the pool: in use or held by others"
 		       : s.plan.nchanges ? "released"
-					 : "nothing to release: the owner holds no reservation");
+					 : "nothing to release: the owner holds no reservation",
+		       id);
 	}
 	state_release(&s);
 	return r < 0 ? EXIT_PARTIAL : EXIT_OK;
