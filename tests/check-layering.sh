@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # util <- core <- place, profile, bench <- cli, daemon: fail when a lower layer includes a
 # higher one (place, profile and bench are siblings: none includes another),
-# when cli and daemon include each other, or when code outside core/host.c
+# when cli and daemon include each other (cli reaches the daemon through the
+# declaration-only core/daemon-entry.h), when the daemon includes bench, or when code outside core/host.c
 # opens host paths directly.
 set -uo pipefail
 src="${KVMTUNE_SRC:-$(dirname "$0")/..}/src"
@@ -18,7 +19,11 @@ check place '#include "(profile|bench|cli|daemon)/' "place includes profile, ben
 check profile '#include "(place|bench|cli|daemon)/' "profile includes place, bench, cli or daemon"
 check bench '#include "(place|profile|cli|daemon)/' "bench includes place, profile, cli or daemon"
 check cli '#include "daemon/' "cli includes daemon"
-[ -d "$src/daemon" ] && check daemon '#include "cli/' "daemon includes cli"
+[ -d "$src/daemon" ] && check daemon '#include "(cli|bench)/' "daemon includes cli or bench"
+# core/daemon-entry.h only declares: core never calls into the daemon.
+if out=$(grep -rnE '\b(daemon_cmd_main|numad_cmd_main)\s*\(' "$src/core" "$src/place" "$src/util" "$src/bench" 2>/dev/null | grep -v 'core/daemon-entry.h'); then
+    echo "layering: a lower layer calls the daemon:"; echo "$out"; fail=1
+fi
 # Host paths are opened only through the host seam.
 if out=$(grep -rnE '\b(open|fopen|opendir|openat)\s*\(\s*"/(sys|proc|etc|dev|run)' "$src" | grep -v 'core/host.c'); then
     echo "layering: host path opened outside core/host.c:"; echo "$out"; fail=1

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/daemon-entry.h"
 #include "core/host.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -28,6 +29,21 @@ enum cmd_flags {
 	CMD_NEEDS_HOST = 1u << 0, /* reads the host through --root */
 	CMD_WRITES = 1u << 1,	  /* may change the host: supports --dry-run */
 };
+
+/* The daemon's commands live in src/daemon, reached through core/daemon-entry.h. */
+static int cmd_daemon(struct cli *c, int argc, char **argv)
+{
+	struct daemon_entry e = {c->root, c->json, c->dry_run, c->verbose};
+
+	return daemon_cmd_main(&e, argc, argv);
+}
+
+static int cmd_numad(struct cli *c, int argc, char **argv)
+{
+	struct daemon_entry e = {c->root, c->json, c->dry_run, c->verbose};
+
+	return numad_cmd_main(&e, argc, argv);
+}
 
 struct command {
 	const char *name;
@@ -63,6 +79,10 @@ static const struct command commands[] = {
 	 "live per-VM view: memory per node, locality, vCPUs, KVM exit rates"},
 	{"bench", cmd_bench, CMD_NEEDS_HOST,
 	 "measure memory latency and bandwidth per NUMA node pair and page size"},
+	{"daemon", cmd_daemon, CMD_NEEDS_HOST | CMD_WRITES,
+	 "keep each VM's memory and vCPUs on one NUMA node (numad's successor)"},
+	{"numad", cmd_numad, CMD_NEEDS_HOST,
+	 "numad -w NCPUS:MB: a node set for libvirt's placement='auto'"},
 };
 
 static void usage(FILE *out)
@@ -266,8 +286,14 @@ int main(int argc, char **argv)
 	};
 	struct cli c = {0};
 	const struct command *cmd;
+	const char *base = argv[0] ? strrchr(argv[0], '/') : NULL;
 	char *cmdline;
 	int opt, r;
+
+	/* installed (or bind-mounted) as numad: answer libvirt's 'numad -w N:M' */
+	base = base ? base + 1 : argv[0];
+	if (base && strcmp(base, "numad") == 0)
+		return cmd_numad(&c, argc, argv);
 
 	/* '+': stop at the first non-option, the command name. */
 	while ((opt = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {

@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemon's pure parts: the configuration file (bad values rejected with
+ * file:line), the batch mover through a fake mover seam (rate, stall budget,
+ * a process that vanishes mid-move, a target node that goes short mid-move),
+ * and one tick's decision (a pinned VM left alone, hysteresis, keep-free,
+ * one VM at a time).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/hugepages-plan.h"
+#include "core/model.h"
+#include "core/vmspec.h"
+#include "daemon/config.h"
+#include "daemon/ksm.h"
+#include "daemon/mover.h"
+#include "daemon/reconcile.h"
+#include "place/host.h"
+#include "util/diag.h"
+#include "util/xalloc.h"
+
+#define GIB (1024ULL * 1024ULL)
+
+/* ---- configuration ---- */
+
+static int parse(const char *text, struct daemon_config *c, struct diag *d)
+{
+	char *copy = xstrdup(text);
+	int r = daemon_config_parse(copy, "daemon.conf", c, d);
+
+	free(copy);
+	return r;
+}
+
+static void test_config_defaults(void **state)
+{
+	struct daemon_config c;
+	struct diag d = {0};
+
+	(void)state;
+	assert_int_equal(parse("# nothing\n\n", &c, &d), 0);
+	assert_int_equal(c.interval_ms, 5000);
+	assert_int_equal(c.rate_mib_s, 256);
+	assert_int_equal(c.max_pause_ms, 20);
+	assert_int_equal(c.min_mem_kib, 300 * 1024);
+	assert_true(c.move_hugetlb);
+	assert_false(c.dry_run);
+	assert_int_equal(c.keep_free_kib, -1);
+	assert_string_equal(c.socket_path, DAEMON_SOCKET_PATH);
+}
+
+static void test_config_values(void **state)
+{
+	struct daemon_config c;
+	struct diag d = {0};
+
+	(void)state;
+	assert_int_equal(parse("interval_ms = 1000\n  rate_mib_s=64  \ndry_run = yes\r\n"
+			       "scope = all\nmin_mem = 1G\nkeep_free = 2G\nmove_hugetlb = no\n"
+			       "socket = /run/x.sock\n",
+			       &c, &d),
+			 0);
+	assert_int_equal(c.interval_ms, 1000);
+	assert_int_equal(c.rate_mib_s, 64);
+	assert_true(c.dry_run);
+	assert_int_equal(c.scope, DAEMON_SCOPE_ALL);
+	assert_int_equal(c.min_mem_kib, GIB);
+	assert_int_equal(c.keep_free_kib, 2 * GIB);
+	assert_false(c.move_hugetlb);
+	assert_string_equal(c.socket_path, "/run/x.sock");
+}
+
+static void test_config_bad(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} cases[] = {
+		{"interval_ms = 5x\n",
+		 "daemon.conf:1: interval_ms: '5x' is not valid (expected 100..3600000 ms)"},
+		{"\n\ninterval_ms = 10\n", "daemon.conf:3: interval_ms: '10' is not valid"},
+		{"rate_mib_s = 0\n",
+		 "daemon.conf:1: rate_mib_s: '0' is not valid (expected 1..100000 MiB/s)"},
+		{"max_pause_ms = -1\n", "daemon.conf:1: max_pause_ms: '-1' is not valid"},
+		{"min_mem = 1000000000000000000000000000000\n", "daemon.conf:1: min_mem:"},
+		{"dry_run = maybe\n",
+		 "daemon.conf:1: dry_run: 'maybe' is not valid (expected yes or no)"},
+		{"scope = some\n",
+		 "daemon.conf:1: scope: 'some' is not valid (expected qemu or all)"},
+		{"socket = relative.sock\n", "daemon.conf:1: socket: 'relative.sock' is not valid"},
+		{"frobnicate = 1\n", "daemon.conf:1: unknown key 'frobnicate'"},
+		{"rate_mib_s = 5\nrate_mib_s = 6\n",
+		 "daemon.conf:2: rate_mib_s: '6' is not valid (expected each key once)"},
+		{"just words\n",
+		 "daemon.conf:1: just words: 'just words' is not valid (expected key = value)"},
+		{"min_locality_pct = 101\n", "daemon.conf:1: min_locality_pct: '101' is not valid"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct daemon_config c;
+		struct diag d = {0};
+
+		daemon_config_defaults(&c);
+		c.interval_ms = 7;
+		assert_int_equal(parse(cases[i].text, &c, &d), -EINVAL);
+		if (strncmp(d.msg, cases[i].msg, strlen(cases[i].msg)) != 0)
+			fail_msg("case %zu: '%s' does not start with '%s'", i, d.msg, cases[i].msg);
+		assert_int_equal(c.interval_ms, 7); /* nothing half-parsed reaches the caller */
+	}
+}
+
+/* ---- the batch mover, through a fake ---- */
+
+struct fake {
+	uint64_t now_us;
+	uint64_t us_per_page; /* a batch takes this per page */
+	size_t calls;
+	size_t vanish_at;   /* this call (1-based) finds the process gone; 0 never */
+	size_t short_after; /* pages the target takes in all before it is full; 0 unlimited */
+	size_t taken;
+	size_t busy_every; /* every n-th page is busy (-EBUSY); 0 never */
+	size_t largest_batch;
+	size_t seen;
+};
+
+static int fake_move(void *ctx, int pid, size_t n, void *const *pages, int node, int *status)
+{
+	struct fake *f = ctx;
+
+	(void)pid;
+	(void)pages;
+	f->calls++;
+	if (n > f->largest_batch)
+		f->largest_batch = n;
+	if (f->vanish_at && f->calls == f->vanish_at)
+		return -ESRCH;
+	f->now_us += f->us_per_page * n;
+	for (size_t i = 0; i < n; i++) {
+		if (f->busy_every && ++f->seen % f->busy_every == 0)
+			status[i] = -EBUSY;
+		else if (f->short_after && f->taken >= f->short_after)
+			status[i] = -ENOMEM;
+		else {
+			status[i] = node;
+			f->taken++;
+		}
+	}
+	return 0;
+}
+
+static uint64_t fake_now(void *ctx)
+{
+	return ((struct fake *)ctx)->now_us;
+}
+
+static const struct mover_ops fake_ops = {fake_move, fake_now};
+
+static void run(struct move_job *j, struct fake *f)
+{
+	for (int guard = 0; j->state == MOVE_RUNNING && guard < 100000; guard++)
+		f->now_us += move_job_step(j, &fake_ops, f);
+}
+
+static void **pages(size_t n)
+{
+	void **p = xcalloc(n, sizeof(*p));
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = (void *)(uintptr_t)(0x10000000 + i * 4096);
+	return p;
+}
+
+static void test_mover_rate(void **state)
+{
+	struct fake f = {.now_us = 1000, .us_per_page = 1};
+	struct move_job j;
+
+	(void)state;
+	/* 100 MiB of 4 KiB pages at 64 MiB/s with 20 ms batches */
+	move_job_init(&j, 42, 1, 4, pages(25600), 25600, 64, 20);
+	assert_int_equal(j.batch_max, 64 * 1024 * 20 / 1000 / 4);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_DONE);
+	assert_int_equal(j.moved, 25600);
+	assert_int_equal(j.not_moved, 0);
+	/* the rate held: 100 MiB at 64 MiB/s takes >= 1.5 s (the last batch is not waited for) */
+	assert_true(f.now_us - 1000 >= 1500000);
+	assert_true(f.now_us - 1000 < 1700000);
+	assert_true(f.largest_batch <= j.batch_max);
+	move_job_release(&j);
+}
+
+static void test_mover_stall_budget(void **state)
+{
+	struct fake f = {.now_us = 0, .us_per_page = 100}; /* slow: 100 us per page */
+	struct move_job j;
+
+	(void)state;
+	move_job_init(&j, 42, 0, 4, pages(4000), 4000, 1024, 10);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_DONE);
+	assert_int_equal(j.moved, 4000);
+	/* the batch shrank until one batch fits the 10 ms budget: 100 pages at most, after the
+	 * first */
+	if (j.batch * 100 > 10000)
+		fail_msg("batch %zu, longest %llu us, batches %zu", j.batch,
+			 (unsigned long long)j.longest_batch_us, j.batches);
+	assert_true(j.batches > 40);
+	move_job_release(&j);
+}
+
+static void test_mover_vanished(void **state)
+{
+	struct fake f = {.us_per_page = 1, .vanish_at = 3};
+	struct move_job j;
+
+	(void)state;
+	move_job_init(&j, 42, 1, 4, pages(10000), 10000, 64, 4); /* 65 pages a batch */
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_VANISHED);
+	assert_int_equal(j.err, -ESRCH);
+	assert_int_equal(j.moved, 4 + 8); /* batches start at 1/16 of 65 pages, then double */
+	assert_int_equal(j.moved + j.not_moved, 10000);
+	assert_int_equal(f.calls, 3); /* nothing tried after it was gone */
+	move_job_release(&j);
+}
+
+static void test_mover_target_short(void **state)
+{
+	struct fake f = {.us_per_page = 1, .short_after = 100};
+	struct move_job j;
+
+	(void)state;
+	/* 2 MiB pages: 8 a batch at 256 MiB/s x 64 ms; the node holds 100 more */
+	move_job_init(&j, 42, 1, 2048, pages(500), 500, 256, 64);
+	assert_int_equal(j.batch_max, 8);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_SHORT);
+	assert_int_equal(j.err, -ENOMEM);
+	assert_int_equal(j.moved, 100);
+	assert_int_equal(j.moved + j.not_moved, 500);
+	assert_int_equal(f.calls, 15); /* 1+2+4+8, then 8 a batch: stopped at the first batch that
+					  found the node full */
+	move_job_release(&j);
+}
+
+static void test_mover_busy_pages(void **state)
+{
+	struct fake f = {.us_per_page = 1, .busy_every = 10};
+	struct move_job j;
+
+	(void)state;
+	move_job_init(&j, 42, 1, 4, pages(1000), 1000, 1024, 20);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_DONE);
+	assert_int_equal(j.not_moved, 100);
+	assert_int_equal(j.moved, 900);
+	move_job_release(&j);
+}
+
+static void test_mover_one_gib_page(void **state)
+{
+	struct fake f = {.us_per_page = 1};
+	struct move_job j;
+
+	(void)state;
+	move_job_init(&j, 42, 1, GIB, pages(3), 3, 256, 20); /* budget below one page: 1 a batch */
+	assert_int_equal(j.batch_max, 1);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_DONE);
+	assert_int_equal(j.batches, 3);
+	move_job_release(&j);
+}
+
+/* ---- one tick's decision ---- */
+
+/* Two nodes of two CPUs (0-1, 2-3), 8 GiB each, 64 free 2 MiB pages each; keep-free off. */
+static void two_nodes(struct place_host *ph)
+{
+	struct host_model m = {0};
+	struct hp_mem mem = {0};
+	struct place_host_opts o = {0, 0};
+
+	m.nnodes = 2;
+	m.nodes = xcalloc(2, sizeof(*m.nodes));
+	m.numa_sysfs = true;
+	m.default_hugepage_kib = 2048;
+	m.ncpu_page_sizes = 1;
+	m.cpu_page_sizes_kib = xcalloc(1, sizeof(uint64_t));
+	m.cpu_page_sizes_kib[0] = 2048;
+	m.npools = 1;
+	m.pools = xcalloc(1, sizeof(*m.pools));
+	m.pools[0] = (struct pool){2048, 128, 128, 0, 0, 0};
+	m.ncore_groups = 4;
+	m.core_groups = xcalloc(4, sizeof(*m.core_groups));
+	mem.nnodes = 2;
+	mem.nodes = xcalloc(2, sizeof(*mem.nodes));
+	for (int i = 0; i < 2; i++) {
+		struct numa_node *n = &m.nodes[i];
+
+		n->node = i;
+		n->mem_total_kib = n->mem_free_kib = (int64_t)(8 * GIB);
+		n->npools = 1;
+		n->pools = xcalloc(1, sizeof(*n->pools));
+		n->pools[0] = (struct pool){2048, 64, 64, 0, -1, -1};
+		n->ndistances = 2;
+		n->distances = xcalloc(2, sizeof(int));
+		n->distances[0] = i == 0 ? 10 : 20;
+		n->distances[1] = i == 1 ? 10 : 20;
+		for (unsigned c = 0; c < 2; c++) {
+			cpuset_set(&n->cpus, (unsigned)i * 2 + c);
+			cpuset_set(&m.cpus_online, (unsigned)i * 2 + c);
+			cpuset_set(&m.core_groups[i * 2 + c].cpus, (unsigned)i * 2 + c);
+		}
+		mem.nodes[i] = (struct hp_node_mem){i, n->mem_total_kib, n->mem_free_kib};
+	}
+	memset(ph, 0, sizeof(*ph));
+	assert_int_equal(place_host_build(&m, &mem, NULL, &o, ph, NULL), 0);
+	hugepages_mem_release(&mem);
+	host_model_release(&m);
+}
+
+static void vm(struct rc_vm *v, int pid, const char *cpus, uint64_t page_kib, uint64_t kib0,
+	       uint64_t kib1)
+{
+	memset(v, 0, sizeof(*v));
+	v->pid = pid;
+	snprintf(v->name, sizeof(v->name), "vm%d", pid);
+	v->vcpus = 2;
+	v->page_kib = page_kib;
+	v->total_kib = kib0 + kib1;
+	v->node_kib = xcalloc(2, sizeof(uint64_t));
+	v->node_kib[0] = kib0;
+	v->node_kib[1] = kib1;
+	assert_int_equal(cpuset_parse_list(cpus, &v->allowed, NULL), 0);
+}
+
+static void test_decide_pinned_left_alone(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v[3];
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	two_nodes(&ph);
+	vm(&v[0], 10, "1", VM_PAGE_NORMAL, GIB / 2, GIB / 2);	/* pinned to one CPU */
+	vm(&v[1], 11, "0-2", VM_PAGE_NORMAL, GIB / 2, GIB / 2); /* a node and a half */
+	vm(&v[2], 12, "0-3", VM_PAGE_NORMAL, GIB / 2, GIB / 2); /* free, but a bind policy */
+	v[2].bind_policy = true;
+	assert_false(rc_decide(&ph, &cfg, v, 3, &m));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(v[i].verdict, RC_PINNED);
+		assert_non_null(strstr(v[i].why, "left alone"));
+	}
+	for (int i = 0; i < 3; i++)
+		rc_vm_release(&v[i]);
+	place_host_release(&ph);
+}
+
+static void test_decide_free_vm(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v[1];
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	two_nodes(&ph);
+	/* 400 MiB spread 30/70, threads anywhere: to node 1, where most of it is */
+	vm(&v[0], 10, "0-3", VM_PAGE_NORMAL, 120 * 1024, 280 * 1024);
+	assert_true(rc_decide(&ph, &cfg, v, 1, &m));
+	assert_int_equal(m.vm, 0);
+	assert_int_equal(m.nnodes, 1);
+	assert_int_equal(m.nodes[0], 1);
+	assert_true(m.set_affinity);
+	assert_int_equal(m.move_kib, 120 * 1024);
+	assert_int_equal(v[0].verdict, RC_MOVE);
+	rc_vm_release(&v[0]);
+	cpuset_release(&m.cpus);
+	place_host_release(&ph);
+}
+
+static void test_decide_hysteresis(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v[3];
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	two_nodes(&ph);
+	vm(&v[0], 10, "2-3", VM_PAGE_NORMAL, 40 * 1024, 360 * 1024); /* 90 % on node 1: settled */
+	vm(&v[1], 11, "0-3", VM_PAGE_NORMAL, 200 * 1024, 200 * 1024);
+	v[1].cooling = true;				  /* moved a moment ago */
+	vm(&v[2], 12, "0-3", VM_PAGE_NORMAL, 1024, 1024); /* 2 MiB: below min_mem */
+	assert_false(rc_decide(&ph, &cfg, v, 3, &m));
+	assert_int_equal(v[0].verdict, RC_SETTLED);
+	assert_int_equal(v[0].local_pct, 90);
+	assert_int_equal(v[1].verdict, RC_COOLING);
+	assert_int_equal(v[2].verdict, RC_SMALL);
+	/* below the threshold it is brought home, without touching its CPUs */
+	v[0].node_kib[0] = 80 * 1024;
+	v[0].node_kib[1] = 320 * 1024;
+	assert_true(rc_decide(&ph, &cfg, v, 3, &m));
+	assert_int_equal(m.vm, 0);
+	assert_false(m.set_affinity);
+	assert_int_equal(m.nodes[0], 1);
+	assert_int_equal(m.move_kib, 80 * 1024);
+	for (int i = 0; i < 3; i++)
+		rc_vm_release(&v[i]);
+	cpuset_release(&m.cpus);
+	place_host_release(&ph);
+}
+
+static void test_decide_one_at_a_time(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v[2];
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	two_nodes(&ph);
+	vm(&v[0], 10, "0-3", VM_PAGE_NORMAL, 200 * 1024, 200 * 1024);
+	vm(&v[1], 11, "0-3", VM_PAGE_NORMAL, 400 * 1024, 200 * 1024);
+	assert_true(rc_decide(&ph, &cfg, v, 2, &m));
+	assert_int_equal(m.vm, 1); /* the larger first */
+	assert_int_equal(v[0].verdict, RC_WAITING);
+	assert_int_equal(v[1].verdict, RC_MOVE);
+	for (int i = 0; i < 2; i++)
+		rc_vm_release(&v[i]);
+	cpuset_release(&m.cpus);
+	place_host_release(&ph);
+}
+
+static void test_decide_hugetlb_and_keep_free(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v[1];
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	two_nodes(&ph);
+	/* 2 MiB pages, 200 on node 0 and 20 on node 1, confined to node 1: node 1 has 64
+	 * free and can grow from its free memory */
+	vm(&v[0], 10, "2-3", 2048, 200 * 2048, 20 * 2048);
+	if (!rc_decide(&ph, &cfg, v, 1, &m))
+		fail_msg("%s: %s", rc_verdict_name(v[0].verdict), v[0].why);
+	assert_int_equal(m.nodes[0], 1);
+	assert_int_equal(m.grow_pages, 200 - 64);
+	cpuset_release(&m.cpus);
+	/* a node whose memory is all below its keep-free guard takes nothing */
+	ph.nodes[1].mem_kib = 0;
+	ph.nodes[1].pools[0].free_pages = 10;
+	memset(&m, 0, sizeof(m));
+	assert_false(rc_decide(&ph, &cfg, v, 1, &m));
+	assert_int_equal(v[0].verdict, RC_NO_FIT);
+	assert_non_null(strstr(v[0].why, "keep-free"));
+	rc_vm_release(&v[0]);
+	cpuset_release(&m.cpus);
+	place_host_release(&ph);
+}
+
+/* ---- the KSM governor: ksmtuned's rule ---- */
+
+static void test_ksm_governor(void **state)
+{
+	struct ksm_input in = {16 * GIB, 10 * GIB, 2 * GIB};
+	struct ksm_setting s = {0};
+
+	(void)state;
+	s = ksm_decide(&in, &s); /* 2 GiB committed + 3.2 GiB threshold < 16 GiB, free > thres */
+	assert_false(s.run);
+	assert_int_equal(s.sleep_ms, 10);
+	in.committed_kib = 14 * GIB; /* committed: run; free above the threshold: decay */
+	in.free_kib = 4 * GIB;
+	s = ksm_decide(&in, &s);
+	assert_true(s.run);
+	assert_int_equal(s.pages_to_scan, KSM_NPAGES_MIN);
+	in.free_kib = GIB; /* below the threshold: boost, up to the maximum */
+	s = ksm_decide(&in, &s);
+	assert_int_equal(s.pages_to_scan, KSM_NPAGES_MIN + KSM_NPAGES_BOOST);
+	for (int i = 0; i < 10; i++)
+		s = ksm_decide(&in, &s);
+	assert_int_equal(s.pages_to_scan, KSM_NPAGES_MAX);
+	in.free_kib = 4 * GIB;
+	s = ksm_decide(&in, &s);
+	assert_int_equal(s.pages_to_scan, KSM_NPAGES_MAX - KSM_NPAGES_DECAY);
+	/* a 4 GiB host: the threshold is the 2048 MiB floor; it sleeps 10 x 16/4 ms */
+	in = (struct ksm_input){4 * GIB, 3 * GIB, 0};
+	s = ksm_decide(&in, &(struct ksm_setting){0});
+	assert_false(s.run);
+	assert_int_equal(s.sleep_ms, 40);
+	in.free_kib = 2 * GIB - 1;
+	s = ksm_decide(&in, &s);
+	assert_true(s.run);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_defaults),
+		cmocka_unit_test(test_config_values),
+		cmocka_unit_test(test_config_bad),
+		cmocka_unit_test(test_mover_rate),
+		cmocka_unit_test(test_mover_stall_budget),
+		cmocka_unit_test(test_mover_vanished),
+		cmocka_unit_test(test_mover_target_short),
+		cmocka_unit_test(test_mover_busy_pages),
+		cmocka_unit_test(test_mover_one_gib_page),
+		cmocka_unit_test(test_decide_pinned_left_alone),
+		cmocka_unit_test(test_decide_free_vm),
+		cmocka_unit_test(test_decide_hysteresis),
+		cmocka_unit_test(test_decide_one_at_a_time),
+		cmocka_unit_test(test_decide_hugetlb_and_keep_free),
+		cmocka_unit_test(test_ksm_governor),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
