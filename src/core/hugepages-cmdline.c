@@ -6,6 +6,7 @@
  */
 #include "core/hugepages-cmdline.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -191,11 +192,16 @@ void hp_cmdline_hugepage_words(const char *cmdline, struct sbuf *out)
 
 bool hp_cmdline_per_node_supported(const char *kernel_release)
 {
-	unsigned major = 0, minor = 0;
+	unsigned long major, minor;
+	char *end, *mend;
 
 	/* COMPAT(kernel < 5.16): see the header */
-	if (!kernel_release || sscanf(kernel_release, "%u.%u", &major, &minor) != 2)
+	if (!kernel_release || !isdigit((unsigned char)*kernel_release))
 		return false;
+	major = strtoul(kernel_release, &end, 10);
+	if (*end != '.' || !isdigit((unsigned char)end[1]))
+		return false;
+	minor = strtoul(end + 1, &mend, 10);
 	return major > 5 || (major == 5 && minor >= 16);
 }
 
@@ -213,7 +219,10 @@ static void grub_value(const char *val, size_t len, const struct hp_grub *g, str
 		bool brace;
 
 		if ((c == '"' || c == '\'') && (!quote || quote == c)) {
-			quote = quote ? 0 : c;
+			if (quote)
+				quote = '\0';
+			else
+				quote = c;
 			continue;
 		}
 		if (c != '$' || quote == '\'') {

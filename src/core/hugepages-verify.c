@@ -57,11 +57,20 @@ static void from_sysctl(const char *text, const struct host_model *m, struct hp_
 {
 	for (const char *line = text; *line;) {
 		size_t len = strcspn(line, "\n");
+		static const char key[] = "vm.nr_hugepages";
 		char buf[128];
+		const char *p = buf;
 		uint64_t n;
 
 		(void)snprintf(buf, sizeof(buf), "%.*s", (int)len, line);
-		if (sscanf(buf, " vm.nr_hugepages = %" SCNu64, &n) == 1 && n <= INT64_MAX &&
+		p += strspn(p, " \t");
+		if (strncmp(p, key, sizeof(key) - 1) != 0) {
+			line += len + (line[len] == '\n');
+			continue;
+		}
+		p += sizeof(key) - 1;
+		p += strspn(p, " \t");
+		if (*p == '=' && parse_u64_trim(p + 1, &n) == 0 && n <= INT64_MAX &&
 		    m->default_hugepage_kib)
 			persisted(v, -1, m->default_hugepage_kib, (int64_t)n, HP_VERIFY_SYSCTL);
 		line += len + (line[len] == '\n');

@@ -191,7 +191,8 @@ static int parse_counters(const char *path, const char *text, int64_t *col, size
 		for (size_t k = 0; k < NCOUNTER_ROWS; k++) {
 			size_t nlen = len - (size_t)(num - line);
 
-			if (strlen(counter_rows[k]) != klen || strncmp(line, counter_rows[k], klen))
+			if (strlen(counter_rows[k]) != klen ||
+			    strncmp(line, counter_rows[k], klen) != 0)
 				continue;
 			(void)snprintf(buf, sizeof(buf), "%.*s", (int)nlen, num);
 			if (nlen >= sizeof(buf) || parse_u64_trim(buf, &v) < 0 || v > INT64_MAX)

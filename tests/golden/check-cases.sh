@@ -201,11 +201,12 @@ printf 'user = "qemu"\ngroup = "kvm"\n' >"$r/etc/libvirt/qemu.conf"
 echo 108 >"$r/proc/sys/vm/hugetlb_shm_group"
 
 mk_case no-kernel-config 'check' "No /boot/config-RELEASE and no /proc/config.gz: the kernel checks are listed as not checked."
-rm -r "$r/boot"
+rm -r "${r:?}/boot"
 
 mk_case persist-not-taken 'check' "'hugepages persist 2M=2048 --node 0,1' was written, but node 1 holds 1000 pages and the kernel was not booted with the persisted command line: warning persist-not-taken naming it."
 mkdir -p "$r/etc/sysctl.d" "$r/etc/default/grub.d" "$r/etc/systemd/system"
 printf 'vm.nr_overcommit_hugepages = 0\nvm.hugetlb_shm_group = 108\n' >"$r/etc/sysctl.d/80-kvmtune-hugepages.conf"
+# shellcheck disable=SC2016 # grub expands $GRUB_CMDLINE_LINUX, not this shell
 printf 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX default_hugepagesz=2M hugepagesz=2M hugepages=0:2048,1:2048"\n' \
 	>"$r/etc/default/grub.d/80-kvmtune-hugepages.cfg"
 printf '[Service]\nExecStart=/usr/local/bin/kvmtune hugepages set 2M=2048 --node 0 --timeout 120\nExecStart=/usr/local/bin/kvmtune hugepages set 2M=2048 --node 1 --timeout 120\n' \
