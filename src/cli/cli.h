@@ -34,7 +34,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_error_diag(const struct diag *d, int err);
 /*
  * Exit code for a failed core call: EXIT_USAGE for bad input (-EINVAL,
- * -ERANGE, -ENOENT of an input file), EXIT_FAILED otherwise.
+ * -ERANGE, -ENOENT of an input file, -ENOTSUP for what the target cannot
+ * express), EXIT_FAILED otherwise.
  */
 int cli_exit_for(int err);
 

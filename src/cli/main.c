@@ -110,6 +110,7 @@ int cli_exit_for(int err)
 	case ENOENT:
 	case ENOTDIR:
 	case EDOM:
+	case ENOTSUP: /* a request the target (QEMU version, host) cannot express */
 		return EXIT_USAGE;
 	default:
 		return EXIT_FAILED;

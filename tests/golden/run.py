@@ -8,13 +8,17 @@ A case is a directory tests/golden/<case>/ holding:
   root/           a captured tree (only the files that matter), or
   root.ref        one line: a tree's path relative to the repository top
   stdin           optional standard input
-  expected.out    standard output (the temporary root appears as @ROOT@)
+  expected.out    standard output (the temporary root appears as @ROOT@, the
+                  case directory as @CASE@, tests/golden as @GOLDEN@)
   expected.exit   optional exit status (default 0)
   expected.err    optional standard error
   expected.writes optional: files created or changed below the root, each as
                   '== path' followed by its new content ('== path (removed)')
 The root is copied to a temporary directory first, so a command that writes
-never touches the input.  GOLDEN_UPDATE=1 rewrites the expectations: read the
+never touches the input.  PATH starts with qemu-bin/7.2-debian12, whose
+qemu-system-x86_64 prints Debian 12's --version line, so commands that read the
+QEMU version see 7.2 whatever QEMU the machine has (qemu-bin/ holds the
+other versions for --qemu).  GOLDEN_UPDATE=1 rewrites the expectations: read the
 diff before committing it.
 """
 import difflib
@@ -116,11 +120,13 @@ def run_case(name):
         # @ROOT@ in cmd names a file of the copied root (e.g. --domain @ROOT@/vm.xml),
         # @CASE@ a file of the case directory (an input that is not part of the host)
         args = [a.replace("@ROOT@", root).replace("@CASE@", case) for a in args]
-        p = subprocess.run([kvmtune, "--root", root] + args, input=stdin or "",
+        env = dict(os.environ)
+        env["PATH"] = os.path.join(HERE, "qemu-bin", "7.2-debian12") + os.pathsep + env.get("PATH", "")
+        p = subprocess.run([kvmtune, "--root", root] + args, input=stdin or "", env=env,
                            capture_output=True, text=True, errors="surrogateescape",
                            timeout=120)
-        out = p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@")
-        err = p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@")
+        out = p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@").replace(HERE, "@GOLDEN@")
+        err = p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@").replace(HERE, "@GOLDEN@")
         writes = tree_writes(src_root, root).replace(root, "@ROOT@")
     failures = []
     compare("stdout", read(os.path.join(case, "expected.out")), out, update,
