@@ -16,6 +16,7 @@
 #include "core/hugepages-apply.h"
 #include "core/hugepages-plan.h"
 #include "core/hugepages-reserve.h"
+#include "core/hugepages-txn.h"
 #include "core/model.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -30,17 +31,22 @@ static void reserve_usage(FILE *out)
 		"usage: kvmtune hugepages reserve --size SIZE --page SIZE [--node N] --owner NAME\n"
 		"                                 [--dry-run] [--timeout S] [--keep-free SIZE]\n"
 		"                                 [--drop-caches] [--json]\n"
-		"       kvmtune hugepages release --owner NAME [--dry-run] [--json]\n\n"
+		"       kvmtune hugepages release --owner NAME | --stale [--dry-run] [--json]\n\n"
 		"reserve: grow the pool of --page pages (on --node, else host-wide) by exactly\n"
 		"--size (rounded up to whole pages) and record it in /run/kvmtune/hugepages/NAME.\n"
 		"All or nothing: if the pages cannot all be found, the pool is put back (exit 3).\n"
 		"Reserving the same again for the same owner changes nothing.\n"
 		"release: shrink each pool by what NAME reserved, never below what other owners\n"
-		"hold or what running processes use, and remove the record.\n");
+		"hold or what running processes use, and remove the record.  Records whose\n"
+		"holder process is gone (a 'kvmtune run' killed with SIGKILL) are released too;\n"
+		"--stale releases only those.\n"
+		"Both wait up to 30 s for another kvmtune changing the pools (lock\n"
+		"/run/kvmtune/lock/hugepages).\n");
 }
 
 struct resv_opts {
 	const char *owner;
+	bool stale;
 	uint64_t size_kib, page_kib;
 	int node;
 	int64_t keep_free_kib;
@@ -58,10 +64,12 @@ static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, s
 		{"timeout", required_argument, NULL, 't'},
 		{"keep-free", required_argument, NULL, 'k'},
 		{"drop-caches", no_argument, NULL, 'D'},
+		{"stale", no_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct diag d = {0};
 	uint64_t v;
 	int opt;
 
@@ -70,8 +78,9 @@ static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, s
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		const char *bad = NULL;
 
-		if (!reserve && strchr("spNtkD", opt)) {
-			cli_error("hugepages release takes only --owner, --dry-run and --json");
+		if ((!reserve && strchr("spNtkD", opt)) || (reserve && opt == 'S')) {
+			cli_error("hugepages release takes only --owner, --stale, --dry-run and "
+				  "--json; reserve no --stale");
 			return EXIT_USAGE;
 		}
 		switch (opt) {
@@ -106,6 +115,9 @@ static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, s
 		case 'D':
 			o->apply.drop_caches = true;
 			break;
+		case 'S':
+			o->stale = true;
+			break;
 		case 'j':
 			c->json = true;
 			break;
@@ -125,189 +137,171 @@ static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, s
 		cli_error("hugepages %s: unexpected argument '%s'", argv[0], argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!o->owner || (reserve && (!o->size_kib || !o->page_kib))) {
+	if ((!o->owner && !o->stale) || (reserve && (!o->size_kib || !o->page_kib))) {
 		cli_error("hugepages %s: %s required", argv[0],
-			  reserve ? "--size, --page and --owner are" : "--owner is");
+			  reserve ? "--size, --page and --owner are" : "--owner or --stale is");
+		return EXIT_USAGE;
+	}
+	if (o->owner && hp_owner_check(o->owner, &d) < 0) {
+		cli_error_diag(&d, -EINVAL);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
 }
 
-/* Print what happened (or the plan) with the owner and its record. */
-static void report(struct cli *c, const struct hp_plan *plan, const struct hp_result *res,
-		   const char *owner, const char *record, const char *result)
+/* Each line of a record, indented. */
+static void print_record(const char *owner, const char *record)
+{
+	printf("record %s/%s:%s", HP_RESV_DIR, owner, *record ? "\n" : " (none)\n");
+	for (const char *p = record; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		printf("  %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
+void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char *owner,
+		       const char *result)
 {
 	if (c->json) {
-		struct json_object *o = hp_cli_plan_json(plan, res, result);
+		struct json_object *o = hp_cli_plan_json(&t->plan, t->res, result);
+		struct json_object *st = json_object_new_array();
 
-		json_object_object_add(o, "owner", json_object_new_string(owner));
-		json_object_object_add(o, "record", json_object_new_string(record));
+		for (char **p = t->stale; p && *p; p++)
+			json_object_array_add(st, json_object_new_string(*p));
+		json_object_object_add(o, "owner", owner ? json_object_new_string(owner) : NULL);
+		json_object_object_add(o, "record", json_object_new_string(t->record));
+		json_object_object_add(o, "stale_released", st);
 		render_json_print(o, stdout);
 		return;
 	}
-	if (!plan->nchanges)
+	for (char **p = t->stale; p && *p; p++)
+		printf("stale record of '%s' (its process is gone): %s\n", *p,
+		       c->dry_run ? "to be released" : "released");
+	if (!t->plan.nchanges)
 		printf("%s\n", result);
-	else if (!res)
-		hp_cli_plan_text(plan, NULL, -1);
+	else if (!t->res)
+		hp_cli_plan_text(&t->plan, NULL, -1);
 	else
-		hp_cli_result_text(plan, res, result);
-	printf("record %s/%s:%s", HP_RESV_DIR, owner, *record ? "\n" : " (none)\n");
-	if (*record)
-		printf("  %s", record);
+		hp_cli_result_text(&t->plan, t->res, result);
+	if (owner)
+		print_record(owner, t->record);
 }
 
-struct resv_state {
-	struct host_model m;
-	struct hp_mem mem;
-	struct hp_resv_list l;
-	struct hp_plan plan;
-	struct host *h;
-};
-
-static void state_release(struct resv_state *s)
+/* The text and exit code of a reservation's outcome. */
+static int reserve_outcome(int r, const struct hp_txn_result *t, bool dry_run,
+			   const char **ret_result)
 {
-	hp_plan_release(&s->plan);
-	hp_resv_release(&s->l);
-	hugepages_mem_release(&s->mem);
-	host_model_release(&s->m);
+	if (r == 0) {
+		*ret_result = t->already ? "already reserved: nothing to do"
+			      : dry_run	 ? "planned"
+					 : "reserved";
+		return EXIT_OK;
+	}
+	if (r == 1) {
+		*ret_result = "not reserved: too few pages could be found, the pool was put back";
+		return EXIT_PARTIAL;
+	}
+	if (r == -EINVAL || r == -ENOSPC || r == -EEXIST || r == -ERANGE) {
+		*ret_result = "not reserved: refused, nothing changed";
+		return EXIT_USAGE;
+	}
+	*ret_result =
+		t->res ? "not reserved: failed, the pool was put back" : "not reserved: failed";
+	return t->res ? EXIT_PARTIAL : EXIT_FAILED;
 }
 
-static int state_load(struct cli *c, struct resv_state *s)
+int hp_cli_reserve(struct cli *c, const char *owner, const struct hp_needs *needs,
+		   const struct hp_txn_opts *o, bool report_refusal)
 {
+	struct hp_txn_result t = {0};
 	struct diag d = {0};
+	const char *result;
+	struct host *h;
 	int r, rc;
 
-	rc = hp_cli_load_model(c, &s->h, &s->m);
-	if (rc != EXIT_OK)
-		return rc;
-	r = hugepages_mem_load(s->h, &s->m, &s->mem, &d);
-	if (r >= 0)
-		r = hp_resv_load(s->h, &s->l, &d);
-	if (r < 0) {
+	if (cli_host(c, &h) < 0)
+		return EXIT_USAGE;
+	r = hp_txn_reserve(h, owner, needs, o, &t, &d);
+	if (r < 0)
 		cli_error_diag(&d, r);
-		return cli_exit_for(r);
-	}
-	return EXIT_OK;
-}
-
-/* Apply a reservation: all pages or none, then the record. */
-static int reserve_apply(struct cli *c, struct resv_state *s, struct resv_opts *o)
-{
-	AUTOFREE struct hp_result *res = xcalloc(s->plan.nchanges, sizeof(*res));
-	AUTOFREE char *record = hp_resv_format_owner(&s->l, o->owner);
-	struct diag d = {0};
-	int r;
-
-	o->apply.progress = hp_cli_progress;
-	o->apply.progress_data = c;
-	r = hugepages_apply(s->h, &s->plan, &o->apply, res, &d);
-	if (r == 0) {
-		r = hp_resv_save_owner(s->h, &s->l, o->owner, &d);
-		if (r >= 0) {
-			report(c, &s->plan, res, o->owner, record, "reserved");
-			return EXIT_OK;
-		}
-		cli_error_diag(&d, r);
-		(void)hugepages_rollback(s->h, &s->plan, res);
-		report(c, &s->plan, res, o->owner, "",
-		       "not reserved: the record could not be written");
-		return EXIT_PARTIAL;
-	}
-	if (r > 0) {
-		/* A VM needs all its pages: give back the part we got. */
-		(void)hugepages_rollback(s->h, &s->plan, res);
-		report(c, &s->plan, res, o->owner, "",
-		       "not reserved: too few pages could be found, the pool was put back");
-		return EXIT_PARTIAL;
-	}
-	cli_error_diag(&d, r);
-	report(c, &s->plan, res, o->owner, "", "not reserved: failed, the pool was put back");
-	return EXIT_PARTIAL;
+	rc = reserve_outcome(r, &t, o->dry_run, &result);
+	if (r >= 0 || t.res || report_refusal)
+		hp_cli_txn_report(c, &t, owner, result);
+	hp_txn_result_release(&t);
+	return rc;
 }
 
 int cmd_hugepages_reserve(struct cli *c, int argc, char **argv)
 {
-	struct resv_state s = {0};
+	struct hp_needs needs = {0};
 	struct resv_opts o;
+	struct hp_txn_opts to;
 	struct diag d = {0};
-	bool already = false;
-	int r, rc;
+	int rc;
 
 	rc = parse_resv_opts(c, argc, argv, true, &o);
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;
-	rc = state_load(c, &s);
-	if (rc == EXIT_OK) {
-		r = hugepages_decide_reserve(&s.m, &s.mem, &s.l, o.owner, o.node, o.page_kib,
-					     o.size_kib, o.keep_free_kib, &s.plan, &already, &d);
-		if (r < 0) {
-			cli_error_diag(&d, r);
-			rc = EXIT_USAGE;
-		} else if (already) {
-			AUTOFREE char *record = hp_resv_format_owner(&s.l, o.owner);
-
-			report(c, &s.plan, NULL, o.owner, record,
-			       "already reserved: nothing to do");
-		} else if (c->dry_run) {
-			AUTOFREE char *record = hp_resv_format_owner(&s.l, o.owner);
-
-			report(c, &s.plan, NULL, o.owner, record, "planned");
-		} else {
-			rc = reserve_apply(c, &s, &o);
-		}
+	if (hp_needs_add(&needs, o.node, o.page_kib, o.size_kib, &d) < 0) {
+		cli_error_diag(&d, -ERANGE);
+		return EXIT_USAGE;
 	}
-	state_release(&s);
+	to = (struct hp_txn_opts){.lock_timeout_ms = HP_CLI_LOCK_TIMEOUT_MS,
+				  .keep_free_kib = o.keep_free_kib,
+				  .dry_run = c->dry_run};
+	o.apply.progress = hp_cli_progress;
+	o.apply.progress_data = c;
+	to.apply = o.apply;
+	rc = hp_cli_reserve(c, o.owner, &needs, &to, false);
+	hp_needs_release(&needs);
 	return rc;
+}
+
+int hp_cli_release(struct cli *c, char *const *owners, size_t nowners, const struct hp_txn_opts *o)
+{
+	struct hp_txn_result t = {0};
+	struct diag d = {0};
+	struct host *h;
+	int r;
+
+	if (cli_host(c, &h) < 0)
+		return EXIT_USAGE;
+	r = hp_txn_release(h, owners, nowners, o, &t, &d);
+	if (r < 0) {
+		cli_error_diag(&d, r);
+		hp_txn_result_release(&t);
+		return r == -EINVAL ? EXIT_USAGE : t.res ? EXIT_PARTIAL : EXIT_FAILED;
+	}
+	hp_cli_txn_report(
+		c, &t, nowners == 1 ? owners[0] : NULL,
+		o->dry_run ? "planned"
+		: t.kept_pages > 0
+			? "released; some pages stay in the pool: in use or held by others"
+		: t.plan.nchanges ? "released"
+				  : "nothing to release: the owner holds no reservation");
+	hp_txn_result_release(&t);
+	return EXIT_OK;
 }
 
 int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 {
-	struct resv_state s = {0};
-	AUTOFREE struct hp_result *res = NULL;
-	AUTOFREE char *record = NULL;
 	struct resv_opts o;
-	struct diag d = {0};
-	int64_t kept = 0;
-	int r, rc;
+	struct hp_txn_opts to;
+	char *owners[1];
+	int rc;
 
 	rc = parse_resv_opts(c, argc, argv, false, &o);
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;
-	rc = state_load(c, &s);
-	if (rc != EXIT_OK) {
-		state_release(&s);
-		return rc;
-	}
-	r = hugepages_decide_release(&s.m, &s.l, o.owner, &s.plan, &kept, &d);
-	if (r < 0) {
-		cli_error_diag(&d, r);
-		state_release(&s);
-		return EXIT_USAGE;
-	}
-	record = hp_resv_format_owner(&s.l, o.owner);
-	if (c->dry_run) {
-		report(c, &s.plan, NULL, o.owner, record, "planned");
-		state_release(&s);
-		return EXIT_OK;
-	}
-	res = xcalloc(s.plan.nchanges + 1, sizeof(*res));
-	o.apply.progress = hp_cli_progress;
-	o.apply.progress_data = c;
-	r = hugepages_apply(s.h, &s.plan, &o.apply, res, &d);
-	if (r < 0) {
-		cli_error_diag(&d, r);
-		report(c, &s.plan, res, o.owner, record, "release failed: the pools were put back");
-	} else {
-		r = hp_resv_save_owner(s.h, &s.l, o.owner, &d);
-		if (r < 0)
-			cli_error_diag(&d, r);
-		report(c, &s.plan, res, o.owner, record,
-		       r < 0 ? "pools shrunk, but the record could not be removed"
-		       : kept > 0
-			       ? "released; some pages stay in the pool: in use or held by others"
-		       : s.plan.nchanges ? "released"
-					 : "nothing to release: the owner holds no reservation");
-	}
-	state_release(&s);
-	return r < 0 ? EXIT_PARTIAL : EXIT_OK;
+	owners[0] = (char *)o.owner;
+	to = (struct hp_txn_opts){.lock_timeout_ms = HP_CLI_LOCK_TIMEOUT_MS,
+				  .keep_free_kib = -1,
+				  .dry_run = c->dry_run,
+				  .clean_stale = true};
+	to.apply = o.apply;
+	to.apply.progress = hp_cli_progress;
+	to.apply.progress_data = c;
+	return hp_cli_release(c, owners, o.owner ? 1 : 0, &to);
 }

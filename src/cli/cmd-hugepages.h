@@ -6,12 +6,16 @@
 #ifndef KVMTUNE_CLI_CMD_HUGEPAGES_H
 #define KVMTUNE_CLI_CMD_HUGEPAGES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cli;
 struct host;
 struct host_model;
 struct hp_change;
+struct hp_needs;
+struct hp_txn_opts;
+struct hp_txn_result;
 struct hp_mem;
 struct hp_plan;
 struct hp_result;
@@ -28,6 +32,23 @@ struct json_object *hp_cli_plan_json(const struct hp_plan *p, const struct hp_re
 void hp_cli_plan_text(const struct hp_plan *p, const struct hp_mem *mem, int64_t keep_free_kib);
 /* The per-pool table of before/asked/got/status, problems, next steps and result. */
 void hp_cli_result_text(const struct hp_plan *p, const struct hp_result *res, const char *result);
+
+/* How long reserve/release, run and the hook wait for another kvmtune changing the pools. */
+#define HP_CLI_LOCK_TIMEOUT_MS 30000
+
+/* The outcome of a reservation transaction: stale records, plan or results, the record. */
+void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char *owner,
+		       const char *result);
+/*
+ * Reserve needs for owner through hp_txn_reserve and report it (refusals
+ * only print the error unless report_refusal).  Returns the exit code: 0
+ * reserved or already, 2 refused (nothing changed), 3 shortfall rolled
+ * back, 1 failed.
+ */
+int hp_cli_reserve(struct cli *c, const char *owner, const struct hp_needs *needs,
+		   const struct hp_txn_opts *o, bool report_refusal);
+/* Release owners (and stale records with o->clean_stale) and report it; an exit code. */
+int hp_cli_release(struct cli *c, char *const *owners, size_t nowners, const struct hp_txn_opts *o);
 
 int cmd_hugepages_reserve(struct cli *c, int argc, char **argv);
 int cmd_hugepages_release(struct cli *c, int argc, char **argv);

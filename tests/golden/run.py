@@ -62,9 +62,11 @@ def tree_files(root):
     for dirpath, dirnames, filenames in os.walk(root):
         for fn in filenames:
             p = os.path.join(dirpath, fn)
-            if os.path.islink(p):
+            rel = os.path.relpath(p, root)
+            # host_lock()'s lock files are not a change of the host
+            if os.path.islink(p) or rel.startswith("run/kvmtune/lock/"):
                 continue
-            out[os.path.relpath(p, root)] = p
+            out[rel] = p
     return out
 
 

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Reservation transactions: lock, read, clean stale records, decide, apply
+ * all or nothing, record.  See hugepages-txn.h.
+ */
+#include "hugepages-txn.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/host.h"
+#include "core/hugepages-reserve.h"
+#include "core/model.h"
+#include "core/qemu-args.h"
+#include "util/cleanup.h"
+#include "util/diag.h"
+#include "util/safe-math.h"
+#include "util/xalloc.h"
+
+#include "util/banned.h"
+
+int hp_needs_add(struct hp_needs *n, int node, uint64_t page_kib, uint64_t size_kib, struct diag *d)
+{
+	uint64_t pages = size_kib / page_kib + (size_kib % page_kib != 0);
+	struct hp_need *e = NULL;
+	int64_t sum;
+
+	for (size_t i = 0; i < n->n && !e; i++)
+		if (n->v[i].node == node && n->v[i].page_kib == page_kib)
+			e = &n->v[i];
+	if (!e) {
+		n->v = xreallocarray(n->v, n->n + 1, sizeof(*n->v));
+		e = &n->v[n->n++];
+		*e = (struct hp_need){node, page_kib, 0};
+	}
+	if (pages > INT64_MAX / 2 || !safe_add_i64(e->pages, (int64_t)pages, &sum) ||
+	    sum > INT64_MAX / 2)
+		return diag_set(d, ERANGE, "memory", "hugepages needed: too large");
+	e->pages = sum;
+	return 0;
+}
+
+void hp_needs_release(struct hp_needs *n)
+{
+	free(n->v);
+	n->v = NULL;
+	n->n = 0;
+}
+
+/* Spread one backend's pages over its host nodes as its policy takes them. */
+static int backend_needs(const struct qbackend *b, struct hp_needs *ret, struct diag *d)
+{
+	uint64_t pages = b->size_kib / b->page_kib + (b->size_kib % b->page_kib != 0);
+	unsigned nn = cpuset_count(&b->host_nodes), k = 0;
+	int node, r = 0;
+
+	if (nn == 0)
+		return hp_needs_add(ret, -1, b->page_kib, b->size_kib, d);
+	if (b->policy == VM_POLICY_PREFERRED)
+		return hp_needs_add(ret, cpuset_next(&b->host_nodes, 0), b->page_kib, b->size_kib,
+				    d);
+	cpuset_foreach (node, &b->host_nodes) {
+		uint64_t share = pages / nn + (k < pages % nn);
+
+		k++;
+		if (share)
+			r = hp_needs_add(ret, node, b->page_kib, share * b->page_kib, d);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int hp_needs_from_backends(const struct qemu_mem_args *a, struct hp_needs *ret, struct diag *d)
+{
+	struct hp_needs n = {0};
+	int r = 0;
+
+	for (size_t i = 0; i < a->nbackends && r >= 0; i++)
+		if (a->backends[i].page_kib != VM_PAGE_NORMAL)
+			r = backend_needs(&a->backends[i], &n, d);
+	if (r < 0) {
+		hp_needs_release(&n);
+		return r;
+	}
+	hp_needs_release(ret);
+	*ret = n;
+	return 0;
+}
+
+void hp_txn_result_release(struct hp_txn_result *r)
+{
+	hp_plan_release(&r->stale_plan);
+	hp_plan_release(&r->plan);
+	free(r->stale_res);
+	free(r->res);
+	host_names_free(r->stale);
+	free(r->record);
+	memset(r, 0, sizeof(*r));
+}
+
+/* What one transaction reads under the lock. */
+struct txn_state {
+	struct host_model m;
+	struct hp_mem mem;
+	struct hp_resv_list l;
+};
+
+static void state_release(struct txn_state *s)
+{
+	hp_resv_release(&s->l);
+	hugepages_mem_release(&s->mem);
+	host_model_release(&s->m);
+}
+
+static int state_load(struct host *h, struct txn_state *s, struct diag *d)
+{
+	int r;
+
+	state_release(s);
+	memset(s, 0, sizeof(*s));
+	r = host_model_load_flags(h, HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES, &s->m, d);
+	if (r >= 0)
+		r = hugepages_mem_load(h, &s->m, &s->mem, d);
+	if (r >= 0)
+		r = hp_resv_load(h, &s->l, d);
+	return r;
+}
+
+static void plan_append(struct hp_plan *dst, const struct hp_plan *src)
+{
+	if (!src->nchanges)
+		return;
+	dst->changes =
+		xreallocarray(dst->changes, dst->nchanges + src->nchanges, sizeof(*dst->changes));
+	memcpy(dst->changes + dst->nchanges, src->changes, src->nchanges * sizeof(*src->changes));
+	dst->nchanges += src->nchanges;
+}
+
+/* Save the records of owners (removed when they hold nothing). */
+static int save_owners(struct host *h, const struct hp_resv_list *l, char *const *owners, size_t n,
+		       struct diag *d)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = hp_resv_save_owner(h, l, owners[i], d);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Decide (and unless dry, apply) the release of owners; l loses their entries. */
+static int release_owners(struct host *h, struct txn_state *s, char *const *owners, size_t n,
+			  const struct hp_txn_opts *o, struct hp_plan *plan,
+			  struct hp_result **ret_res, int64_t *kept, struct diag *d)
+{
+	int r = hugepages_decide_release_owners(&s->m, &s->l, owners, n, plan, kept, d);
+
+	if (r < 0 || o->dry_run)
+		return r;
+	*ret_res = xcalloc(plan->nchanges + 1, sizeof(**ret_res));
+	r = hugepages_apply(h, plan, &o->apply, *ret_res, d);
+	if (r < 0)
+		return r;
+	return save_owners(h, &s->l, owners, n, d);
+}
+
+/* Release stale records first, then read the host again. */
+static int clean_stale(struct host *h, struct txn_state *s, const struct hp_txn_opts *o,
+		       struct hp_txn_result *ret, struct diag *d)
+{
+	size_t n = hp_resv_stale_owners(h, &s->l, &ret->stale);
+	int64_t kept = 0;
+	int r;
+
+	if (!n)
+		return 0;
+	r = release_owners(h, s, ret->stale, n, o, &ret->stale_plan, &ret->stale_res, &kept, d);
+	if (r < 0 || o->dry_run)
+		return r;
+	return state_load(h, s, d);
+}
+
+/* The plan for needs; *ret_already when the owner holds exactly them. */
+static int decide_needs(struct txn_state *s, const char *owner, const struct hp_needs *needs,
+			const struct hp_txn_opts *o, struct hp_plan *plan, bool *ret_already,
+			struct diag *d)
+{
+	size_t held = 0, already = 0;
+	int r;
+
+	for (size_t i = 0; i < s->l.n; i++)
+		held += strcmp(s->l.v[i].owner, owner) == 0;
+	for (size_t i = 0; i < needs->n; i++) {
+		const struct hp_need *e = &needs->v[i];
+		struct hp_plan one = {0};
+		bool same = false;
+		uint64_t size_kib;
+
+		if (!safe_mul_u64((uint64_t)e->pages, e->page_kib, &size_kib))
+			return diag_set(d, ERANGE, "memory", "hugepages needed: too large");
+		r = hugepages_decide_reserve(&s->m, &s->mem, &s->l, owner, e->node, e->page_kib,
+					     size_kib, o->keep_free_kib, &one, &same, d);
+		plan_append(plan, &one);
+		hp_plan_release(&one);
+		if (r < 0)
+			return r;
+		already += same;
+	}
+	if (held && already != held)
+		return diag_set(d, EEXIST, owner,
+				"owner '%s' already holds another reservation; release it first",
+				owner);
+	*ret_already = needs->n && already == needs->n;
+	return 0;
+}
+
+static int reserve_locked(struct host *h, const char *owner, const struct hp_needs *needs,
+			  const struct hp_txn_opts *o, struct hp_txn_result *ret, struct diag *d)
+{
+	struct txn_state s = {0};
+	char *owners[] = {(char *)owner};
+	int r;
+
+	r = hp_owner_check(owner, d);
+	if (r >= 0)
+		r = state_load(h, &s, d);
+	if (r >= 0 && o->clean_stale)
+		r = clean_stale(h, &s, o, ret, d);
+	if (r >= 0)
+		r = decide_needs(&s, owner, needs, o, &ret->plan, &ret->already, d);
+	if (r >= 0)
+		hp_resv_set_holder(&s.l, owner, o->holder_pid, o->holder_start);
+	if (r < 0 || o->dry_run || ret->already) {
+		ret->record = hp_resv_format_owner(&s.l, owner);
+		state_release(&s);
+		return r < 0 ? r : 0;
+	}
+	ret->res = xcalloc(ret->plan.nchanges + 1, sizeof(*ret->res));
+	r = hugepages_apply(h, &ret->plan, &o->apply, ret->res, d);
+	if (r > 0) {
+		/* A VM needs all its pages: give back the part we got. */
+		(void)hugepages_rollback(h, &ret->plan, ret->res);
+		r = 1;
+	} else if (r == 0) {
+		r = save_owners(h, &s.l, owners, 1, d);
+		if (r < 0)
+			(void)hugepages_rollback(h, &ret->plan, ret->res);
+	}
+	ret->record = hp_resv_format_owner(&s.l, owner);
+	state_release(&s);
+	return r;
+}
+
+int hp_txn_reserve(struct host *h, const char *owner, const struct hp_needs *needs,
+		   const struct hp_txn_opts *o, struct hp_txn_result *ret, struct diag *d)
+{
+	AUTOCLOSE int lock = host_lock(h, "hugepages", o->lock_timeout_ms, d);
+
+	memset(ret, 0, sizeof(*ret));
+	if (lock < 0)
+		return lock;
+	return reserve_locked(h, owner, needs, o, ret, d);
+}
+
+int hp_txn_release(struct host *h, char *const *owners, size_t nowners, const struct hp_txn_opts *o,
+		   struct hp_txn_result *ret, struct diag *d)
+{
+	AUTOCLOSE int lock = host_lock(h, "hugepages", o->lock_timeout_ms, d);
+	struct txn_state s = {0};
+	char **all;
+	size_t n = 0, nstale = 0;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (lock < 0)
+		return lock;
+	r = state_load(h, &s, d);
+	if (r < 0) {
+		state_release(&s);
+		return r;
+	}
+	if (o->clean_stale)
+		nstale = hp_resv_stale_owners(h, &s.l, &ret->stale);
+	all = xcalloc(nowners + nstale + 1, sizeof(*all));
+	for (size_t i = 0; i < nowners; i++)
+		all[n++] = owners[i];
+	for (size_t i = 0; i < nstale; i++)
+		all[n++] = ret->stale[i];
+	r = release_owners(h, &s, all, n, o, &ret->plan, &ret->res, &ret->kept_pages, d);
+	ret->record = xstrdup("");
+	free(all);
+	state_release(&s);
+	return r;
+}
