@@ -1,5 +1,5 @@
 #!/bin/bash
-# util <- core <- cli, daemon: fail when a lower layer includes a higher one,
+# util <- core <- run <- cli, daemon: fail when a lower layer includes a higher one,
 # when cli and daemon include each other, or when code outside core/host.c
 # opens host paths directly.
 set -uo pipefail
@@ -10,8 +10,9 @@ check() { # dir pattern message
         echo "layering: $3:"; echo "$out"; fail=1
     fi
 }
-check util '#include "(core|cli|daemon)/' "util includes a higher layer"
-check core '#include "(cli|daemon)/' "core includes cli or daemon"
+check util '#include "(core|run|cli|daemon)/' "util includes a higher layer"
+check core '#include "(run|cli|daemon)/' "core includes run, cli or daemon"
+check run '#include "(cli|daemon)/' "run includes cli or daemon"
 check cli '#include "daemon/' "cli includes daemon"
 [ -d "$src/daemon" ] && check daemon '#include "cli/' "daemon includes cli"
 # Host paths are opened only through the host seam.

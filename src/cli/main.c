@@ -49,6 +49,8 @@ static const struct command commands[] = {
 	 "explain QEMU/libvirt memory errors from a log: cause on this host and fix"},
 	{"stat", cmd_stat, CMD_NEEDS_HOST,
 	 "per-process and per-VM memory per NUMA node (numastat-compatible)"},
+	{"run", cmd_run, CMD_NEEDS_HOST | CMD_WRITES,
+	 "start a QEMU VM placed, hugepage-backed and pinned; release its pages at exit"},
 };
 
 static void usage(FILE *out)
