@@ -173,12 +173,21 @@ void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char 
 		json_object_object_add(o, "owner", owner ? json_object_new_string(owner) : NULL);
 		json_object_object_add(o, "record", json_object_new_string(t->record));
 		json_object_object_add(o, "stale_released", st);
+		if (t->stale_plan.nchanges)
+			json_object_object_add(
+				o, "stale_release",
+				hp_cli_plan_json(&t->stale_plan, t->stale_res,
+						 t->stale_res ? "released" : "planned"));
 		render_json_print(o, stdout);
 		return;
 	}
 	for (char **p = t->stale; p && *p; p++)
 		printf("stale record of '%s' (its process is gone): %s\n", *p,
 		       c->dry_run ? "to be released" : "released");
+	if (t->stale_plan.nchanges && !t->stale_res)
+		hp_cli_plan_text(&t->stale_plan, NULL, -1);
+	else if (t->stale_plan.nchanges)
+		hp_cli_result_text(&t->stale_plan, t->stale_res, "stale records released");
 	if (!t->plan.nchanges)
 		printf("%s\n", result);
 	else if (!t->res)

@@ -214,13 +214,19 @@ static int vm_shape(const struct run_opts *o, const struct run_argv *a, struct r
 	return EXIT_OK;
 }
 
-/* The reservation owner: the VM's name where it is a valid owner, else run-PID. */
-static void pick_owner(const struct run_opts *o, const struct run_argv *a, struct run_state *s)
+/*
+ * The reservation owner: the VM's name where it is a valid owner, else
+ * run-PID (run's own PID; the dry run shows "run-PID").
+ */
+static void pick_owner(struct cli *c, const struct run_opts *o, const struct run_argv *a,
+		       struct run_state *s)
 {
 	const char *name = o->name ? o->name : a->name;
 
 	if (name && hp_owner_check(name, NULL) == 0)
 		(void)snprintf(s->owner, sizeof(s->owner), "%s", name);
+	else if (c->dry_run)
+		(void)snprintf(s->owner, sizeof(s->owner), "run-PID");
 	else
 		(void)snprintf(s->owner, sizeof(s->owner), "run-%d", (int)getpid());
 }
@@ -289,7 +295,7 @@ static int prepare(struct cli *c, const struct run_opts *o, struct run_argv *a, 
 		rc = parse_page(o, &req.page_kib);
 	if (rc != EXIT_OK)
 		return rc;
-	pick_owner(o, a, s);
+	pick_owner(c, o, a, s);
 	if (o->nodes && (cpuset_parse_list(o->nodes, &nodes, NULL) < 0 || cpuset_empty(&nodes))) {
 		cli_error("--nodes: '%s' is not a node list (0, 0-1, 1,3)", o->nodes);
 		return EXIT_USAGE;

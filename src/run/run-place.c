@@ -94,7 +94,7 @@ int run_place(const struct host_model *m, const struct run_place_req *req, struc
 	AUTOFREE unsigned *node_of = NULL;
 	unsigned k, i = 0;
 	uint64_t unit;
-	char b[32];
+	char b[32], u[32];
 	int node, r;
 
 	if (!req->nodes || cpuset_empty(req->nodes))
@@ -111,7 +111,7 @@ int run_place(const struct host_model *m, const struct run_place_req *req, struc
 		return diag_set(d, EINVAL, "memory",
 				"%s of memory does not split into whole %s units over %u node%s",
 				format_size_kib(req->mem_kib, b, sizeof(b)),
-				unit == 1024 ? "1M" : format_pagesize(unit, b, sizeof(b)), k,
+				unit == 1024 ? "1M" : format_pagesize(unit, u, sizeof(u)), k,
 				k > 1 ? "s" : "");
 	node_of = xcalloc(k, sizeof(*node_of));
 	cpuset_foreach (node, req->nodes)
