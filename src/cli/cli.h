@@ -55,5 +55,6 @@ int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_explain(struct cli *c, int argc, char **argv);
 int cmd_stat(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
+int cmd_hook(struct cli *c, int argc, char **argv);
 
 #endif

@@ -51,6 +51,8 @@ static const struct command commands[] = {
 	 "per-process and per-VM memory per NUMA node (numastat-compatible)"},
 	{"run", cmd_run, CMD_NEEDS_HOST | CMD_WRITES,
 	 "start a QEMU VM placed, hugepage-backed and pinned; release its pages at exit"},
+	{"hook", cmd_hook, CMD_NEEDS_HOST | CMD_WRITES,
+	 "libvirt's QEMU hook: reserve a domain's hugepages on prepare, release them"},
 };
 
 static void usage(FILE *out)

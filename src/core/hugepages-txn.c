@@ -15,6 +15,7 @@
 #include "core/hugepages-reserve.h"
 #include "core/model.h"
 #include "core/qemu-args.h"
+#include "core/vmspec.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/safe-math.h"
@@ -82,6 +83,49 @@ int hp_needs_from_backends(const struct qemu_mem_args *a, struct hp_needs *ret, 
 	for (size_t i = 0; i < a->nbackends && r >= 0; i++)
 		if (a->backends[i].page_kib != VM_PAGE_NORMAL)
 			r = backend_needs(&a->backends[i], &n, d);
+	if (r < 0) {
+		hp_needs_release(&n);
+		return r;
+	}
+	hp_needs_release(ret);
+	*ret = n;
+	return 0;
+}
+
+/* One cell (c) or the whole VM (c NULL) as a backend for backend_needs. */
+static int vm_part_needs(const struct vm_spec *vm, const struct vm_cell *c,
+			 const struct host_model *m, struct hp_needs *ret, struct diag *d)
+{
+	struct qbackend b = {0};
+	bool memnode = c && c->has_memnode;
+	int r;
+
+	b.size_kib = c ? c->mem_kib : vm->mem_kib;
+	b.page_kib = c ? c->page_kib : vm->page_kib;
+	if (b.page_kib == VM_PAGE_HOST_DEFAULT && !m->default_hugepage_kib)
+		return diag_set(d, EINVAL, "hugepages",
+				"hugepages of the default size asked for, but the host has no "
+				"default hugepage size");
+	if (b.page_kib == VM_PAGE_HOST_DEFAULT)
+		b.page_kib = m->default_hugepage_kib;
+	if (b.page_kib == VM_PAGE_NORMAL || b.page_kib == 4 || !b.size_kib)
+		return 0;
+	b.policy = memnode ? c->policy : vm->policy;
+	if (b.policy != VM_POLICY_NONE && (memnode || vm->placement != VM_PLACEMENT_AUTO))
+		cpuset_copy(&b.host_nodes, memnode ? &c->host_nodes : &vm->host_nodes);
+	r = backend_needs(&b, ret, d);
+	cpuset_release(&b.host_nodes);
+	return r;
+}
+
+int hp_needs_from_vm(const struct vm_spec *vm, const struct host_model *m, struct hp_needs *ret,
+		     struct diag *d)
+{
+	struct hp_needs n = {0};
+	int r = vm->ncells ? 0 : vm_part_needs(vm, NULL, m, &n, d);
+
+	for (size_t i = 0; i < vm->ncells && r >= 0; i++)
+		r = vm_part_needs(vm, &vm->cells[i], m, &n, d);
 	if (r < 0) {
 		hp_needs_release(&n);
 		return r;
@@ -231,14 +275,21 @@ static int reserve_locked(struct host *h, const char *owner, const struct hp_nee
 		r = state_load(h, &s, d);
 	if (r >= 0 && o->clean_stale)
 		r = clean_stale(h, &s, o, ret, d);
+	/* a refusal reports the record as it stays */
+	ret->record = hp_resv_format_owner(&s.l, owner);
 	if (r >= 0)
 		r = decide_needs(&s, owner, needs, o, &ret->plan, &ret->already, d);
-	if (r >= 0)
-		hp_resv_set_holder(&s.l, owner, o->holder_pid, o->holder_start);
-	if (r < 0 || o->dry_run || ret->already) {
-		ret->record = hp_resv_format_owner(&s.l, owner);
+	if (r < 0) {
+		hp_plan_release(&ret->plan);
 		state_release(&s);
-		return r < 0 ? r : 0;
+		return r;
+	}
+	hp_resv_set_holder(&s.l, owner, o->holder_pid, o->holder_start);
+	free(ret->record);
+	ret->record = hp_resv_format_owner(&s.l, owner);
+	if (o->dry_run || ret->already) {
+		state_release(&s);
+		return 0;
 	}
 	ret->res = xcalloc(ret->plan.nchanges + 1, sizeof(*ret->res));
 	r = hugepages_apply(h, &ret->plan, &o->apply, ret->res, d);
@@ -251,6 +302,7 @@ static int reserve_locked(struct host *h, const char *owner, const struct hp_nee
 		if (r < 0)
 			(void)hugepages_rollback(h, &ret->plan, ret->res);
 	}
+	free(ret->record);
 	ret->record = hp_resv_format_owner(&s.l, owner);
 	state_release(&s);
 	return r;

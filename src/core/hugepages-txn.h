@@ -20,6 +20,8 @@
 struct diag;
 struct host;
 struct qemu_mem_args;
+struct host_model;
+struct vm_spec;
 
 /* Pages a VM needs in one pool (node -1: the host-wide pool). */
 struct hp_need {
@@ -49,6 +51,18 @@ void hp_needs_release(struct hp_needs *n);
  * 'restrictive') from the host-wide pool.  Normal-page backends need none.
  */
 int hp_needs_from_backends(const struct qemu_mem_args *a, struct hp_needs *ret, struct diag *d);
+
+/*
+ * The same for a VM as described (a libvirt domain, for the hook), without
+ * building its arguments: per cell (or for the whole VM) its page size
+ * (<hugepages/> alone: the host's default), its nodes (the cell's
+ * <memnode>, else the <numatune> nodeset; 'restrictive' counts as bound;
+ * placement='auto' and no nodeset: the host-wide pool).  -EINVAL with a
+ * diag when hugepages of the default size are asked for on a host without
+ * one.
+ */
+int hp_needs_from_vm(const struct vm_spec *vm, const struct host_model *m, struct hp_needs *ret,
+		     struct diag *d);
 
 struct hp_txn_opts {
 	unsigned lock_timeout_ms;
