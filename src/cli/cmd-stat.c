@@ -17,6 +17,7 @@
 #include "core/host.h"
 #include "core/model.h"
 #include "core/procstat.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
@@ -29,7 +30,8 @@ static void stat_usage(FILE *out)
 		"usage: kvmtune [--root DIR] stat [-c] [-m] [-n] [-s[NODE]] [-v] [-z] "
 		"[--numastat]\n"
 		"                                 [--vms]\n"
-		"                                 [--json | --prometheus] [--no-cgroup]\n"
+		"                                 [--json | --prometheus [--output FILE]] "
+		"[--no-cgroup]\n"
 		"                                 [--interval SECONDS] [--count N]\n"
 		"                                 [[-p] PID|PATTERN ...]\n\n"
 		"Per-node memory of processes in MB, split as numastat splits it (Huge, Heap,\n"
@@ -49,7 +51,11 @@ static void stat_usage(FILE *out)
 		"                  last ran on, locality (share of memory on those nodes), flags\n"
 		"                  'spread' (memory on several nodes) and 'vcpus-away' (< 90 %%)\n"
 		"  --json          processes as JSON (sizes in KiB)\n"
-		"  --prometheus    VM metrics in the Prometheus text format (kvmtune_vm_*)\n"
+		"  --prometheus    VM metrics in the Prometheus text format (kvmtune_vm_*; the\n"
+		"                  list is in kvmtune(1))\n"
+		"  --output FILE   write the metrics to FILE atomically (a temporary file\n"
+		"                  renamed over it: node_exporter's textfile collector); with\n"
+		"                  --interval, rewritten every sample\n"
 		"  --no-cgroup     always walk /proc/PID/numa_maps; by default the VM views read\n"
 		"                  the numa_stat files (cgroup v2 or v1) of a VM alone in its\n"
 		"                  cgroup\n"
@@ -64,8 +70,10 @@ static void stat_usage(FILE *out)
 struct stat_opts {
 	bool compact, meminfo, counters, numastat, vms, prometheus, no_cgroup, hide_zero, sort;
 	int sort_node;
-	double interval; /* seconds between samples; < 0: one sample */
-	uint64_t count;	 /* samples; 0: no limit */
+	const char *output;    /* --output FILE for --prometheus */
+	struct host *out_host; /* "/" for --output, whatever --root is */
+	double interval;       /* seconds between samples; < 0: one sample */
+	uint64_t count;	       /* samples; 0: no limit */
 	char **sel;
 	size_t nsel;
 };
@@ -78,7 +86,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 		OPT_PROM,
 		OPT_NO_CGROUP,
 		OPT_INTERVAL,
-		OPT_COUNT
+		OPT_COUNT,
+		OPT_OUTPUT
 	};
 	static const struct option opts[] = {
 		{"compact", no_argument, NULL, 'c'},
@@ -90,6 +99,7 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 		{"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
 		{"interval", required_argument, NULL, OPT_INTERVAL},
 		{"count", required_argument, NULL, OPT_COUNT},
+		{"output", required_argument, NULL, OPT_OUTPUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -141,6 +151,9 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 		case OPT_NO_CGROUP:
 			o->no_cgroup = true;
 			break;
+		case OPT_OUTPUT:
+			o->output = optarg;
+			break;
 		case OPT_INTERVAL: {
 			char *end;
 
@@ -184,6 +197,10 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 			  "--prometheus");
 		return -EINVAL;
 	}
+	if (o->output && !o->prometheus) {
+		cli_error("--output writes the --prometheus metrics; add --prometheus");
+		return -EINVAL;
+	}
 	if (o->numastat && o->vms) {
 		cli_error("--vms has no numastat form; drop --numastat");
 		return -EINVAL;
@@ -215,6 +232,43 @@ static void collect_opts(const struct cli *c, const struct stat_opts *o, const s
 	*ret_vm_view = vm_view;
 }
 
+/*
+ * The metrics into o->output atomically (a temporary file in the same
+ * directory, renamed over it), as node_exporter's textfile collector needs:
+ * it never reads half a file.  A relative path is taken from the current
+ * directory; --root does not move it.
+ */
+static int write_prometheus(const struct stat_opts *o, struct stat_view *v)
+{
+	AUTOFREE char *text = NULL;
+	AUTOFREE char *path = NULL;
+	AUTOFREE char *cwd = NULL;
+	struct diag d = {0};
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int r;
+
+	if (!mem) {
+		cli_error("--output: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	stat_print_prometheus(v, mem);
+	(void)fclose(mem);
+	if (o->output[0] != '/') {
+		cwd = getcwd(NULL, 0);
+		if (!cwd) {
+			cli_error("--output '%s': the current directory: %s", o->output,
+				  strerror(errno));
+			return -errno;
+		}
+	}
+	path = cwd ? xasprintf("%s/%s", cwd, o->output) : xstrdup(o->output);
+	r = host_write_file_atomic(o->out_host, path, text, 0644, &d);
+	if (r < 0)
+		cli_error_diag(&d, r);
+	return r;
+}
+
 static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v, bool vm_view,
 		  bool collected, struct host *h)
 {
@@ -232,6 +286,8 @@ static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v,
 		render_json_print(stat_json(v), stdout);
 		return 0;
 	}
+	if (o->prometheus && o->output)
+		return write_prometheus(o, v);
 	if (o->prometheus) {
 		stat_print_prometheus(v, stdout);
 		return 0;
@@ -345,6 +401,16 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 		free(o.sel);
 		return EXIT_USAGE;
 	}
+	if (o.output) {
+		struct diag d = {0};
+
+		r = host_open("/", &o.out_host, &d);
+		if (r < 0) {
+			cli_error_diag(&d, r);
+			free(o.sel);
+			return EXIT_FAILED;
+		}
+	}
 	if (o.count != 1) {
 		/* end a watch at the end of a sample, with status 0 */
 		sa.sa_handler = on_stop;
@@ -360,6 +426,7 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 			putchar('\n');
 		ret = sample(c, &o, h, false);
 	}
+	host_free(o.out_host);
 	free(o.sel);
 	return ret;
 }
