@@ -56,5 +56,9 @@ int cmd_explain(struct cli *c, int argc, char **argv);
 int cmd_stat(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
 int cmd_hook(struct cli *c, int argc, char **argv);
+int cmd_complete(struct cli *c, int argc, char **argv);
+
+/* Every command's name (and "help"), one per line. */
+void cli_print_command_names(FILE *out);
 
 #endif

@@ -53,7 +53,16 @@ static const struct command commands[] = {
 	 "start a QEMU VM placed, hugepage-backed and pinned; release its pages at exit"},
 	{"hook", cmd_hook, CMD_NEEDS_HOST | CMD_WRITES,
 	 "libvirt's QEMU hook: reserve a domain's hugepages on prepare, release them"},
+	{"complete", cmd_complete, CMD_NEEDS_HOST,
+	 "words for shell completion: commands, nodes, page sizes, reservation owners"},
 };
+
+void cli_print_command_names(FILE *out)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "%s\n", commands[i].name);
+	fprintf(out, "help\n");
+}
 
 static void usage(FILE *out)
 {

@@ -93,7 +93,7 @@ int run_place(const struct host_model *m, const struct run_place_req *req, struc
 {
 	AUTOFREE unsigned *node_of = NULL;
 	unsigned k, i = 0;
-	uint64_t unit;
+	uint64_t unit = 0;
 	char b[32], u[32];
 	int node, r;
 
