@@ -212,7 +212,7 @@ static int reserve_outcome(int r, const struct hp_txn_result *t, bool dry_run,
 		*ret_result = "not reserved: too few pages could be found, the pool was put back";
 		return EXIT_PARTIAL;
 	}
-	if (r == -EINVAL || r == -ENOSPC || r == -EEXIST || r == -ERANGE) {
+	if (r == -EINVAL || r == -ENOSPC || r == -EEXIST || r == -ERANGE || r == -EBUSY) {
 		*ret_result = "not reserved: refused, nothing changed";
 		return EXIT_USAGE;
 	}

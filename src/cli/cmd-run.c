@@ -32,6 +32,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/sbuf.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -251,10 +252,18 @@ static void final_argv(const struct run_opts *o, const struct run_argv *a,
 		add_arg(s, smp);
 	}
 	if (o->name && !a->name) {
-		AUTOFREE char *name = xasprintf("guest=%s,debug-threads=on", o->name);
+		struct sbuf name = SBUF_INIT;
 
+		sbuf_adds(&name, "guest=");
+		for (const char *p = o->name; *p; p++) {
+			if (*p == ',') /* QemuOpts: ',' is written ',,' */
+				sbuf_addc(&name, ',');
+			sbuf_addc(&name, *p);
+		}
+		sbuf_adds(&name, ",debug-threads=on");
 		add_arg(s, "-name");
-		add_arg(s, name);
+		add_arg(s, name.buf);
+		sbuf_release(&name);
 	}
 	for (size_t i = 0; i < mem->argc; i++)
 		add_arg(s, mem->argv[i]);
@@ -359,7 +368,7 @@ static int reserve(struct cli *c, const struct run_opts *o, struct run_state *s)
 			  "back (see 'kvmtune hugepages')",
 			  "huge", s->owner);
 	s->reserved = r == 0 && !c->dry_run && !s->resv.already;
-	if (r == -ENOSPC || r == -EEXIST)
+	if (r == -ENOSPC || r == -EEXIST || r == -EBUSY)
 		return EXIT_USAGE; /* refused: nothing changed */
 	return r == 0 ? EXIT_OK : r > 0 ? EXIT_PARTIAL : cli_exit_for(r);
 }
@@ -447,7 +456,8 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		rc = r < 0 && !s.launch.ended_early ? EXIT_FAILED : s.launch.exit_code;
 		if (r < 0 && rc == EXIT_OK)
 			rc = EXIT_FAILED;
-		if (release(c, &o, &s) < 0 && rc == EXIT_OK)
+		/* a reservation run found in place (hugepages reserve) stays its owner's */
+		if (s.reserved && release(c, &o, &s) < 0 && rc == EXIT_OK)
 			rc = EXIT_FAILED;
 		run_report_ended(c, &s, o.quiet);
 	}

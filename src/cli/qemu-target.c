@@ -54,7 +54,7 @@ int qemu_target_resolve(const char *binary, const char *version, struct qemu_tar
 	} else {
 		path = qemu_target_which(binary ? binary : "qemu-system-x86_64");
 		if (!path && binary) {
-			cli_error("--qemu: '%s' is not in PATH", binary);
+			cli_error("QEMU binary '%s' is not in PATH", binary);
 			return EXIT_USAGE;
 		}
 		if (!path) {

@@ -237,8 +237,20 @@ static int decide_needs(struct txn_state *s, const char *owner, const struct hp_
 	size_t held = 0, already = 0;
 	int r;
 
-	for (size_t i = 0; i < s->l.n; i++)
-		held += strcmp(s->l.v[i].owner, owner) == 0;
+	for (size_t i = 0; i < s->l.n; i++) {
+		const struct hp_resv *e = &s->l.v[i];
+
+		if (strcmp(e->owner, owner) != 0)
+			continue;
+		held++;
+		/* after clean_stale, a holder still named is a live process */
+		if (e->holder_pid > 0 && e->holder_pid != o->holder_pid)
+			return diag_set(
+				d, EBUSY, owner,
+				"owner '%s' is held by process %d (another 'kvmtune run' of "
+				"that name?); pick another name",
+				owner, e->holder_pid);
+	}
 	for (size_t i = 0; i < needs->n; i++) {
 		const struct hp_need *e = &needs->v[i];
 		struct hp_plan one = {0};

@@ -92,6 +92,7 @@ void hp_txn_result_release(struct hp_txn_result *r);
  * dry run); 1: too few pages could be found, every pool was put back;
  * -ENOSPC/-EINVAL with a diag when refused by the guard or the sizes
  * (nothing changed); -EEXIST when owner holds a different reservation;
+ * -EBUSY when another live process holds owner's reservation;
  * -EAGAIN when the lock was busy for lock_timeout_ms; other -errno on a
  * failed write (rolled back).
  */
