@@ -19,5 +19,11 @@ check cli '#include "daemon/' "cli includes daemon"
 if out=$(grep -rnE '\b(open|fopen|opendir|openat)\s*\(\s*"/(sys|proc|etc|dev|run)' "$src" | grep -v 'core/host.c'); then
     echo "layering: host path opened outside core/host.c:"; echo "$out"; fail=1
 fi
+# core and util never print, exit or abort: they return -errno with a diag
+# (util/xalloc.c's out-of-memory abort is the one documented exception).
+if out=$(grep -rnE '\b(printf|fprintf|vfprintf|puts|fputs|putchar|perror|exit|_exit|abort|err|errx|warn|warnx)\s*\(' \
+    "$src/core" "$src/util" | grep -v 'util/xalloc.c' | grep -vE ':\s*(/?\*|//)'); then
+    echo "layering: core or util prints, exits or aborts:"; echo "$out"; fail=1
+fi
 if [ $fail -eq 0 ]; then echo "ok - layering"; fi
 exit $fail

@@ -21,7 +21,7 @@ while kill -0 "$pid" 2>/dev/null; do
     [[ "$n" == "$want" ]] || bad=$((bad + 1))
 done
 wait "$pid"
-leftover=$(find "$work" -name '.*kvmtune-tmp' | wc -l)
+leftover=$(find "$work" -name '.*' ! -name '.' | wc -l)
 echo "# $reads reads of a $want-line file during 150 rewrites: $bad incomplete, $leftover temporary files left"
 if ((bad == 0 && leftover == 0 && reads > 0)); then
     echo "ok - prometheus output is replaced atomically"

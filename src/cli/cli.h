@@ -27,24 +27,40 @@ struct cli {
 	struct host *host;
 };
 
-/* Open cli->host if needed; prints the error and returns -errno on failure. */
-int cli_host(struct cli *c, struct host **ret);
+/*
+ * The one return convention of the CLI.  A command handler returns an
+ * enum exit_code, nothing else.  Core calls return >= 0 or -errno with a
+ * struct diag; the command prints the diag once (cli_error_diag) and returns
+ * cli_exit_for(-errno).  Option parsers return true when the command must
+ * stop now (help shown, or a usage error printed) with the exit code in
+ * *ret_exit, false to go on: no sentinel values that could collide with an
+ * -errno.
+ */
+
+/* Open cli->host if needed (nothing printed); -errno with d filled on failure. */
+int cli_host(struct cli *c, struct host **ret, struct diag *d);
 /* Print "kvmtune: <msg>" (and the diag's sentence) on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_error_diag(const struct diag *d, int err);
 /*
- * Exit code for a failed core call: EXIT_USAGE for bad input (-EINVAL,
- * -ERANGE, -ENOENT of an input file, -ENOTSUP for what the target cannot
- * express), EXIT_FAILED otherwise.
+ * Exit code for a failed core call, one rule for every command: EXIT_USAGE
+ * (2) when the input or the request is at fault and nothing was changed
+ * (-EINVAL malformed, -ERANGE too large or refused by the keep-free guard,
+ * -ENOENT/-ENOTDIR missing, -EEXIST contradicting what is there, -EFBIG an
+ * input file over its limit, -ELOOP a symlink where a file must be, -EDOM; -ENOTSUP a request the
+ * target, a QEMU version, cannot express); EXIT_FAILED (1) when the command could not do its work
+ * (permissions, I/O, a lock held by another kvmtune, ...).
  */
 int cli_exit_for(int err);
 
 /*
  * Options of a command that takes only --json and --help and no arguments:
- * returns -1 to go on, or the exit code to return (help shown, bad usage).
+ * true to stop with *ret_exit (help shown, bad usage), false to go on.
  */
-int cli_simple_options(struct cli *c, const char *name, int argc, char **argv,
-		       void (*usage)(FILE *out));
+bool cli_simple_options(struct cli *c, const char *name, int argc, char **argv,
+			void (*usage)(FILE *out), int *ret_exit);
+/* Print d (or strerror(err)) and return the exit code for err: the usual failure path. */
+int cli_fail(const struct diag *d, int err);
 
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_hugepages(struct cli *c, int argc, char **argv);

@@ -57,11 +57,8 @@ static void render_findings_text(const struct findings *f)
 				continue;
 			printf("  [%s] %s\n", fd->id, fd->message);
 			for (size_t j = 0; j < fd->nevidence; j++) {
-				if (fd->evidence[j].file[0])
-					printf("    evidence: '%s': %s\n", fd->evidence[j].file,
-					       fd->evidence[j].value);
-				else
-					printf("    evidence: %s\n", fd->evidence[j].value);
+				render_evidence_text("    ", fd->evidence[j].file,
+						     fd->evidence[j].value);
 			}
 			if (fd->fix)
 				print_indented("fix:", fd->fix);
@@ -105,12 +102,11 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	struct host *h;
 	int r;
 
-	r = cli_simple_options(c, "check", argc, argv, check_usage);
-	if (r >= 0)
+	if (cli_simple_options(c, "check", argc, argv, check_usage, &r))
 		return r;
-	if (cli_host(c, &h) < 0)
-		return EXIT_USAGE;
-	r = check_run(h, &f, &d);
+	r = cli_host(c, &h, &d);
+	if (r >= 0)
+		r = check_run(h, &f, &d);
 	if (r < 0) {
 		findings_release(&f);
 		cli_error_diag(&d, r);

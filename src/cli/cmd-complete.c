@@ -35,8 +35,9 @@ static int complete_host(struct cli *c, const char *what)
 	char ps[16];
 	int r;
 
-	if (cli_host(c, &h) < 0)
-		return EXIT_USAGE;
+	r = cli_host(c, &h, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
 	if (strcmp(what, "owners") == 0) {
 		r = hp_resv_load(h, &l, &d);
 		for (size_t i = 0; r >= 0 && i < l.n; i++)

@@ -87,11 +87,7 @@ static void render_text(const struct findings *f)
 		printf("%s[%s] %s\n", i ? "\n" : "", fd->id, fd->quote);
 		print_block("cause:", fd->message);
 		for (size_t j = 0; j < fd->nevidence; j++) {
-			if (fd->evidence[j].file[0])
-				printf("  evidence: '%s': %s\n", fd->evidence[j].file,
-				       fd->evidence[j].value);
-			else
-				printf("  evidence: %s\n", fd->evidence[j].value);
+			render_evidence_text("  ", fd->evidence[j].file, fd->evidence[j].value);
 		}
 		if (fd->fix)
 			print_block("fix:", fd->fix);
@@ -173,7 +169,7 @@ int cmd_explain(struct cli *c, int argc, char **argv)
 		cli_error("'%s' is larger than %u MiB: only its last %u MiB were read", name,
 			  EXPLAIN_KEEP_BYTES >> 20, EXPLAIN_KEEP_BYTES >> 20);
 	/* A host that cannot be read still gets explanations, without evidence. */
-	if (cli_host(c, &h) < 0)
+	if (cli_host(c, &h, NULL) < 0)
 		h = NULL;
 	r = explain_text(h, &eo, sb.buf, sb.len, &f, NULL);
 	if (c->json)

@@ -59,7 +59,8 @@ struct hook_opts {
 	int64_t keep_free_kib;
 };
 
-static int parse_opts(struct cli *c, int argc, char **argv, struct hook_opts *o)
+/* Options and the five arguments: true to stop now with *ret_exit (help, bad usage). */
+static bool parse_opts(struct cli *c, int argc, char **argv, struct hook_opts *o, int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"timeout", required_argument, NULL, 't'},
@@ -79,7 +80,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct hook_opts *o)
 			if (parse_u64(optarg, &v) < 0 || v == 0 || v > 3600) {
 				cli_error("--timeout: expected whole seconds, 1 to 3600, got '%s'",
 					  optarg);
-				return EXIT_USAGE;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			o->timeout_s = (unsigned)v;
 			break;
@@ -99,18 +101,21 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct hook_opts *o)
 			break;
 		case 'h':
 			hook_usage(stdout);
-			return -1;
+			*ret_exit = EXIT_OK;
+			return true;
 		default:
 			hook_usage(stderr);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	if (argc - optind != 5 || strcmp(argv[optind], "qemu") != 0) {
 		cli_error("hook: expected 'qemu NAME OPERATION SUB-OPERATION EXTRA' as libvirt "
 			  "calls /etc/libvirt/hooks/qemu (see --help)");
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return EXIT_OK;
+	return false;
 }
 
 /*
@@ -202,8 +207,11 @@ static int hook_prepare(struct cli *c, const struct hook_opts *o, const char *ow
 		cli_error("hook: reading the domain XML from stdin: %s", strerror(-r));
 		return EXIT_USAGE;
 	}
-	if (cli_host(c, &h) < 0)
-		return EXIT_USAGE;
+	r = cli_host(c, &h, &d);
+	if (r < 0) {
+		(void)cli_fail(&d, r);
+		return EXIT_FAILED;
+	}
 	vm_spec_init(&vm);
 	r = domxml_parse(xml, len, &vm, &d);
 	if (r >= 0)
@@ -233,9 +241,8 @@ int cmd_hook(struct cli *c, int argc, char **argv)
 	const char *op;
 	int rc, saved;
 
-	rc = parse_opts(c, argc, argv, &o);
-	if (rc != EXIT_OK)
-		return rc < 0 ? EXIT_OK : rc;
+	if (parse_opts(c, argc, argv, &o, &rc))
+		return rc;
 	/* the backstop: libvirt waits for its hooks, this one never hangs it */
 	(void)alarm(o.timeout_s + 15);
 	hook_owner(argv[optind + 1], owner, sizeof(owner));

@@ -45,8 +45,9 @@ static void persist_usage(FILE *out)
 		HP_SYSCTL_FILE, HP_GRUB_FILE, HP_UNIT_FILE);
 }
 
-static int parse_opts(struct cli *c, int argc, char **argv, bool persist, struct hp_request *req,
-		      const char **ret_group)
+/* Parse the options; true to stop with *ret_exit (help, bad usage). */
+static bool parse_opts(struct cli *c, int argc, char **argv, bool persist, struct hp_request *req,
+		       const char **ret_group, int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"node", required_argument, NULL, 'N'}, {"group", required_argument, NULL, 'g'},
@@ -63,7 +64,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, bool persist, struct
 			if (!persist || hp_request_set_nodes(req, optarg, &d) < 0) {
 				cli_error("%s",
 					  persist ? d.msg : "hugepages mount takes no --node");
-				return EXIT_USAGE;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			break;
 		case 'g':
@@ -77,23 +79,27 @@ static int parse_opts(struct cli *c, int argc, char **argv, bool persist, struct
 			break;
 		case 'h':
 			persist_usage(stdout);
-			return -1;
+			*ret_exit = EXIT_OK;
+			return true;
 		default:
 			persist_usage(stderr);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	for (int i = optind; i < argc; i++) {
 		if (!persist || hp_request_add(req, argv[i], &d) < 0) {
 			cli_error("%s", persist ? d.msg : "hugepages mount takes no arguments");
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	if (req->nnodes && !req->nasks) {
 		cli_error("hugepages persist: --node needs SIZE=COUNT");
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return EXIT_OK;
+	return false;
 }
 
 static const char *file_status(const struct file_change *f)
@@ -173,6 +179,7 @@ static int run(struct cli *c, bool persist, struct hp_request *req, const char *
 	struct host_model m = {0};
 	struct file_plan p = {0};
 	struct hp_wants w = {0};
+	struct hp_mem mem = {0};
 	struct diag d = {0};
 	char cmdline[512] = "", **findings = NULL;
 	struct host *h;
@@ -185,10 +192,15 @@ static int run(struct cli *c, bool persist, struct hp_request *req, const char *
 	r = hugepages_group_gid(h, group, &gid, &d);
 	if (r >= 0 && persist)
 		r = hugepages_wants(&m, req, &w, &d);
+	if (r >= 0 && persist)
+		r = hugepages_mem_load(h, &m, &mem, &d);
+	if (r >= 0 && persist)
+		r = hugepages_persist_guard(&mem, &w, req->keep_free_kib, &d);
+	hugepages_mem_release(&mem);
 	if (r < 0) {
-		cli_error_diag(&d, r);
+		hp_wants_release(&w);
 		host_model_release(&m);
-		return EXIT_USAGE;
+		return cli_fail(&d, r);
 	}
 	if (persist) {
 		hugepages_persist_files(&m, &w, gid, KVMTUNE_BINDIR "/kvmtune", &p);
@@ -206,8 +218,7 @@ static int run(struct cli *c, bool persist, struct hp_request *req, const char *
 	}
 	r = file_plan_load_old(h, &p, &d);
 	if (r < 0) {
-		cli_error_diag(&d, r);
-		rc = cli_exit_for(r);
+		rc = cli_fail(&d, r);
 	} else {
 		rc = write_plan(c, h, &p);
 		report(c, &p, persist ? cmdline : NULL, findings,
@@ -230,11 +241,8 @@ static int cmd_persist_or_mount(struct cli *c, int argc, char **argv, bool persi
 	const char *group = "kvm";
 	int rc;
 
-	rc = parse_opts(c, argc, argv, persist, &req, &group);
-	if (rc == EXIT_OK)
+	if (!parse_opts(c, argc, argv, persist, &req, &group, &rc))
 		rc = run(c, persist, &req, group);
-	else if (rc < 0)
-		rc = EXIT_OK;
 	hp_request_release(&req);
 	return rc;
 }

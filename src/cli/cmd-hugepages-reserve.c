@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/cmd-hugepages.h"
 #include "cli/render.h"
+#include "core/host.h"
 #include "core/hugepages-apply.h"
 #include "core/hugepages-plan.h"
 #include "core/hugepages-reserve.h"
@@ -40,7 +41,7 @@ static void reserve_usage(FILE *out)
 		"hold or what running processes use, and remove the record.  Records whose\n"
 		"holder process is gone (a 'kvmtune run' killed with SIGKILL) are released too;\n"
 		"--stale releases only those.\n"
-		"Both wait up to 30 s for another kvmtune changing the pools (lock\n"
+		"Both wait up to 60 s for another kvmtune changing the pools (lock\n"
 		"/run/kvmtune/lock/hugepages).\n");
 }
 
@@ -53,7 +54,9 @@ struct resv_opts {
 	struct hp_apply_opts apply;
 };
 
-static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, struct resv_opts *o)
+/* Parse reserve/release options; true to stop with *ret_exit (help, bad usage). */
+static bool parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, struct resv_opts *o,
+			    int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"size", required_argument, NULL, 's'},
@@ -71,7 +74,7 @@ static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, s
 	};
 	struct diag d = {0};
 	uint64_t v;
-	int opt;
+	int opt, r;
 
 	*o = (struct resv_opts){.node = -1, .keep_free_kib = -1, .apply.timeout_s = 60};
 	optind = 0;
@@ -81,11 +84,15 @@ static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, s
 		if ((!reserve && strchr("spNtkD", opt)) || (reserve && opt == 'S')) {
 			cli_error("hugepages release takes only --owner, --stale, --dry-run and "
 				  "--json; reserve no --stale");
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 		switch (opt) {
 		case 's':
-			if (parse_size_kib(optarg, &o->size_kib) < 0 || !o->size_kib)
+			r = parse_size_kib(optarg, &o->size_kib);
+			if (r == -ERANGE)
+				bad = "--size: too large (more than 4 EiB)";
+			else if (r < 0 || !o->size_kib)
 				bad = "--size: expected a size such as 8G";
 			break;
 		case 'p':
@@ -123,30 +130,36 @@ static int parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, s
 			break;
 		case 'h':
 			reserve_usage(stdout);
-			return -1;
+			*ret_exit = EXIT_OK;
+			return true;
 		default:
 			reserve_usage(stderr);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 		if (bad) {
 			cli_error("%s, got '%s'", bad, optarg);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	if (optind < argc) {
 		cli_error("hugepages %s: unexpected argument '%s'", argv[0], argv[optind]);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if ((!o->owner && !o->stale) || (reserve && (!o->size_kib || !o->page_kib))) {
 		cli_error("hugepages %s: %s required", argv[0],
 			  reserve ? "--size, --page and --owner are" : "--owner or --stale is");
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (o->owner && hp_owner_check(o->owner, &d) < 0) {
 		cli_error_diag(&d, -EINVAL);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return EXIT_OK;
+	return false;
 }
 
 /* Each line of a record, indented. */
@@ -230,8 +243,9 @@ int hp_cli_reserve(struct cli *c, const char *owner, const struct hp_needs *need
 	struct host *h;
 	int r, rc;
 
-	if (cli_host(c, &h) < 0)
-		return EXIT_USAGE;
+	r = cli_host(c, &h, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
 	r = hp_txn_reserve(h, owner, needs, o, &t, &d);
 	if (r < 0)
 		cli_error_diag(&d, r);
@@ -250,14 +264,13 @@ int cmd_hugepages_reserve(struct cli *c, int argc, char **argv)
 	struct diag d = {0};
 	int rc;
 
-	rc = parse_resv_opts(c, argc, argv, true, &o);
-	if (rc != EXIT_OK)
-		return rc < 0 ? EXIT_OK : rc;
+	if (parse_resv_opts(c, argc, argv, true, &o, &rc))
+		return rc;
 	if (hp_needs_add(&needs, o.node, o.page_kib, o.size_kib, &d) < 0) {
 		cli_error_diag(&d, -ERANGE);
 		return EXIT_USAGE;
 	}
-	to = (struct hp_txn_opts){.lock_timeout_ms = HP_CLI_LOCK_TIMEOUT_MS,
+	to = (struct hp_txn_opts){.lock_timeout_ms = HP_CLI_LOCK_WAIT_MS,
 				  .keep_free_kib = o.keep_free_kib,
 				  .dry_run = c->dry_run};
 	o.apply.progress = hp_cli_progress;
@@ -275,8 +288,9 @@ int hp_cli_release(struct cli *c, char *const *owners, size_t nowners, const str
 	struct host *h;
 	int r;
 
-	if (cli_host(c, &h) < 0)
-		return EXIT_USAGE;
+	r = cli_host(c, &h, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
 	r = hp_txn_release(h, owners, nowners, o, &t, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
@@ -301,11 +315,10 @@ int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 	char *owners[1];
 	int rc;
 
-	rc = parse_resv_opts(c, argc, argv, false, &o);
-	if (rc != EXIT_OK)
-		return rc < 0 ? EXIT_OK : rc;
+	if (parse_resv_opts(c, argc, argv, false, &o, &rc))
+		return rc;
 	owners[0] = (char *)o.owner;
-	to = (struct hp_txn_opts){.lock_timeout_ms = HP_CLI_LOCK_TIMEOUT_MS,
+	to = (struct hp_txn_opts){.lock_timeout_ms = HP_CLI_LOCK_WAIT_MS,
 				  .keep_free_kib = -1,
 				  .dry_run = c->dry_run,
 				  .clean_stale = true};

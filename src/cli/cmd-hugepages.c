@@ -15,9 +15,12 @@
 #include "cli/cli.h"
 #include "cli/cmd-hugepages.h"
 #include "cli/render.h"
+#include "core/host.h"
 #include "core/hugepages-apply.h"
 #include "core/hugepages-plan.h"
+#include "core/hugepages-reserve.h"
 #include "core/model.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
@@ -123,19 +126,32 @@ static struct json_object *show_json(const struct host_model *m)
 	return o;
 }
 
+int hp_cli_lock(struct cli *c, int *ret_fd)
+{
+	struct diag d = {0};
+	struct host *h;
+	int r;
+
+	if (c->dry_run)
+		return EXIT_OK; /* a plan changes nothing: no need to wait */
+	r = cli_host(c, &h, &d);
+	if (r >= 0)
+		r = host_lock(h, "hugepages", HP_CLI_LOCK_WAIT_MS, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
+	*ret_fd = r;
+	return EXIT_OK;
+}
+
 int hp_cli_load_model(struct cli *c, struct host **ret_h, struct host_model *m)
 {
 	struct diag d = {0};
 	int r;
 
-	if (cli_host(c, ret_h) < 0)
-		return EXIT_USAGE;
-	r = host_model_load(*ret_h, m, &d);
-	if (r < 0) {
-		cli_error_diag(&d, r);
-		return cli_exit_for(r);
-	}
-	return EXIT_OK;
+	r = cli_host(c, ret_h, &d);
+	if (r >= 0)
+		r = host_model_load(*ret_h, m, &d);
+	return r < 0 ? cli_fail(&d, r) : EXIT_OK;
 }
 
 static int cmd_show(struct cli *c, int argc, char **argv)
@@ -188,7 +204,8 @@ void hp_cli_progress(void *userdata, const struct hp_change *ch, int64_t got, co
 			ch->new_pages, what);
 }
 
-static int parse_set_opts(struct cli *c, int argc, char **argv, struct set_opts *s)
+/* Parse the options of set; true to stop with *ret_exit (help, bad usage). */
+static bool parse_set_opts(struct cli *c, int argc, char **argv, struct set_opts *s, int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"node", required_argument, NULL, 'N'},
@@ -239,28 +256,33 @@ static int parse_set_opts(struct cli *c, int argc, char **argv, struct set_opts 
 			break;
 		case 'h':
 			hugepages_usage(stdout);
-			return -1;
+			*ret_exit = EXIT_OK;
+			return true;
 		default:
 			hugepages_usage(stderr);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 		if (r < 0) {
 			cli_error_diag(&d, r);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	for (int i = optind; i < argc; i++) {
 		r = hp_request_add(&s->req, argv[i], &d);
 		if (r < 0) {
 			cli_error_diag(&d, r);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	if (!s->req.nasks) {
 		cli_error("hugepages set: nothing to set; give SIZE=COUNT, such as 2M=512");
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return EXIT_OK;
+	return false;
 }
 
 static const char *where(int node, char *buf, size_t n)
@@ -362,24 +384,32 @@ void hp_cli_result_text(const struct hp_plan *p, const struct hp_result *res, co
 
 static int run_set(struct cli *c, struct set_opts *s)
 {
+	AUTOCLOSE int lock_fd = -1;
 	struct host_model m = {0};
 	struct hp_mem mem = {0};
 	struct hp_plan plan = {0};
+	struct hp_resv_list resv = {0};
 	struct hp_result *res = NULL;
 	struct diag d = {0};
 	const char *result;
 	struct host *h;
 	int r, rc;
 
-	rc = hp_cli_load_model(c, &h, &m);
+	rc = hp_cli_lock(c, &lock_fd);
+	if (rc == EXIT_OK)
+		rc = hp_cli_load_model(c, &h, &m);
 	if (rc != EXIT_OK)
 		return rc;
 	r = hugepages_mem_load(h, &m, &mem, &d);
 	if (r >= 0)
+		r = hp_resv_load(h, &resv, &d);
+	if (r >= 0)
 		r = hugepages_decide(&m, &mem, &s->req, &plan, &d);
+	if (r >= 0)
+		r = hp_resv_check_plan(&resv, &plan, &d);
+	hp_resv_release(&resv);
 	if (r < 0) {
-		cli_error_diag(&d, r);
-		rc = EXIT_USAGE;
+		rc = cli_fail(&d, r);
 	} else if (c->dry_run) {
 		if (c->json)
 			render_json_print(hp_cli_plan_json(&plan, NULL, "planned"), stdout);
@@ -417,11 +447,8 @@ static int cmd_set(struct cli *c, int argc, char **argv)
 	struct set_opts s = {.req = HP_REQUEST_INIT};
 	int rc;
 
-	rc = parse_set_opts(c, argc, argv, &s);
-	if (rc == EXIT_OK)
+	if (!parse_set_opts(c, argc, argv, &s, &rc))
 		rc = run_set(c, &s);
-	else if (rc < 0)
-		rc = EXIT_OK; /* --help */
 	hp_request_release(&s.req);
 	return rc;
 }

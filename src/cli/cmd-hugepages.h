@@ -21,6 +21,15 @@ struct hp_plan;
 struct hp_result;
 struct json_object;
 
+/* How long a writer waits for another kvmtune that holds the pools' lock. */
+#define HP_CLI_LOCK_WAIT_MS 60000
+/*
+ * Take the "hugepages" lock (host_lock) that every writer of pools and
+ * reservation records holds around read -> decide -> apply, so concurrent
+ * invocations never lose an update; not taken for --dry-run.  *ret_fd gets
+ * the lock (close it to release).  Prints errors; returns an exit code.
+ */
+int hp_cli_lock(struct cli *c, int *ret_fd);
 /* Open the host and load its model; prints errors; returns an exit code. */
 int hp_cli_load_model(struct cli *c, struct host **ret_h, struct host_model *m);
 /* hp_progress_fn for hugepages_apply(): userdata is the struct cli. */
@@ -32,9 +41,6 @@ struct json_object *hp_cli_plan_json(const struct hp_plan *p, const struct hp_re
 void hp_cli_plan_text(const struct hp_plan *p, const struct hp_mem *mem, int64_t keep_free_kib);
 /* The per-pool table of before/asked/got/status, problems, next steps and result. */
 void hp_cli_result_text(const struct hp_plan *p, const struct hp_result *res, const char *result);
-
-/* How long reserve/release, run and the hook wait for another kvmtune changing the pools. */
-#define HP_CLI_LOCK_TIMEOUT_MS 30000
 
 /* The outcome of a reservation transaction: stale records, plan or results, the record. */
 void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char *owner,

@@ -13,7 +13,9 @@
 #include "core/host.h"
 #include "core/lint.h"
 #include "core/model.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 
 #include "util/banned.h"
 
@@ -41,8 +43,11 @@ static void print_text(const struct lint_report *r)
 	for (size_t i = 0; i < r->count; i++) {
 		const struct lint_finding *f = &r->findings[i];
 
+		AUTOFREE char *ev = str_escape(f->evidence, 4096);
+		AUTOFREE char *fix = str_escape(f->fix, 4096);
+
 		printf("%-8s %s\n         evidence: %s\n         fix: %s\n",
-		       lint_severity_name(f->severity), f->id, f->evidence, f->fix);
+		       lint_severity_name(f->severity), f->id, ev, fix);
 	}
 }
 
@@ -98,12 +103,13 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 	int r;
 
 	vmflags_init(&f);
-	r = vmflags_parse(&f, c, argc, argv, NULL, 0, lint_usage);
-	if (r != VMFLAGS_CONTINUE) {
+	if (vmflags_parse(&f, c, argc, argv, NULL, 0, lint_usage, &r)) {
 		vmflags_release(&f);
 		return r;
 	}
-	r = cli_host(c, &h) < 0 ? -1 : host_model_load(h, &m, &d);
+	r = cli_host(c, &h, &d);
+	if (r >= 0)
+		r = host_model_load(h, &m, &d);
 	if (r == 0) {
 		opts.numad_installed = m.numad_pid > 0 || host_exists(h, "/usr/bin/numad") ||
 				       host_exists(h, "/usr/sbin/numad");
@@ -116,11 +122,9 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (r < 0) {
-		if (r != -1)
-			cli_error_diag(&d, r);
 		host_model_release(&m);
 		vmflags_release(&f);
-		return r == -1 ? EXIT_USAGE : cli_exit_for(r);
+		return cli_fail(&d, r);
 	}
 	if (c->json)
 		print_json(&report);

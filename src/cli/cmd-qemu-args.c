@@ -121,8 +121,7 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 	int r;
 
 	vmflags_init(&f);
-	r = vmflags_parse(&f, c, argc, argv, extra, 4, qemu_args_usage);
-	if (r != VMFLAGS_CONTINUE) {
+	if (vmflags_parse(&f, c, argc, argv, extra, 4, qemu_args_usage, &r)) {
 		vmflags_release(&f);
 		return r;
 	}
@@ -146,17 +145,17 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 		return r;
 	}
 	opts.caps = &t.caps;
-	r = cli_host(c, &h) < 0 ? -1 : host_model_load(h, &m, &d);
+	r = cli_host(c, &h, &d);
+	if (r >= 0)
+		r = host_model_load(h, &m, &d);
 	if (r == 0)
 		r = vmflags_spec(&f, &d);
 	if (r == 0)
 		r = qemu_args_build(&f.vm, &m, &opts, &a, &d);
 	if (r < 0) {
-		if (r != -1)
-			cli_error_diag(&d, r);
 		host_model_release(&m);
 		vmflags_release(&f);
-		return r == -1 ? EXIT_USAGE : cli_exit_for(r);
+		return cli_fail(&d, r);
 	}
 	if (c->json)
 		print_json(&a, &t);

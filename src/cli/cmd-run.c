@@ -136,8 +136,12 @@ static int parse_opt(struct cli *c, int opt, struct run_opts *o)
 	return EXIT_OK;
 }
 
-/* Options up to '--'; *ret_first is the index of the QEMU binary. */
-static int parse_opts(struct cli *c, int argc, char **argv, struct run_opts *o, int *ret_first)
+/*
+ * Options up to '--'; *ret_first is the index of the QEMU binary.  True to
+ * stop now with *ret_exit (help shown, bad usage).
+ */
+static bool parse_opts(struct cli *c, int argc, char **argv, struct run_opts *o, int *ret_first,
+		       int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"nodes", required_argument, NULL, 'N'},
@@ -155,28 +159,29 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct run_opts *o, 
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int opt, rc;
+	int opt;
 
 	*o = (struct run_opts){.keep_free_kib = -1, .timeout_s = 60};
+	*ret_exit = EXIT_USAGE;
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		if (opt == 'h') {
 			run_usage(stdout);
-			return -1;
+			*ret_exit = EXIT_OK;
+			return true;
 		}
-		rc = parse_opt(c, opt, o);
-		if (rc != EXIT_OK)
-			return rc;
+		if (parse_opt(c, opt, o) != EXIT_OK)
+			return true;
 	}
 	if (optind >= argc) {
 		cli_error("run: give the QEMU command after '--' (see --help)");
-		return EXIT_USAGE;
+		return true;
 	}
 	if (optind < 1 || strcmp(argv[optind - 1], "--") != 0) {
 		cli_error("run: put '--' before the QEMU command, got '%s'", argv[optind]);
-		return EXIT_USAGE;
+		return true;
 	}
 	*ret_first = optind;
-	return EXIT_OK;
+	return false;
 }
 
 /* The VM's size, vCPUs and name from the options and ARGS; conflicts refused. */
@@ -310,8 +315,11 @@ static int prepare(struct cli *c, const struct run_opts *o, struct run_argv *a, 
 		return EXIT_USAGE;
 	}
 	rc = qemu_target_resolve(o->qemu_version ? NULL : a->binary, o->qemu_version, &s->qemu);
-	if (rc == EXIT_OK && cli_host(c, &s->h) < 0)
-		rc = EXIT_USAGE;
+	if (rc == EXIT_OK) {
+		r = cli_host(c, &s->h, &d);
+		if (r < 0)
+			rc = cli_fail(&d, r);
+	}
 	if (rc != EXIT_OK) {
 		cpuset_release(&nodes);
 		return rc;
@@ -340,7 +348,7 @@ static int prepare(struct cli *c, const struct run_opts *o, struct run_argv *a, 
 
 static struct hp_txn_opts txn_opts(struct cli *c, const struct run_opts *o, bool reserve)
 {
-	struct hp_txn_opts t = {.lock_timeout_ms = HP_CLI_LOCK_TIMEOUT_MS,
+	struct hp_txn_opts t = {.lock_timeout_ms = HP_CLI_LOCK_WAIT_MS,
 				.keep_free_kib = o->keep_free_kib,
 				.dry_run = c->dry_run,
 				.clean_stale = true};
@@ -422,9 +430,8 @@ int cmd_run(struct cli *c, int argc, char **argv)
 	sigset_t old;
 	int first = 0, rc, r;
 
-	rc = parse_opts(c, argc, argv, &o, &first);
-	if (rc != EXIT_OK)
-		return rc < 0 ? EXIT_OK : rc;
+	if (parse_opts(c, argc, argv, &o, &first, &rc))
+		return rc;
 	if (run_argv_parse(argc - first, argv + first, &a, &d) < 0) {
 		cli_error_diag(&d, -EINVAL);
 		return EXIT_USAGE;

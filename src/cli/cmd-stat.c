@@ -17,6 +17,7 @@
 #include "core/host.h"
 #include "core/model.h"
 #include "core/procstat.h"
+#include "core/userfile.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
@@ -70,15 +71,14 @@ static void stat_usage(FILE *out)
 struct stat_opts {
 	bool compact, meminfo, counters, numastat, vms, prometheus, no_cgroup, hide_zero, sort;
 	int sort_node;
-	const char *output;    /* --output FILE for --prometheus */
-	struct host *out_host; /* "/" for --output, whatever --root is */
-	double interval;       /* seconds between samples; < 0: one sample */
-	uint64_t count;	       /* samples; 0: no limit */
+	const char *output; /* --output FILE for --prometheus */
+	double interval;    /* seconds between samples; < 0: one sample */
+	uint64_t count;	    /* samples; 0: no limit */
 	char **sel;
 	size_t nsel;
 };
 
-static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
+static bool parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o, int *ret_exit)
 {
 	enum {
 		OPT_NUMASTAT = 256,
@@ -133,7 +133,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 			o->sort_node = -1;
 			if (optarg && parse_int(optarg, &o->sort_node) < 0) {
 				cli_error("-s%s: expected a node number after -s", optarg);
-				return -EINVAL;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			break;
 		case 'j':
@@ -163,7 +164,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 			    o->interval > 86400) {
 				cli_error("--interval '%s': expected seconds from 0 to 86400",
 					  optarg);
-				return -EINVAL;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			if (o->count == 1)
 				o->count = 0;
@@ -173,39 +175,46 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o)
 			if (parse_u64(optarg, &o->count) < 0 || !o->count) {
 				cli_error("--count '%s': expected a number of samples >= 1",
 					  optarg);
-				return -EINVAL;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			if (o->interval < 0)
 				o->interval = 1;
 			break;
 		case 'h':
 			stat_usage(stdout);
-			return 1;
+			*ret_exit = EXIT_OK;
+			return true;
 		default:
 			stat_usage(stderr);
-			return -EINVAL;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	while (optind < argc)
 		o->sel[o->nsel++] = argv[optind++];
 	if (c->json && o->prometheus) {
 		cli_error("--json and --prometheus exclude each other");
-		return -EINVAL;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if ((c->json || o->prometheus) && (o->meminfo || o->counters || o->numastat)) {
 		cli_error("-m, -n and --numastat print tables; they do not combine with --json or "
 			  "--prometheus");
-		return -EINVAL;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (o->output && !o->prometheus) {
 		cli_error("--output writes the --prometheus metrics; add --prometheus");
-		return -EINVAL;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (o->numastat && o->vms) {
 		cli_error("--vms has no numastat form; drop --numastat");
-		return -EINVAL;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return 0;
+	return false;
 }
 
 /* Which processes to collect, and how. */
@@ -233,16 +242,13 @@ static void collect_opts(const struct cli *c, const struct stat_opts *o, const s
 }
 
 /*
- * The metrics into o->output atomically (a temporary file in the same
- * directory, renamed over it), as node_exporter's textfile collector needs:
- * it never reads half a file.  A relative path is taken from the current
- * directory; --root does not move it.
+ * The metrics into o->output atomically (core/userfile.h), as node_exporter's
+ * textfile collector needs: it never reads half a file.  A relative path is
+ * taken from the current directory; --root does not move it.
  */
 static int write_prometheus(const struct stat_opts *o, struct stat_view *v)
 {
 	AUTOFREE char *text = NULL;
-	AUTOFREE char *path = NULL;
-	AUTOFREE char *cwd = NULL;
 	struct diag d = {0};
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
@@ -254,16 +260,7 @@ static int write_prometheus(const struct stat_opts *o, struct stat_view *v)
 	}
 	stat_print_prometheus(v, mem);
 	(void)fclose(mem);
-	if (o->output[0] != '/') {
-		cwd = getcwd(NULL, 0);
-		if (!cwd) {
-			cli_error("--output '%s': the current directory: %s", o->output,
-				  strerror(errno));
-			return -errno;
-		}
-	}
-	path = cwd ? xasprintf("%s/%s", cwd, o->output) : xstrdup(o->output);
-	r = host_write_file_atomic(o->out_host, path, text, 0644, &d);
+	r = userfile_write_output(o->output, text, len, 0644, &d);
 	if (r < 0)
 		cli_error_diag(&d, r);
 	return r;
@@ -389,27 +386,18 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 {
 	struct stat_opts o = {0};
 	struct sigaction sa = {0};
+	struct diag d = {0};
 	struct host *h;
 	int r, ret;
 
-	r = parse_opts(c, argc, argv, &o);
-	if (r != 0) {
+	if (parse_opts(c, argc, argv, &o, &ret)) {
 		free(o.sel);
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
+		return ret;
 	}
-	if (cli_host(c, &h) < 0) {
+	r = cli_host(c, &h, &d);
+	if (r < 0) {
 		free(o.sel);
-		return EXIT_USAGE;
-	}
-	if (o.output) {
-		struct diag d = {0};
-
-		r = host_open("/", &o.out_host, &d);
-		if (r < 0) {
-			cli_error_diag(&d, r);
-			free(o.sel);
-			return EXIT_FAILED;
-		}
+		return cli_fail(&d, r);
 	}
 	if (o.count != 1) {
 		/* end a watch at the end of a sample, with status 0 */
@@ -426,7 +414,6 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 			putchar('\n');
 		ret = sample(c, &o, h, false);
 	}
-	host_free(o.out_host);
 	free(o.sel);
 	return ret;
 }

@@ -26,12 +26,11 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	struct host *h;
 	int r;
 
-	r = cli_simple_options(c, "status", argc, argv, status_usage);
-	if (r >= 0)
+	if (cli_simple_options(c, "status", argc, argv, status_usage, &r))
 		return r;
-	if (cli_host(c, &h) < 0)
-		return EXIT_USAGE;
-	r = host_model_load(h, &m, &d);
+	r = cli_host(c, &h, &d);
+	if (r >= 0)
+		r = host_model_load(h, &m, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
 		return cli_exit_for(r);

@@ -35,6 +35,22 @@ static void xml_usage(FILE *out)
 	vmflags_usage(out);
 }
 
+/* Check the combination of --write, --domain and VM options; true to stop with *ret_exit. */
+static bool check_write_options(const struct vmflags *f, bool write, int *ret_exit)
+{
+	if (write && !f->domain) {
+		cli_error("xml: --write needs --domain FILE");
+		*ret_exit = EXIT_USAGE;
+		return true;
+	}
+	if (!write && f->domain && vmflags_have_vm_options(f)) {
+		cli_error("xml: --domain with VM options needs --write");
+		*ret_exit = EXIT_USAGE;
+		return true;
+	}
+	return false;
+}
+
 int cmd_xml(struct cli *c, int argc, char **argv)
 {
 	static const struct option extra[] = {
@@ -43,6 +59,8 @@ int cmd_xml(struct cli *c, int argc, char **argv)
 	struct host_model m = {0};
 	struct diag d = {0};
 	AUTOFREE char *text = NULL;
+	AUTOFREE char *target = NULL;
+	AUTOFREE char *backup = NULL;
 	struct vmflags f;
 	bool write = false;
 	struct host *h;
@@ -50,36 +68,36 @@ int cmd_xml(struct cli *c, int argc, char **argv)
 
 	vmflags_init(&f);
 	f.domain_target = true;
-	r = vmflags_parse(&f, c, argc, argv, extra, 1, xml_usage);
-	for (size_t i = 0; i < f.nextra; i++)
-		write = write || f.extra[i].opt == 'w';
-	if (r == VMFLAGS_CONTINUE && write && !f.domain) {
-		cli_error("xml: --write needs --domain FILE");
-		r = EXIT_USAGE;
-	} else if (r == VMFLAGS_CONTINUE && !write && f.domain && vmflags_have_vm_options(&f)) {
-		cli_error("xml: --domain with VM options needs --write");
-		r = EXIT_USAGE;
-	}
-	if (r != VMFLAGS_CONTINUE) {
+	if (vmflags_parse(&f, c, argc, argv, extra, 1, xml_usage, &r)) {
 		vmflags_release(&f);
 		return r;
 	}
-	r = cli_host(c, &h) < 0 ? -1 : host_model_load(h, &m, &d);
-	if (r == 0)
+	for (size_t i = 0; i < f.nextra; i++)
+		write = write || f.extra[i].opt == 'w';
+	if (check_write_options(&f, write, &r)) {
+		vmflags_release(&f);
+		return r;
+	}
+	r = cli_host(c, &h, &d);
+	if (r >= 0)
+		r = host_model_load(h, &m, &d);
+	if (r >= 0)
 		r = vmflags_spec(&f, &d);
-	if (r == 0)
+	if (r >= 0)
 		r = vm_spec_validate(&f.vm, &d);
-	if (r == 0 && write)
-		r = domxml_merge_file(f.domain, &f.vm, &m, &d);
-	else if (r == 0)
+	if (r >= 0 && write)
+		r = domxml_merge_file(f.domain, &f.vm, &m, &target, &backup, &d);
+	else if (r >= 0)
 		r = domxml_fragments(&f.vm, &m, &text, &d);
-	if (r < 0 && r != -1)
-		cli_error_diag(&d, r);
-	if (r == 0 && write)
-		printf("updated '%s' (backup '%s.bak')\n", f.domain, f.domain);
-	else if (r == 0)
-		fputs(text, stdout);
 	host_model_release(&m);
 	vmflags_release(&f);
-	return r == -1 ? EXIT_USAGE : r < 0 ? cli_exit_for(r) : EXIT_OK;
+	if (r < 0)
+		return cli_fail(&d, r);
+	if (write && backup)
+		printf("updated '%s' (backup '%s')\n", target, backup);
+	else if (write)
+		printf("updated '%s'\n", target);
+	else
+		fputs(text, stdout);
+	return EXIT_OK;
 }

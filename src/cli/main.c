@@ -118,36 +118,44 @@ void cli_error_diag(const struct diag *d, int err)
 int cli_exit_for(int err)
 {
 	switch (err < 0 ? -err : err) {
-	case EINVAL:
-	case ERANGE:
-	case ENOENT:
+	case EINVAL: /* malformed input: a flag, a spec, a file of the tree, a FIFO for a file */
+	case ERANGE: /* too large: a size, a count, a request the keep-free guard refuses */
+	case ENOENT: /* a file, node, group or owner that does not exist */
 	case ENOTDIR:
 	case EDOM:
 	case ENOTSUP: /* a request the target (QEMU version, host) cannot express */
+	case EEXIST:  /* contradicts what is there (an owner's different reservation) */
+	case EFBIG:   /* an input file over its size limit */
+	case ELOOP:   /* a symlink where a file must be */
 		return EXIT_USAGE;
 	default:
 		return EXIT_FAILED;
 	}
 }
 
-int cli_host(struct cli *c, struct host **ret)
+int cli_fail(const struct diag *d, int err)
 {
-	struct diag d = {0};
+	cli_error_diag(d, err);
+	return cli_exit_for(err);
+}
+
+int cli_host(struct cli *c, struct host **ret, struct diag *d)
+{
 	int r;
 
 	if (!c->host) {
-		r = host_open(c->root, &c->host, &d);
-		if (r < 0) {
-			cli_error_diag(&d, r);
+		unsigned flags = getenv("KVMTUNE_NO_OPENAT2") ? HOST_OPEN_NO_OPENAT2 : 0;
+
+		r = host_open_flags(c->root, flags, &c->host, d);
+		if (r < 0)
 			return r;
-		}
 	}
 	*ret = c->host;
 	return 0;
 }
 
-int cli_simple_options(struct cli *c, const char *name, int argc, char **argv,
-		       void (*show_usage)(FILE *out))
+bool cli_simple_options(struct cli *c, const char *name, int argc, char **argv,
+			void (*show_usage)(FILE *out), int *ret_exit)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -163,17 +171,20 @@ int cli_simple_options(struct cli *c, const char *name, int argc, char **argv,
 			break;
 		case 'h':
 			show_usage(stdout);
-			return EXIT_OK;
+			*ret_exit = EXIT_OK;
+			return true;
 		default:
 			show_usage(stderr);
-			return EXIT_USAGE;
+			*ret_exit = EXIT_USAGE;
+			return true;
 		}
 	}
 	if (optind < argc) {
 		cli_error("%s takes no arguments, got '%s'", name, argv[optind]);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return -1;
+	return false;
 }
 
 static const struct command *find_command(const char *name)

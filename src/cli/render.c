@@ -10,6 +10,7 @@
 #include "core/check.h"
 #include "core/model.h"
 #include "util/cleanup.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
 
@@ -207,9 +208,11 @@ static void knob_text(const struct knob_value *k, char *buf, size_t n)
 {
 	if (!k->present)
 		(void)snprintf(buf, n, "absent");
-	else if (k->word[0])
-		(void)snprintf(buf, n, "%s", k->word);
-	else
+	else if (k->word[0]) {
+		AUTOFREE char *word = str_escape(k->word, 64);
+
+		(void)snprintf(buf, n, "%s", word);
+	} else
 		(void)snprintf(buf, n, "%" PRId64, k->number);
 }
 
@@ -304,10 +307,12 @@ static void print_pools_and_knobs(const struct host_model *m, FILE *out)
 		fprintf(out, "  none\n");
 	for (size_t i = 0; i < m->nmounts; i++) {
 		const struct hugetlbfs_mount *mt = &m->mounts[i];
+		AUTOFREE char *path = str_escape(mt->path, 4096);
+		AUTOFREE char *mode = str_escape(mt->mode_text, 32);
 
 		fprintf(out, "  %-24s pagesize %-4s mode %s uid %" PRId64 " gid %" PRId64 "\n",
-			mt->path, format_pagesize(mt->pagesize_kib, a, sizeof(a)), mt->mode_text,
-			mt->uid, mt->gid);
+			path, format_pagesize(mt->pagesize_kib, a, sizeof(a)), mode, mt->uid,
+			mt->gid);
 	}
 	fprintf(out, "\nknobs:\n");
 	for (size_t i = 0; i < KNOB_COUNT_; i++) {
@@ -339,4 +344,17 @@ void render_finding_tail(struct json_object *o, const struct finding *fd)
 	}
 	json_object_object_add(o, "evidence", ev);
 	json_object_object_add(o, "fix", fd->fix ? json_object_new_string(fd->fix) : NULL);
+}
+
+void render_evidence_text(const char *indent, const char *file, const char *value)
+{
+	AUTOFREE char *v = str_escape(value, 4096);
+
+	if (file && file[0]) {
+		AUTOFREE char *f = str_escape(file, 4096);
+
+		printf("%sevidence: '%s': %s\n", indent, f, v);
+	} else {
+		printf("%sevidence: %s\n", indent, v);
+	}
 }

@@ -27,4 +27,11 @@ struct json_object *render_opt_int(int64_t v);
 /* Add a check/explain finding's "evidence" (file, value) array and "fix" to o. */
 void render_finding_tail(struct json_object *o, const struct finding *fd);
 
+/*
+ * One evidence line of a finding on stdout, "INDENTevidence: 'FILE': VALUE"
+ * (no file: "INDENTevidence: VALUE"), with control characters escaped: the
+ * value quotes host files and logs.
+ */
+void render_evidence_text(const char *indent, const char *file, const char *value);
+
 #endif

@@ -12,6 +12,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -91,7 +92,8 @@ void vmflags_release(struct vmflags *f)
 	vm_spec_release(&f->vm);
 }
 
-static int handle_vm_option(struct vmflags *f, struct cli *c, int opt)
+/* Take one VM option; false when opt is not one of them. */
+static bool handle_vm_option(struct vmflags *f, struct cli *c, int opt)
 {
 	switch (opt) {
 	case OPT_DOMAIN:
@@ -143,13 +145,14 @@ static int handle_vm_option(struct vmflags *f, struct cli *c, int opt)
 		c->json = true;
 		break;
 	default:
-		return -1;
+		return false;
 	}
-	return 0;
+	return true;
 }
 
-int vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
-		  const struct option *extra, size_t nextra, void (*usage)(FILE *out))
+bool vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
+		   const struct option *extra, size_t nextra, void (*usage)(FILE *out),
+		   int *ret_exit)
 {
 	AUTOFREE struct option *opts = xcalloc(NVM_OPTIONS + nextra + 1, sizeof(*opts));
 	int opt;
@@ -160,9 +163,10 @@ int vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == 'h' || opt == OPT_HELP) {
 			usage(stdout);
-			return EXIT_OK;
+			*ret_exit = EXIT_OK;
+			return true;
 		}
-		if (handle_vm_option(f, c, opt) == 0)
+		if (handle_vm_option(f, c, opt))
 			continue;
 		if (opt != '?' && opt < 256 && f->nextra < VMFLAGS_MAX_EXTRA) {
 			f->extra[f->nextra].opt = opt;
@@ -170,22 +174,26 @@ int vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
 			continue;
 		}
 		usage(stderr);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (optind < argc) {
 		cli_error("%s: unexpected argument '%s'", argv[0], argv[optind]);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (f->domain && !f->domain_target && vmflags_have_vm_options(f)) {
 		cli_error("%s: --domain and VM options (--mem, --page, ...) exclude each other",
 			  argv[0]);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
 	if (!f->domain && !f->mem && !f->cells) {
 		cli_error("%s: give --domain FILE or --mem SIZE (see --help)", argv[0]);
-		return EXIT_USAGE;
+		*ret_exit = EXIT_USAGE;
+		return true;
 	}
-	return VMFLAGS_CONTINUE;
+	return false;
 }
 
 bool vmflags_have_vm_options(const struct vmflags *f)
@@ -197,7 +205,12 @@ bool vmflags_have_vm_options(const struct vmflags *f)
 
 static int size_flag(const char *flag, const char *v, uint64_t *ret, struct diag *d)
 {
-	if (parse_size_kib(v, ret) < 0 || *ret == 0)
+	int r = parse_size_kib(v, ret);
+
+	if (r == -ERANGE)
+		return diag_set(d, ERANGE, flag, "%s: '%s' is too large (more than 4 EiB)", flag,
+				v);
+	if (r < 0 || *ret == 0)
 		return diag_set(d, EINVAL, flag, "%s: '%s' is not a size (expected 4G, 2048M, ...)",
 				flag, v);
 	return 0;
@@ -340,7 +353,11 @@ static int spec_from_flags(struct vmflags *f, struct diag *d)
 		return -EINVAL;
 	if (!f->mem)
 		for (size_t i = 0; i < vm->ncells; i++)
-			vm->mem_kib += vm->cells[i].mem_kib;
+			if (!safe_add_u64(vm->mem_kib, vm->cells[i].mem_kib, &vm->mem_kib) ||
+			    vm->mem_kib > SIZE_MAX_KIB)
+				return diag_set(d, ERANGE, "--cells",
+						"--cells: the cells add up to more than 4 EiB: too "
+						"large");
 	if ((r = page_flag(f, d)) < 0 || (r = policy_flags(f, d)) < 0)
 		return r;
 	if (f->source && vm_source_parse(f->source, &vm->source) < 0)

@@ -17,8 +17,6 @@
 struct cli;
 struct diag;
 
-/* vmflags_parse() returns this when the command should go on. */
-#define VMFLAGS_CONTINUE (-1000)
 #define VMFLAGS_MAX_EXTRA 8
 
 struct vmflags {
@@ -41,11 +39,12 @@ void vmflags_release(struct vmflags *f);
 /*
  * Parse the command's arguments: the VM options, --json, --help and the
  * command's own options (extra, nextra entries; their val must be < 256 and
- * is reported back in f->extra).  Returns VMFLAGS_CONTINUE, or an exit code
- * after printing usage or an error.
+ * is reported back in f->extra).  Returns false to go on, or true to stop
+ * with *ret_exit after printing usage or an error.
  */
-int vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
-		  const struct option *extra, size_t nextra, void (*usage)(FILE *out));
+bool vmflags_parse(struct vmflags *f, struct cli *c, int argc, char **argv,
+		   const struct option *extra, size_t nextra, void (*usage)(FILE *out),
+		   int *ret_exit);
 /* Whether any VM option (--mem, --page, ...) was given. */
 bool vmflags_have_vm_options(const struct vmflags *f);
 /* Fill f->vm from the domain XML, or from the VM options when there are any. -EINVAL with a diag

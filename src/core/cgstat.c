@@ -18,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -225,7 +226,7 @@ static int add_node_counts(struct numamaps_usage *u, enum numamaps_cat cat, uint
 			return diag_set(d, EINVAL, file, "'%s': bad node value '%s=%s'", file, tok,
 					eq + 1);
 		numamaps_usage_add_kib(u, cat, (int)node, size_kib,
-				       page_kib ? count * page_kib : count / 1024);
+				       page_kib ? sat_mul_u64(count, page_kib) : count / 1024);
 	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "core/cpuset.h"
 #include "util/cleanup.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -58,7 +59,9 @@ static int64_t nodes_free(const struct host_model *m, const struct cpuset *set, 
 		}
 		if (*first_total < 0)
 			*first_total = p && p->total > 0 ? p->total : 0;
-		sum += p && p->free > 0 ? p->free : 0;
+		/* each below 2^52 (model.c); saturate for absurd node counts */
+		if (p && p->free > 0 && !safe_add_i64(sum, p->free, &sum))
+			sum = INT64_MAX;
 	}
 	return sum;
 }
@@ -157,7 +160,7 @@ static void demand_one(struct check_ctx *c, const struct domain_demand *dd, size
 			return; /* counted with the earlier part */
 	for (size_t k = j; k < dd->nparts; k++)
 		if (same_key(&dd->parts[k], p))
-			need_kib += dd->parts[k].size_kib;
+			need_kib = sat_add_u64(need_kib, dd->parts[k].size_kib);
 	if (part_bound(p)) {
 		avail = nodes_free(&c->m, &p->host, p->page_kib, &missing, &first_total);
 		if (missing >= 0) {

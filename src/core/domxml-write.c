@@ -13,7 +13,9 @@
 #include "core/xmlapi.h"
 
 #include "core/cpuset.h"
+#include "core/domxml.h"
 #include "core/model.h"
+#include "core/userfile.h"
 #include "core/vmspec.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -271,13 +273,17 @@ static void dump_children(xmlDoc *doc, xmlNode *holder, struct sbuf *out)
 int domxml_fragments(const struct vm_spec *vm, const struct host_model *m, char **ret,
 		     struct diag *d)
 {
-	xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
-	xmlNode *holder = xmlNewNode(NULL, (const xmlChar *)"fragments");
 	struct sbuf out = SBUF_INIT;
-	xmlNode *n;
+	xmlNode *holder, *n;
+	xmlDoc *doc;
 	char buf[32];
 	int r;
 
+	r = xmlapi_load(d);
+	if (r < 0)
+		return r;
+	doc = xmlNewDoc((const xmlChar *)"1.0");
+	holder = xmlNewNode(NULL, (const xmlChar *)"fragments");
 	xmlDocSetRootElement(doc, holder);
 	n = add_elem(holder, "memory", 0);
 	set_attr(n, "unit", "KiB");
@@ -451,66 +457,29 @@ static int merge_doc(xmlDoc *doc, const struct vm_spec *vm, const struct host_mo
 	return 0;
 }
 
-static int write_all(const char *path, const void *data, size_t len, mode_t mode, struct diag *d)
-{
-	AUTOCLOSE int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	const char *p = data;
-
-	if (fd < 0)
-		return diag_set(d, errno, path, "cannot create '%s': %m", path);
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0)
-			return diag_set(d, errno, path, "cannot write '%s': %m", path);
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) < 0)
-		return diag_set(d, errno, path, "cannot sync '%s': %m", path);
-	return 0;
-}
-
-static int read_all(const char *path, struct sbuf *out, struct stat *st, struct diag *d)
-{
-	AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char buf[65536];
-	ssize_t n;
-
-	if (fd < 0 || fstat(fd, st) < 0)
-		return diag_set(d, errno, path, "cannot open '%s': %m", path);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		sbuf_add(out, buf, (size_t)n);
-	if (n < 0)
-		return diag_set(d, errno, path, "cannot read '%s': %m", path);
-	return 0;
-}
-
 int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
-		      struct diag *d)
+		      char **ret_target, char **ret_backup, struct diag *d)
 {
-	AUTOFREE char *bak = xasprintf("%s.bak", path);
-	AUTOFREE char *tmp = xasprintf("%s.kvmtune-tmp", path);
-	struct sbuf orig = SBUF_INIT;
+	AUTOFREE char *orig = NULL;
+	size_t orig_len = 0;
 	xmlChar *text = NULL;
 	xmlDoc *doc = NULL;
-	struct stat st;
 	int len = 0, r;
 
-	r = read_all(path, &orig, &st, d);
+	r = userfile_read(path, DOMXML_MAX_FILE_BYTES, &orig, &orig_len, d);
 	if (r >= 0)
 		r = xmlapi_load(d);
 	if (r >= 0) {
-		doc = xmlReadMemory(orig.buf, (int)orig.len, path, NULL,
+		doc = xmlReadMemory(orig, (int)orig_len, path, NULL,
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 		if (!doc)
-			r = diag_set(d, EINVAL, path, "%s: malformed XML", path);
+			r = domxml_parse_error(path, d);
 	}
 	if (r >= 0)
 		r = merge_doc(doc, vm, m, d);
 	if (r >= 0) {
 		/* no <?xml?> declaration unless the file had one (virsh dumpxml has none) */
-		bool decl = strncmp(orig.buf, "<?xml", 5) == 0;
+		bool decl = strncmp(orig, "<?xml", 5) == 0;
 		xmlBuffer *buf = xmlBufferCreate();
 		xmlSaveCtxt *save = xmlSaveToBuffer(buf, NULL, decl ? 0 : XML_SAVE_NO_DECL);
 
@@ -519,17 +488,14 @@ int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct h
 		text = xmlStrndup(xmlBufferContent(buf), xmlBufferLength(buf));
 		len = xmlBufferLength(buf);
 		xmlBufferFree(buf);
-		r = write_all(bak, orig.buf, orig.len, st.st_mode & 07777, d);
+		if (!text)
+			r = diag_set(d, ENOMEM, path, "cannot serialise the new '%s'", path);
 	}
 	if (r >= 0)
-		r = write_all(tmp, text, (size_t)len, st.st_mode & 07777, d);
-	if (r >= 0 && rename(tmp, path) < 0) {
-		r = diag_set(d, errno, path, "cannot replace '%s': %m", path);
-		(void)unlink(tmp);
-	}
+		r = userfile_replace(path, (const char *)text, (size_t)len, ret_target, ret_backup,
+				     d);
 	xmlFree(text);
 	if (doc)
 		xmlFreeDoc(doc);
-	sbuf_release(&orig);
 	return r;
 }

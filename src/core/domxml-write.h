@@ -27,11 +27,15 @@ int domxml_fragments(const struct vm_spec *vm, const struct host_model *m, char 
 /*
  * Replace the memory configuration of the domain in path by vm's: <memory>,
  * <currentMemory>, <memoryBacking>, <numatune>, <cpu><numa> (keeping the
- * rest of <cpu>) and <memtune><hard_limit> (when locked).  The old file is
- * kept as path + ".bak"; the new one replaces it atomically (same directory,
- * rename).  -errno of the file operations, -EINVAL for a malformed domain.
+ * rest of <cpu>) and <memtune><hard_limit> (when locked).  Written with
+ * userfile_replace(): a symlink updates the file it names (ret_target, may
+ * be NULL), owner and mode kept, the old file kept as the first free
+ * path.bak[.N] (ret_backup, may be NULL), the new one put in place
+ * atomically; on failure the file is unchanged.  -errno of the file
+ * operations, -EINVAL for a malformed domain, -EFBIG beyond
+ * DOMXML_MAX_FILE_BYTES.
  */
 int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
-		      struct diag *d);
+		      char **ret_target, char **ret_backup, struct diag *d);
 
 #endif

@@ -20,14 +20,19 @@
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
+#include "core/userfile.h"
 #include "util/banned.h"
 
 /* libvirt's limit for memory sizes: LLONG_MAX bytes, in KiB. */
+/*
+ * libvirt's largest size, 2^53 - 1 KiB, which also means "unlimited" for
+ * <hard_limit>.  Memory sizes past SIZE_MAX_KIB are refused by
+ * vm_spec_validate() as too large.
+ */
 #define DOMXML_MAX_KIB 9007199254740991ULL
 /* libvirt rounds guest memory (and each cell) up to this on x86. */
 #define DOMXML_ALIGN_KIB 1024ULL
 /* Largest domain XML we read: far beyond any real domain. */
-#define DOMXML_MAX_FILE (16u << 20)
 
 static char *attr(xmlNode *n, const char *name)
 {
@@ -709,50 +714,42 @@ int domxml_parse(const char *text, size_t len, struct vm_spec *ret, struct diag 
 	xmlDoc *doc;
 	int r;
 
-	if (len > DOMXML_MAX_FILE || len > (size_t)INT32_MAX)
+	if (len > DOMXML_MAX_FILE_BYTES || len > (size_t)INT32_MAX)
 		return diag_set(d, EINVAL, "domain", "domain XML is larger than %u bytes",
-				DOMXML_MAX_FILE);
+				DOMXML_MAX_FILE_BYTES);
 	r = xmlapi_load(d);
 	if (r < 0)
 		return r;
 	doc = xmlReadMemory(text, (int)len, "domain.xml", NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc) {
-		const xmlError *e = xmlGetLastError();
-		const char *msg = e && e->message ? e->message : "parse error";
-		int n = (int)strcspn(msg, "\n");
-
-		return diag_set(d, EINVAL, "domain", "malformed XML at line %d: %.*s",
-				e ? e->line : 0, n, msg);
-	}
+	if (!doc)
+		return domxml_parse_error("domain", d);
 	r = parse_domain(xmlDocGetRootElement(doc), ret, d);
 	xmlFreeDoc(doc);
 	return r;
 }
 
+int domxml_parse_error(const char *object, struct diag *d)
+{
+	const xmlError *e = xmlGetLastError();
+	const char *msg = e && e->message ? e->message : "parse error";
+	AUTOFREE char *shown = NULL;
+
+	shown = xstrndup(msg, strcspn(msg, "\n"));
+	return diag_set(d, EINVAL, object, "malformed XML at line %d: %s", e ? e->line : 0, shown);
+}
+
 int domxml_parse_file(const char *path, struct vm_spec *ret, struct diag *d)
 {
-	AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct sbuf sb = SBUF_INIT;
-	char buf[65536];
-	ssize_t n;
+	AUTOFREE char *text = NULL;
+	size_t len = 0;
 	int r;
 
-	if (fd < 0)
-		return diag_set(d, errno, path, "cannot open '%s': %m", path);
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		sbuf_add(&sb, buf, (size_t)n);
-		if (sb.len > DOMXML_MAX_FILE)
-			break;
-	}
-	if (n < 0) {
-		r = diag_set(d, errno, path, "cannot read '%s': %m", path);
-		sbuf_release(&sb);
+	r = userfile_read(path, DOMXML_MAX_FILE_BYTES, &text, &len, d);
+	if (r < 0)
 		return r;
-	}
-	r = domxml_parse(sb.buf, sb.len, ret, d);
+	r = domxml_parse(text, len, ret, d);
 	if (r < 0 && d)
 		diag_prefix(d, "%s: ", path);
-	sbuf_release(&sb);
 	return r;
 }

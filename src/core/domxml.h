@@ -26,8 +26,17 @@ struct vm_spec;
  */
 int domxml_parse(const char *text, size_t len, struct vm_spec *ret, struct diag *d);
 
-/* Read path (a regular user file, not a host file) and parse it. -errno of open/read too. */
+/* Largest domain XML read or written: 16 MiB. */
+#define DOMXML_MAX_FILE_BYTES (16u << 20)
+
+/*
+ * Read path (a regular user file, not a host file; at most
+ * DOMXML_MAX_FILE_BYTES, never a FIFO or device) and parse it.  -errno of
+ * open/read too.
+ */
 int domxml_parse_file(const char *path, struct vm_spec *ret, struct diag *d);
+/* After libxml2 failed to parse: -EINVAL, d says "malformed XML at line N: why". */
+int domxml_parse_error(const char *object, struct diag *d);
 
 /*
  * libvirt's size scaling: value with unit ("b", "bytes", "KB", "k", "KiB",

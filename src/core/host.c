@@ -20,8 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/safe-write.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
@@ -37,6 +39,9 @@ struct host {
 	void *hook_data;
 };
 
+/* Symlinks followed on one path, as the kernel's MAXSYMLINKS. */
+#define HOST_MAX_LINKS 40
+
 /* Strip leading slashes: paths are relative to root_fd. */
 static const char *rel(const char *path)
 {
@@ -45,11 +50,143 @@ static const char *rel(const char *path)
 	return *path ? path : ".";
 }
 
+struct fd_stack {
+	int *fds;
+	size_t n, alloc;
+};
+
+static int fd_stack_top(const struct fd_stack *s, int root_fd)
+{
+	return s->n ? s->fds[s->n - 1] : root_fd;
+}
+
+static void fd_stack_push(struct fd_stack *s, int fd)
+{
+	if (s->n == s->alloc) {
+		s->alloc = s->alloc ? 2 * s->alloc : 8;
+		s->fds = xreallocarray(s->fds, s->alloc, sizeof(int));
+	}
+	s->fds[s->n++] = fd;
+}
+
+static void fd_stack_pop(struct fd_stack *s)
+{
+	if (s->n)
+		(void)close(s->fds[--s->n]);
+}
+
+static void fd_stack_release(struct fd_stack *s)
+{
+	while (s->n)
+		fd_stack_pop(s);
+	free(s->fds);
+}
+
+/*
+ * Splice a symlink's target in front of the rest of the path (rest may be
+ * empty); an absolute target starts again from the root.
+ */
+static char *splice_link(const char *target, const char *rest, struct fd_stack *dirs)
+{
+	if (target[0] == '/')
+		while (dirs->n)
+			fd_stack_pop(dirs);
+	return xasprintf("%s/%s", target, rest);
+}
+
+/*
+ * What openat2(RESOLVE_IN_ROOT) does, for kernels and sandboxes without it:
+ * walk the path one component at a time with O_NOFOLLOW, expand each
+ * symlink ourselves (an absolute target restarts at the root, ".." stops at
+ * the root), so no component is ever resolved by the kernel outside the
+ * root.  The final component follows links unless flags has O_NOFOLLOW.
+ */
+static int walk_in_root(struct host *h, const char *path, int flags, mode_t mode)
+{
+	struct fd_stack dirs = {0};
+	char *todo = xstrdup(path);
+	char *p = todo;
+	unsigned links = 0;
+	int fd = -ENOENT;
+
+	for (;;) {
+		char target[PATH_MAX];
+		size_t len;
+		char *next;
+		bool last;
+		int cur;
+		ssize_t n;
+
+		while (*p == '/')
+			p++;
+		cur = fd_stack_top(&dirs, h->root_fd);
+		if (!*p) { /* the path names a directory already open */
+			fd = openat(cur, ".", flags | O_CLOEXEC, mode);
+			fd = fd < 0 ? -errno : fd;
+			break;
+		}
+		len = strcspn(p, "/");
+		next = p + len;
+		while (*next == '/')
+			next++;
+		last = !*next;
+		p[len] = '\0';
+		if (strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
+			if (p[1] == '.')
+				fd_stack_pop(&dirs); /* at the root, ".." is the root */
+			p = next;		     /* when last: opens the directory reached */
+			continue;
+		}
+		n = readlinkat(cur, p, target, sizeof(target) - 1);
+		if (n >= 0 && !(last && (flags & O_NOFOLLOW))) {
+			char *spliced;
+
+			if (++links > HOST_MAX_LINKS) {
+				fd = -ELOOP;
+				break;
+			}
+			target[n] = '\0';
+			spliced = splice_link(target, next, &dirs);
+			free(todo);
+			todo = p = spliced;
+			continue;
+		}
+		if (n < 0 && errno != EINVAL && errno != ENOENT) {
+			fd = -errno;
+			break;
+		}
+		if (last) {
+			fd = openat(cur, p, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+			fd = fd < 0 ? -errno : fd;
+			break;
+		}
+		fd = openat(cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			fd = -errno;
+			break;
+		}
+		fd_stack_push(&dirs, fd);
+		p = next;
+	}
+	fd_stack_release(&dirs);
+	free(todo);
+	return fd;
+}
+
+/*
+ * Open path below the root.  Symlinks are followed but never lead out of a
+ * root other than "/": openat2(RESOLVE_IN_ROOT) where the kernel has it,
+ * else our own walk.  Returns the fd or -errno.
+ */
 static int host_openat(struct host *h, const char *path, int flags, mode_t mode)
 {
 	int fd;
 
-	if (!h->live && h->have_openat2) {
+	if (h->live) {
+		fd = openat(h->root_fd, rel(path), flags | O_CLOEXEC, mode);
+		return fd < 0 ? -errno : fd;
+	}
+	if (h->have_openat2) {
 		struct open_how how = {
 			.flags = (unsigned long long)(flags | O_CLOEXEC),
 			.mode = (flags & O_CREAT) ? mode : 0,
@@ -57,21 +194,57 @@ static int host_openat(struct host *h, const char *path, int flags, mode_t mode)
 		};
 
 		fd = (int)syscall(SYS_openat2, h->root_fd, rel(path), &how, sizeof(how));
-		if (fd >= 0 || errno != ENOSYS)
-			return fd < 0 ? -errno : fd;
-		h->have_openat2 = false;
+		if (fd >= 0)
+			return fd;
+		if (errno == ENOSYS)
+			h->have_openat2 = false; /* COMPAT(kernel < 5.6): no openat2 */
+		else if (errno != EPERM && errno != E2BIG)
+			return -errno;
+		/* EPERM, E2BIG: a seccomp filter may refuse openat2 itself; walk instead */
 	}
-	fd = openat(h->root_fd, rel(path), flags | O_CLOEXEC, mode);
-	return fd < 0 ? -errno : fd;
+	return walk_in_root(h, path, flags, mode);
 }
 
-int host_open(const char *root, struct host **ret, struct diag *d)
+/*
+ * Open the directory that holds path, inside the root, for a change of its
+ * last component (which is never followed): ret_base points into path.
+ * -EINVAL when path has no last component ("/", ".", "..").
+ */
+static int open_parent(struct host *h, const char *path, const char **ret_base)
+{
+	AUTOFREE char *dir = NULL;
+	const char *base, *end = path + strlen(path);
+
+	while (end > path && end[-1] == '/')
+		end--;
+	base = end;
+	while (base > path && base[-1] != '/')
+		base--;
+	if (base == end || (end - base == 1 && *base == '.') ||
+	    (end - base == 2 && base[0] == '.' && base[1] == '.') || *end)
+		return -EINVAL;
+	dir = base == path ? xstrdup(".") : xstrndup(path, (size_t)(base - path));
+	*ret_base = base;
+	return host_openat(h, dir, O_RDONLY | O_DIRECTORY, 0);
+}
+
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+int host_open_flags(const char *root, unsigned flags, struct host **ret, struct diag *d)
 {
 	struct host *h;
 	int fd;
 
-	if (!root || !*root)
+	if (!root)
 		root = "/";
+	if (!*root)
+		return diag_set(d, EINVAL, "--root", "--root '' names no directory");
 	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return diag_set(d, errno, root, "cannot open root directory '%s': %s", root,
@@ -79,8 +252,9 @@ int host_open(const char *root, struct host **ret, struct diag *d)
 	h = xcalloc(1, sizeof(*h));
 	h->root_fd = fd;
 	h->root = xstrdup(root);
-	h->live = strcmp(root, "/") == 0;
-	h->have_openat2 = true;
+	/* "/", "//", "/proc/.." ... are all the live system */
+	h->live = same_file(fd, "/");
+	h->have_openat2 = !(flags & HOST_OPEN_NO_OPENAT2);
 	if (!host_exists(h, "/sys/devices/system/cpu") && !host_exists(h, "/proc/cpuinfo")) {
 		host_free(h);
 		return diag_set(d, EINVAL, root,
@@ -90,6 +264,11 @@ int host_open(const char *root, struct host **ret, struct diag *d)
 	}
 	*ret = h;
 	return 0;
+}
+
+int host_open(const char *root, struct host **ret, struct diag *d)
+{
+	return host_open_flags(root, 0, ret, d);
 }
 
 void host_free(struct host *h)
@@ -112,15 +291,42 @@ bool host_is_live(const struct host *h)
 	return h->live;
 }
 
+/*
+ * Open a file to read: without blocking on a FIFO, and refusing anything
+ * but a regular file (sysfs and procfs attributes are regular files too).
+ */
+static int open_regular(struct host *h, const char *path, struct diag *d)
+{
+	struct stat st;
+	int fd;
+
+	fd = host_openat(h, path, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return diag_set(d, fd, path, "cannot open '%s': %s", path, strerror(-fd));
+	if (fstat(fd, &st) < 0) {
+		int err = errno;
+
+		(void)close(fd);
+		return diag_set(d, err, path, "cannot stat '%s': %s", path, strerror(err));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		return diag_set(d, EINVAL, path,
+				"'%s' is not a regular file (a directory, FIFO or device), refused",
+				path);
+	}
+	return fd;
+}
+
 static int read_file(struct host *h, const char *path, bool one_show, char **ret_buf,
 		     size_t *ret_len, struct diag *d)
 {
 	AUTOCLOSE int fd = -1;
 	struct sbuf sb = SBUF_INIT;
 
-	fd = host_openat(h, path, O_RDONLY, 0);
+	fd = open_regular(h, path, d);
 	if (fd < 0)
-		return diag_set(d, fd, path, "cannot open '%s': %s", path, strerror(-fd));
+		return fd;
 	for (;;) {
 		size_t want;
 		ssize_t n;
@@ -140,6 +346,11 @@ static int read_file(struct host *h, const char *path, bool one_show, char **ret
 			break;
 		sb.len += (size_t)n;
 		sb.buf[sb.len] = '\0';
+		if (sb.len > HOST_MAX_FILE_BYTES) {
+			sbuf_release(&sb);
+			return diag_set(d, EFBIG, path, "'%s' is larger than %u bytes, refused",
+					path, HOST_MAX_FILE_BYTES);
+		}
 		if (one_show && (size_t)n < want)
 			break; /* the kernel gave all it had in one go: no read() for EOF */
 	}
@@ -165,9 +376,9 @@ int host_read_lines(struct host *h, const char *path, char *buf, size_t bufsz,
 	AUTOCLOSE int fd = -1;
 	size_t have = 0, total = 0;
 
-	fd = host_openat(h, path, O_RDONLY, 0);
+	fd = open_regular(h, path, d);
 	if (fd < 0)
-		return diag_set(d, fd, path, "cannot open '%s': %s", path, strerror(-fd));
+		return fd;
 	for (;;) {
 		ssize_t n = read(fd, buf + have, bufsz - have);
 		size_t whole;
@@ -183,6 +394,9 @@ int host_read_lines(struct host *h, const char *path, char *buf, size_t bufsz,
 		}
 		have += (size_t)n;
 		total += (size_t)n;
+		if (total > HOST_MAX_STREAM_BYTES)
+			return diag_set(d, EFBIG, path, "'%s' is larger than %u bytes, refused",
+					path, HOST_MAX_STREAM_BYTES);
 		if (n == 0 || have == bufsz) {
 			/* the end, or a line longer than buf: hand over what there is */
 			whole = have;
@@ -352,10 +566,16 @@ void host_names_free(char **names)
 
 int host_readlink(struct host *h, const char *path, char **ret, struct diag *d)
 {
+	AUTOCLOSE int dirfd = -1;
 	char buf[PATH_MAX];
+	const char *base;
 	ssize_t n;
 
-	n = readlinkat(h->root_fd, rel(path), buf, sizeof(buf) - 1);
+	dirfd = open_parent(h, path, &base);
+	if (dirfd < 0)
+		return diag_set(d, dirfd, path, "cannot read link '%s': %s", path,
+				strerror(-dirfd));
+	n = readlinkat(dirfd, base, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return diag_set(d, errno, path, "cannot read link '%s': %s", path, strerror(errno));
 	buf[n] = '\0';
@@ -379,21 +599,36 @@ static int run_hook(struct host *h, const char *path, const char *value)
 
 int host_write(struct host *h, const char *path, const char *value, struct diag *d)
 {
+	AUTOCLOSE int dirfd = -1;
 	AUTOCLOSE int fd = -1;
+	AUTOFREE char *shown = NULL;
 	size_t len = strlen(value), off = 0;
+	const char *base;
+	struct stat st;
 	int r;
 
+	shown = str_escape(value, 64);
 	r = run_hook(h, path, value);
 	if (r < 0)
-		return diag_set(d, r, path, "cannot write '%s' to '%s': %s", value, path,
+		return diag_set(d, r, path, "cannot write '%s' to '%s': %s", shown, path,
 				strerror(-r));
 	if (r > 0)
 		return 0;
-	/* O_TRUNC matters for fixture trees (regular files); sysfs ignores it. */
-	fd = host_openat(h, path, O_WRONLY | O_TRUNC, 0);
+	dirfd = open_parent(h, path, &base);
+	if (dirfd < 0)
+		return diag_set(d, dirfd, path, "cannot open '%s' for writing: %s", path,
+				strerror(-dirfd));
+	/*
+	 * The knob itself, never a symlink in its place, never a FIFO or device
+	 * (O_NONBLOCK: opening a FIFO does not wait for a reader).  O_TRUNC
+	 * matters for fixture trees (regular files); sysfs ignores it.
+	 */
+	fd = openat(dirfd, base, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return diag_set(d, fd, path, "cannot open '%s' for writing: %s", path,
-				strerror(-fd));
+		return diag_set(d, errno, path, "cannot open '%s' for writing: %s", path,
+				errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return diag_set(d, EINVAL, path, "'%s' is not a regular file, refused", path);
 	while (off < len) {
 		ssize_t n = write(fd, value + off, len - off);
 
@@ -402,7 +637,7 @@ int host_write(struct host *h, const char *path, const char *value, struct diag 
 
 			if (err == EINTR)
 				continue;
-			return diag_set(d, err, path, "cannot write '%s' to '%s': %s", value, path,
+			return diag_set(d, err, path, "cannot write '%s' to '%s': %s", shown, path,
 					strerror(err));
 		}
 		off += (size_t)n;
@@ -410,25 +645,17 @@ int host_write(struct host *h, const char *path, const char *value, struct diag 
 	return 0;
 }
 
-static int split_dir(const char *path, char **ret_dir, const char **ret_base)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash || !slash[1])
-		return -EINVAL;
-	*ret_dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
-	*ret_base = slash + 1;
-	return 0;
-}
-
 int host_write_file_atomic(struct host *h, const char *path, const char *content, mode_t mode,
 			   struct diag *d)
 {
-	AUTOFREE char *dir = NULL;
-	AUTOFREE char *tmp = NULL;
-	AUTOCLOSE int fd = -1;
+	return host_replace_file(h, path, content, strlen(content), mode, 0, NULL, d);
+}
+
+int host_replace_file(struct host *h, const char *path, const char *content, size_t len,
+		      mode_t mode, unsigned flags, char **ret_backup, struct diag *d)
+{
+	AUTOCLOSE int dirfd = -1;
 	const char *base;
-	size_t len = strlen(content), off = 0;
 	int r;
 
 	r = run_hook(h, path, content);
@@ -436,116 +663,117 @@ int host_write_file_atomic(struct host *h, const char *path, const char *content
 		return diag_set(d, r, path, "cannot write '%s': %s", path, strerror(-r));
 	if (r > 0)
 		return 0;
-	if (split_dir(path, &dir, &base) < 0)
-		return diag_set(d, EINVAL, path, "'%s' is not a file path", path);
-	tmp = xasprintf("%s/.%s.kvmtune-tmp", strcmp(dir, "/") ? dir : "", base);
-	fd = host_openat(h, tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	if (fd < 0)
-		return diag_set(d, fd, path, "cannot create '%s': %s", tmp, strerror(-fd));
-	while (off < len) {
-		ssize_t n = write(fd, content + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = errno;
-
-			(void)unlinkat(h->root_fd, rel(tmp), 0);
-			return diag_set(d, err, path, "cannot write '%s': %s", tmp, strerror(err));
-		}
-		off += (size_t)n;
-	}
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
-		int err = errno;
-
-		(void)unlinkat(h->root_fd, rel(tmp), 0);
-		return diag_set(d, err, path, "cannot write '%s': %s", tmp, strerror(err));
-	}
-	if (renameat(h->root_fd, rel(tmp), h->root_fd, rel(path)) < 0) {
-		int err = errno;
-
-		(void)unlinkat(h->root_fd, rel(tmp), 0);
-		return diag_set(d, err, path, "cannot rename '%s' to '%s': %s", tmp, path,
-				strerror(err));
-	}
-	return 0;
+	dirfd = open_parent(h, path, &base);
+	if (dirfd < 0)
+		return diag_set(d, dirfd, path, "cannot write '%s': %s", path, strerror(-dirfd));
+	return safe_write_at(dirfd, base, path, content, len, mode, flags, ret_backup, d);
 }
 
 int host_unlink(struct host *h, const char *path, struct diag *d)
 {
+	AUTOCLOSE int dirfd = -1;
+	const char *base;
 	int r = run_hook(h, path, "");
 
 	if (r < 0)
 		return diag_set(d, r, path, "cannot remove '%s': %s", path, strerror(-r));
 	if (r > 0)
 		return 0;
-	if (unlinkat(h->root_fd, rel(path), 0) < 0 && errno != ENOENT)
+	dirfd = open_parent(h, path, &base);
+	if (dirfd == -ENOENT)
+		return 0;
+	if (dirfd < 0)
+		return diag_set(d, dirfd, path, "cannot remove '%s': %s", path, strerror(-dirfd));
+	if (unlinkat(dirfd, base, 0) < 0 && errno != ENOENT)
 		return diag_set(d, errno, path, "cannot remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/* mkdir -p below the root, each component created in its contained parent. */
+static int mkdir_p_contained(struct host *h, const char *path, mode_t mode, struct diag *d)
+{
+	AUTOFREE char *copy = xstrdup(path);
+
+	for (char *p = copy + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (p > copy && p[-1] != '/') {
+			AUTOCLOSE int dirfd = -1;
+			const char *base;
+
+			dirfd = open_parent(h, copy, &base);
+			if (dirfd < 0 && dirfd != -EINVAL)
+				return diag_set(d, dirfd, path, "cannot create directory '%s': %s",
+						copy, strerror(-dirfd));
+			if (dirfd >= 0 && mkdirat(dirfd, base, mode) < 0 && errno != EEXIST)
+				return diag_set(d, errno, path, "cannot create directory '%s': %s",
+						copy, strerror(errno));
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
 	return 0;
 }
 
 int host_mkdir_p(struct host *h, const char *path, mode_t mode, struct diag *d)
 {
-	AUTOFREE char *copy = xstrdup(path);
 	int r = run_hook(h, path, "<mkdir>");
 
 	if (r < 0)
 		return diag_set(d, r, path, "cannot create directory '%s': %s", path, strerror(-r));
 	if (r > 0)
 		return 0;
-	for (char *p = copy + 1;; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdirat(h->root_fd, rel(copy), mode) < 0 && errno != EEXIST)
-			return diag_set(d, errno, path, "cannot create directory '%s': %s", copy,
-					strerror(errno));
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	return 0;
+	return mkdir_p_contained(h, path, mode, d);
 }
 
-/* mkdir -p below the root without the write hook (infrastructure, not a change). */
-static int mkdir_p_raw(struct host *h, const char *path, mode_t mode)
+int host_rename(struct host *h, const char *from, const char *to, struct diag *d)
 {
-	AUTOFREE char *copy = xstrdup(path);
+	AUTOCLOSE int fromfd = -1;
+	AUTOCLOSE int tofd = -1;
+	const char *from_base, *to_base;
+	int r = run_hook(h, to, "<rename>");
 
-	for (char *p = copy + 1;; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdirat(h->root_fd, rel(copy), mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
+	if (r < 0)
+		return diag_set(d, r, to, "cannot rename '%s' to '%s': %s", from, to, strerror(-r));
+	if (r > 0)
+		return 0;
+	fromfd = open_parent(h, from, &from_base);
+	tofd = fromfd < 0 ? fromfd : open_parent(h, to, &to_base);
+	if (fromfd < 0 || tofd < 0)
+		return diag_set(d, fromfd < 0 ? fromfd : tofd, to, "cannot rename '%s' to '%s': %s",
+				from, to, strerror(fromfd < 0 ? -fromfd : -tofd));
+	if (renameat(fromfd, from_base, tofd, to_base) < 0)
+		return diag_set(d, errno, to, "cannot rename '%s' to '%s': %s", from, to,
+				strerror(errno));
 	return 0;
 }
 
 int host_lock(struct host *h, const char *name, unsigned timeout_ms, struct diag *d)
 {
 	AUTOFREE char *path = NULL;
+	AUTOCLOSE int dirfd = -1;
 	struct timespec step = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
 	unsigned waited_ms = 0;
+	const char *base;
 	int fd, r;
 
 	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return diag_set(d, EINVAL, name, "'%s' is not a lock name", name);
 	path = xasprintf("%s/%s", HOST_LOCK_DIR, name);
-	r = mkdir_p_raw(h, HOST_LOCK_DIR, 0700);
+	r = mkdir_p_contained(h, HOST_LOCK_DIR, 0700, d);
 	if (r < 0)
-		return diag_set(d, r, HOST_LOCK_DIR, "cannot create '%s': %s", HOST_LOCK_DIR,
-				strerror(-r));
-	fd = host_openat(h, path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+		return r;
+	dirfd = open_parent(h, path, &base);
+	if (dirfd < 0)
+		return diag_set(d, dirfd, path, "cannot open lock '%s': %s", path,
+				strerror(-dirfd));
+	fd = openat(dirfd, base, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return diag_set(d, fd, path, "cannot open lock '%s': %s", path, strerror(-fd));
+		return diag_set(d, errno, path, "cannot open lock '%s': %s", path, strerror(errno));
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return fd;

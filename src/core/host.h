@@ -30,6 +30,22 @@ typedef int (*host_write_hook_fn)(void *userdata, const char *path, const char *
  * root (no sys/devices/system/cpu and no proc/cpuinfo below it).
  */
 int host_open(const char *root, struct host **ret, struct diag *d);
+
+enum host_open_flags {
+	/*
+	 * Resolve paths below a root other than "/" by our own walk (each
+	 * component with O_NOFOLLOW, links expanded inside the root), as on
+	 * kernels without openat2 (< 5.6) or sandboxes that refuse it: for tests
+	 * of that path (KVMTUNE_NO_OPENAT2=1 in the environment of the CLI).
+	 */
+	HOST_OPEN_NO_OPENAT2 = 1u << 0,
+};
+/* host_open() with flags.  root "" is refused (-EINVAL), not taken as "/". */
+int host_open_flags(const char *root, unsigned flags, struct host **ret, struct diag *d);
+
+/* Largest host file read whole (64 MiB), and streamed line by line (256 MiB). */
+#define HOST_MAX_FILE_BYTES (64u << 20)
+#define HOST_MAX_STREAM_BYTES (256u << 20)
 void host_free(struct host *h);
 /* The root as given ("/" for the live host). */
 const char *host_root(const struct host *h);
@@ -37,9 +53,17 @@ const char *host_root(const struct host *h);
 bool host_is_live(const struct host *h);
 
 /*
- * Read a whole file into a NUL-terminated buffer (caller frees).  Returns
- * -ENOENT when it is absent (callers decide whether that matters), other
- * -errno on failure; fills d with the path and reason.
+ * Paths: absolute paths of the host, resolved below the root.  Below a root
+ * other than "/" no path ever leads out of it: ".." stops at the root and
+ * symlinks (absolute or relative) are resolved inside it, for reads and
+ * writes alike.  Changes (write, replace, unlink, mkdir, rename) never
+ * follow a symlink in the last component.
+ *
+ * Read a whole regular file into a NUL-terminated buffer (caller frees).
+ * Returns -ENOENT when it is absent (callers decide whether that matters),
+ * -EINVAL for a FIFO, device or directory (refused without blocking),
+ * -EFBIG beyond HOST_MAX_FILE_BYTES, other -errno on failure; fills d with
+ * the path and reason.
  */
 int host_read(struct host *h, const char *path, char **ret_buf, size_t *ret_len, struct diag *d);
 /*
@@ -100,6 +124,15 @@ int host_write(struct host *h, const char *path, const char *value, struct diag 
  */
 int host_write_file_atomic(struct host *h, const char *path, const char *content, mode_t mode,
 			   struct diag *d);
+/*
+ * host_write_file_atomic() for len bytes with safe_write_at()'s flags
+ * (SAFE_WRITE_BACKUP, SAFE_WRITE_KEEP_OWNER; see core/safe-write.h):
+ * ret_backup gets the backup's file name (may be NULL).
+ */
+int host_replace_file(struct host *h, const char *path, const char *content, size_t len,
+		      mode_t mode, unsigned flags, char **ret_backup, struct diag *d);
+/* Rename a file within the root (through the write hook, value "<rename>", path to). */
+int host_rename(struct host *h, const char *from, const char *to, struct diag *d);
 /* Remove a file (through the write hook, value ""). */
 int host_unlink(struct host *h, const char *path, struct diag *d);
 /* Create a directory and its parents (through the write hook, value "<mkdir>"). */

@@ -7,8 +7,10 @@
  */
 #include "hugepages-persist.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +22,24 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
 
 #define GIGANTIC_KIB 1048576ULL
+
+/* A group name as useradd(8) takes it: [A-Za-z_][A-Za-z0-9_.-]*, up to 32 characters. */
+static bool group_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 32 || !(isalpha((unsigned char)name[0]) || name[0] == '_'))
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+	       n;
+}
 
 int hugepages_group_gid(struct host *h, const char *name, long *ret_gid, struct diag *d)
 {
@@ -35,9 +49,18 @@ int hugepages_group_gid(struct host *h, const char *name, long *ret_gid, struct 
 	int r;
 
 	if (parse_u32(name, &v) == 0) {
+		if (v == UINT32_MAX) /* (gid_t)-1 means "leave unchanged" to the kernel */
+			return diag_set(d, EINVAL, "--group", "--group %s: not a valid group id",
+					name);
 		*ret_gid = (long)v;
 		return 0;
 	}
+	if (!group_name_ok(name))
+		return diag_set(
+			d, EINVAL, "--group",
+			"--group '%.64s': expected a group name (letters, digits, '_', '.', "
+			"'-'; up to 32) or a numeric gid",
+			name);
 	r = host_read(h, "/etc/group", &text, NULL, d);
 	if (r < 0)
 		return diag_set(d, r, "/etc/group",
@@ -140,6 +163,78 @@ int hugepages_wants(const struct host_model *m, const struct hp_request *req, st
 		}
 	}
 	*ret = w;
+	return 0;
+}
+
+/* KiB of w's pages on node (node -1: the host-wide ones); false on overflow. */
+static bool wants_kib(const struct hp_wants *w, int node, uint64_t *ret)
+{
+	uint64_t sum = 0, kib;
+
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].node == node &&
+		    (!safe_mul_u64((uint64_t)w->v[i].pages, w->v[i].size_kib, &kib) ||
+		     !safe_add_u64(sum, kib, &sum)))
+			return false;
+	*ret = sum;
+	return true;
+}
+
+static int persist_refuse(struct diag *d, const char *where, uint64_t want_kib, int64_t total_kib,
+			  uint64_t keep_kib)
+{
+	char w[32], t[32], k[32];
+
+	return diag_set(d, ERANGE, where,
+			"%s: the pools to persist need %s at boot, but of its %s of memory %s "
+			"must stay free for the host; nothing was written",
+			where, format_size_kib(want_kib, w, sizeof(w)),
+			format_size_kib(total_kib > 0 ? (uint64_t)total_kib : 0, t, sizeof(t)),
+			format_size_kib(keep_kib, k, sizeof(k)));
+}
+
+int hugepages_persist_guard(const struct hp_mem *mem, const struct hp_wants *w,
+			    int64_t keep_free_kib, struct diag *d)
+{
+	uint64_t host_kib, node_kib, share, keep;
+	size_t nmem = 0;
+	char where[32];
+
+	if (!wants_kib(w, -1, &host_kib))
+		return diag_set(d, ERANGE, "persist", "the pools to persist are too large");
+	for (size_t i = 0; i < mem->nnodes; i++)
+		nmem += mem->nodes[i].total_kib != 0;
+	share = nmem ? host_kib / nmem + (host_kib % nmem != 0) : host_kib;
+	for (size_t i = 0; i < mem->nnodes; i++) {
+		const struct hp_node_mem *n = &mem->nodes[i];
+
+		if (!wants_kib(w, n->node, &node_kib) ||
+		    !safe_add_u64(node_kib, n->total_kib != 0 ? share : 0, &node_kib))
+			return diag_set(d, ERANGE, "persist", "the pools to persist are too large");
+		(void)snprintf(where, sizeof(where), "node %d", n->node);
+		if (node_kib && n->total_kib < 0)
+			return diag_set(d, EINVAL, where,
+					"%s: its memory size is unknown (no MemTotal), so pages "
+					"cannot be persisted on it safely; nothing was written",
+					where);
+		if (!node_kib)
+			continue;
+		keep = hugepages_keep_free_kib(mem, n, keep_free_kib);
+		if (node_kib > (uint64_t)n->total_kib || keep > (uint64_t)n->total_kib - node_kib)
+			return persist_refuse(d, where, node_kib, n->total_kib, keep);
+	}
+	if (!mem->nnodes && host_kib) {
+		struct hp_node_mem all = {0, mem->total_kib, mem->avail_kib};
+
+		if (mem->total_kib < 0)
+			return diag_set(d, EINVAL, "host",
+					"host: its memory size is unknown (no MemTotal in "
+					"/proc/meminfo); nothing was written");
+		keep = hugepages_keep_free_kib(mem, &all, keep_free_kib);
+		if (host_kib > (uint64_t)mem->total_kib ||
+		    keep > (uint64_t)mem->total_kib - host_kib)
+			return persist_refuse(d, "host", host_kib, mem->total_kib, keep);
+	}
 	return 0;
 }
 

@@ -17,6 +17,7 @@ struct diag;
 struct file_plan;
 struct host;
 struct host_model;
+struct hp_mem;
 struct hp_request;
 
 #define HP_SYSCTL_FILE "/etc/sysctl.d/80-kvmtune-hugepages.conf"
@@ -52,6 +53,18 @@ int hugepages_group_gid(struct host *h, const char *name, long *ret_gid, struct 
 int hugepages_wants(const struct host_model *m, const struct hp_request *req, struct hp_wants *ret,
 		    struct diag *d);
 void hp_wants_release(struct hp_wants *w);
+
+/*
+ * The keep-free guard of 'hugepages set' for pools that are to be made at
+ * boot, when every node's memory is free: per node, its own pages plus its
+ * share of the host-wide ones (the kernel spreads those over the nodes with
+ * memory) must leave hugepages_keep_free_kib() of its MemTotal; the host as
+ * a whole likewise.  Fails closed: a node whose MemTotal is unknown cannot
+ * take pages (-EINVAL).  -ERANGE ("too large") with the numbers, also when
+ * the sizes overflow.
+ */
+int hugepages_persist_guard(const struct hp_mem *mem, const struct hp_wants *w,
+			    int64_t keep_free_kib, struct diag *d);
 
 /*
  * The kernel command line words for the per-node and gigantic (>= 1 GiB)

@@ -18,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -28,7 +29,7 @@ int hp_request_add(struct hp_request *req, const char *arg, struct diag *d)
 {
 	const char *eq = strchr(arg, '=');
 	char size_text[32];
-	uint64_t size_kib, count;
+	uint64_t size_kib, count, total_kib;
 	size_t n;
 	int r;
 
@@ -51,8 +52,10 @@ int hp_request_add(struct hp_request *req, const char *arg, struct diag *d)
 			d, r, arg,
 			"'%s': count '%s' is not a whole number of pages (expected 0 or more)", arg,
 			eq + 1);
-	if (count > INT64_MAX / 2)
-		return diag_set(d, ERANGE, arg, "'%s': count %" PRIu64 " is too large", arg, count);
+	if (!safe_mul_u64(count, size_kib, &total_kib) || total_kib > SIZE_MAX_KIB)
+		return diag_set(d, ERANGE, arg,
+				"'%s': %" PRIu64 " pages of %s is too large (over 4 EiB)", arg,
+				count, size_text);
 	for (size_t i = 0; i < req->nasks; i++)
 		if (req->asks[i].size_kib == size_kib)
 			return diag_set(d, EEXIST, arg,
@@ -193,10 +196,14 @@ uint64_t hugepages_keep_free_kib(const struct hp_mem *mem, const struct hp_node_
 			keep = MIN_KEEP_FREE_KIB;
 	}
 	if (mem->min_free_kib > 0) {
-		if (mem->total_kib > 0 && total > 0 && total < (uint64_t)mem->total_kib)
-			keep += (uint64_t)mem->min_free_kib * total / (uint64_t)mem->total_kib;
-		else
-			keep += (uint64_t)mem->min_free_kib;
+		uint64_t share = (uint64_t)mem->min_free_kib, prod;
+
+		/* by MemTotal; the whole of it when the product would overflow */
+		if (mem->total_kib > 0 && total > 0 && total < (uint64_t)mem->total_kib &&
+		    safe_mul_u64(share, total, &prod))
+			share = prod / (uint64_t)mem->total_kib;
+		if (!safe_add_u64(keep, share, &keep))
+			keep = UINT64_MAX;
 	}
 	return keep;
 }
@@ -309,9 +316,9 @@ static int refuse(struct diag *d, const char *where, int64_t grow_kib, int64_t a
 		  uint64_t keep_kib)
 {
 	char g[32], a[32], k[32], can[32];
-	int64_t room = avail_kib - (int64_t)keep_kib;
+	int64_t room = avail_kib - (int64_t)keep_kib; /* both below 2^53: no overflow */
 
-	return diag_set(d, ENOSPC, where,
+	return diag_set(d, ERANGE, where,
 			"%s: the request needs %s more, but only %s is free or reclaimable and "
 			"%s must stay free for the host (--keep-free), so at most %s can go to "
 			"hugepages; nothing was changed",
@@ -319,6 +326,14 @@ static int refuse(struct diag *d, const char *where, int64_t grow_kib, int64_t a
 			format_size_kib((uint64_t)(avail_kib > 0 ? avail_kib : 0), a, sizeof(a)),
 			format_size_kib(keep_kib, k, sizeof(k)),
 			format_size_kib((uint64_t)(room > 0 ? room : 0), can, sizeof(can)));
+}
+
+static int unknown_mem(struct diag *d, const char *where)
+{
+	return diag_set(d, EINVAL, where,
+			"%s: how much memory is free there is unknown (no meminfo), so its pool "
+			"cannot grow safely; nothing was changed",
+			where);
 }
 
 static int check_guard(const struct hp_mem *mem, const struct hp_request *req,
@@ -332,35 +347,48 @@ static int check_guard(const struct hp_mem *mem, const struct hp_request *req,
 			int64_t grow = net_growth_kib(p, req->nodes[i]);
 			uint64_t keep;
 
-			if (grow <= 0 || !n || n->avail_kib < 0)
+			if (grow <= 0)
 				continue;
+			(void)snprintf(where, sizeof(where), "node %d", req->nodes[i]);
+			if (!n || n->avail_kib < 0) /* fail closed */
+				return unknown_mem(d, where);
 			keep = hugepages_keep_free_kib(mem, n, req->keep_free_kib);
-			(void)snprintf(where, sizeof(where), "node %d", n->node);
-			if (grow > n->avail_kib - (int64_t)keep)
-				return refuse(d, where, grow, n->avail_kib, keep);
+			if (keep >= (uint64_t)n->avail_kib ||
+			    (uint64_t)grow > (uint64_t)n->avail_kib - keep)
+				return refuse(d, where, grow, n->avail_kib,
+					      keep < SIZE_MAX_KIB ? keep : SIZE_MAX_KIB);
 		}
 		return 0;
 	}
 	/* Host-wide: the kernel spreads pages over the nodes; sum their room. */
-	int64_t grow = net_growth_kib(p, -1), avail = 0;
-	uint64_t keep = 0;
+	int64_t grow = net_growth_kib(p, -1);
+	uint64_t avail = 0, keep = 0;
 
 	if (grow <= 0)
 		return 0;
 	for (size_t i = 0; i < mem->nnodes; i++) {
-		if (mem->nodes[i].avail_kib < 0)
-			continue;
-		avail += mem->nodes[i].avail_kib;
-		keep += hugepages_keep_free_kib(mem, &mem->nodes[i], req->keep_free_kib);
+		/* saturating sums: at 2^52 KiB each, only absurd node counts get there */
+		if (mem->nodes[i].avail_kib >= 0 &&
+		    !safe_add_u64(avail, (uint64_t)mem->nodes[i].avail_kib, &avail))
+			avail = SIZE_MAX_KIB;
+		if (!safe_add_u64(keep,
+				  hugepages_keep_free_kib(mem, &mem->nodes[i], req->keep_free_kib),
+				  &keep))
+			keep = UINT64_MAX;
 	}
-	if (!mem->nnodes && mem->avail_kib >= 0) {
+	if (!mem->nnodes) {
 		struct hp_node_mem all = {0, mem->total_kib, mem->avail_kib};
 
-		avail = mem->avail_kib;
+		if (mem->avail_kib < 0)
+			return unknown_mem(d, "host");
+		avail = (uint64_t)mem->avail_kib;
 		keep = hugepages_keep_free_kib(mem, &all, req->keep_free_kib);
 	}
-	if (grow > avail - (int64_t)keep)
-		return refuse(d, "host", grow, avail, keep);
+	if (avail > SIZE_MAX_KIB)
+		avail = SIZE_MAX_KIB;
+	if (keep >= avail || (uint64_t)grow > avail - keep)
+		return refuse(d, "host", grow, (int64_t)avail,
+			      keep < SIZE_MAX_KIB ? keep : SIZE_MAX_KIB);
 	return 0;
 }
 

@@ -98,8 +98,9 @@ struct hp_plan {
  * Decide: turn req into a plan against m and mem.  Refuses (nothing to
  * apply) with a diag naming the problem:
  *   -EINVAL  a size that is not a hugepage size of this CPU or kernel, a node
- *            that does not exist, has no memory or no per-node pool;
- *   -ENOSPC  a request that would leave a node (or the host) with less than
+ *            that does not exist, has no memory or no per-node pool, or whose
+ *            free memory is unknown (the guard fails closed);
+ *   -ERANGE  a request that would leave a node (or the host) with less than
  *            its keep-free memory, with the numbers.
  * ret is replaced; release it with hp_plan_release().
  */

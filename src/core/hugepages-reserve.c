@@ -19,6 +19,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -59,7 +60,7 @@ static int parse_line(const char *path, unsigned lineno, char *line, const char 
 	AUTOFREE char *shown = xstrdup(line);
 	char *w[7];
 	int node, nw = 0;
-	uint64_t page_kib, pages, start;
+	uint64_t page_kib, pages, kib, start;
 
 	for (char *p = line; *p && nw < 7;) {
 		while (*p == ' ' || *p == '\t')
@@ -80,11 +81,16 @@ static int parse_line(const char *path, unsigned lineno, char *line, const char 
 	}
 	if (nw != 6 || strcmp(w[0], "node") || strcmp(w[2], "page_kb") || strcmp(w[4], "pages") ||
 	    parse_int(w[1], &node) < 0 || node < -1 || parse_u64(w[3], &page_kib) < 0 ||
-	    parse_u64(w[5], &pages) < 0 || pages > INT64_MAX / 2)
+	    parse_u64(w[5], &pages) < 0 || page_kib == 0)
 		return diag_set(d, EINVAL, path,
 				"'%s' line %u: expected 'node N page_kb K pages P' or 'pid PID "
 				"start TICKS', got '%s'",
 				path, lineno, shown);
+	if (!safe_mul_u64(pages, page_kib, &kib) || kib > SIZE_MAX_KIB)
+		return diag_set(d, ERANGE, path,
+				"'%s' line %u: %" PRIu64 " pages of %" PRIu64
+				" KiB is too large (over 4 EiB)",
+				path, lineno, pages, page_kib);
 	resv_add(l, owner, node, page_kib, (int64_t)pages);
 	return 0;
 }
@@ -98,6 +104,10 @@ static int load_owner(struct host *h, const char *owner, struct hp_resv_list *l,
 	int r;
 
 	r = host_read(h, path, &text, NULL, d);
+	if (r == -ENOENT) { /* released between the listing and now (a reader without the lock) */
+		diag_clear(d);
+		return 0;
+	}
 	if (r < 0)
 		return r;
 	for (char *line = text; line && *line;) {
@@ -151,13 +161,57 @@ void hp_resv_release(struct hp_resv_list *l)
 int64_t hp_resv_held(const struct hp_resv_list *l, int node, uint64_t page_kib,
 		     const char *except_owner)
 {
-	int64_t sum = 0;
+	uint64_t sum = 0;
 
+	/* saturates at COUNT_MAX: a floor that high only keeps pages, never frees them */
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].node == node && l->v[i].page_kib == page_kib &&
-		    (!except_owner || strcmp(l->v[i].owner, except_owner) != 0))
-			sum += l->v[i].pages;
-	return sum;
+		    (!except_owner || strcmp(l->v[i].owner, except_owner) != 0) &&
+		    (!safe_add_u64(sum, (uint64_t)l->v[i].pages, &sum) || sum > COUNT_MAX))
+			return (int64_t)COUNT_MAX;
+	return (int64_t)sum;
+}
+
+/* Pages reserved in a pool: node -1 counts every node's reservations of the size. */
+static int64_t held_in_pool(const struct hp_resv_list *l, int node, uint64_t page_kib,
+			    const char **ret_owner)
+{
+	uint64_t sum = 0;
+
+	*ret_owner = NULL;
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].page_kib != page_kib || (node >= 0 && l->v[i].node != node))
+			continue;
+		*ret_owner = l->v[i].owner;
+		if (!safe_add_u64(sum, (uint64_t)l->v[i].pages, &sum) || sum > COUNT_MAX)
+			return (int64_t)COUNT_MAX;
+	}
+	return (int64_t)sum;
+}
+
+int hp_resv_check_plan(const struct hp_resv_list *l, const struct hp_plan *p, struct diag *d)
+{
+	for (size_t i = 0; i < p->nchanges; i++) {
+		const struct hp_change *c = &p->changes[i];
+		const char *owner;
+		int64_t held = held_in_pool(l, c->node, c->size_kib, &owner);
+		char ps[16], where[32];
+
+		if (c->new_pages >= c->old_pages || c->new_pages >= held)
+			continue;
+		if (c->node < 0)
+			(void)snprintf(where, sizeof(where), "the host");
+		else
+			(void)snprintf(where, sizeof(where), "node %d", c->node);
+		return diag_set(d, EEXIST, c->path,
+				"the %s pool of %s holds %" PRId64 " pages reserved for VMs ('%s' "
+				"among them), more than the %" PRId64
+				" asked; release them first ('kvmtune hugepages release --owner "
+				"%s'); nothing was changed",
+				format_pagesize(c->size_kib, ps, sizeof(ps)), where, held, owner,
+				c->new_pages, owner);
+	}
+	return 0;
 }
 
 char *hp_resv_format_owner(const struct hp_resv_list *l, const char *owner)

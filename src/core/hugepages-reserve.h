@@ -58,6 +58,13 @@ void hp_resv_release(struct hp_resv_list *l);
 int64_t hp_resv_held(const struct hp_resv_list *l, int node, uint64_t page_kib,
 		     const char *except_owner);
 
+/*
+ * Refuse a plan of 'hugepages set' that would shrink a pool below the pages
+ * owners have reserved in it (a host-wide pool: below all reservations of
+ * that size): -EEXIST with a diag naming the pool, an owner and the pages.
+ */
+int hp_resv_check_plan(const struct hp_resv_list *l, const struct hp_plan *p, struct diag *d);
+
 /* The record text of owner's entries in l ("" when it has none; caller frees). */
 char *hp_resv_format_owner(const struct hp_resv_list *l, const char *owner);
 

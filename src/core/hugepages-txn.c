@@ -320,13 +320,19 @@ static int reserve_locked(struct host *h, const char *owner, const struct hp_nee
 	return r;
 }
 
+/* The "hugepages" lock, or -1 for a dry run (a plan changes nothing: no need to wait). */
+static int txn_lock(struct host *h, const struct hp_txn_opts *o, struct diag *d)
+{
+	return o->dry_run ? -1 : host_lock(h, "hugepages", o->lock_timeout_ms, d);
+}
+
 int hp_txn_reserve(struct host *h, const char *owner, const struct hp_needs *needs,
 		   const struct hp_txn_opts *o, struct hp_txn_result *ret, struct diag *d)
 {
-	AUTOCLOSE int lock = host_lock(h, "hugepages", o->lock_timeout_ms, d);
+	AUTOCLOSE int lock = txn_lock(h, o, d);
 
 	memset(ret, 0, sizeof(*ret));
-	if (lock < 0)
+	if (lock < 0 && !o->dry_run)
 		return lock;
 	return reserve_locked(h, owner, needs, o, ret, d);
 }
@@ -334,14 +340,14 @@ int hp_txn_reserve(struct host *h, const char *owner, const struct hp_needs *nee
 int hp_txn_release(struct host *h, char *const *owners, size_t nowners, const struct hp_txn_opts *o,
 		   struct hp_txn_result *ret, struct diag *d)
 {
-	AUTOCLOSE int lock = host_lock(h, "hugepages", o->lock_timeout_ms, d);
+	AUTOCLOSE int lock = txn_lock(h, o, d);
 	struct txn_state s = {0};
 	char **all;
 	size_t n = 0, nstale = 0;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (lock < 0)
+	if (lock < 0 && !o->dry_run)
 		return lock;
 	r = state_load(h, &s, d);
 	if (r < 0) {

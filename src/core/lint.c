@@ -13,6 +13,7 @@
 #include "core/vmspec.h"
 #include "util/cleanup.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -56,8 +57,7 @@ static void addf(struct lint_report *r, const char *id, enum lint_severity sev, 
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&ev, fmt, ap) < 0)
-		abort();
+	ev = xvasprintf(fmt, ap);
 	va_end(ap);
 	lint_add(r, id, sev, ev, fix);
 }
@@ -201,8 +201,8 @@ static int64_t free_pages(const struct host_model *m, uint64_t page, const struc
 		if (!cpuset_isset(nodes, (unsigned)m->nodes[i].node))
 			continue;
 		p = node_find_pool(&m->nodes[i], page);
-		if (p && p->free > 0)
-			total += p->free;
+		if (p && p->free > 0 && !safe_add_i64(total, p->free, &total))
+			total = INT64_MAX;
 	}
 	return total;
 }

@@ -101,6 +101,8 @@ static int parse_line(char *line, int *node, struct meminfo_entry *ret)
 		*--end = '\0';
 	if (parse_value(colon + 1, &v, &kib) < 0)
 		return -EINVAL;
+	if (v > SIZE_MAX_KIB)
+		return -ERANGE;
 	if (*node == -2)
 		*node = this_node;
 	else if (*node != this_node)
@@ -137,7 +139,16 @@ int meminfo_parse(const char *text, struct meminfo *ret, struct diag *d)
 			struct meminfo_entry e;
 
 			(void)snprintf(orig, sizeof(orig), "%s", line);
-			if (parse_line(line, &node, &e) < 0) {
+			int r = parse_line(line, &node, &e);
+
+			if (r == -ERANGE) {
+				meminfo_release(&m);
+				return diag_set(d, ERANGE, "meminfo",
+						"line %u '%s': the number is too large (over "
+						"2^52)",
+						lineno, orig);
+			}
+			if (r < 0) {
 				meminfo_release(&m);
 				return diag_set(d, EINVAL, "meminfo",
 						"line %u '%s': expected 'Key: <number> [kB]'",

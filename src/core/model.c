@@ -7,6 +7,7 @@
 #include "model.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 #include "core/topology.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -77,7 +80,8 @@ static uint64_t pool_dir_size(const char *name)
 		return 0;
 	memcpy(num, p, len - 2);
 	num[len - 2] = '\0';
-	return parse_u64(num, &v) < 0 ? 0 : v;
+	/* no real page is larger than 4 EiB: such a directory is no pool we know */
+	return parse_u64(num, &v) < 0 || v > SIZE_MAX_KIB ? 0 : v;
 }
 
 static int cmp_pool(const void *a, const void *b)
@@ -115,7 +119,26 @@ static int read_counter(struct host *h, const char *dir, const char *name, int64
 	}
 	if (r < 0)
 		return r;
+	if (v > COUNT_MAX)
+		return diag_set(d, ERANGE, path, "'%s' holds %llu pages: too large (over 2^52)",
+				path, v);
 	*ret = (int64_t)v;
+	return 0;
+}
+
+/* Every count of a pool times its page size stays below SIZE_MAX_KIB: -ERANGE names it. */
+static int check_pool_size(const struct pool *pl, const char *dir, struct diag *d)
+{
+	const int64_t counts[] = {pl->total, pl->free, pl->surplus, pl->reserved, pl->overcommit};
+	uint64_t kib;
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if (counts[i] > 0 &&
+		    (!safe_mul_u64((uint64_t)counts[i], pl->size_kib, &kib) || kib > SIZE_MAX_KIB))
+			return diag_set(d, ERANGE, dir,
+					"'%s': a count of %" PRId64 " pages of %" PRIu64
+					" KiB is too large (over 4 EiB)",
+					dir, counts[i], pl->size_kib);
 	return 0;
 }
 
@@ -153,6 +176,8 @@ static int load_pool_dir(struct host *h, const char *dir, bool global, bool size
 			r = read_counter(h, sub, "resv_hugepages", &pl.reserved, d);
 		if (r >= 0 && global && !sizes_only)
 			r = read_counter(h, sub, "nr_overcommit_hugepages", &pl.overcommit, d);
+		if (r >= 0 && !sizes_only)
+			r = check_pool_size(&pl, sub, d);
 		if (r < 0) {
 			free(pools);
 			host_names_free(names);
@@ -244,8 +269,11 @@ static int load_cpuinfo(struct host *h, struct host_model *m, struct diag *d)
 			while (*val == ' ')
 				val++;
 			if (!m->cpu_model[0] && ((klen == 10 && !strncmp(line, "model name", 10)) ||
-						 (klen == 3 && !strncmp(line, "cpu", 3))))
-				(void)snprintf(m->cpu_model, sizeof(m->cpu_model), "%s", val);
+						 (klen == 3 && !strncmp(line, "cpu", 3)))) {
+				AUTOFREE char *shown = str_escape(val, sizeof(m->cpu_model));
+
+				(void)snprintf(m->cpu_model, sizeof(m->cpu_model), "%s", shown);
+			}
 			if (!have_flags && klen == 5 && !strncmp(line, "flags", 5)) {
 				AUTOFREE char *padded = xasprintf(" %s ", val);
 

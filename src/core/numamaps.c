@@ -8,6 +8,7 @@
 
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -341,9 +342,13 @@ void numamaps_usage_add_kib(struct numamaps_usage *u, enum numamaps_cat cat, int
 	if (node < 0)
 		return;
 	numamaps_usage_reserve(u, (size_t)node + 1);
-	u->cat_kib[cat][node] += kib;
-	if (cat == NUMAMAPS_CAT_HUGE)
-		huge_size(u, size_kib)->kib[node] += kib;
+	/* numa_maps and cgroup files are outside input: saturate, never wrap */
+	u->cat_kib[cat][node] = sat_add_u64(u->cat_kib[cat][node], kib);
+	if (cat == NUMAMAPS_CAT_HUGE) {
+		uint64_t *h = &huge_size(u, size_kib)->kib[node];
+
+		*h = sat_add_u64(*h, kib);
+	}
 }
 
 void numamaps_usage_add(struct numamaps_usage *u, const struct numamaps_entry *e,
@@ -356,10 +361,10 @@ void numamaps_usage_add(struct numamaps_usage *u, const struct numamaps_entry *e
 	if (!page_kib)
 		page_kib = cat == NUMAMAPS_CAT_HUGE ? default_huge_kib : base_page_kib;
 	for (size_t i = 0; i < e->nnodes; i++) {
-		uint64_t kib = e->nodes[i].pages * page_kib;
+		uint64_t kib = sat_mul_u64(e->nodes[i].pages, page_kib);
 
 		numamaps_usage_add_kib(u, cat, e->nodes[i].node, page_kib, kib);
-		u->policy_kib[e->policy] += kib;
+		u->policy_kib[e->policy] = sat_add_u64(u->policy_kib[e->policy], kib);
 	}
 	cpuset_foreach (node, &e->policy_nodes)
 		cpuset_set(&u->policy_nodes[e->policy], (unsigned)node);
@@ -398,7 +403,7 @@ uint64_t numamaps_usage_node_kib(const struct numamaps_usage *u, int cat, int no
 		return 0;
 	for (int c = 0; c < NUMAMAPS_CAT_COUNT_; c++)
 		if (cat < 0 || cat == c)
-			sum += u->cat_kib[c][node];
+			sum = sat_add_u64(sum, u->cat_kib[c][node]);
 	return sum;
 }
 
@@ -407,6 +412,6 @@ uint64_t numamaps_usage_total_kib(const struct numamaps_usage *u, int cat)
 	uint64_t sum = 0;
 
 	for (size_t n = 0; n < u->nnodes; n++)
-		sum += numamaps_usage_node_kib(u, cat, (int)n);
+		sum = sat_add_u64(sum, numamaps_usage_node_kib(u, cat, (int)n));
 	return sum;
 }

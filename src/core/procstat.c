@@ -12,6 +12,7 @@
 #include "core/model.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
 
@@ -356,7 +357,7 @@ int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 	if (r < 0)
 		return diag_set(d, ESRCH, "/proc", "no process %d", pid);
 	p.pid = pid;
-	p.name = xstrdup(chomp(comm));
+	p.name = str_escape(chomp(comm), 64); /* display only: control characters escaped */
 	p.qemu = procstat_is_qemu(p.name, NULL, 0);
 	if ((opts->flags & PROCSTAT_QEMU_ONLY) && !p.qemu) {
 		procstat_proc_release(&p);
@@ -367,6 +368,12 @@ int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 			return gone(&p, pid, d);
 		p.cmdline = join_argv(argv, argv_len);
 		p.vm_name = procstat_qemu_name(argv, argv_len);
+		if (p.vm_name && !str_is_printable(p.vm_name)) {
+			char *shown = str_escape(p.vm_name, 256);
+
+			free(p.vm_name);
+			p.vm_name = shown;
+		}
 	}
 	if (!(opts->flags & PROCSTAT_CGROUP) || read_cgroup_usage(h, m, opts, &p) < 0) {
 		r = read_numa_maps(h, pid, opts, &p.usage, &maps_len);

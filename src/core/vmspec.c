@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "util/diag.h"
+#include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -82,7 +84,10 @@ static int validate_cells(const struct vm_spec *vm, struct diag *d)
 
 	for (size_t i = 0; i < vm->ncells && r >= 0; i++) {
 		r = validate_cell(vm, &vm->cells[i], i, &seen, d);
-		sum += vm->cells[i].mem_kib;
+		if (r >= 0 &&
+		    (!safe_add_u64(sum, vm->cells[i].mem_kib, &sum) || sum > SIZE_MAX_KIB))
+			r = diag_set(d, ERANGE, "cell",
+				     "the cells add up to more than 4 EiB: too large");
 	}
 	cpuset_release(&seen);
 	if (r < 0)
@@ -137,6 +142,9 @@ int vm_spec_validate(const struct vm_spec *vm, struct diag *d)
 {
 	int r;
 
+	if (vm->mem_kib > SIZE_MAX_KIB || vm->max_mem_kib > SIZE_MAX_KIB)
+		return diag_set(d, ERANGE, "memory",
+				"the memory size is more than 4 EiB: too large");
 	if (vm->mem_kib == 0)
 		return diag_set(d, EINVAL, "memory", "memory: the VM needs a non-zero size");
 	r = validate_cells(vm, d);

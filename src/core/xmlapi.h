@@ -61,7 +61,7 @@ struct xmlapi {
  * naming the library and dlerror()'s reason.
  */
 int xmlapi_load(struct diag *d);
-/* The loaded table; calling it before a successful xmlapi_load() aborts. */
+/* The loaded table; calling it before a successful xmlapi_load() is a programmer error (assert). */
 const struct xmlapi *xmlapi(void);
 
 #define xmlAddChild (xmlapi()->xmlAddChild_)

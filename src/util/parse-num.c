@@ -162,12 +162,15 @@ int parse_size_kib(const char *s, uint64_t *ret_kib)
 	if (bytes_shift < 10) {
 		if (v % 1024)
 			return -EINVAL;
-		*ret_kib = v / 1024;
-		return 0;
+		v /= 1024;
+	} else {
+		if (v > (SIZE_MAX_KIB >> (bytes_shift - 10)))
+			return -ERANGE;
+		v <<= bytes_shift - 10;
 	}
-	if (v > (UINT64_MAX >> (bytes_shift - 10)))
+	if (v > SIZE_MAX_KIB)
 		return -ERANGE;
-	*ret_kib = v << (bytes_shift - 10);
+	*ret_kib = v;
 	return 0;
 }
 

@@ -9,6 +9,17 @@
 
 #include <stdint.h>
 
+/*
+ * The largest memory size (in KiB) and page count kvmtune accepts from
+ * anywhere, argv or host files alike: 2^52 KiB = 4 EiB, far beyond any
+ * machine (x86-64 with 5-level paging addresses 4 PiB).  Numbers past it
+ * are refused with -ERANGE ("too large") where they enter, so that sums of
+ * a few such values cannot overflow int64_t; sums of unbounded many use
+ * util/safe-math.h.
+ */
+#define SIZE_MAX_KIB (1ULL << 52)
+#define COUNT_MAX (1ULL << 52)
+
 /* Decimal unsigned integer; leading/trailing white space is not allowed. */
 int parse_u64(const char *s, uint64_t *ret);
 int parse_u32(const char *s, uint32_t *ret);
@@ -23,7 +34,7 @@ int parse_octal(const char *s, uint32_t *ret);
  * A memory size with an optional unit: plain bytes, or k/K/kB/KiB, M/MB/MiB,
  * G/GB/GiB, T/TB/TiB (all binary multiples, as the kernel and QEMU use
  * them).  Result in KiB; sizes that are not a whole number of KiB are
- * refused with -EINVAL.
+ * refused with -EINVAL, sizes above SIZE_MAX_KIB with -ERANGE.
  */
 int parse_size_kib(const char *s, uint64_t *ret_kib);
 /*

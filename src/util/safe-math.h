@@ -60,6 +60,25 @@ static inline bool safe_add_i64(int64_t a, int64_t b, int64_t *ret)
 	return true;
 }
 
+/*
+ * Saturating forms, for totals that are only shown or compared (memory per
+ * node summed over a hostile numa_maps, free pages over many nodes): they
+ * stick at UINT64_MAX instead of wrapping to a small, wrong number.
+ */
+static inline uint64_t sat_add_u64(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static inline uint64_t sat_mul_u64(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
 /* Round a up to a multiple of align (> 0); false on overflow. */
 static inline bool safe_round_up_u64(uint64_t a, uint64_t align, uint64_t *ret)
 {

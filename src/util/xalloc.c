@@ -81,3 +81,12 @@ char *xasprintf(const char *fmt, ...)
 		oom(strlen(fmt));
 	return p;
 }
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *p = NULL;
+
+	if (vasprintf(&p, fmt, ap) < 0)
+		oom(strlen(fmt));
+	return p;
+}

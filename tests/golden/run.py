@@ -57,14 +57,17 @@ def make_writable(root):
                 os.chmod(p, os.stat(p).st_mode | 0o600)
 
 
+# Lock files (host_lock) are how writers take turns, not changes of the host.
+LOCK_DIR = os.path.join("run", "kvmtune", "lock")
+
+
 def tree_files(root):
     out = {}
     for dirpath, dirnames, filenames in os.walk(root):
         for fn in filenames:
             p = os.path.join(dirpath, fn)
             rel = os.path.relpath(p, root)
-            # host_lock()'s lock files are not a change of the host
-            if os.path.islink(p) or rel.startswith("run/kvmtune/lock/"):
+            if os.path.islink(p) or os.path.dirname(rel) == LOCK_DIR:
                 continue
             out[rel] = p
     return out
@@ -101,6 +104,7 @@ def compare(label, expected, actual, update, path, failures):
 
 
 def run_case(name):
+    """Run one case; returns (status, report): 0 ok, 1 failed, 77 skipped."""
     case = os.path.join(HERE, name)
     update = os.environ.get("GOLDEN_UPDATE") == "1"
     kvmtune = os.environ.get("KVMTUNE", os.path.join(TOP, "build", "kvmtune"))
@@ -110,8 +114,7 @@ def run_case(name):
     if ref is not None:
         src_root = os.path.normpath(os.path.join(TOP, ref.strip()))
     if not os.path.isdir(src_root):
-        print(f"# SKIP {name}: input tree '{src_root}' is missing")
-        return 77
+        return 77, f"input tree '{os.path.relpath(src_root, TOP)}' is missing (a plain clone without ../shared)"
     with tempfile.TemporaryDirectory(prefix="kvmtune-golden-") as tmp:
         root = os.path.join(tmp, "root")
         shutil.copytree(src_root, root, symlinks=True)
@@ -152,25 +155,59 @@ def run_case(name):
     elif exp_exit != p.returncode:
         failures.append(f"exit status {p.returncode}, expected {exp_exit}\nstderr:\n{err}")
     if failures:
-        print(f"not ok - {name}: kvmtune --root ROOT {' '.join(args)}")
+        text = f"kvmtune --root ROOT {' '.join(args)}\n"
         for f in failures:
-            sys.stdout.write(f if f.endswith("\n") else f + "\n")
-        return 1
-    print(f"ok - {name}{' (updated)' if update else ''}")
-    return 0
+            text += f if f.endswith("\n") else f + "\n"
+        return 1, text
+    return 0, "(updated)" if update else ""
+
+
+def case_names():
+    return [n for n in sorted(os.listdir(HERE)) if os.path.isfile(os.path.join(HERE, n, "cmd"))]
+
+
+def run_all(names):
+    """TAP over the cases, found at run time: a new case needs no reconfigure."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=int(os.environ.get("GOLDEN_JOBS", "2"))) as ex:
+        results = list(ex.map(run_case, names))
+    print(f"1..{len(names)}")
+    failed = 0
+    for i, (name, (status, text)) in enumerate(zip(names, results), 1):
+        if status == 77:
+            print(f"ok {i} - {name} # SKIP {text}")
+        elif status == 0:
+            print(f"ok {i} - {name}{' ' + text if text else ''}")
+        else:
+            failed += 1
+            print(f"not ok {i} - {name}")
+            for line in text.splitlines():
+                print(f"# {line}")
+    return 1 if failed else 0
 
 
 def main():
     if len(sys.argv) == 2 and sys.argv[1] == "--list":
         list_cases()
         return 0
+    if len(sys.argv) == 2 and sys.argv[1] == "--all":
+        return run_all(case_names())
+    if len(sys.argv) == 3 and sys.argv[1] == "--prefix":
+        return run_all([n for n in case_names() if n.startswith(tuple(sys.argv[2].split(",")))])
     if len(sys.argv) < 2:
-        print("usage: run.py --list | CASE...", file=sys.stderr)
+        print("usage: run.py --list | --all | --prefix P1,P2 | CASE...", file=sys.stderr)
         return 2
     rc = 0
     for name in sys.argv[1:]:
-        r = run_case(name)
-        rc = r if rc == 0 else rc
+        status, text = run_case(name)
+        if status == 77:
+            print(f"# SKIP {name}: {text}")
+        elif status == 0:
+            print(f"ok - {name}{' ' + text if text else ''}")
+        else:
+            print(f"not ok - {name}: {text}", end="")
+        rc = status if rc == 0 else rc
     return rc
 
 

@@ -72,6 +72,17 @@ require_cmd() {
     done
 }
 
+# require_private_mounts: a private mount namespace can be made (libvirtd-private
+# needs one). Where / is not a mount point (a chroot) 'unshare -m --propagation
+# private' fails: skip with that reason instead of failing.
+require_private_mounts() {
+    command -v unshare >/dev/null 2>&1 || skip_all "missing command: unshare"
+    local err
+    if ! err=$(unshare -m --propagation private true 2>&1); then
+        skip_all "no private mount namespace (/ must be a mount point; in a chroot it is not): $err"
+    fi
+}
+
 require_kvmtune() {
     local k
     k=$(kvmtune_path)

@@ -15,6 +15,7 @@ source "$(dirname -- "$0")/lib.sh"
 require_root
 require_kvmtune
 require_cmd qemu-system-x86_64 unshare libvirtd virtlogd virsh python3
+require_private_mounts
 grep -qw overlay /proc/filesystems || skip_all "kernel has no overlayfs (libvirtd-private needs it)"
 grep -qw hugetlbfs /proc/filesystems || skip_all "kernel has no hugetlbfs"
 KVMTUNE_BIN=$(kvmtune_path)

@@ -10,6 +10,7 @@ source "$(dirname -- "$0")/lib.sh"
 
 require_root
 require_cmd qemu-system-x86_64 busybox cpio unshare libvirtd virtlogd virsh jq
+require_private_mounts
 grep -qw overlay /proc/filesystems || skip_all "kernel has no overlayfs (libvirtd-private needs it)"
 grep -qw hugetlbfs /proc/filesystems || skip_all "kernel has no hugetlbfs"
 

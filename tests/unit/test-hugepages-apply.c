@@ -26,7 +26,7 @@
 
 #include "util/banned.h"
 
-#define INTEL2 "32intel64-2p8co2t+8ve"
+#define INTEL2 "machine-32intel64" /* hwloc's 32intel64-2p8co2t+8ve */
 #define NODE_POOL(n, kib) \
 	"/sys/devices/system/node/node" #n "/hugepages/hugepages-" #kib "kB/nr_hugepages"
 
@@ -145,8 +145,8 @@ static int group_setup(void **state)
 	if (!mkdtemp(tmpl))
 		return -1;
 	(void)snprintf(fixture_copy, sizeof(fixture_copy), "%s/root", tmpl);
-	(void)snprintf(cmd, sizeof(cmd), "cp -a '%s/../shared/fixtures/machines/%s' '%s'",
-		       src ? src : ".", INTEL2, fixture_copy);
+	(void)snprintf(cmd, sizeof(cmd), "cp -a '%s/tests/data/%s' '%s'", src ? src : ".", INTEL2,
+		       fixture_copy);
 	return system(cmd) == 0 ? 0 : -1;
 }
 

@@ -43,8 +43,7 @@ static struct host *open_fixture(struct host_model *m)
 	struct diag d = {0};
 	char root[512];
 
-	(void)snprintf(root, sizeof(root), "%s/../shared/fixtures/machines/32intel64-2p8co2t+8ve",
-		       src ? src : ".");
+	(void)snprintf(root, sizeof(root), "%s/tests/data/machine-32intel64", src ? src : ".");
 	assert_int_equal(host_open(root, &h, &d), 0);
 	assert_int_equal(host_model_load(h, m, &d), 0);
 	return h;

@@ -20,9 +20,6 @@
 #ifndef TEST_DATA_DIR
 #define TEST_DATA_DIR "tests/data"
 #endif
-#ifndef FIXTURES_DIR
-#define FIXTURES_DIR "../shared/fixtures"
-#endif
 
 static int parse(const char *line, struct numamaps_entry *e, struct diag *d)
 {
@@ -248,8 +245,7 @@ static void test_usage_python_sample(void **state)
 	struct numamaps_usage u = NUMAMAPS_USAGE_INIT;
 
 	(void)state;
-	usage_of(FIXTURES_DIR "/samples/local-vm-debian12/numa_maps.python-hugetlb-memfd.txt", &u,
-		 2048);
+	usage_of(TEST_DATA_DIR "/numamaps/numa_maps.python-hugetlb-memfd.txt", &u, 2048);
 	assert_int_equal(u.nnodes, 1);
 	assert_int_equal(u.cat_kib[NUMAMAPS_CAT_HUGE][0], 4096);
 	assert_int_equal(u.cat_kib[NUMAMAPS_CAT_HEAP][0], 387 * 4);
