@@ -89,7 +89,8 @@ static bool parse_opts(struct cli *c, int argc, char **argv, struct hook_opts *o
 			if (parse_size_kib(optarg, &v) < 0 || v > INT64_MAX / 2) {
 				cli_error("--keep-free: expected a size such as 512M, got '%s'",
 					  optarg);
-				return EXIT_USAGE;
+				*ret_exit = EXIT_USAGE;
+				return true;
 			}
 			o->keep_free_kib = (int64_t)v;
 			break;
