@@ -4,8 +4,9 @@
 set -uo pipefail
 src=${KVMTUNE_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
 command -v clang-format >/dev/null || { echo "# SKIP: clang-format is not installed"; exit 77; }
-cd "$src"
+cd "$src" || exit 1
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src tests -name '*.[ch]')
+# shellcheck disable=SC2086 # one word per file
 if clang-format --dry-run --Werror $files; then
     echo "ok - $(echo "$files" | wc -w) files formatted"
 else

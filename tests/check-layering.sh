@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # util <- core <- run <- cli, daemon: fail when a lower layer includes a higher one,
 # when cli and daemon include each other, or when code outside core/host.c
 # opens host paths directly.

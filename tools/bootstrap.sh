@@ -21,7 +21,7 @@ done
 # busybox and a guest kernel for multi-node guests, libvirt, numactl/numastat,
 # numad, and clang's libFuzzer runtime.
 packages=(
-    build-essential meson ninja-build pkg-config clang clang-format libclang-rt-14-dev
+    build-essential meson ninja-build pkg-config clang clang-format clang-tidy shellcheck libclang-rt-14-dev
     libnuma-dev libhwloc-dev hwloc-nox libxml2-dev libjson-c-dev libvirt-dev libcmocka-dev
     python3 qemu-system-x86 busybox-static cpio xz-utils kmod numactl numad jq
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients util-linux procps zlib1g-dev

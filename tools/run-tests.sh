@@ -6,7 +6,7 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 2
 meson test -C build --print-errorlogs --num-processes 2 "$@"
 rc=$?
 python3 - "$top/build/meson-logs/testlog.json" <<'PY'

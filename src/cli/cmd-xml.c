@@ -97,7 +97,7 @@ int cmd_xml(struct cli *c, int argc, char **argv)
 		printf("updated '%s' (backup '%s')\n", target, backup);
 	else if (write)
 		printf("updated '%s'\n", target);
-	else
+	else if (text)
 		fputs(text, stdout);
 	return EXIT_OK;
 }

@@ -280,7 +280,7 @@ static int read_memory_numa_stat(struct host *h, const char *dir, bool v1, uint6
 /* The kernel's name of a size in hugetlb cgroup files: 2048 -> "2MB". */
 static void hugetlb_size_name(uint64_t size_kib, char *buf, size_t bufsz)
 {
-	if (size_kib >= 1024 * 1024)
+	if (size_kib >= 1024ULL * 1024)
 		snprintf(buf, bufsz, "%lluGB", (unsigned long long)(size_kib >> 20));
 	else if (size_kib >= 1024)
 		snprintf(buf, bufsz, "%lluMB", (unsigned long long)(size_kib >> 10));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "core/domxml.h"
 #include "core/xmlapi.h"
 
 #include "core/host.h"
@@ -171,7 +172,7 @@ static int parse_pages(xmlNode *hp, uint64_t dflt, struct page_rule **ret, size_
 		AUTOFREE char *nodeset = NULL;
 		int r;
 
-		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "page"))
+		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "page") != 0)
 			continue;
 		r = elem_kib(c, "size", "hugepages page size", &pr.page_kib, d);
 		if (r == 0 && (nodeset = prop(c, "nodeset"))) {
@@ -219,7 +220,7 @@ static int apply_numatune(xmlNode *nt, struct domain_demand *dd, struct diag *d)
 		AUTOFREE char *mmode = NULL;
 		int cell;
 
-		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "memnode"))
+		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "memnode") != 0)
 			continue;
 		cellid = prop(c, "cellid");
 		mnodes = prop(c, "nodeset");
@@ -263,7 +264,7 @@ static int parse_parts(xmlNode *root, struct domain_demand *dd, const struct pag
 		AUTOFREE char *id = NULL;
 		int cell;
 
-		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "cell"))
+		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "cell") != 0)
 			continue;
 		id = prop(c, "id");
 		if (!id || parse_int(id, &cell) < 0)
@@ -324,8 +325,9 @@ int domain_demand_parse(const char *xml, size_t len, const char *file, uint64_t 
 	xmlNode *root;
 	int r;
 
-	if (len > 16 * 1024 * 1024)
-		return diag_set(d, EFBIG, file, "'%s': domain XML is larger than 16 MiB", file);
+	if (len > DOMXML_MAX_FILE_BYTES)
+		return diag_set(d, EFBIG, file, "'%s': domain XML is larger than %u bytes", file,
+				DOMXML_MAX_FILE_BYTES);
 	r = xmlapi_load(d);
 	if (r < 0)
 		return r;

@@ -126,7 +126,7 @@ static void demand_short(struct check_ctx *c, const struct domain_demand *dd,
 					 (long long)(np ? np->total : 0));
 		}
 		finding_fix(fd, "echo %lld > %s/node%d/hugepages/hugepages-%llukB/nr_hugepages",
-			    (long long)(first_total + shortfall), NODE_DIR,
+			    (long long)first_total + (long long)shortfall, NODE_DIR,
 			    cpuset_next(&p->host, 0), (unsigned long long)p->page_kib);
 	} else {
 		const struct pool *g = model_find_pool(&c->m, p->page_kib);
@@ -138,7 +138,8 @@ static void demand_short(struct check_ctx *c, const struct domain_demand *dd,
 		finding_evidence(fd, f, "%lld (of nr_hugepages %lld)", (long long)avail,
 				 (long long)total);
 		finding_fix(fd, "echo %lld > " HP_DIR "/hugepages-%llukB/nr_hugepages",
-			    (long long)(total + shortfall), (unsigned long long)p->page_kib);
+			    (long long)total + (long long)shortfall,
+			    (unsigned long long)p->page_kib);
 	}
 	finding_fix(fd,
 		    "then read nr_hugepages back: the kernel gives fewer when memory is "

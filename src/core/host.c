@@ -756,7 +756,7 @@ int host_lock(struct host *h, const char *name, unsigned timeout_ms, struct diag
 {
 	AUTOFREE char *path = NULL;
 	AUTOCLOSE int dirfd = -1;
-	struct timespec step = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
+	struct timespec step = {.tv_sec = 0, .tv_nsec = 20L * 1000 * 1000};
 	unsigned waited_ms = 0;
 	const char *base;
 	int fd, r;

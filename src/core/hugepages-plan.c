@@ -23,7 +23,7 @@
 
 #include "util/banned.h"
 
-#define MIN_KEEP_FREE_KIB (512 * 1024)
+#define MIN_KEEP_FREE_KIB (512ULL * 1024)
 
 int hp_request_add(struct hp_request *req, const char *arg, struct diag *d)
 {

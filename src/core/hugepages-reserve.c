@@ -18,6 +18,7 @@
 #include "core/model.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/safe-math.h"
 #include "util/sbuf.h"
@@ -57,8 +58,8 @@ static void resv_add(struct hp_resv_list *l, const char *owner, int node, uint64
 static int parse_line(const char *path, unsigned lineno, char *line, const char *owner,
 		      struct hp_resv_list *l, struct hp_resv *holder, struct diag *d)
 {
-	AUTOFREE char *shown = xstrdup(line);
-	char *w[7];
+	AUTOFREE char *shown = str_escape(line, 200);
+	char *w[7] = {NULL};
 	int node, nw = 0;
 	uint64_t page_kib, pages, kib, start;
 
@@ -70,18 +71,15 @@ static int parse_line(const char *path, unsigned lineno, char *line, const char 
 		w[nw++] = p;
 		p += strcspn(p, " \t");
 	}
-	for (char *p = shown; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
 	if (nw == 4 && strcmp(w[0], "pid") == 0 && strcmp(w[2], "start") == 0 &&
 	    parse_int(w[1], &node) == 0 && node > 0 && parse_u64(w[3], &start) == 0) {
 		holder->holder_pid = node;
 		holder->holder_start = start;
 		return 0;
 	}
-	if (nw != 6 || strcmp(w[0], "node") || strcmp(w[2], "page_kb") || strcmp(w[4], "pages") ||
-	    parse_int(w[1], &node) < 0 || node < -1 || parse_u64(w[3], &page_kib) < 0 ||
-	    parse_u64(w[5], &pages) < 0 || page_kib == 0)
+	if (nw != 6 || strcmp(w[0], "node") != 0 || strcmp(w[2], "page_kb") != 0 ||
+	    strcmp(w[4], "pages") != 0 || parse_int(w[1], &node) < 0 || node < -1 ||
+	    parse_u64(w[3], &page_kib) < 0 || parse_u64(w[5], &pages) < 0 || page_kib == 0)
 		return diag_set(d, EINVAL, path,
 				"'%s' line %u: expected 'node N page_kb K pages P' or 'pid PID "
 				"start TICKS', got '%s'",

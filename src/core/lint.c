@@ -96,7 +96,7 @@ static void check_locked(const struct vm_spec *vm, struct lint_report *r)
 	(void)snprintf(fix, sizeof(fix),
 		       "add <memtune><hard_limit unit='KiB'>%llu</hard_limit></memtune> (guest "
 		       "memory + 1 GiB for QEMU itself)",
-		       (unsigned long long)(vm->mem_kib + 1048576));
+		       (unsigned long long)vm->mem_kib + 1048576ULL);
 	lint_add(r, "locked-without-hard-limit", LINT_ERROR,
 		 "<memoryBacking><locked/> without <memtune><hard_limit>: the memory lock limit "
 		 "must cover the guest memory plus what QEMU itself uses",

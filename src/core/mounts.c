@@ -59,9 +59,11 @@ int mount_entry_parse(const char *line, struct mount_entry *ret, struct diag *d)
 			p++;
 		flen[n] = (size_t)(p - f[n]);
 	}
-	if (n < 4)
-		return diag_set(d, EINVAL, "mounts",
-				"'%.120s': expected 'source path fstype options ...'", line);
+	if (n < 4) {
+		(void)diag_set(d, EINVAL, "mounts",
+			       "'%.120s': expected 'source path fstype options ...'", line);
+		return -EINVAL;
+	}
 	ret->source = unescape(f[0], flen[0]);
 	ret->path = unescape(f[1], flen[1]);
 	ret->fstype = xstrndup(f[2], flen[2]);

@@ -454,7 +454,7 @@ static int resolve_pids(struct host *h, char *const *sel, size_t nsel,
 			add_pid(&pids, &n, (int)pid);
 			continue; /* existence is checked when it is read */
 		}
-		for (char **p = names; *p; p++)
+		for (char **p = names; p && *p; p++)
 			if (all_digits(*p) && parse_u32(*p, &pid) == 0 &&
 			    (int)pid != opts->self_pid && pid_matches(h, (int)pid, sel[s]))
 				add_pid(&pids, &n, (int)pid);

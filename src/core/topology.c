@@ -39,6 +39,7 @@
 	X(hwloc_bitmap_first)                 \
 	X(hwloc_bitmap_next)
 
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): name is a declarator, not an expression */
 #define HWLOC_MEMBER(name) __typeof__(name) *name;
 struct hwloc_api {
 	HWLOC_FUNCTIONS(HWLOC_MEMBER)
@@ -125,7 +126,7 @@ static unsigned nb_objs(const struct hwloc_api *api, hwloc_obj_type_t type)
 
 	if (depth < 0)
 		return 0;
-	n = api->hwloc_get_nbobjs_by_depth(api->topo, depth);
+	n = (int)api->hwloc_get_nbobjs_by_depth(api->topo, depth);
 	return n > 0 ? (unsigned)n : 0;
 }
 

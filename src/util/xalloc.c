@@ -10,7 +10,7 @@
 
 #include "banned.h"
 
-static void oom(size_t size)
+__attribute__((noreturn)) static void oom(size_t size)
 {
 	fprintf(stderr, "kvmtune: out of memory allocating %zu bytes\n", size);
 	abort();

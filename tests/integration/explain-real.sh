@@ -44,10 +44,10 @@ cleanup() {
 	for m in "${mounts[@]}"; do umount "$m"; done
 	if [ "$added" -gt 0 ]; then
 		# Relative: another test may have resized the pool meanwhile.
-		cur=$(cat $P2/nr_hugepages)
+		cur=$(cat "$P2/nr_hugepages")
 		new=$((cur - added))
 		[ "$new" -ge 0 ] || new=0
-		echo "$new" >$P2/nr_hugepages
+		echo "$new" >"$P2/nr_hugepages"
 	fi
 	[ -n "$user" ] && userdel "$user" 2>/dev/null
 	getent group "${user:-none}" >/dev/null && groupdel "$user"
@@ -74,11 +74,11 @@ mount_hp() { # dir options
 
 # run_qemu LOG [prefix command...] -- qemu args: QEMU must fail within 30 s.
 run_qemu() {
-	local out=$1 i
+	local out=$1
 	shift
 	"$@" 2>"$out" >/dev/null &
 	qpid=$!
-	for i in $(seq 150); do
+	for _ in $(seq 150); do
 		kill -0 "$qpid" 2>/dev/null || break
 		sleep 0.2
 	done
@@ -141,7 +141,7 @@ grow_pool 4
 mount_hp "$work/hp2m" pagesize=2M
 free=$(cat $P2/free_hugepages)
 size_mib=$(((free + 8) * 2))
-args=(-object memory-backend-file,id=m0,size=${size_mib}M,mem-path="$work/hp2m",prealloc=on -machine memory-backend=m0)
+args=(-object "memory-backend-file,id=m0,size=${size_mib}M,mem-path=$work/hp2m,prealloc=on" -machine memory-backend=m0)
 run_qemu "$work/2.log" "${Q[@]/-m/-m}" "${args[@]}"
 grep -q "unable to map backing store for guest RAM: Cannot allocate memory" "$work/2.log" ||
 	{ echo "FAIL 2: unexpected QEMU error"; fail=1; }
@@ -162,6 +162,7 @@ if [ -n "$cg2" ] && grep -qw hugetlb "$cg2/cgroup.controllers" 2>/dev/null; then
 	mkdir "$cgdir"
 	echo $((2 * 1024 * 1024)) >"$cgdir/hugetlb.2MB.max"
 	grow_pool 8
+	# shellcheck disable=SC2016 # expanded by the inner sh
 	run_qemu "$work/3.log" sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cgdir" "${Q[@]}" \
 		-object memory-backend-file,id=m0,size=16M,mem-path="$work/hp2m",prealloc=on -machine memory-backend=m0
 	grep -qE "prealloc.*(failed|Insufficient)" "$work/3.log" || { echo "FAIL 3: unexpected QEMU error"; fail=1; }
@@ -186,9 +187,9 @@ else
 fi
 
 # --- 5. host-nodes naming a node that does not exist ------------------------
-last=$(ls -d /sys/devices/system/node/node* | sed 's/.*node//' | sort -n | tail -1)
+last=$(printf '%s\n' /sys/devices/system/node/node[0-9]* | sed 's/.*node//' | sort -n | tail -1)
 bad=$((last + 1))
-args=(-object memory-backend-ram,id=m0,size=16M,host-nodes=$bad,policy=bind -machine memory-backend=m0)
+args=(-object "memory-backend-ram,id=m0,size=16M,host-nodes=$bad,policy=bind" -machine memory-backend=m0)
 run_qemu "$work/5.log" "${Q[@]}" "${args[@]}"
 { echo "$QEMU ${args[*]}"; cat "$work/5.log"; } >"$work/5-libvirt.log"
 expect host-node "$work/5-libvirt.log" "" "[host-nodes-bind]" "node $bad does not exist here" \
@@ -210,7 +211,11 @@ if "$KVMTUNE" explain "$work/7.log" >"$work/7.out" 2>&1; then
 	echo "FAIL unrecognised: exit 0"
 	fail=1
 else
-	grep -q "no QEMU or libvirt memory error recognised" "$work/7.out" && echo "ok   unrecognised" ||
-		{ echo "FAIL unrecognised: $(cat "$work/7.out")"; fail=1; }
+	if grep -q "no QEMU or libvirt memory error recognised" "$work/7.out"; then
+		echo "ok   unrecognised"
+	else
+		echo "FAIL unrecognised: $(cat "$work/7.out")"
+		fail=1
+	fi
 fi
 exit $fail

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # guest-1g: 1 GiB pages in TCG guests. With the default CPU (qemu64, no
 # pdpe1gb) kvmtune must not offer 1 GiB pages; with '-cpu max' it must, and a
 # 1 GiB page allocated on node 1 inside the guest shows up in node 1's pool.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # guest-run-selftest: tests/vm/guest-run passes exit statuses and output
 # through, keeps stdout and stderr apart, and leaves no QEMU or temp dir.
 # shellcheck disable=SC2317,SC2016 # functions called through check; guest script text

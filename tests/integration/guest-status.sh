@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # guest-status: 'kvmtune status --json' inside TCG guests reports exactly the
 # NUMA topology the guest was given (node ids, cpulists, distances, memory per
 # node), and sees a per-node 2 MiB pool resize made in the guest.

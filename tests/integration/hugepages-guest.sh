@@ -115,8 +115,8 @@ if guest 2m --nodes 2 --cpus 2 --node-mem 384,384 --timeout 300 \
 	stepcheck "shrink node 1 to 16" "$o.shrink" 0
 	filecheck "after grow and shrink" "$o.final" "0 16"
 	stepcheck "guard refuses 2M=100000 on node 0" "$o.guard" 2
-	grep -q "must stay free" "$o.guard" && ok "guard message has the numbers" ||
-		not_ok "guard message has the numbers"
+	if grep -q "must stay free" "$o.guard"; then ok "guard message has the numbers"; else
+		not_ok "guard message has the numbers"; fi
 	stepcheck "node 2 of a 2-node guest is bad input" "$o.badnode" 2
 fi
 
@@ -132,8 +132,8 @@ if guest 1g --1g --nodes 2 --cpus 2 --node-mem 2560,4096 --timeout 400 \
 	filecheck "1G pools after (node0 node1)" "$o.after1" "0 1"
 	stepcheck "shrink node 1 to 0" "$o.shrink0" 0
 	stepcheck "host-wide set 1G=1" "$o.host1" 0
-	[[ $(jqf '.changes[0].got' "$o.host1") == 1 ]] && ok "host-wide 1G pool got 1" ||
-		not_ok "host-wide 1G pool got 1"
+	if [[ $(jqf '.changes[0].got' "$o.host1") == 1 ]]; then ok "host-wide 1G pool got 1"; else
+		not_ok "host-wide 1G pool got 1"; fi
 	stepcheck "host-wide back to 0" "$o.host0" 0
 	# Node 0 has one free aligned 1 GiB range: a real shortfall, reported with its fix.
 	stepcheck "set 1G=2 on node 0: partly met" "$o.short" 3

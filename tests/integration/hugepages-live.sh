@@ -83,8 +83,12 @@ if [[ -n $orig_node0 ]]; then
 	"$KVMTUNE" hugepages set "2M=$((c0 + 16))" --node 0 >"$tmp/node.out" 2>&1 || rc=$?
 	check "grow node 0 to $((c0 + 16)): exit 0 (got $rc)" test "$rc" -eq 0
 	check "node 0 file reads $((c0 + 16))" test "$(cat "$NODE0")" -eq $((c0 + 16))
-	grep -q "^0 .*2M .* met$" "$tmp/node.out" && ok "node report line: node 0 2M met" ||
-		{ not_ok "node report line: node 0 2M met"; sed 's/^/# /' "$tmp/node.out"; }
+	if grep -q "^0 .*2M .* met$" "$tmp/node.out"; then
+		ok "node report line: node 0 2M met"
+	else
+		not_ok "node report line: node 0 2M met"
+		sed 's/^/# /' "$tmp/node.out"
+	fi
 	"$KVMTUNE" hugepages set "2M=$c0" --node 0 >/dev/null 2>&1 || true
 	check "node 0 back to $c0" test "$(cat "$NODE0")" -eq "$c0"
 else
@@ -129,8 +133,7 @@ fi
 # 5. The guard: the whole of memory cannot go to hugepages.
 total_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
 unchanged 2 hugepages set "2M=$((total_kib / 2048))"
-grep -q "must stay free for the host" "$tmp/err" && ok "guard message gives the numbers" ||
-	not_ok "guard message gives the numbers"
+check "guard message gives the numbers" grep -q "must stay free for the host" "$tmp/err"
 
 # 6. --drop-caches is accepted and a small grow is met.
 cur=$(cat "$POOL")

@@ -8,7 +8,6 @@
 set -euo pipefail
 
 KVMTUNE=${KVMTUNE:-build/kvmtune}
-POOL=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 NODE0=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
 RUNDIR=/run/kvmtune
 A=kvmtune-test-$$-a

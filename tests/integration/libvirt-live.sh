@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # libvirt-live: for several domains, the memory arguments a running libvirtd
 # generates (private libvirtd from tests/vm/libvirtd-private, domains started
 # paused) equal those of 'kvmtune qemu-args --domain' for the same XML, run in

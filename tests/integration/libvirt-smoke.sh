@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # libvirt-smoke: a private libvirtd (tests/vm/libvirtd-private) starts a
 # <domain type='qemu'> with hugepage backing and <numatune> paused; the QEMU
 # command line it generated has a memory-backend-file in our hugetlbfs, the

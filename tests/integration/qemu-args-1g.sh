@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # qemu-args-1g: 1 GiB pages, which this host's CPU lacks, inside a TCG guest
 # with '-cpu max' (pdpe1gb), 2.5 GiB of RAM and one 1 GiB page reserved at
 # boot (the page needs a free 1 GiB-aligned range, [1G,2G)): the guest runs

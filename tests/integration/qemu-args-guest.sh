@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # qemu-args-guest: a TCG guest booted with the memory arguments of
 # 'kvmtune qemu-args' (two cells of 128 MiB on 2 MiB hugepages of a private
 # hugetlbfs, both bound to host node 0) sees two NUMA nodes with one vCPU and

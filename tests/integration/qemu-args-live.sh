@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # qemu-args-live: the arguments 'kvmtune qemu-args' generates run in QEMU and do
 # what they say.  For 2 MiB pages on a private hugetlbfs and each policy
 # (bind, preferred, interleave on host node 0), a paused TCG QEMU started with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # qemu-paused-smoke: a paused TCG QEMU with a 64 MiB hugetlbfs memory backend,
 # prealloc=on and host-nodes=0,policy=bind takes exactly 32 2 MiB pages from
 # host node 0 at start-up, and gives them back when it is stopped.

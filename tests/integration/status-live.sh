@@ -34,7 +34,7 @@ want_sizes=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | awk '$0=="pse"{prin
 expect_eq "cpu_page_sizes_kb" "$want_sizes" "$(j '.cpu_page_sizes_kb | join(",")')"
 
 # Nodes: ids, cpulists, distances from sysfs.
-ids=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | sed 's/.*node//' | sort -n | paste -sd, -)
+ids=$(printf '%s\n' /sys/devices/system/node/node[0-9]* | grep -v '\*' | sed 's/.*node//' | sort -n | paste -sd, -)
 expect_eq "node ids" "${ids:-0}" "$(j '[.nodes[].id] | join(",")')"
 for d in /sys/devices/system/node/node[0-9]*; do
     [ -d "$d" ] || continue
