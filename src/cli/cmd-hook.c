@@ -126,14 +126,16 @@ static bool parse_opts(struct cli *c, int argc, char **argv, struct hook_opts *o
  */
 static void hook_owner(const char *name, char *buf, size_t bufsz)
 {
+	static const char ok[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@:-";
 	size_t n = 0;
 
-	for (const char *p = name; *p && n + 1 < bufsz && n < HP_OWNER_MAX; p++)
-		buf[n++] = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_."
-				  "@:-",
-				  *p)
-				   ? *p
-				   : '_';
+	for (const char *p = name; *p && n + 1 < bufsz && n < HP_OWNER_MAX; p++) {
+		if (strchr(ok, *p))
+			buf[n++] = *p;
+		else
+			buf[n++] = '_';
+	}
 	buf[n] = '\0';
 	if (n == 0)
 		(void)snprintf(buf, bufsz, "_");

@@ -126,8 +126,8 @@ static int read_message(struct qmp_conn *c, long deadline_ms, struct qmp_msg *m,
 		AUTOFREE char *line = NULL;
 		int r = read_line(c, deadline_ms, &line, d);
 
-		if (r < 0)
-			return r;
+		if (r < 0 || !line)
+			return r < 0 ? r : diag_set(d, EIO, "qmp", "QMP: no message");
 		if (!line[strspn(line, " \t\r")])
 			continue;
 		r = qmp_msg_parse(line, strlen(line), m, d);
@@ -203,7 +203,7 @@ int qmp_conn_connect(const char *path, unsigned timeout_ms, int (*alive)(void *)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	for (;;) {
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
-		struct timespec pause = {0, 20 * 1000 * 1000};
+		struct timespec pause = {0, 20L * 1000 * 1000};
 
 		if (fd < 0)
 			return diag_set(d, errno, path, "QMP: socket: %s", strerror(errno));

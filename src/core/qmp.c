@@ -115,7 +115,10 @@ int qmp_msg_parse(const char *text, size_t len, struct qmp_msg *ret, struct diag
 
 		/* QEMU's bytes go to a terminal: control characters become '?' */
 		for (size_t i = 0; i < n; i++)
-			shown[i] = (unsigned char)text[i] < 0x20 || text[i] == 0x7f ? '?' : text[i];
+			if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+				shown[i] = '?';
+			else
+				shown[i] = text[i];
 		shown[n] = '\0';
 		json_object_put(o);
 		json_tokener_free(tok);

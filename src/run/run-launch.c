@@ -190,15 +190,13 @@ static int talk(struct host *h, struct run_launch *l, struct diag *d)
 
 int run_launch_start(struct host *h, struct run_launch *l, const sigset_t *old, struct diag *d)
 {
-	int r = spawn(l, old, d), status;
+	int r = spawn(l, old, d), status = 0;
 
 	if (r < 0)
 		return r;
 	r = talk(h, l, d);
-	if (r < 0 && l->pid < 0)
-		l->ended_early = true;
-	else if (r < 0 && child_alive(l) == 0)
-		l->ended_early = true; /* it ended while QMP was talking */
+	if (r < 0 && (l->pid < 0 || child_alive(l) == 0))
+		l->ended_early = true; /* it ended before or while QMP was talking */
 	if (r < 0 && l->pid > 0) {
 		(void)kill(l->pid, SIGKILL);
 		while (waitpid(l->pid, &status, 0) < 0 && errno == EINTR)
