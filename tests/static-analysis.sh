@@ -26,7 +26,8 @@ mapfile -t scripts < <(git ls-files 2>/dev/null | while read -r f; do
 done)
 if command -v shellcheck >/dev/null; then
     fail_step=0
-    shellcheck -f gcc "${scripts[@]}" tests/integration/*.inner || fail_step=1
+    out=$(shellcheck -f gcc "${scripts[@]}" tests/integration/*.inner 2>&1) || fail_step=1
+    [[ -z $out ]] || comment "$out"
     for f in "${scripts[@]}"; do
         grep -q 'SPDX-License-Identifier' "$f" || { echo "# no SPDX line: $f"; fail_step=1; }
     done

@@ -55,6 +55,10 @@ static const struct command commands[] = {
 	 "libvirt's QEMU hook: reserve a domain's hugepages on prepare, release them"},
 	{"complete", cmd_complete, CMD_NEEDS_HOST,
 	 "words for shell completion: commands, nodes, page sizes, reservation owners"},
+	{"top", cmd_top, CMD_NEEDS_HOST,
+	 "live per-VM view: memory per node, locality, vCPUs, KVM exit rates"},
+	{"bench", cmd_bench, CMD_NEEDS_HOST,
+	 "measure memory latency and bandwidth per NUMA node pair and page size"},
 };
 
 void cli_print_command_names(FILE *out)

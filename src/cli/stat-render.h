@@ -15,6 +15,7 @@ struct host_model;
 struct procstat;
 struct procstat_proc;
 struct json_object;
+struct sbuf;
 
 struct stat_view {
 	const struct host_model *m;
@@ -43,6 +44,12 @@ void stat_print_vms(const struct stat_view *v, FILE *out);
 bool stat_vm_spread(const struct host_model *m, const struct procstat_proc *p);
 bool stat_vm_away(const struct procstat_proc *p);
 
+/* "33%@2M,66%@1G": the share of each hugepage size in a process's memory ("none"). */
+void stat_vm_huge_summary(const struct procstat_proc *p, struct sbuf *out);
+/* "2-3 (N1)": the CPUs a VM's vCPU threads last ran on and their nodes. */
+void stat_vm_cpus_summary(const struct procstat_proc *p, struct sbuf *out);
+/* One process of stat's JSON "processes" array (top shows the same object per VM). */
+struct json_object *stat_proc_json(const struct host_model *m, const struct procstat_proc *p);
 /* The documented JSON object for the processes of v (caller puts it). */
 struct json_object *stat_json(const struct stat_view *v);
 /* Prometheus text exposition of the processes of v. */

@@ -45,7 +45,7 @@ bool stat_vm_away(const struct procstat_proc *p)
 }
 
 /* "64 MiB 2M" style summary of the hugepage-backed memory. */
-static void huge_summary(const struct procstat_proc *p, struct sbuf *out)
+void stat_vm_huge_summary(const struct procstat_proc *p, struct sbuf *out)
 {
 	char size[16];
 
@@ -99,6 +99,18 @@ static void policy_summary(const struct procstat_proc *p, struct sbuf *out)
 		sbuf_adds(out, "default");
 }
 
+void stat_vm_cpus_summary(const struct procstat_proc *p, struct sbuf *cpus)
+{
+	cpuset_format_list(&p->vcpu_cpus, cpus);
+	if (!cpus->len)
+		sbuf_adds(cpus, p->nvcpus ? "?" : "-");
+	if (!cpuset_empty(&p->vcpu_nodes)) {
+		sbuf_adds(cpus, " (N");
+		cpuset_format_list(&p->vcpu_nodes, cpus);
+		sbuf_addc(cpus, ')');
+	}
+}
+
 static const char *vm_label(const struct procstat_proc *p)
 {
 	return p->vm_name ? p->vm_name : p->name;
@@ -120,16 +132,9 @@ static void vm_cells(const struct host_model *m, const struct procstat_proc *p,
 	struct sbuf *flags = &cells[VMCOL_FLAGS], *cpus = &cells[VMCOL_CPUS];
 	double loc = procstat_locality(p);
 
-	huge_summary(p, &cells[VMCOL_HUGE]);
+	stat_vm_huge_summary(p, &cells[VMCOL_HUGE]);
 	policy_summary(p, &cells[VMCOL_POLICY]);
-	cpuset_format_list(&p->vcpu_cpus, cpus);
-	if (!cpus->len)
-		sbuf_adds(cpus, p->nvcpus ? "?" : "-");
-	if (!cpuset_empty(&p->vcpu_nodes)) {
-		sbuf_adds(cpus, " (N");
-		cpuset_format_list(&p->vcpu_nodes, cpus);
-		sbuf_addc(cpus, ')');
-	}
+	stat_vm_cpus_summary(p, cpus);
 	if (loc >= 0)
 		sbuf_addf(&cells[VMCOL_LOCALITY], "%.0f%%", 100.0 * loc);
 	else
@@ -317,6 +322,35 @@ static struct json_object *json_proc_vm(const struct host_model *m, const struct
 	return o;
 }
 
+struct json_object *stat_proc_json(const struct host_model *m, const struct procstat_proc *p)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "pid", json_object_new_int(p->pid));
+	json_object_object_add(o, "name", json_object_new_string(p->name));
+	json_object_object_add(o, "qemu", json_object_new_boolean(p->qemu));
+	json_object_object_add(o, "vm", p->vm_name ? json_object_new_string(p->vm_name) : NULL);
+	json_object_object_add(o, "source",
+			       json_object_new_string(p->source == PROCSTAT_SOURCE_CGROUP
+							      ? "cgroup"
+							      : "numa_maps"));
+	json_object_object_add(o, "cgroup", p->cgroup ? json_object_new_string(p->cgroup) : NULL);
+	json_object_object_add(o, "nodes", json_proc_nodes(m, p));
+	json_object_object_add(
+		o, "total_kib",
+		json_object_new_int64((int64_t)numamaps_usage_total_kib(&p->usage, -1)));
+	json_object_object_add(o, "hugepages", json_proc_huge(p));
+	/* where its threads (QEMU: vCPU threads) last ran, and its memory's share there */
+	json_object_object_add(o, "run_cpus", json_nodes_of(&p->vcpu_cpus));
+	json_object_object_add(o, "run_nodes", json_nodes_of(&p->vcpu_nodes));
+	json_object_object_add(
+		o, "locality",
+		procstat_locality(p) >= 0 ? json_object_new_double(procstat_locality(p)) : NULL);
+	if (p->qemu)
+		json_object_object_add(o, "vm_placement", json_proc_vm(m, p));
+	return o;
+}
+
 struct json_object *stat_json(const struct stat_view *v)
 {
 	struct json_object *root = json_object_new_object(), *procs = json_object_new_array(),
@@ -325,34 +359,8 @@ struct json_object *stat_json(const struct stat_view *v)
 	for (size_t n = 0; n < v->m->nnodes; n++)
 		json_object_array_add(nodes, json_object_new_int(v->m->nodes[n].node));
 	for (size_t i = 0; i < v->ps->nprocs; i++) {
-		const struct procstat_proc *p = &v->ps->procs[i];
-		struct json_object *o = json_object_new_object();
+		struct json_object *o = stat_proc_json(v->m, &v->ps->procs[i]);
 
-		json_object_object_add(o, "pid", json_object_new_int(p->pid));
-		json_object_object_add(o, "name", json_object_new_string(p->name));
-		json_object_object_add(o, "qemu", json_object_new_boolean(p->qemu));
-		json_object_object_add(o, "vm",
-				       p->vm_name ? json_object_new_string(p->vm_name) : NULL);
-		json_object_object_add(o, "source",
-				       json_object_new_string(p->source == PROCSTAT_SOURCE_CGROUP
-								      ? "cgroup"
-								      : "numa_maps"));
-		json_object_object_add(o, "cgroup",
-				       p->cgroup ? json_object_new_string(p->cgroup) : NULL);
-		json_object_object_add(o, "nodes", json_proc_nodes(v->m, p));
-		json_object_object_add(
-			o, "total_kib",
-			json_object_new_int64((int64_t)numamaps_usage_total_kib(&p->usage, -1)));
-		json_object_object_add(o, "hugepages", json_proc_huge(p));
-		/* where its threads (QEMU: vCPU threads) last ran, and its memory's share there */
-		json_object_object_add(o, "run_cpus", json_nodes_of(&p->vcpu_cpus));
-		json_object_object_add(o, "run_nodes", json_nodes_of(&p->vcpu_nodes));
-		json_object_object_add(o, "locality",
-				       procstat_locality(p) >= 0
-					       ? json_object_new_double(procstat_locality(p))
-					       : NULL);
-		if (p->qemu)
-			json_object_object_add(o, "vm_placement", json_proc_vm(v->m, p));
 		json_object_array_add(procs, o);
 	}
 	json_object_object_add(root, "nodes", nodes);

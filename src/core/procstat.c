@@ -152,34 +152,44 @@ char *procstat_qemu_name(const char *argv, size_t len)
 	return NULL;
 }
 
+int procstat_stat_field(const char *stat, int field, int64_t *ret)
+{
+	const char *p = strrchr(stat, ')');
+	int at = 2;
+
+	if (!p || field < 3)
+		return -EINVAL;
+	p++;
+	while (*p) {
+		char buf[32];
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		at++;
+		n = strcspn(p, " \n");
+		if (at == field) {
+			if (n == 0 || n >= sizeof(buf))
+				return -EINVAL;
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			return parse_i64(buf, ret);
+		}
+		if (!n)
+			break;
+		p += n;
+	}
+	return -EINVAL;
+}
+
 /* Field 39 (processor) of a /proc/.../stat line: 36 fields after the ')'. */
 static int stat_processor(const char *stat)
 {
-	const char *p = strrchr(stat, ')');
-	int field = 2;
 	int64_t cpu;
 
-	if (!p)
+	if (procstat_stat_field(stat, 39, &cpu) < 0 || cpu < 0 || cpu > CPUSET_MAX)
 		return -1;
-	p++;
-	while (*p && field < 39) {
-		while (*p == ' ')
-			p++;
-		field++;
-		if (field == 39) {
-			char buf[16];
-			size_t n = strcspn(p, " \n");
-
-			if (n == 0 || n >= sizeof(buf))
-				return -1;
-			memcpy(buf, p, n);
-			buf[n] = '\0';
-			return parse_i64(buf, &cpu) < 0 || cpu < 0 || cpu > CPUSET_MAX ? -1
-										       : (int)cpu;
-		}
-		p += strcspn(p, " \n");
-	}
-	return -1;
+	return (int)cpu;
 }
 
 static int cpu_node(const struct host_model *m, int cpu)

@@ -92,6 +92,12 @@ int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 		       const struct procstat_opts *opts, struct procstat_proc *ret, struct diag *d);
 void procstat_proc_release(struct procstat_proc *p);
 
+/*
+ * Field number field (1-based, as proc(5) numbers them; 3 or more: those
+ * after the command name) of a /proc/PID/stat line.  -EINVAL when absent
+ * or not a number.
+ */
+int procstat_stat_field(const char *stat, int field, int64_t *ret);
 /* The VM name in a QEMU argument vector (NUL-separated, len bytes); NULL if none. */
 char *procstat_qemu_name(const char *argv, size_t len);
 /* Whether comm (or, when given, argv[0]) looks like QEMU's: "qemu*" or "kvm". */

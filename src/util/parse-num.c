@@ -102,6 +102,24 @@ int parse_u64_trim(const char *s, uint64_t *ret)
 	return parse_u64(buf, ret);
 }
 
+int parse_double(const char *s, double *ret)
+{
+	char *end;
+	double v;
+
+	/* strtod would also take "nan", "inf", hex floats and leading blanks */
+	if (!s || !*s || strspn(s, "0123456789+-.eE") != strlen(s))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end)
+		return -EINVAL;
+	if (errno == ERANGE)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
 int parse_octal(const char *s, uint32_t *ret)
 {
 	uint64_t v;

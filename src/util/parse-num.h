@@ -28,6 +28,11 @@ int parse_i64(const char *s, int64_t *ret);
 int parse_int(const char *s, int *ret);
 /* Like parse_u64 but ignores one trailing newline and surrounding blanks (sysfs files). */
 int parse_u64_trim(const char *s, uint64_t *ret);
+/*
+ * A decimal floating-point number ("345.2", "1e3", "-0.5"): no blanks,
+ * no "nan"/"inf", no hex.  -ERANGE on overflow.
+ */
+int parse_double(const char *s, double *ret);
 /* Octal unsigned (mode strings such as "1770" or "01770"). */
 int parse_octal(const char *s, uint32_t *ret);
 /*
