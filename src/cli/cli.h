@@ -47,8 +47,8 @@ void cli_error_diag(const struct diag *d, int err);
  * (2) when the input or the request is at fault and nothing was changed
  * (-EINVAL malformed, -ERANGE too large or refused by the keep-free guard,
  * -ENOENT/-ENOTDIR missing, -EEXIST contradicting what is there, -EFBIG an
- * input file over its limit, -ELOOP a symlink where a file must be, -EDOM; -ENOTSUP a request the
- * target, a QEMU version, cannot express); EXIT_FAILED (1) when the command could not do its work
+ * input file over its limit, -ELOOP a symlink where a file must be, -EDOM a request the target,
+ * a QEMU version, cannot express); EXIT_FAILED (1) when the command could not do its work
  * (permissions, I/O, a lock held by another kvmtune, ...).
  */
 int cli_exit_for(int err);

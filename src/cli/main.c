@@ -126,11 +126,10 @@ int cli_exit_for(int err)
 	case ERANGE: /* too large: a size, a count, a request the keep-free guard refuses */
 	case ENOENT: /* a file, node, group or owner that does not exist */
 	case ENOTDIR:
-	case EDOM:
-	case ENOTSUP: /* a request the target (QEMU version, host) cannot express */
-	case EEXIST:  /* contradicts what is there (an owner's different reservation) */
-	case EFBIG:   /* an input file over its size limit */
-	case ELOOP:   /* a symlink where a file must be */
+	case EDOM:   /* a request the target (a QEMU version) cannot express */
+	case EEXIST: /* contradicts what is there (an owner's different reservation) */
+	case EFBIG:  /* an input file over its size limit */
+	case ELOOP:  /* a symlink where a file must be */
 		return EXIT_USAGE;
 	default:
 		return EXIT_FAILED;

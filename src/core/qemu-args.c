@@ -223,7 +223,7 @@ static int legacy_backend(struct qemu_mem_args *a, const struct vm_spec *vm, str
 	char v[32];
 
 	if (lost)
-		return diag_set(d, ENOTSUP, "qemu version",
+		return diag_set(d, EDOM, "qemu version",
 				"guest memory: QEMU %s has no -machine memory-backend= (libvirt "
 				"uses it from QEMU 5.2, when query-machines reports "
 				"default-ram-id), and -mem-path cannot carry %s; give the VM "
@@ -369,7 +369,7 @@ int qemu_args_build(const struct vm_spec *vm, const struct host_model *m,
 	else
 		qemu_caps_newest(&a.caps);
 	if (vm->prealloc_threads && !a.caps.has[QEMU_CAP_PREALLOC_THREADS])
-		return diag_set(d, ENOTSUP, "--prealloc-threads",
+		return diag_set(d, EDOM, "--prealloc-threads",
 				"QEMU %s has no prealloc-threads for memory backends (QEMU 5.0 "
 				"and later; libvirt: QEMU_CAPS_MEMORY_BACKEND_PREALLOC_THREADS)",
 				qemu_version_format(&a.caps.version, v, sizeof(v)));

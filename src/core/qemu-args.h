@@ -104,7 +104,7 @@ struct qemu_args_opts {
  * -EINVAL with a diag for what cannot run on this host: a page size the host
  * has no hugetlbfs mount for (file backends) or no default hugepage size,
  * a size that is not a multiple of its page size, a host node the host lacks.
- * -ENOTSUP with a diag for what the target QEMU cannot express (naming the
+ * -EDOM with a diag for what the target QEMU cannot express (naming the
  * version that can): prealloc-threads before 5.0, a policy, shared or
  * memfd memory without guest cells before 5.2.
  */

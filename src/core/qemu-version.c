@@ -195,7 +195,7 @@ int qemu_caps_for(const struct qemu_version *v, struct qemu_caps *ret, struct di
 
 	if (v->major < QEMU_VERSION_MIN_MAJOR ||
 	    (v->major == QEMU_VERSION_MIN_MAJOR && v->minor < QEMU_VERSION_MIN_MINOR))
-		return diag_set(d, ENOTSUP, "qemu version",
+		return diag_set(d, EDOM, "qemu version",
 				"QEMU %s is older than %d.%d, the oldest QEMU kvmtune writes "
 				"arguments for (libvirt's own minimum until 9.x)",
 				qemu_version_format(v, buf, sizeof(buf)), QEMU_VERSION_MIN_MAJOR,

@@ -71,7 +71,7 @@ int qemu_version_probe(const char *binary, unsigned timeout_ms, struct qemu_vers
 		       struct diag *d);
 
 /*
- * What version v accepts.  -ENOTSUP with a diag for a QEMU older than
+ * What version v accepts.  -EDOM with a diag for a QEMU older than
  * QEMU_VERSION_MIN_*.
  */
 int qemu_caps_for(const struct qemu_version *v, struct qemu_caps *ret, struct diag *d);

@@ -270,7 +270,7 @@ static void test_legacy(void **state)
 	qemu_mem_args_release(&a);
 	vm.policy = VM_POLICY_BIND;
 	cpuset_set(&vm.host_nodes, 1);
-	assert_int_equal(qemu_args_build(&vm, &m, &opts, &a, &d), -ENOTSUP);
+	assert_int_equal(qemu_args_build(&vm, &m, &opts, &a, &d), -EDOM);
 	assert_non_null(strstr(d.msg, "QEMU 5.1.0 has no -machine memory-backend="));
 	vm_spec_release(&vm);
 	host_model_release(&m);
