@@ -31,6 +31,7 @@
 #include "run/run-place.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
@@ -177,7 +178,9 @@ static bool parse_opts(struct cli *c, int argc, char **argv, struct run_opts *o,
 		return true;
 	}
 	if (optind < 1 || strcmp(argv[optind - 1], "--") != 0) {
-		cli_error("run: put '--' before the QEMU command, got '%s'", argv[optind]);
+		AUTOFREE char *got = str_escape(argv[optind], 200);
+
+		cli_error("run: put '--' before the QEMU command, got '%s'", got);
 		return true;
 	}
 	*ret_first = optind;
@@ -214,7 +217,10 @@ static int vm_shape(const struct run_opts *o, const struct run_argv *a, struct r
 	}
 	s->vcpus = n ? n : a->vcpus ? a->vcpus : 1;
 	if (o->name && a->name && strcmp(o->name, a->name) != 0) {
-		cli_error("run: --name '%s' and QEMU's -name '%s' disagree", o->name, a->name);
+		AUTOFREE char *opt = str_escape(o->name, 200);
+		AUTOFREE char *arg = str_escape(a->name, 200);
+
+		cli_error("run: --name '%s' and QEMU's -name '%s' disagree", opt, arg);
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;

@@ -522,6 +522,35 @@ char *qobject_to_keyval(const struct qobject *o)
 	return sbuf_detach(&sb, NULL);
 }
 
+/* True when ARG holds a control character (a terminal would act on it). */
+static bool has_control(const char *arg)
+{
+	for (; *arg; arg++)
+		if ((unsigned char)*arg < 0x20 || *arg == 0x7f)
+			return true;
+	return false;
+}
+
+/* $'...' (bash, ksh, zsh, POSIX 2024): control characters as \xHH. */
+static char *ansi_c_quote(const char *arg)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_adds(&sb, "$'");
+	for (; *arg; arg++) {
+		unsigned char ch = (unsigned char)*arg;
+
+		if (ch == '\'' || ch == '\\')
+			sbuf_addf(&sb, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			sbuf_addf(&sb, "\\x%02x", ch);
+		else
+			sbuf_addc(&sb, (char)ch);
+	}
+	sbuf_addc(&sb, '\'');
+	return sbuf_detach(&sb, NULL);
+}
+
 char *qemu_shell_quote(const char *arg)
 {
 	struct sbuf sb = SBUF_INIT;
@@ -529,6 +558,8 @@ char *qemu_shell_quote(const char *arg)
 	if (*arg && strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 				"-_=,./:+@%") == strlen(arg))
 		return xstrdup(arg);
+	if (has_control(arg))
+		return ansi_c_quote(arg);
 	sbuf_addc(&sb, '\'');
 	for (; *arg; arg++) {
 		if (*arg == '\'')

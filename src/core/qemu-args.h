@@ -121,7 +121,11 @@ char *qobject_to_json(const struct qobject *o);
  */
 char *qobject_to_keyval(const struct qobject *o);
 
-/* Quote an argument for a POSIX shell when it needs it (caller frees). */
+/*
+ * Quote an argument for a POSIX shell when it needs it (caller frees); one
+ * with control characters as $'...' with \xHH escapes, so that printing the
+ * command line never sends them to the terminal.
+ */
 char *qemu_shell_quote(const char *arg);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/safe-math.h"
 #include "util/xalloc.h"
@@ -17,6 +18,7 @@
 
 /* The most vCPUs accepted from -smp (QEMU's x86 limit is lower). */
 #define RUN_MAX_VCPUS 16384
+#define ARG_SHOWN_MAX 200 /* bytes of a QEMU argument quoted in a message */
 
 /* QEMU system options without a value (qemu-options.hx entries without HAS_ARG). */
 static const char *const flags[] = {
@@ -119,13 +121,17 @@ static int mem_size(const char *v, uint64_t *ret_kib)
 	} else {
 		buf[len - 1] = (char)toupper((unsigned char)buf[len - 1]);
 	}
-	if (parse_size_kib(buf, ret_kib) < 0 || *ret_kib == 0)
-		return -EINVAL;
-	return 0;
+	int r = parse_size_kib(buf, ret_kib);
+
+	if (r < 0)
+		return r;
+	return *ret_kib == 0 ? -EINVAL : 0;
 }
 
 static int parse_m(const char *value, struct run_argv *a, struct diag *d)
 {
+	AUTOFREE char *shown = str_escape(value, ARG_SHOWN_MAX);
+
 	for (const char *p = value; *p;) {
 		AUTOFREE char *item = next_item(&p);
 		char *eq = strchr(item, '=');
@@ -137,13 +143,20 @@ static int parse_m(const char *value, struct run_argv *a, struct diag *d)
 			return diag_set(d, EINVAL, "-m",
 					"-m '%s': memory hotplug (%s=) is not handled by kvmtune "
 					"run",
-					value, item);
-		if ((eq && strcmp(item, "size") != 0) || mem_size(v, &a->mem_kib) < 0)
-			return diag_set(d, EINVAL, "-m",
-					"-m '%s': expected a size such as 4G or 4096 (MiB)", value);
+					shown, item);
+		if (!eq || strcmp(item, "size") == 0) {
+			int r = mem_size(v, &a->mem_kib);
+
+			if (r == -ERANGE)
+				return diag_set(d, EINVAL, "-m", "-m '%s': too large", shown);
+			if (r == 0)
+				continue;
+		}
+		return diag_set(d, EINVAL, "-m",
+				"-m '%s': expected a size such as 4G or 4096 (MiB)", shown);
 	}
 	if (!a->mem_kib)
-		return diag_set(d, EINVAL, "-m", "-m '%s': no size", value);
+		return diag_set(d, EINVAL, "-m", "-m '%s': no size", shown);
 	return 0;
 }
 
@@ -152,6 +165,7 @@ static int parse_smp(const char *value, struct run_argv *a, struct diag *d)
 	static const char *const topo[] = {"sockets", "dies",  "clusters", "cores",
 					   "threads", "books", "drawers"};
 	uint64_t cpus = 0, product = 1;
+	AUTOFREE char *shown = str_escape(value, ARG_SHOWN_MAX);
 
 	for (const char *p = value; *p;) {
 		AUTOFREE char *item = next_item(&p);
@@ -163,7 +177,7 @@ static int parse_smp(const char *value, struct run_argv *a, struct diag *d)
 			*eq = '\0';
 		if (parse_u32(eq ? eq + 1 : item, &n) < 0 || n == 0 || n > RUN_MAX_VCPUS)
 			return diag_set(d, EINVAL, "-smp", "-smp '%s': expected counts 1 to %d",
-					value, RUN_MAX_VCPUS);
+					shown, RUN_MAX_VCPUS);
 		if (!eq || strcmp(item, "cpus") == 0) {
 			cpus = n;
 			continue;
@@ -172,10 +186,14 @@ static int parse_smp(const char *value, struct run_argv *a, struct diag *d)
 			continue;
 		for (size_t i = 0; i < sizeof(topo) / sizeof(topo[0]) && !found; i++)
 			found = strcmp(item, topo[i]) == 0;
-		if (!found)
-			return diag_set(d, EINVAL, "-smp", "-smp '%s': unknown '%s'", value, item);
+		if (!found) {
+			AUTOFREE char *shown_item = str_escape(item, ARG_SHOWN_MAX);
+
+			return diag_set(d, EINVAL, "-smp", "-smp '%s': unknown '%s'", shown,
+					shown_item);
+		}
 		if (!safe_mul_u64(product, n, &product) || product > RUN_MAX_VCPUS)
-			return diag_set(d, EINVAL, "-smp", "-smp '%s': too many CPUs", value);
+			return diag_set(d, EINVAL, "-smp", "-smp '%s': too many CPUs", shown);
 	}
 	a->vcpus = (unsigned)(cpus ? cpus : product);
 	a->has_smp = true;
@@ -239,15 +257,21 @@ static int parse_option(int argc, char **argv, int *i, struct run_argv *a, struc
 	    strcmp(name, "smp") != 0 && strcmp(name, "name") != 0)
 		flag = true;
 	if (!flag) {
-		if (*i + 1 >= argc)
+		if (*i + 1 >= argc) {
+			AUTOFREE char *shown = str_escape(argv[*i], ARG_SHOWN_MAX);
+
 			return diag_set(d, EINVAL, argv[*i], "QEMU option '%s' has no value",
-					argv[*i]);
+					shown);
+		}
 		value = argv[*i + 1];
 	}
 	why = conflict(name, value);
-	if (why)
+	if (why) {
+		AUTOFREE char *shown = str_escape(value ? value : "", ARG_SHOWN_MAX);
+
 		return diag_set(d, EINVAL, argv[*i], "QEMU option '%s%s%s' conflicts: %s", argv[*i],
-				value ? " " : "", value ? value : "", why);
+				value ? " " : "", shown, why);
+	}
 	if (strcmp(name, "m") == 0) {
 		*i += 2;
 		return parse_m(value, a, d); /* dropped: kvmtune writes -m */

@@ -212,6 +212,10 @@ static void test_shell_quote(void **state)
 	q = qemu_shell_quote("");
 	assert_string_equal(q, "''");
 	free(q);
+	/* control characters never reach the terminal: $'...' with \xHH */
+	q = qemu_shell_quote("a\033[2J'\\\n\x7f");
+	assert_string_equal(q, "$'a\\x1b[2J\\'\\\\\\x0a\\x7f'");
+	free(q);
 }
 
 /* QEMU 5.2: key=value objects with on/off, one key per range, commas doubled. */
