@@ -7,7 +7,7 @@
 # the first debootstrap took 7 min on the loaded 2-CPU machine) and works
 # there: dpkg configures it, 'kvmtune status' reads the host, 'man kvmtune'
 # shows the page, the bash completion offers the host's nodes, 'systemd-analyze
-# verify' accepts the unit, the libvirt hook does nothing until enabled in
+# verify' accepts the units, the libvirt hook does nothing until enabled in
 # /etc/default/kvmtune and then plans a reservation; removing it leaves the
 # conffiles, purging removes them.  A plain 'meson install' installs the
 # same files as the package.  The root runs in a private mount
@@ -104,7 +104,8 @@ r man env MANPAGER=cat MANWIDTH=80 man kvmtune
 r completion bash -c 'source /usr/share/bash-completion/completions/kvmtune
     COMP_WORDS=(kvmtune run --nodes ""); COMP_CWORD=3; _kvmtune; echo "${COMPREPLY[*]}"'
 r nodes kvmtune complete nodes
-r verify systemd-analyze verify /lib/systemd/system/kvmtune-hugepages.service
+r units sh -c 'cd /lib/systemd/system && ls kvmtune*.service'
+r verify sh -c 'systemd-analyze verify /lib/systemd/system/kvmtune*.service'
 dom="<domain type='qemu'><name>pkgtest</name><memory unit='MiB'>64</memory>
 <memoryBacking><hugepages/></memoryBacking><numatune><memory mode='strict' nodeset='0'/></numatune>
 <os><type arch='x86_64'>hvm</type></os></domain>"
@@ -145,7 +146,10 @@ check "kvmtune status works there" grep -q '^0 .*node' <<<"$(val status)"
 check "man kvmtune shows the page" grep -q '^0 .*KVMTUNE(1).*NAME|.*kvmtune' <<<"$(val man)"
 nodes=$(val nodes | cut -d' ' -f2- | tr '|' ' ' | sed 's/ *$//')
 check "the completion offers the host's nodes ($nodes)" test "$(val completion)" = "0 $nodes"
-check "systemd-analyze verify accepts kvmtune-hugepages.service ($(val verify))" test "$(val verify)" = 0
+# every unit the package ships (the boot-pool unit; a daemon unit when there is one)
+units=$(val units | cut -d' ' -f2- | tr '|' ' ')
+check "the package ships kvmtune-hugepages.service ($units)" grep -qw kvmtune-hugepages.service <<<"$units"
+check "systemd-analyze verify accepts them ($(val verify))" test "$(val verify)" = 0
 check "the hook does nothing until enabled ($(val hook_off))" test "$(val hook_off)" = 0
 check "enabled, the hook plans the domain's 32 pages on node 0" \
     grep -q "reserve 32 x 2M for 'pkgtest'" <<<"$(val hook_on)"
