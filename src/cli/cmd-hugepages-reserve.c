@@ -184,7 +184,9 @@ void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char 
 		for (char **p = t->stale; p && *p; p++)
 			json_object_array_add(st, json_object_new_string(*p));
 		json_object_object_add(o, "owner", owner ? json_object_new_string(owner) : NULL);
-		json_object_object_add(o, "record", json_object_new_string(t->record));
+		/* no record text when the transaction ended before reading it (lock busy) */
+		json_object_object_add(o, "record",
+				       t->record ? json_object_new_string(t->record) : NULL);
 		json_object_object_add(o, "stale_released", st);
 		if (t->stale_plan.nchanges)
 			json_object_object_add(
@@ -207,7 +209,7 @@ void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char 
 		hp_cli_plan_text(&t->plan, NULL, -1);
 	else
 		hp_cli_result_text(&t->plan, t->res, result);
-	if (owner)
+	if (owner && t->record)
 		print_record(owner, t->record);
 }
 
