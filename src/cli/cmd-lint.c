@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -13,9 +14,12 @@
 #include "core/host.h"
 #include "core/lint.h"
 #include "core/model.h"
+#include "place/host.h"
+#include "place/inventory.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/escape.h"
+#include "util/xalloc.h"
 
 #include "util/banned.h"
 
@@ -30,9 +34,14 @@ static void lint_usage(FILE *out)
 		"strict-without-swap, nodeset-missing-node, memory-only-node,\n"
 		"page-size-unsupported, page-size-no-mount, not-enough-free-pages,\n"
 		"memnode-missing-cell, invalid-domain, placement-auto-without-numad,\n"
-		"vcpu-cpuset-missing-cpu, vcpus-away-from-memory, memory-cells-mismatch.  Exit 1 "
+		"vcpu-cpuset-missing-cpu, vcpus-away-from-memory, memory-cells-mismatch,\n"
+		"vcpupin-missing-cpu, vcpus-pinned-away-from-memory, vcpupin-shared-cpu,\n"
+		"dedicated-core-shared, emulator-on-vcpu-core, bound-nodes-too-small.  Exit 1\n"
 		"when there is an error finding.\n\n"
-		"  --domain FILE          read the VM from a libvirt domain XML\n");
+		"  --domain FILE          read the VM from a libvirt domain XML\n"
+		"  --domains DIR          the host's other domains, for cores shared between VMs\n"
+		"                         (below the root; default %s; running QEMUs count too)\n",
+		PLACE_DOMAINS_DIR);
 	vmflags_usage(out);
 }
 
@@ -91,10 +100,41 @@ static void parse_failure(const struct diag *d, const char *path, struct lint_re
 			 : "correct the element named in the evidence");
 }
 
+/* The other VMs' dedicated CPUs, from the inventory (this VM left out). */
+static int load_others(struct host *h, const struct host_model *m, const char *dir,
+		       const char *self, struct place_usage *u, struct lint_other **ret,
+		       size_t *ret_n, struct diag *d)
+{
+	const char *replan[1] = {self};
+	struct place_inventory_opts io = {dir, false, replan, self ? 1 : 0};
+	struct lint_other *o;
+	int r = place_inventory_load(h, m, &io, u, NULL, NULL, d);
+
+	if (r < 0)
+		return r;
+	o = xcalloc(u->nvms + 1, sizeof(*o));
+	*ret_n = 0;
+	for (size_t i = 0; i < u->nvms; i++) {
+		if (u->vms[i].replanned || cpuset_empty(&u->vms[i].dedicated))
+			continue;
+		o[*ret_n].name = u->vms[i].name;
+		o[*ret_n].dedicated = u->vms[i].dedicated; /* borrowed from u */
+		(*ret_n)++;
+	}
+	*ret = o;
+	return 0;
+}
+
 int cmd_lint(struct cli *c, int argc, char **argv)
 {
+	static const struct option extra[] = {
+		{"domains", required_argument, NULL, 'D'},
+	};
 	struct lint_report report = {0};
 	struct lint_opts opts = {0};
+	struct place_usage usage = {0};
+	struct lint_other *others = NULL;
+	const char *domains = NULL;
 	struct host_model m = {0};
 	struct diag d = {0};
 	struct vmflags f;
@@ -103,10 +143,13 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 	int r;
 
 	vmflags_init(&f);
-	if (vmflags_parse(&f, c, argc, argv, NULL, 0, lint_usage, &r)) {
+	if (vmflags_parse(&f, c, argc, argv, extra, 1, lint_usage, &r)) {
 		vmflags_release(&f);
 		return r;
 	}
+	for (size_t i = 0; i < f.nextra; i++)
+		if (f.extra[i].opt == 'D')
+			domains = f.extra[i].arg;
 	r = cli_host(c, &h, &d);
 	if (r >= 0)
 		r = host_model_load(h, &m, &d);
@@ -118,10 +161,16 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 			parse_failure(&d, f.domain, &report);
 			r = 0;
 		} else if (r == 0) {
-			lint_vm(&f.vm, &m, &opts, &report);
+			r = load_others(h, &m, domains, f.vm.name, &usage, &others, &opts.nothers,
+					&d);
+			opts.others = others;
+			if (r == 0)
+				lint_vm(&f.vm, &m, &opts, &report);
 		}
 	}
 	if (r < 0) {
+		free(others);
+		place_usage_release(&usage);
 		host_model_release(&m);
 		vmflags_release(&f);
 		return cli_fail(&d, r);
@@ -133,6 +182,8 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 	for (size_t i = 0; i < report.count; i++)
 		errors = errors || report.findings[i].severity == LINT_ERROR;
 	lint_report_release(&report);
+	free(others);
+	place_usage_release(&usage);
 	host_model_release(&m);
 	vmflags_release(&f);
 	return errors ? EXIT_FAILED : EXIT_OK;

@@ -55,6 +55,8 @@ static const struct command commands[] = {
 	 "libvirt's QEMU hook: reserve a domain's hugepages on prepare, release them"},
 	{"complete", cmd_complete, CMD_NEEDS_HOST,
 	 "words for shell completion: commands, nodes, page sizes, reservation owners"},
+	{"plan", cmd_plan, CMD_NEEDS_HOST | CMD_WRITES,
+	 "place VMs on NUMA nodes: nodes, pins, hugepages per node; or what still fits"},
 	{"top", cmd_top, CMD_NEEDS_HOST,
 	 "live per-VM view: memory per node, locality, vCPUs, KVM exit rates"},
 	{"bench", cmd_bench, CMD_NEEDS_HOST,

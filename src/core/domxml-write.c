@@ -243,6 +243,84 @@ static xmlNode *build_cells(xmlNode *cpu, const struct vm_spec *vm, int depth)
 	return numa;
 }
 
+static void set_text_u64(xmlNode *n, uint64_t v)
+{
+	char buf[32];
+
+	(void)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	xmlNodeSetContent(n, (const xmlChar *)buf);
+}
+
+/* <vcpu placement='static'>N</vcpu> (an existing element keeps its place and 'current'). */
+static void build_vcpu(xmlNode *parent, xmlNode *existing, const struct vm_spec *vm, int depth)
+{
+	xmlNode *n = existing ? existing : add_elem(parent, "vcpu", depth);
+
+	set_attr(n, "placement", "static");
+	/* the pins below cover every vCPU, the emulator and the I/O threads */
+	if (vm_spec_has_pins(vm))
+		(void)xmlUnsetProp(n, (const xmlChar *)"cpuset");
+	set_text_u64(n, vm->vcpus);
+}
+
+static void add_pin(xmlNode *ct, const char *elem, const char *idattr, uint64_t id,
+		    const struct cpuset *set, int depth)
+{
+	xmlNode *n = add_elem(ct, elem, depth);
+
+	if (idattr)
+		set_attr_u64(n, idattr, id);
+	set_attr_set(n, "cpuset", set);
+}
+
+/* vcpupin, emulatorpin and iothreadpin children appended to ct. */
+static void build_pins(xmlNode *ct, const struct vm_spec *vm, int depth)
+{
+	const struct vm_cputune *t = &vm->tune;
+
+	for (size_t i = 0; i < t->nvcpupin; i++)
+		if (!cpuset_empty(&t->vcpupin[i]))
+			add_pin(ct, "vcpupin", "vcpu", i, &t->vcpupin[i], depth);
+	if (!cpuset_empty(&t->emulatorpin))
+		add_pin(ct, "emulatorpin", NULL, 0, &t->emulatorpin, depth);
+	for (size_t i = 0; i < t->niothreadpin; i++)
+		if (!cpuset_empty(&t->iothreadpin[i]))
+			add_pin(ct, "iothreadpin", "iothread", i + 1, &t->iothreadpin[i], depth);
+}
+
+static bool has_topology(const struct vm_spec *vm)
+{
+	return vm->topology.sockets && vm->topology.cores && vm->topology.threads;
+}
+
+static void build_topology(xmlNode *cpu, const struct vm_spec *vm, int depth)
+{
+	xmlNode *n = add_elem(cpu, "topology", depth);
+
+	set_attr_u64(n, "sockets", vm->topology.sockets);
+	set_attr_u64(n, "dies", vm->topology.dies ? vm->topology.dies : 1);
+	if (vm->topology.clusters)
+		set_attr_u64(n, "clusters", vm->topology.clusters);
+	set_attr_u64(n, "cores", vm->topology.cores);
+	set_attr_u64(n, "threads", vm->topology.threads);
+}
+
+/* The CPU fragments: <vcpu>, <iothreads>, <cputune>. */
+static void build_cpu_fragments(xmlNode *holder, const struct vm_spec *vm, int depth)
+{
+	xmlNode *ct;
+
+	if (vm->vcpus)
+		build_vcpu(holder, NULL, vm, depth);
+	if (vm->iothreads)
+		set_text_u64(add_elem(holder, "iothreads", depth), vm->iothreads);
+	if (!vm_spec_has_pins(vm))
+		return;
+	ct = add_elem(holder, "cputune", depth);
+	build_pins(ct, vm, depth + 1);
+	close_elem(ct, depth);
+}
+
 static xmlNode *build_hard_limit(xmlNode *memtune, const struct vm_spec *vm, int depth)
 {
 	xmlNode *n = add_elem(memtune, "hard_limit", depth);
@@ -273,6 +351,13 @@ static void dump_children(xmlDoc *doc, xmlNode *holder, struct sbuf *out)
 int domxml_fragments(const struct vm_spec *vm, const struct host_model *m, char **ret,
 		     struct diag *d)
 {
+	return domxml_fragments_flags(vm, m, 0, ret, d);
+}
+
+int domxml_fragments_flags(const struct vm_spec *vm, const struct host_model *m, unsigned flags,
+			   char **ret, struct diag *d)
+{
+	bool cpu_parts = flags & DOMXML_WRITE_CPU;
 	struct sbuf out = SBUF_INIT;
 	xmlNode *holder, *n;
 	xmlDoc *doc;
@@ -291,10 +376,15 @@ int domxml_fragments(const struct vm_spec *vm, const struct host_model *m, char 
 	xmlNodeSetContent(n, (const xmlChar *)buf);
 	r = build_memory_backing(holder, vm, m, 0, d);
 	if (r >= 0) {
+		if (cpu_parts)
+			build_cpu_fragments(holder, vm, 0);
 		build_numatune(holder, vm, 0);
-		if (vm->ncells) {
+		if (vm->ncells || (cpu_parts && has_topology(vm))) {
 			n = add_elem(holder, "cpu", 0);
-			build_cells(n, vm, 1);
+			if (cpu_parts && has_topology(vm))
+				build_topology(n, vm, 1);
+			if (vm->ncells)
+				build_cells(n, vm, 1);
 			close_elem(n, 0);
 		}
 		if (vm->locked) {
@@ -388,12 +478,55 @@ static void insert_after(xmlNode *anchor, xmlNode *holder)
 	}
 }
 
+/* <topology> and <numa> at the end of cpu (depth: theirs), then cpu's closing tag. */
+static void fill_cpu(xmlNode *cpu, const struct vm_spec *vm, bool topology, int depth)
+{
+	if (topology)
+		build_topology(cpu, vm, depth);
+	if (vm->ncells)
+		build_cells(cpu, vm, depth);
+	close_elem(cpu, depth - 1);
+}
+
+/*
+ * <vcpu> and <iothreads> are changed where they are; <cputune> loses its
+ * pins (its other children, such as <shares>, stay) and gets the new ones.
+ * What the domain lacks goes to holder.
+ */
+static void merge_cpu_fragments(xmlNode *root, xmlNode *holder, const struct vm_spec *vm)
+{
+	xmlNode *n = find_child(root, "vcpu");
+
+	if (vm->vcpus)
+		build_vcpu(holder, n, vm, 1);
+	if (vm->iothreads && (n = find_child(root, "iothreads")))
+		set_text_u64(n, vm->iothreads);
+	else if (vm->iothreads)
+		set_text_u64(add_elem(holder, "iothreads", 1), vm->iothreads);
+	n = find_child(root, "cputune");
+	if (n) {
+		drop_children(n, "vcpupin");
+		drop_children(n, "emulatorpin");
+		drop_children(n, "iothreadpin");
+		if (!vm_spec_has_pins(vm))
+			return;
+		strip_tail(n);
+		build_pins(n, vm, 2);
+		close_elem(n, 1);
+	} else if (vm_spec_has_pins(vm)) {
+		n = add_elem(holder, "cputune", 1);
+		build_pins(n, vm, 2);
+		close_elem(n, 1);
+	}
+}
+
 static int merge_doc(xmlDoc *doc, const struct vm_spec *vm, const struct host_model *m,
-		     struct diag *d)
+		     unsigned flags, struct diag *d)
 {
 	xmlNode *root = xmlDocGetRootElement(doc);
 	xmlNode *holder = xmlNewNode(NULL, (const xmlChar *)"holder");
 	xmlNode *anchor, *n, *cpu, *memtune;
+	bool cpu_parts = flags & DOMXML_WRITE_CPU, topology;
 	int r;
 
 	if (!root || !is_elem(root, "domain")) {
@@ -413,19 +546,21 @@ static int merge_doc(xmlDoc *doc, const struct vm_spec *vm, const struct host_mo
 		xmlFreeNode(holder);
 		return r;
 	}
+	if (cpu_parts)
+		merge_cpu_fragments(root, holder, vm);
 	build_numatune(holder, vm, 1);
+	topology = cpu_parts && has_topology(vm);
 	cpu = find_child(root, "cpu");
 	if (cpu) {
 		drop_children(cpu, "numa");
-		if (vm->ncells) {
+		if (topology)
+			drop_children(cpu, "topology");
+		if (vm->ncells || topology) {
 			strip_tail(cpu);
-			build_cells(cpu, vm, 2);
-			close_elem(cpu, 1);
+			fill_cpu(cpu, vm, topology, 2);
 		}
-	} else if (vm->ncells) {
-		cpu = add_elem(holder, "cpu", 1);
-		build_cells(cpu, vm, 2);
-		close_elem(cpu, 1);
+	} else if (vm->ncells || topology) {
+		fill_cpu(add_elem(holder, "cpu", 1), vm, topology, 2);
 	}
 	memtune = find_child(root, "memtune");
 	if (vm->locked && memtune) {
@@ -460,6 +595,12 @@ static int merge_doc(xmlDoc *doc, const struct vm_spec *vm, const struct host_mo
 int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
 		      char **ret_target, char **ret_backup, struct diag *d)
 {
+	return domxml_merge_file_flags(path, vm, m, 0, ret_target, ret_backup, d);
+}
+
+int domxml_merge_file_flags(const char *path, const struct vm_spec *vm, const struct host_model *m,
+			    unsigned flags, char **ret_target, char **ret_backup, struct diag *d)
+{
 	AUTOFREE char *orig = NULL;
 	size_t orig_len = 0;
 	xmlChar *text = NULL;
@@ -476,7 +617,7 @@ int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct h
 			r = domxml_parse_error(path, d);
 	}
 	if (r >= 0)
-		r = merge_doc(doc, vm, m, d);
+		r = merge_doc(doc, vm, m, flags, d);
 	if (r >= 0) {
 		/* no <?xml?> declaration unless the file had one (virsh dumpxml has none) */
 		bool decl = strncmp(orig, "<?xml", 5) == 0;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * struct vm_spec → libvirt domain XML: the memory fragments (<memory>,
- * <memoryBacking>, <numatune>, <cpu><numa>, <memtune><hard_limit>), and an
- * in-place merge into an existing domain that keeps everything else.
+ * <memoryBacking>, <numatune>, <cpu><numa>, <memtune><hard_limit>), with
+ * DOMXML_WRITE_CPU also <vcpu>, <iothreads>, <cputune> pins and the CPU
+ * topology, and an in-place merge into an existing domain that keeps
+ * everything else.
  */
 #ifndef KVMTUNE_CORE_DOMXML_WRITE_H
 #define KVMTUNE_CORE_DOMXML_WRITE_H
@@ -37,5 +39,19 @@ int domxml_fragments(const struct vm_spec *vm, const struct host_model *m, char 
  */
 int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
 		      char **ret_target, char **ret_backup, struct diag *d);
+
+enum domxml_write_flags {
+	/*
+	 * Also the CPU side: <vcpu> (count, placement static), <iothreads>,
+	 * <cputune> vcpupin/emulatorpin/iothreadpin (other <cputune> children
+	 * are kept) and <cpu><topology>.
+	 */
+	DOMXML_WRITE_CPU = 1u << 0,
+};
+/* domxml_fragments() and domxml_merge_file() with enum domxml_write_flags. */
+int domxml_fragments_flags(const struct vm_spec *vm, const struct host_model *m, unsigned flags,
+			   char **ret, struct diag *d);
+int domxml_merge_file_flags(const char *path, const struct vm_spec *vm, const struct host_model *m,
+			    unsigned flags, char **ret_target, char **ret_backup, struct diag *d);
 
 #endif

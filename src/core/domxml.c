@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/domxml-internal.h"
 #include "core/xmlapi.h"
 
 #include "core/cpuset.h"
@@ -34,7 +35,7 @@
 #define DOMXML_ALIGN_KIB 1024ULL
 /* Largest domain XML we read: far beyond any real domain. */
 
-static char *attr(xmlNode *n, const char *name)
+char *domxml_attr(xmlNode *n, const char *name)
 {
 	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
 	char *r;
@@ -46,7 +47,7 @@ static char *attr(xmlNode *n, const char *name)
 	return r;
 }
 
-static char *text_of(xmlNode *n)
+char *domxml_text(xmlNode *n)
 {
 	xmlChar *v = xmlNodeGetContent(n);
 	char *r, *s, *e;
@@ -64,15 +65,15 @@ static char *text_of(xmlNode *n)
 	return r;
 }
 
-static bool is_elem(xmlNode *n, const char *name)
+bool domxml_is_elem(xmlNode *n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
 }
 
-static xmlNode *child(xmlNode *parent, const char *name)
+xmlNode *domxml_child(xmlNode *parent, const char *name)
 {
 	for (xmlNode *n = parent ? parent->children : NULL; n; n = n->next)
-		if (is_elem(n, name))
+		if (domxml_is_elem(n, name))
 			return n;
 	return NULL;
 }
@@ -151,14 +152,14 @@ static int scale_or_fail(const char *obj, const char *value, const char *unit, u
 
 static int size_element(xmlNode *n, const char *obj, uint64_t *ret, struct diag *d)
 {
-	AUTOFREE char *unit = attr(n, "unit");
-	AUTOFREE char *value = text_of(n);
+	AUTOFREE char *unit = domxml_attr(n, "unit");
+	AUTOFREE char *value = domxml_text(n);
 
 	return scale_or_fail(obj, value, unit, ret, d);
 }
 
 /* libvirt nodeset/cpuset syntax: "0-3,^2" (exclusions start with '^'). */
-static int parse_libvirt_set(const char *obj, const char *text, struct cpuset *ret, struct diag *d)
+int domxml_parse_set(const char *obj, const char *text, struct cpuset *ret, struct diag *d)
 {
 	struct cpuset set = CPUSET_INIT, part = CPUSET_INIT;
 	AUTOFREE char *copy = xstrdup(text ? text : "");
@@ -199,7 +200,7 @@ static int parse_libvirt_set(const char *obj, const char *text, struct cpuset *r
 static int tristate_attr(xmlNode *n, const char *name, const char *yes, const char *no,
 			 const char *obj, enum vm_tristate *ret, struct diag *d)
 {
-	AUTOFREE char *v = attr(n, name);
+	AUTOFREE char *v = domxml_attr(n, name);
 
 	if (!v)
 		return 0;
@@ -215,9 +216,9 @@ static int tristate_attr(xmlNode *n, const char *name, const char *yes, const ch
 
 static int parse_page(xmlNode *p, struct vm_spec *vm, struct diag *d)
 {
-	AUTOFREE char *size = attr(p, "size");
-	AUTOFREE char *unit = attr(p, "unit");
-	AUTOFREE char *nodeset = attr(p, "nodeset");
+	AUTOFREE char *size = domxml_attr(p, "size");
+	AUTOFREE char *unit = domxml_attr(p, "unit");
+	AUTOFREE char *nodeset = domxml_attr(p, "nodeset");
 	struct cpuset cells = CPUSET_INIT;
 	uint64_t kib;
 	int r, i;
@@ -239,7 +240,7 @@ static int parse_page(xmlNode *p, struct vm_spec *vm, struct diag *d)
 		vm->page_kib = kib;
 		return 0;
 	}
-	r = parse_libvirt_set("hugepages page", nodeset, &cells, d);
+	r = domxml_parse_set("hugepages page", nodeset, &cells, d);
 	if (r < 0)
 		return r;
 	cpuset_foreach (i, &cells) {
@@ -282,11 +283,11 @@ static int parse_hugepages(xmlNode *hp, struct vm_spec *vm, struct diag *d)
 {
 	int r;
 
-	vm->page_kib = child(hp, "page") ? VM_PAGE_NORMAL : VM_PAGE_HOST_DEFAULT;
+	vm->page_kib = domxml_child(hp, "page") ? VM_PAGE_NORMAL : VM_PAGE_HOST_DEFAULT;
 	for (size_t i = 0; i < vm->ncells; i++)
 		vm->cells[i].page_kib = PAGE_UNSET;
 	for (xmlNode *p = hp->children; p; p = p->next) {
-		if (!is_elem(p, "page"))
+		if (!domxml_is_elem(p, "page"))
 			continue;
 		r = parse_page(p, vm, d);
 		if (r < 0)
@@ -305,17 +306,17 @@ static int parse_memory_backing(xmlNode *mb, struct vm_spec *vm, struct diag *d)
 
 	if (!mb)
 		return 0;
-	if ((n = child(mb, "hugepages"))) {
+	if ((n = domxml_child(mb, "hugepages"))) {
 		r = parse_hugepages(n, vm, d);
 		if (r < 0)
 			return r;
 	}
-	vm->locked = child(mb, "locked") != NULL;
-	vm->nosharepages = child(mb, "nosharepages") != NULL;
-	if (child(mb, "discard"))
+	vm->locked = domxml_child(mb, "locked") != NULL;
+	vm->nosharepages = domxml_child(mb, "nosharepages") != NULL;
+	if (domxml_child(mb, "discard"))
 		vm->discard = VM_YES;
-	if ((n = child(mb, "source"))) {
-		AUTOFREE char *type = attr(n, "type");
+	if ((n = domxml_child(mb, "source"))) {
+		AUTOFREE char *type = domxml_attr(n, "type");
 
 		if (type && vm_source_parse(type, &vm->source) < 0)
 			return diag_set(d, EINVAL, "source",
@@ -323,15 +324,15 @@ static int parse_memory_backing(xmlNode *mb, struct vm_spec *vm, struct diag *d)
 					"anonymous or memfd)",
 					type);
 	}
-	if ((n = child(mb, "access"))) {
+	if ((n = domxml_child(mb, "access"))) {
 		r = tristate_attr(n, "mode", "shared", "private", "memoryBacking access",
 				  &vm->share, d);
 		if (r < 0)
 			return r;
 	}
-	if ((n = child(mb, "allocation"))) {
-		AUTOFREE char *mode = attr(n, "mode");
-		AUTOFREE char *threads = attr(n, "threads");
+	if ((n = domxml_child(mb, "allocation"))) {
+		AUTOFREE char *mode = domxml_attr(n, "mode");
+		AUTOFREE char *threads = domxml_attr(n, "threads");
 
 		if (mode && strcmp(mode, "immediate") == 0)
 			vm->prealloc = true;
@@ -351,8 +352,8 @@ static int parse_memory_backing(xmlNode *mb, struct vm_spec *vm, struct diag *d)
 static int parse_policy_attrs(xmlNode *n, const char *obj, enum vm_policy *ret_policy,
 			      struct cpuset *ret_nodes, struct diag *d)
 {
-	AUTOFREE char *mode = attr(n, "mode");
-	AUTOFREE char *nodeset = attr(n, "nodeset");
+	AUTOFREE char *mode = domxml_attr(n, "mode");
+	AUTOFREE char *nodeset = domxml_attr(n, "nodeset");
 
 	*ret_policy = VM_POLICY_BIND; /* libvirt's default mode is strict */
 	if (mode && vm_policy_parse(mode, ret_policy) < 0)
@@ -361,13 +362,13 @@ static int parse_policy_attrs(xmlNode *n, const char *obj, enum vm_policy *ret_p
 				"restrictive)",
 				obj, mode);
 	if (nodeset)
-		return parse_libvirt_set(obj, nodeset, ret_nodes, d);
+		return domxml_parse_set(obj, nodeset, ret_nodes, d);
 	return 0;
 }
 
 static int parse_memnode(xmlNode *n, struct vm_spec *vm, struct diag *d)
 {
-	AUTOFREE char *cellid = attr(n, "cellid");
+	AUTOFREE char *cellid = domxml_attr(n, "cellid");
 	struct vm_cell *c;
 	unsigned id;
 
@@ -395,8 +396,8 @@ static int parse_numatune(xmlNode *nt, struct vm_spec *vm, struct diag *d)
 	int r;
 
 	for (xmlNode *n = nt ? nt->children : NULL; n; n = n->next) {
-		if (is_elem(n, "memory")) {
-			AUTOFREE char *placement = attr(n, "placement");
+		if (domxml_is_elem(n, "memory")) {
+			AUTOFREE char *placement = domxml_attr(n, "placement");
 
 			r = parse_policy_attrs(n, "numatune memory", &vm->policy, &vm->host_nodes,
 					       d);
@@ -414,7 +415,7 @@ static int parse_numatune(xmlNode *nt, struct vm_spec *vm, struct diag *d)
 							"(expected static or auto)",
 							placement);
 			}
-		} else if (is_elem(n, "memnode")) {
+		} else if (domxml_is_elem(n, "memnode")) {
 			r = parse_memnode(n, vm, d);
 			if (r < 0)
 				return r;
@@ -430,10 +431,10 @@ static int parse_distances(xmlNode *dist, struct vm_cell *c, struct diag *d)
 		AUTOFREE char *value = NULL;
 		unsigned sid, val;
 
-		if (!is_elem(s, "sibling"))
+		if (!domxml_is_elem(s, "sibling"))
 			continue;
-		id = attr(s, "id");
-		value = attr(s, "value");
+		id = domxml_attr(s, "id");
+		value = domxml_attr(s, "value");
 		if (!id || parse_u32(id, &sid) < 0 || sid > 4095)
 			return diag_set(d, EINVAL, "sibling",
 					"cell %u distances: bad sibling id '%s'", c->id,
@@ -455,10 +456,10 @@ static int parse_distances(xmlNode *dist, struct vm_cell *c, struct diag *d)
 
 static int parse_cell(xmlNode *n, size_t idx, struct vm_spec *vm, struct diag *d)
 {
-	AUTOFREE char *id = attr(n, "id");
-	AUTOFREE char *cpus = attr(n, "cpus");
-	AUTOFREE char *mem = attr(n, "memory");
-	AUTOFREE char *unit = attr(n, "unit");
+	AUTOFREE char *id = domxml_attr(n, "id");
+	AUTOFREE char *cpus = domxml_attr(n, "cpus");
+	AUTOFREE char *mem = domxml_attr(n, "memory");
+	AUTOFREE char *unit = domxml_attr(n, "unit");
 	struct vm_cell *c;
 	unsigned cid = (unsigned)idx;
 	int r;
@@ -472,7 +473,7 @@ static int parse_cell(xmlNode *n, size_t idx, struct vm_spec *vm, struct diag *d
 				cid);
 	c = vm_spec_add_cell(vm, cid);
 	if (cpus && *cpus) {
-		r = parse_libvirt_set("cpu numa cell cpus", cpus, &c->cpus, d);
+		r = domxml_parse_set("cpu numa cell cpus", cpus, &c->cpus, d);
 		if (r < 0)
 			return r;
 	}
@@ -488,7 +489,7 @@ static int parse_cell(xmlNode *n, size_t idx, struct vm_spec *vm, struct diag *d
 	r = tristate_attr(n, "discard", "yes", "no", "cell", &c->discard, d);
 	if (r < 0)
 		return r;
-	return parse_distances(child(n, "distances"), c, d);
+	return parse_distances(domxml_child(n, "distances"), c, d);
 }
 
 static int cmp_cell(const void *a, const void *b)
@@ -504,7 +505,7 @@ static int parse_cells(xmlNode *numa, struct vm_spec *vm, struct diag *d)
 	int r;
 
 	for (xmlNode *n = numa ? numa->children : NULL; n; n = n->next) {
-		if (!is_elem(n, "cell"))
+		if (!domxml_is_elem(n, "cell"))
 			continue;
 		r = parse_cell(n, idx++, vm, d);
 		if (r < 0)
@@ -518,30 +519,6 @@ static int parse_cells(xmlNode *numa, struct vm_spec *vm, struct diag *d)
 					"cpu numa cell id '%u': exactly one cell element per guest "
 					"NUMA cell, numbered from 0 without gaps",
 					vm->cells[i].id);
-	return 0;
-}
-
-static int parse_vcpu(xmlNode *n, struct vm_spec *vm, struct diag *d)
-{
-	AUTOFREE char *placement = NULL;
-	AUTOFREE char *cpuset = NULL;
-	AUTOFREE char *count = NULL;
-
-	if (!n)
-		return 0;
-	placement = attr(n, "placement");
-	cpuset = attr(n, "cpuset");
-	count = text_of(n);
-	if (parse_u32(count, &vm->vcpus) < 0)
-		return diag_set(d, EINVAL, "vcpu", "vcpu: '%s' is not a number of vCPUs", count);
-	if (placement && strcmp(placement, "auto") == 0)
-		vm->vcpu_placement = VM_PLACEMENT_AUTO;
-	else if (placement && strcmp(placement, "static") != 0)
-		return diag_set(d, EINVAL, "vcpu",
-				"vcpu: unknown placement '%s' (expected static or auto)",
-				placement);
-	if (cpuset)
-		return parse_libvirt_set("vcpu cpuset", cpuset, &vm->vcpu_cpuset, d);
 	return 0;
 }
 
@@ -656,14 +633,15 @@ static int parse_domain(xmlNode *root, struct vm_spec *vm, struct diag *d)
 	xmlNode *n, *cpu = NULL, *numatune;
 	int r;
 
-	if (!root || !is_elem(root, "domain"))
+	if (!root || !domxml_is_elem(root, "domain"))
 		return diag_set(d, EINVAL, "domain", "the root element is not <domain>");
-	if ((n = child(root, "name")))
-		vm->name = text_of(n);
-	if ((n = child(root, "memory")) && (r = size_element(n, "memory", &vm->mem_kib, d)) < 0)
+	if ((n = domxml_child(root, "name")))
+		vm->name = domxml_text(n);
+	if ((n = domxml_child(root, "memory")) &&
+	    (r = size_element(n, "memory", &vm->mem_kib, d)) < 0)
 		return r;
-	if ((n = child(root, "maxMemory"))) {
-		AUTOFREE char *slots = attr(n, "slots");
+	if ((n = domxml_child(root, "maxMemory"))) {
+		AUTOFREE char *slots = domxml_attr(n, "slots");
 
 		r = size_element(n, "maxMemory", &vm->max_mem_kib, d);
 		if (r < 0)
@@ -672,27 +650,27 @@ static int parse_domain(xmlNode *root, struct vm_spec *vm, struct diag *d)
 			return diag_set(d, EINVAL, "maxMemory",
 					"maxMemory: slots '%s' is not a number", slots);
 	}
-	if ((n = child(root, "memtune")) && (n = child(n, "hard_limit"))) {
+	if ((n = domxml_child(root, "memtune")) && (n = domxml_child(n, "hard_limit"))) {
 		r = size_element(n, "memtune hard_limit", &vm->hard_limit_kib, d);
 		if (r < 0)
 			return r;
 		vm->hard_limit_given = true;
 	}
-	cpu = child(root, "cpu");
-	r = parse_cells(child(cpu, "numa"), vm, d);
+	cpu = domxml_child(root, "cpu");
+	r = parse_cells(domxml_child(cpu, "numa"), vm, d);
 	if (r < 0)
 		return r;
-	r = parse_memory_backing(child(root, "memoryBacking"), vm, d);
+	r = parse_memory_backing(domxml_child(root, "memoryBacking"), vm, d);
 	if (r < 0)
 		return r;
-	r = parse_vcpu(child(root, "vcpu"), vm, d);
+	r = domxml_parse_cpu(root, vm, d);
 	if (r < 0)
 		return r;
-	numatune = child(root, "numatune");
+	numatune = domxml_child(root, "numatune");
 	r = parse_numatune(numatune, vm, d);
 	if (r < 0)
 		return r;
-	resolve_placement(vm, child(numatune, "memory") != NULL);
+	resolve_placement(vm, domxml_child(numatune, "memory") != NULL);
 	assign_leftover_vcpus(vm);
 	r = resolve_sizes(vm, d);
 	if (r < 0)

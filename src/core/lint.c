@@ -47,11 +47,8 @@ const char *lint_severity_name(enum lint_severity s)
 	return s == LINT_ERROR ? "error" : s == LINT_WARNING ? "warning" : "info";
 }
 
-static void addf(struct lint_report *r, const char *id, enum lint_severity sev, const char *fix,
-		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void addf(struct lint_report *r, const char *id, enum lint_severity sev, const char *fix,
-		 const char *fmt, ...)
+void lint_addf(struct lint_report *r, const char *id, enum lint_severity sev, const char *fix,
+	       const char *fmt, ...)
 {
 	AUTOFREE char *ev = NULL;
 	va_list ap;
@@ -77,14 +74,16 @@ static void check_seed003(const struct vm_spec *vm, struct lint_report *r)
 	if (vm->ncells || vm->page_kib == VM_PAGE_NORMAL || cpuset_empty(&vm->host_nodes) ||
 	    vm->policy == VM_POLICY_NONE || vm->policy == VM_POLICY_RESTRICTIVE)
 		return;
-	addf(r, "hugepages-nodeset-without-cells", LINT_WARNING,
-	     "add one guest NUMA cell (<cpu><numa><cell id='0' cpus='...' memory='...'/>) with "
-	     "<memnode cellid='0' mode='strict' nodeset='...'/>, or check that the running QEMU "
-	     "has a memory-backend-file with host-nodes (kvmtune qemu-args shows what it should "
-	     "be)",
-	     "hugepage-backed memory bound to host nodes %s without guest NUMA cells: libvirt "
-	     "releases that still use -mem-path for this case silently drop the policy (seed 003)",
-	     nodes);
+	lint_addf(
+		r, "hugepages-nodeset-without-cells", LINT_WARNING,
+		"add one guest NUMA cell (<cpu><numa><cell id='0' cpus='...' memory='...'/>) with "
+		"<memnode cellid='0' mode='strict' nodeset='...'/>, or check that the running QEMU "
+		"has a memory-backend-file with host-nodes (kvmtune qemu-args shows what it should "
+		"be)",
+		"hugepage-backed memory bound to host nodes %s without guest NUMA cells: libvirt "
+		"releases that still use -mem-path for this case silently drop the policy (seed "
+		"003)",
+		nodes);
 }
 
 static void check_locked(const struct vm_spec *vm, struct lint_report *r)
@@ -136,18 +135,21 @@ static void check_nodes(const struct cpuset *nodes, const char *what, const stru
 		const struct numa_node *n = model_find_node(m, node);
 
 		if (!n)
-			addf(r, "nodeset-missing-node", LINT_ERROR,
-			     "name only nodes of this host (kvmtune status lists them)",
-			     "%s names host node %d, which this host does not have", what, node);
+			lint_addf(r, "nodeset-missing-node", LINT_ERROR,
+				  "name only nodes of this host (kvmtune status lists them)",
+				  "%s names host node %d, which this host does not have", what,
+				  node);
 		else if (cpuset_empty(&n->cpus))
-			addf(r, "memory-only-node", LINT_WARNING,
-			     "bind the memory to a node with CPUs and pin the vCPUs there, or pin "
-			     "the "
-			     "vCPUs to the CPUs nearest to it",
-			     "%s binds memory to host node %d, which has no CPUs (memory-only): "
-			     "the "
-			     "vCPUs cannot run beside it",
-			     what, node);
+			lint_addf(
+				r, "memory-only-node", LINT_WARNING,
+				"bind the memory to a node with CPUs and pin the vCPUs there, or "
+				"pin "
+				"the "
+				"vCPUs to the CPUs nearest to it",
+				"%s binds memory to host node %d, which has no CPUs (memory-only): "
+				"the "
+				"vCPUs cannot run beside it",
+				what, node);
 	}
 }
 
@@ -175,14 +177,15 @@ static void check_page(uint64_t page, const char *what, const struct host_model 
 		return;
 	format_pagesize(page, buf, sizeof(buf));
 	if (!model_cpu_supports(m, page) || !model_find_pool(m, page))
-		addf(r, "page-size-unsupported", LINT_ERROR,
-		     "use a page size the CPU offers (kvmtune status: 'pages')",
-		     "%s uses %s pages, which this host's CPU or kernel does not offer", what, buf);
+		lint_addf(r, "page-size-unsupported", LINT_ERROR,
+			  "use a page size the CPU offers (kvmtune status: 'pages')",
+			  "%s uses %s pages, which this host's CPU or kernel does not offer", what,
+			  buf);
 	else if (!model_find_mount(m, page))
-		addf(r, "page-size-no-mount", LINT_ERROR,
-		     "mount hugetlbfs with pagesize= that size (kvmtune can do it: hugepages "
-		     "mount)",
-		     "%s uses %s pages, but no hugetlbfs is mounted for that size", what, buf);
+		lint_addf(r, "page-size-no-mount", LINT_ERROR,
+			  "mount hugetlbfs with pagesize= that size (kvmtune can do it: hugepages "
+			  "mount)",
+			  "%s uses %s pages, but no hugetlbfs is mounted for that size", what, buf);
 }
 
 /* Free pages of size page on nodes (all nodes when empty). */
@@ -222,11 +225,11 @@ static void check_pool(uint64_t page, uint64_t size_kib, const struct cpuset *no
 	if (have >= (int64_t)need)
 		return;
 	format_pagesize(page, buf, sizeof(buf));
-	addf(r, "not-enough-free-pages", LINT_ERROR,
-	     "reserve the pages first (kvmtune hugepages set), or give the VM less memory",
-	     "%s needs %llu free %s pages on %s%s, the host has %lld", what,
-	     (unsigned long long)need, buf, *list ? "nodes " : "", *list ? list : "the host",
-	     (long long)have);
+	lint_addf(r, "not-enough-free-pages", LINT_ERROR,
+		  "reserve the pages first (kvmtune hugepages set), or give the VM less memory",
+		  "%s needs %llu free %s pages on %s%s, the host has %lld", what,
+		  (unsigned long long)need, buf, *list ? "nodes " : "", *list ? list : "the host",
+		  (long long)have);
 }
 
 static void check_pages(const struct vm_spec *vm, const struct host_model *m, struct lint_report *r)
@@ -305,15 +308,16 @@ static void check_vcpus(const struct vm_spec *vm, const struct host_model *m, st
 	far_list = cpuset_to_list(&far);
 	nodes = cpuset_to_list(&vm->host_nodes);
 	if (!cpuset_empty(&missing))
-		addf(r, "vcpu-cpuset-missing-cpu", LINT_ERROR,
-		     "pin the vCPUs to CPUs this host has (kvmtune status lists them)",
-		     "<vcpu cpuset> names CPUs %s, which this host does not have", missing_list);
+		lint_addf(r, "vcpu-cpuset-missing-cpu", LINT_ERROR,
+			  "pin the vCPUs to CPUs this host has (kvmtune status lists them)",
+			  "<vcpu cpuset> names CPUs %s, which this host does not have",
+			  missing_list);
 	if (!cpuset_empty(&far))
-		addf(r, "vcpus-away-from-memory", LINT_WARNING,
-		     "pin the vCPUs to CPUs of the nodes the memory is bound to",
-		     "<vcpu cpuset> allows CPUs %s, which are not on host nodes %s where the "
-		     "memory is bound: those vCPUs reach their memory across the interconnect",
-		     far_list, nodes);
+		lint_addf(r, "vcpus-away-from-memory", LINT_WARNING,
+			  "pin the vCPUs to CPUs of the nodes the memory is bound to",
+			  "<vcpu cpuset> allows CPUs %s, which are not on host nodes %s where the "
+			  "memory is bound: those vCPUs reach their memory across the interconnect",
+			  far_list, nodes);
 	cpuset_release(&near);
 	cpuset_release(&missing);
 	cpuset_release(&far);
@@ -323,10 +327,11 @@ static void check_declared(const struct vm_spec *vm, struct lint_report *r)
 {
 	if (!vm->ncells || !vm->mem_declared_kib || vm->mem_declared_kib == vm->mem_kib)
 		return;
-	addf(r, "memory-cells-mismatch", LINT_INFO,
-	     "make <memory> the sum of the cells (libvirt uses the cells and ignores <memory>)",
-	     "<memory> is %llu KiB but the guest NUMA cells add up to %llu KiB",
-	     (unsigned long long)vm->mem_declared_kib, (unsigned long long)vm->mem_kib);
+	lint_addf(
+		r, "memory-cells-mismatch", LINT_INFO,
+		"make <memory> the sum of the cells (libvirt uses the cells and ignores <memory>)",
+		"<memory> is %llu KiB but the guest NUMA cells add up to %llu KiB",
+		(unsigned long long)vm->mem_declared_kib, (unsigned long long)vm->mem_kib);
 }
 
 void lint_vm(const struct vm_spec *vm, const struct host_model *m, const struct lint_opts *opts,
@@ -340,4 +345,5 @@ void lint_vm(const struct vm_spec *vm, const struct host_model *m, const struct 
 	check_auto(vm, opts, ret);
 	check_vcpus(vm, m, ret);
 	check_declared(vm, ret);
+	lint_pins(vm, m, opts, ret);
 }

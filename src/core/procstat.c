@@ -25,6 +25,8 @@ void procstat_proc_release(struct procstat_proc *p)
 	free(p->vm_name);
 	free(p->cgroup);
 	numamaps_usage_release(&p->usage);
+	for (size_t i = 0; i < p->nvcpus; i++)
+		cpuset_release(&p->vcpus[i].allowed);
 	free(p->vcpus);
 	cpuset_release(&p->vcpu_cpus);
 	cpuset_release(&p->vcpu_nodes);
@@ -219,12 +221,33 @@ static int vcpu_index(const char *comm)
 	return parse_u32(buf, &idx) < 0 ? -1 : (int)idx;
 }
 
+/* The CPUs a thread may run on ("Cpus_allowed_list:" of its status); empty if unreadable. */
+static void thread_allowed(struct host *h, int pid, const char *tid, struct cpuset *ret)
+{
+	AUTOFREE char *status = NULL;
+	char path[128];
+	char *line, *nl;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/status", pid, tid);
+	if (host_read_attr(h, path, &status, NULL, NULL) < 0)
+		return;
+	line = strstr(status, "\nCpus_allowed_list:");
+	if (!line)
+		return;
+	line += strlen("\nCpus_allowed_list:");
+	nl = strchr(line, '\n');
+	if (nl)
+		*nl = '\0';
+	if (cpuset_parse_list(line, ret, NULL) < 0)
+		cpuset_clear(ret);
+}
+
 /* The CPU a thread last ran on and its node; records it in p's sets. */
 static struct procstat_vcpu thread_cpu(struct host *h, const struct host_model *m,
 				       struct procstat_proc *p, const char *tid, int idx)
 {
 	AUTOFREE char *stat = NULL;
-	struct procstat_vcpu v;
+	struct procstat_vcpu v = {0};
 	char path[128];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", p->pid, tid);
@@ -244,7 +267,8 @@ static struct procstat_vcpu thread_cpu(struct host *h, const struct host_model *
  * ("CPU n/KVM", listed in p->vcpus); for other processes, and for a QEMU
  * without named vCPU threads (no debug-threads=on), every thread.
  */
-static void read_threads(struct host *h, const struct host_model *m, struct procstat_proc *p)
+static void read_threads(struct host *h, const struct host_model *m, struct procstat_proc *p,
+			 bool affinity)
 {
 	char **tids = NULL;
 	char path[128];
@@ -263,7 +287,10 @@ static void read_threads(struct host *h, const struct host_model *m, struct proc
 		if (idx < 0)
 			continue;
 		p->vcpus = xreallocarray(p->vcpus, p->nvcpus + 1, sizeof(*p->vcpus));
-		p->vcpus[p->nvcpus++] = thread_cpu(h, m, p, *t, idx);
+		p->vcpus[p->nvcpus] = thread_cpu(h, m, p, *t, idx);
+		if (affinity)
+			thread_allowed(h, p->pid, *t, &p->vcpus[p->nvcpus].allowed);
+		p->nvcpus++;
 	}
 	for (char **t = tids; !p->nvcpus && *t; t++)
 		if (all_digits(*t))
@@ -401,7 +428,7 @@ int procstat_read_proc(struct host *h, const struct host_model *m, int pid,
 	/* numastat's tables need no threads: reading each one's comm and stat costs a QEMU
 	 * several more files. */
 	if ((p.qemu && (opts->flags & PROCSTAT_VCPUS)) || (opts->flags & PROCSTAT_THREADS))
-		read_threads(h, m, &p);
+		read_threads(h, m, &p, opts->flags & PROCSTAT_AFFINITY);
 	*ret = p;
 	return 0;
 }

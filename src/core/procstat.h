@@ -28,9 +28,10 @@ enum procstat_source {
 
 struct procstat_vcpu {
 	int tid;
-	int index; /* n of "CPU n/KVM" */
-	int cpu;   /* the CPU it last ran on (stat field 39), -1 if unknown */
-	int node;  /* that CPU's node, -1 if unknown */
+	int index;	       /* n of "CPU n/KVM" */
+	int cpu;	       /* the CPU it last ran on (stat field 39), -1 if unknown */
+	int node;	       /* that CPU's node, -1 if unknown */
+	struct cpuset allowed; /* Cpus_allowed_list (PROCSTAT_AFFINITY), else empty */
 };
 
 struct procstat_proc {
@@ -62,7 +63,8 @@ enum procstat_flags {
 	PROCSTAT_CGROUP = 1u << 1,    /* use cgroup numa_stat where it covers just the process */
 	PROCSTAT_ALL = 1u << 2,	      /* no selectors: every user process */
 	PROCSTAT_THREADS = 1u << 3,   /* also where other processes' threads ran (locality) */
-	PROCSTAT_VCPUS = 1u << 4, /* QEMU: its vCPU threads and where they ran (VM view, JSON) */
+	PROCSTAT_VCPUS = 1u << 4,    /* QEMU: its vCPU threads and where they ran (VM view, JSON) */
+	PROCSTAT_AFFINITY = 1u << 5, /* with VCPUS: each vCPU thread's allowed CPUs (its pin) */
 };
 
 struct procstat_opts {

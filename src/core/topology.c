@@ -13,18 +13,24 @@
 #include "topology.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <hwloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/host.h"
 #include "core/model.h"
+#include "core/userfile.h"
 #include "util/cleanup.h"
+#include "util/diag.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
 
 #define HWLOC_SONAME "libhwloc.so.15"
+/* The largest XML topology read (hwloc's exports of big machines are a few MiB). */
+#define TOPOLOGY_XML_MAX_BYTES (64u << 20)
 
 #define HWLOC_FUNCTIONS(X)                    \
 	X(hwloc_topology_init)                \
@@ -37,7 +43,10 @@
 	X(hwloc_get_obj_by_depth)             \
 	X(hwloc_bitmap_weight)                \
 	X(hwloc_bitmap_first)                 \
-	X(hwloc_bitmap_next)
+	X(hwloc_bitmap_next)                  \
+	X(hwloc_topology_set_xmlbuffer)       \
+	X(hwloc_distances_get_by_type)        \
+	X(hwloc_distances_release)
 
 /* NOLINTNEXTLINE(bugprone-macro-parentheses): name is a declarator, not an expression */
 #define HWLOC_MEMBER(name) __typeof__(name) *name;
@@ -248,4 +257,223 @@ void topology_load(struct host *h, struct host_model *m)
 	else
 		fill_model(&api, m, npu);
 	api.hwloc_topology_destroy(api.topo);
+}
+
+/*
+ * --- A host model from an hwloc XML export (no live host, no sysfs). ---
+ * NUMA nodes sit at a virtual depth in hwloc 2; several nodes may share one
+ * parent (DDR and MCDRAM, DRAM and CXL).  Linux gives each CPU exactly one
+ * node, the one listing it in cpulist: here a PU belongs to the first node
+ * (by OS number) without a subtype among those covering it, else to the
+ * first of them; the others are CPU-less, as sysfs would show them.
+ */
+
+static unsigned numa_count(const struct hwloc_api *api)
+{
+	return api->hwloc_get_nbobjs_by_depth(api->topo, HWLOC_TYPE_DEPTH_NUMANODE);
+}
+
+static hwloc_obj_t numa_at(const struct hwloc_api *api, unsigned idx)
+{
+	return api->hwloc_get_obj_by_depth(api->topo, HWLOC_TYPE_DEPTH_NUMANODE, idx);
+}
+
+static bool obj_has_cpu(const struct hwloc_api *api, hwloc_obj_t obj, int cpu)
+{
+	for (int i = api->hwloc_bitmap_first(obj->cpuset); i >= 0 && i <= cpu;
+	     i = api->hwloc_bitmap_next(obj->cpuset, i))
+		if (i == cpu)
+			return true;
+	return false;
+}
+
+/* A NUMA node object, in an array sorted by OS number. */
+struct numa_ref {
+	hwloc_obj_t obj;
+};
+
+static int cmp_numa_obj(const void *a, const void *b)
+{
+	hwloc_obj_t x = ((const struct numa_ref *)a)->obj, y = ((const struct numa_ref *)b)->obj;
+
+	return x->os_index < y->os_index ? -1 : x->os_index > y->os_index;
+}
+
+/* Pools from page_types (sizes above the base page); the XML has no free counts: all free. */
+static void xml_node_pools(hwloc_obj_t obj, struct numa_node *n)
+{
+	const struct hwloc_numanode_attr_s *a = &obj->attr->numanode;
+
+	n->pools = xcalloc(a->page_types_len + 1, sizeof(*n->pools));
+	for (unsigned i = 0; i < a->page_types_len; i++) {
+		uint64_t size_kib = a->page_types[i].size / 1024;
+		int64_t count = a->page_types[i].count > (uint64_t)INT32_MAX
+					? INT32_MAX
+					: (int64_t)a->page_types[i].count;
+
+		if (size_kib <= 4 || node_find_pool(n, size_kib))
+			continue;
+		n->pools[n->npools++] = (struct pool){size_kib, count, count, 0, -1, -1};
+	}
+}
+
+static void xml_add_page_size(struct host_model *m, const struct pool *p)
+{
+	struct pool *gp = (struct pool *)model_find_pool(m, p->size_kib);
+	size_t i;
+
+	if (!gp) {
+		m->pools = xreallocarray(m->pools, m->npools + 1, sizeof(*m->pools));
+		gp = &m->pools[m->npools++];
+		*gp = (struct pool){p->size_kib, 0, 0, 0, 0, 0};
+		m->cpu_page_sizes_kib = xreallocarray(m->cpu_page_sizes_kib, m->ncpu_page_sizes + 1,
+						      sizeof(uint64_t));
+		for (i = m->ncpu_page_sizes; i > 0 && m->cpu_page_sizes_kib[i - 1] > p->size_kib;
+		     i--)
+			m->cpu_page_sizes_kib[i] = m->cpu_page_sizes_kib[i - 1];
+		m->cpu_page_sizes_kib[i] = p->size_kib;
+		m->ncpu_page_sizes++;
+	}
+	gp->total += p->total;
+	gp->free += p->free;
+}
+
+/* The first NUMA distance matrix covering every node, in model order; else 10/20. */
+static void xml_distances(const struct hwloc_api *api, const struct numa_ref *objs,
+			  struct host_model *m)
+{
+	struct hwloc_distances_s *dist = NULL;
+	unsigned nr = 1;
+	int idx[1024];
+
+	if (api->hwloc_distances_get_by_type(api->topo, HWLOC_OBJ_NUMANODE, &nr, &dist, 0, 0) < 0 ||
+	    nr == 0 || dist->nbobjs != m->nnodes || m->nnodes > 1024) {
+		if (nr && dist)
+			api->hwloc_distances_release(api->topo, dist);
+		dist = NULL;
+	}
+	for (size_t i = 0; dist && i < m->nnodes; i++) {
+		idx[i] = -1;
+		for (unsigned k = 0; k < dist->nbobjs; k++)
+			if (dist->objs[k] == objs[i].obj)
+				idx[i] = (int)k;
+		if (idx[i] < 0) {
+			api->hwloc_distances_release(api->topo, dist);
+			dist = NULL;
+		}
+	}
+	for (size_t i = 0; i < m->nnodes; i++) {
+		struct numa_node *n = &m->nodes[i];
+
+		n->distances = xcalloc(m->nnodes, sizeof(int));
+		n->ndistances = m->nnodes;
+		for (size_t j = 0; j < m->nnodes; j++) {
+			uint64_t v =
+				dist ? dist->values[(size_t)idx[i] * dist->nbobjs + (size_t)idx[j]]
+				     : (i == j ? 10 : 20);
+
+			n->distances[j] = v > 255 ? 255 : (int)v;
+		}
+	}
+	if (dist)
+		api->hwloc_distances_release(api->topo, dist);
+}
+
+/* Nodes, their CPUs, memory, pools and distances. */
+static int xml_nodes(const struct hwloc_api *api, struct host_model *m, unsigned npu,
+		     struct diag *d, const char *path)
+{
+	unsigned nn = numa_count(api);
+	AUTOFREE struct numa_ref *objs = NULL;
+
+	if (nn == 0 || npu == 0)
+		return diag_set(d, EINVAL, path,
+				"'%s': the topology has no NUMA node or no processing unit", path);
+	objs = xcalloc(nn, sizeof(*objs));
+	for (unsigned i = 0; i < nn; i++)
+		objs[i].obj = numa_at(api, i);
+	qsort(objs, nn, sizeof(*objs), cmp_numa_obj);
+	m->nodes = xcalloc(nn, sizeof(*m->nodes));
+	m->nnodes = nn;
+	for (unsigned i = 0; i < nn; i++) {
+		if (objs[i].obj->os_index > CPUSET_MAX ||
+		    (i && objs[i].obj->os_index == objs[i - 1].obj->os_index))
+			return diag_set(d, EINVAL, path,
+					"'%s': bad or repeated NUMA node number %u", path,
+					objs[i].obj->os_index);
+		m->nodes[i].node = (int)objs[i].obj->os_index;
+		m->nodes[i].mem_total_kib = m->nodes[i].mem_free_kib =
+			(int64_t)(objs[i].obj->attr->numanode.local_memory / 1024 >
+						  (uint64_t)INT64_MAX / 4
+					  ? (uint64_t)INT64_MAX / 4
+					  : objs[i].obj->attr->numanode.local_memory / 1024);
+		xml_node_pools(objs[i].obj, &m->nodes[i]);
+	}
+	for (unsigned p = 0; p < npu; p++) {
+		int cpu = (int)obj_at(api, HWLOC_OBJ_PU, p)->os_index;
+		int owner = -1;
+
+		if (cpu > CPUSET_MAX)
+			continue;
+		cpuset_set(&m->cpus_online, (unsigned)cpu);
+		for (unsigned i = 0; i < nn; i++)
+			if (obj_has_cpu(api, objs[i].obj, cpu) &&
+			    (owner < 0 || (objs[owner].obj->subtype && !objs[i].obj->subtype)))
+				owner = (int)i;
+		if (owner >= 0)
+			cpuset_set(&m->nodes[owner].cpus, (unsigned)cpu);
+	}
+	xml_distances(api, objs, m);
+	return 0;
+}
+
+int topology_load_xml(const char *path, struct host_model *ret, struct diag *d)
+{
+	struct hwloc_api api = {0};
+	struct host_model m = {0};
+	AUTOFREE char *xml = NULL;
+	size_t len = 0;
+	int r;
+
+	/* read it ourselves: a regular file of bounded size (no FIFO, no device) */
+	r = userfile_read(path, TOPOLOGY_XML_MAX_BYTES, &xml, &len, d);
+	if (r < 0)
+		return r;
+	if (!hwloc_api_open(&api) || api.hwloc_topology_init(&api.topo) < 0)
+		return diag_set(d, ELIBACC, HWLOC_SONAME,
+				"cannot load %s to read '%s' (install hwloc)", HWLOC_SONAME, path);
+	(void)api.hwloc_topology_set_io_types_filter(api.topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+	r = api.hwloc_topology_set_xmlbuffer(api.topo, xml, (int)len + 1);
+	if (r >= 0)
+		r = api.hwloc_topology_load(api.topo);
+	if (r < 0) {
+		api.hwloc_topology_destroy(api.topo);
+		return diag_set(d, EINVAL, path, "'%s': hwloc cannot read it as an XML topology",
+				path);
+	}
+	r = xml_nodes(&api, &m, nb_objs(&api, HWLOC_OBJ_PU), d, path);
+	if (r >= 0) {
+		cpuset_copy(&m.cpus_possible, &m.cpus_online);
+		m.numa_sysfs = true;
+		m.mem_total_kib = m.mem_free_kib = m.mem_available_kib = 0;
+		m.swap_total_kib = -1;
+		for (size_t i = 0; i < m.nnodes; i++) {
+			m.mem_total_kib += m.nodes[i].mem_total_kib;
+			for (size_t j = 0; j < m.nodes[i].npools; j++)
+				xml_add_page_size(&m, &m.nodes[i].pools[j]);
+		}
+		m.mem_free_kib = m.mem_available_kib = m.mem_total_kib;
+		m.default_hugepage_kib = model_find_pool(&m, 2048) ? 2048
+					 : m.npools		   ? m.pools[0].size_kib
+								   : 0;
+		(void)snprintf(m.cpu_model, sizeof(m.cpu_model), "hwloc XML topology");
+		fill_model(&api, &m, nb_objs(&api, HWLOC_OBJ_PU));
+	}
+	api.hwloc_topology_destroy(api.topo);
+	if (r < 0) {
+		host_model_release(&m);
+		return r;
+	}
+	*ret = m;
+	return 0;
 }

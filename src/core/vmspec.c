@@ -2,6 +2,7 @@
 /* The VM memory description: lifecycle, names and host-independent checks. */
 #include "vmspec.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,13 @@ void vm_spec_release(struct vm_spec *vm)
 	}
 	free(vm->cells);
 	free(vm->name);
+	for (size_t i = 0; i < vm->tune.nvcpupin; i++)
+		cpuset_release(&vm->tune.vcpupin[i]);
+	free(vm->tune.vcpupin);
+	for (size_t i = 0; i < vm->tune.niothreadpin; i++)
+		cpuset_release(&vm->tune.iothreadpin[i]);
+	free(vm->tune.iothreadpin);
+	cpuset_release(&vm->tune.emulatorpin);
 	cpuset_release(&vm->host_nodes);
 	cpuset_release(&vm->vcpu_cpuset);
 	vm_spec_init(vm);
@@ -49,6 +57,41 @@ struct vm_cell *vm_spec_find_cell(const struct vm_spec *vm, unsigned id)
 		if (vm->cells[i].id == id)
 			return &vm->cells[i];
 	return NULL;
+}
+
+/* Grow an array of cpusets to hold index idx. */
+static struct cpuset *pin_slot(struct cpuset **arr, size_t *n, size_t idx)
+{
+	if (idx >= *n) {
+		*arr = xreallocarray(*arr, idx + 1, sizeof(**arr));
+		memset(*arr + *n, 0, (idx + 1 - *n) * sizeof(**arr));
+		*n = idx + 1;
+	}
+	return &(*arr)[idx];
+}
+
+struct cpuset *vm_spec_vcpupin(struct vm_spec *vm, unsigned vcpu)
+{
+	return pin_slot(&vm->tune.vcpupin, &vm->tune.nvcpupin, vcpu);
+}
+
+struct cpuset *vm_spec_iothreadpin(struct vm_spec *vm, unsigned id)
+{
+	assert(id >= 1);
+	return pin_slot(&vm->tune.iothreadpin, &vm->tune.niothreadpin, id - 1);
+}
+
+bool vm_spec_has_pins(const struct vm_spec *vm)
+{
+	if (!cpuset_empty(&vm->tune.emulatorpin))
+		return true;
+	for (size_t i = 0; i < vm->tune.nvcpupin; i++)
+		if (!cpuset_empty(&vm->tune.vcpupin[i]))
+			return true;
+	for (size_t i = 0; i < vm->tune.niothreadpin; i++)
+		if (!cpuset_empty(&vm->tune.iothreadpin[i]))
+			return true;
+	return false;
 }
 
 static int validate_cell(const struct vm_spec *vm, const struct vm_cell *c, size_t idx,
@@ -138,6 +181,38 @@ static int validate_policy(const struct vm_spec *vm, struct diag *d)
 	return 0;
 }
 
+/* libvirt's rules for <cputune> and <cpu><topology> against <vcpu> and <iothreads>. */
+static int validate_cpu(const struct vm_spec *vm, struct diag *d)
+{
+	const struct vm_topology *t = &vm->topology;
+	uint64_t product = 1;
+	unsigned f[] = {t->sockets, t->dies, t->clusters, t->cores, t->threads};
+
+	for (size_t i = 0; i < vm->tune.nvcpupin; i++)
+		if (!cpuset_empty(&vm->tune.vcpupin[i]) && i >= vm->vcpus)
+			return diag_set(d, EINVAL, "vcpupin",
+					"cputune vcpupin: vCPU %zu does not exist (the VM has %u)",
+					i, vm->vcpus);
+	for (size_t i = 0; i < vm->tune.niothreadpin; i++)
+		if (!cpuset_empty(&vm->tune.iothreadpin[i]) && i >= vm->iothreads)
+			return diag_set(d, EINVAL, "iothreadpin",
+					"cputune iothreadpin: iothread %zu does not exist (the VM "
+					"has %u)",
+					i + 1, vm->iothreads);
+	if (!t->sockets && !t->cores && !t->threads)
+		return 0;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (!safe_mul_u64(product, f[i] ? f[i] : 1, &product))
+			product = 0; /* cannot match any vCPU count */
+	if (!t->sockets || !t->cores || !t->threads || (vm->vcpus && product != vm->vcpus))
+		return diag_set(d, EINVAL, "topology",
+				"cpu topology: sockets %u x dies %u x clusters %u x cores %u x "
+				"threads %u does not match the %u vCPUs",
+				t->sockets, t->dies ? t->dies : 1, t->clusters ? t->clusters : 1,
+				t->cores, t->threads, vm->vcpus);
+	return 0;
+}
+
 int vm_spec_validate(const struct vm_spec *vm, struct diag *d)
 {
 	int r;
@@ -151,6 +226,9 @@ int vm_spec_validate(const struct vm_spec *vm, struct diag *d)
 	if (r < 0)
 		return r;
 	r = validate_policy(vm, d);
+	if (r < 0)
+		return r;
+	r = validate_cpu(vm, d);
 	if (r < 0)
 		return r;
 	if (vm->max_mem_kib && vm->max_mem_kib < vm->mem_kib)

@@ -63,6 +63,24 @@ struct vm_cell {
 	size_t ndistances;
 };
 
+/*
+ * <cputune> pins and the guest CPU topology: host CPUs per vCPU (index = vCPU
+ * id; an empty set means not pinned), for the emulator and per I/O thread
+ * (index = iothread id - 1, libvirt numbers them from 1).
+ */
+struct vm_cputune {
+	struct cpuset *vcpupin;
+	size_t nvcpupin;
+	struct cpuset emulatorpin;
+	struct cpuset *iothreadpin;
+	size_t niothreadpin;
+};
+
+/* <cpu><topology>; all 0 when absent. */
+struct vm_topology {
+	unsigned sockets, dies, clusters, cores, threads;
+};
+
 struct vm_spec {
 	char *name;		   /* may be NULL */
 	uint64_t mem_kib;	   /* guest RAM (the sum of the cells when there are cells) */
@@ -84,6 +102,9 @@ struct vm_spec {
 	enum vm_placement vcpu_placement;
 	struct cpuset vcpu_cpuset; /* <vcpu cpuset> (host CPUs), may be empty */
 	unsigned vcpus;
+	unsigned iothreads; /* <iothreads> */
+	struct vm_cputune tune;
+	struct vm_topology topology;
 	uint64_t hard_limit_kib; /* <memtune><hard_limit>, 0 when absent */
 	bool hard_limit_given;
 	struct vm_cell *cells;
@@ -96,6 +117,12 @@ void vm_spec_release(struct vm_spec *vm);
 /* Append a zeroed cell with the given id; returns it (owned by vm). */
 struct vm_cell *vm_spec_add_cell(struct vm_spec *vm, unsigned id);
 struct vm_cell *vm_spec_find_cell(const struct vm_spec *vm, unsigned id);
+/* The pin set of vCPU vcpu, grown as needed (owned by vm). */
+struct cpuset *vm_spec_vcpupin(struct vm_spec *vm, unsigned vcpu);
+/* The pin set of I/O thread id (1-based), grown as needed (owned by vm). */
+struct cpuset *vm_spec_iothreadpin(struct vm_spec *vm, unsigned id);
+/* Whether any vCPU, the emulator or an I/O thread is pinned. */
+bool vm_spec_has_pins(const struct vm_spec *vm);
 
 /*
  * Check what does not depend on the host: cells numbered 0..n-1 once each,

@@ -47,7 +47,8 @@ struct diag;
 	X(xmlSaveToBuffer)      \
 	X(xmlSetProp)           \
 	X(xmlStrndup)           \
-	X(xmlUnlinkNode)
+	X(xmlUnlinkNode)        \
+	X(xmlUnsetProp)
 
 #define XMLAPI_MEMBER(name) __typeof__(name) *name##_;
 struct xmlapi {
@@ -91,6 +92,7 @@ const struct xmlapi *xmlapi(void);
 #define xmlSetProp (xmlapi()->xmlSetProp_)
 #define xmlStrndup (xmlapi()->xmlStrndup_)
 #define xmlUnlinkNode (xmlapi()->xmlUnlinkNode_)
+#define xmlUnsetProp (xmlapi()->xmlUnsetProp_)
 #undef xmlFree
 #define xmlFree (*xmlapi()->xmlFree_)
 

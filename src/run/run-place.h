@@ -4,7 +4,7 @@
  * vm_spec: one host node, or one guest NUMA cell per host node) and the host
  * CPUs of each vCPU thread and of QEMU's other threads.  The one seam between
  * 'run' and a placement policy: today the nodes come from --nodes; the
- * planner (src/place, 'kvmtune plan') plugs in here when it lands.  Pure.
+ * planner (src/place, 'kvmtune plan', on main now) is to plug in here.  Pure.
  */
 #ifndef KVMTUNE_RUN_RUN_PLACE_H
 #define KVMTUNE_RUN_RUN_PLACE_H

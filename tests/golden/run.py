@@ -4,7 +4,8 @@
 
 A case is a directory tests/golden/<case>/ holding:
   cmd             one line: the arguments after 'kvmtune --root ROOT'; @ROOT@ in
-                  it is replaced by the temporary root, @CASE@ by the case directory
+                  it is replaced by the temporary root, @CASE@ by the case directory,
+                  @TOP@ by the repository top (inputs such as @TOP@/../shared/...)
   root/           a captured tree (only the files that matter), or
   root.ref        one line: a tree's path relative to the repository top
   stdin           optional standard input
@@ -124,7 +125,9 @@ def run_case(name):
         stdin = read(os.path.join(case, "stdin"))
         # @ROOT@ in cmd names a file of the copied root (e.g. --domain @ROOT@/vm.xml),
         # @CASE@ a file of the case directory (an input that is not part of the host)
-        args = [a.replace("@ROOT@", root).replace("@CASE@", case) for a in args]
+        # and @TOP@ the repository top (a ../shared input beside a ../shared root)
+        args = [a.replace("@ROOT@", root).replace("@CASE@", case).replace("@TOP@", TOP)
+                for a in args]
         env = dict(os.environ)
         env["PATH"] = os.path.join(HERE, "qemu-bin", "7.2-debian12") + os.pathsep + env.get("PATH", "")
         p = subprocess.run([kvmtune, "--root", root] + args, input=stdin or "", env=env,
@@ -132,6 +135,8 @@ def run_case(name):
                            timeout=120)
         out = p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@").replace(HERE, "@GOLDEN@")
         err = p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@").replace(HERE, "@GOLDEN@")
+        out = out.replace(TOP, "@TOP@")
+        err = err.replace(TOP, "@TOP@")
         writes = tree_writes(src_root, root).replace(root, "@ROOT@")
     failures = []
     compare("stdout", read(os.path.join(case, "expected.out")), out, update,

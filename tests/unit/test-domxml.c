@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/cpuset.h"
+#include "core/domxml-write.h"
 #include "core/domxml.h"
 #include "core/vmspec.h"
 #include "util/diag.h"
@@ -191,6 +192,79 @@ static void test_errors(void **state)
 	}
 }
 
+static void test_cputune(void **state)
+{
+	struct vm_spec vm, again;
+	struct diag d = {0};
+	char *frag = NULL, *doc = NULL;
+
+	(void)state;
+	assert_int_equal(
+		parse(DOM("<memory unit='GiB'>1</memory><vcpu cpuset='0-7'>4</vcpu>"
+			  "<iothreads>2</iothreads>"
+			  "<cputune><shares>10</shares><vcpupin vcpu='0' cpuset='1'/>"
+			  "<vcpupin vcpu='3' cpuset='2-3,^3'/><emulatorpin cpuset='0'/>"
+			  "<iothreadpin iothread='2' cpuset='4'/></cputune>"
+			  "<cpu><topology sockets='1' dies='1' cores='2' threads='2'/></cpu>"),
+		      &vm, &d),
+		0);
+	assert_int_equal(vm.vcpus, 4);
+	assert_int_equal(vm.iothreads, 2);
+	assert_int_equal(vm.tune.nvcpupin, 4);
+	assert_true(cpuset_isset(&vm.tune.vcpupin[0], 1));
+	assert_true(cpuset_empty(&vm.tune.vcpupin[1]));
+	assert_int_equal(cpuset_count(&vm.tune.vcpupin[3]), 1);
+	assert_true(cpuset_isset(&vm.tune.emulatorpin, 0));
+	assert_true(cpuset_isset(&vm.tune.iothreadpin[1], 4));
+	assert_int_equal(vm.topology.threads, 2);
+	/* the CPU fragments parse back to the same pins */
+	assert_int_equal(domxml_fragments_flags(&vm, NULL, DOMXML_WRITE_CPU, &frag, &d), 0);
+	assert_non_null(strstr(frag, "<vcpupin vcpu=\"3\" cpuset=\"2\"/>"));
+	assert_non_null(strstr(frag, "<iothreadpin iothread=\"2\" cpuset=\"4\"/>"));
+	doc = calloc(1, strlen(frag) + 64);
+	assert_non_null(doc);
+	strcat(doc, "<domain><name>t</name>");
+	strcat(doc, frag);
+	strcat(doc, "</domain>");
+	vm_spec_init(&again);
+	assert_int_equal(domxml_parse(doc, strlen(doc), &again, &d), 0);
+	assert_int_equal(again.vcpus, 4);
+	assert_true(cpuset_equal(&again.tune.vcpupin[3], &vm.tune.vcpupin[3]));
+	assert_true(cpuset_equal(&again.tune.emulatorpin, &vm.tune.emulatorpin));
+	assert_int_equal(again.topology.cores, 2);
+	vm_spec_release(&again);
+	vm_spec_release(&vm);
+	free(frag);
+	free(doc);
+}
+
+static void test_cputune_errors(void **state)
+{
+	static const char *const bad[] = {
+		DOM("<memory>1024</memory><vcpu>2</vcpu><cputune><vcpupin vcpu='2' "
+		    "cpuset='1'/></cputune>"),
+		DOM("<memory>1024</memory><vcpu>2</vcpu><cputune><vcpupin vcpu='0' cpuset='1'/>"
+		    "<vcpupin vcpu='0' cpuset='2'/></cputune>"),
+		DOM("<memory>1024</memory><vcpu>2</vcpu><cputune><iothreadpin iothread='1' "
+		    "cpuset='1'/></cputune>"),
+		DOM("<memory>1024</memory><vcpu>2</vcpu><cputune><vcpupin vcpu='x' "
+		    "cpuset='1'/></cputune>"),
+		DOM("<memory>1024</memory><vcpu>2</vcpu><cputune><emulatorpin/></cputune>"),
+		DOM("<memory>1024</memory><vcpu>4</vcpu><cpu><topology sockets='1' cores='3' "
+		    "threads='1'/></cpu>"),
+		DOM("<memory>1024</memory><vcpu>4</vcpu><cpu><topology sockets='4294967295' "
+		    "dies='65536' cores='65536' threads='65536'/></cpu>"),
+	};
+	struct vm_spec vm;
+	struct diag d = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(bad[i], &vm, &d), -EINVAL);
+		vm_spec_release(&vm);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +273,8 @@ int main(void)
 		cmocka_unit_test(test_cells_sorted_and_pages),
 		cmocka_unit_test(test_numatune),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_cputune),
+		cmocka_unit_test(test_cputune_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
