@@ -58,7 +58,7 @@ static void run_usage(FILE *out)
 		"release'.  The VM's size and vCPUs come from -m and -smp unless given here;\n"
 		"ARGS may not set the memory layout (-mem-path, -mem-prealloc, -numa, memory\n"
 		"backends, -machine memory-backend=) nor -daemonize.\n\n"
-		"  --nodes LIST       host NUMA nodes (required: run does not place VMs itself yet)\n"
+		"  --nodes LIST       host NUMA nodes (required: run does not place VMs yet)\n"
 		"  --page SIZE        2M, 1G, 'default' (the host's default hugepage size,\n"
 		"                     the default) or 'none'\n"
 		"  --mem SIZE         guest memory (else -m; both must agree)\n"

@@ -28,15 +28,15 @@ root_tar=$cache/debian12-minbase-$(sha1sum <<<"$ROOT_PACKAGES $MIRROR" | cut -c1
 work=$(mktemp -d "${TMPDIR:-/tmp}/deb-install.XXXXXX")
 at_exit "rm -rf '$work'"
 
-# --- the package, from the files of this checkout (tests and benchmarks aside)
+# --- the package, from the files of this checkout (tests aside; bench/ is part of the build)
 t0=$SECONDS
 mkdir -p "$work/build/kvmtune"
 if git -C "$REPO_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
     git -C "$REPO_ROOT" ls-files -z --cached --others --exclude-standard |
-        grep -zv -e '^tests/' -e '^bench/' |
+        grep -zv -e '^tests/' -e '^bench/results/' |
         (cd "$REPO_ROOT" && xargs -0 cp --parents -t "$work/build/kvmtune")
 else
-    (cd "$REPO_ROOT" && tar --exclude=./tests --exclude=./bench --exclude=./build\* -cf - .) |
+    (cd "$REPO_ROOT" && tar --exclude=./tests --exclude=./bench/results --exclude=./build\* -cf - .) |
         tar -xf - -C "$work/build/kvmtune"
 fi
 rc=0

@@ -44,6 +44,7 @@ cat >"$work/in-guest.sh" <<'GUEST'
 #!/bin/sh
 K=/kvmtune
 Q=$(cat /qemu-path)
+V=$(cat /qemu-version)
 HP=/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages
 echo "node1_cpus $(cat /sys/devices/system/node/node1/cpulist)"
 echo "node0_cpus $(cat /sys/devices/system/node/node0/cpulist)"
@@ -89,7 +90,7 @@ report_ended() { # NAME STATUS
 }
 
 # A: kill -9 of QEMU
-start g1 "$Q"
+start g1 "$Q" "$V"
 echo "record_g1 $(tr '\n' ';' </run/kvmtune/hugepages/g1)"
 rp=$(sed -n 's/^pid \([0-9]*\) .*/\1/p' /run/kvmtune/hugepages/g1)
 echo "record_pid_comm_g1 $(cat /proc/$rp/comm 2>/dev/null) $(cat /proc/$rp/cmdline 2>/dev/null | tr '\0' ' ' | cut -c1-40)"
@@ -102,7 +103,7 @@ kill -9 "$QEMU"
 wait "$RUN"; report_ended g1 $?
 
 # B: two nodes (a guest cell on each), then SIGTERM to run
-start g2 "$Q" "--nodes 0-1 --vcpus 2"
+start g2 "$Q" "--nodes 0-1 --vcpus 2 $V"
 echo "pool_g2 $(cat /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages) $(cat $HP)"
 echo "numa_maps_g2 $(grep ' huge ' /proc/$QEMU/numa_maps | tr '\n' ';')"
 for t in /proc/$QEMU/task/*; do
@@ -112,12 +113,12 @@ kill -TERM "$RUN"
 wait "$RUN"; report_ended g2 $?
 
 # C: QEMU's own exit status passes
-start g3 /qemu-exit42 "--qemu-version 7.2"
+start g3 /qemu-exit42 "$V"
 kill -9 "$QEMU"
 wait "$RUN"; report_ended g3 $?
 
 # D: kill -9 of run itself: QEMU gets SIGTERM, the record stays until released
-start g4 "$Q"
+start g4 "$Q" "$V"
 kill -9 "$RUN"
 alive() { # PID: exists and is no zombie
     read -r p c st rest <"/proc/$1/stat" 2>/dev/null && [ "$st" != Z ]
@@ -132,12 +133,17 @@ echo "record_final_g4 $( [ -e /run/kvmtune/hugepages/g4 ] && echo present || ech
 GUEST
 chmod +x "$work/in-guest.sh"
 echo "$QEMU_BIN" >"$work/qemu-path"
+# The version, read here: QEMU's --version in the loaded nested guest can
+# outlast run's 5 s probe (qemu-args-live and the goldens test the probe).
+qemu_version=$("$QEMU_BIN" --version | sed -n 's/^QEMU emulator version \([0-9]*\.[0-9]*\).*/\1/p')
+[[ -n "$qemu_version" ]] || bail "cannot read the version of $QEMU_BIN"
+echo "--qemu-version $qemu_version" >"$work/qemu-version"
 
 rc=0
 t0=$SECONDS
 "$VM_DIR/guest-run" --nodes 2 --cpus 2 --node-mem 512,512 --timeout 600 \
     --add "$KVMTUNE_BIN:/kvmtune" --add "$QEMU_BIN" --add "$bios" \
-    --add "$work/qemu-path:/qemu-path" --add "$work/qemu-exit42:/qemu-exit42" \
+    --add "$work/qemu-path:/qemu-path" --add "$work/qemu-version:/qemu-version" --add "$work/qemu-exit42:/qemu-exit42" \
     --add "$work/in-guest.sh:/in-guest.sh" "${adds[@]}" \
     -- /in-guest.sh >"$work/out" 2>"$work/err" || rc=$?
 diag "guest ran in $((SECONDS - t0)) s"
