@@ -12,10 +12,19 @@
 struct diag;
 struct host;
 
+/*
+ * Which of 1 and 2: exit 2 is for what the caller typed or named (arguments,
+ * option values, a file named on the command line such as --domain FILE or
+ * explain's log, a --root that is not a Linux tree) and for requests the
+ * guards refuse.  A file kvmtune reads from the host, below / or --root
+ * (/proc, /sys, /etc, /run), that is missing where needed, unreadable or
+ * malformed is exit 1, whatever the command: the caller cannot fix it by
+ * changing the command line.
+ */
 enum exit_code {
 	EXIT_OK = 0,
-	EXIT_FAILED = 1,  /* the command ran and found errors, or failed */
-	EXIT_USAGE = 2,	  /* bad usage or bad input: nothing was changed */
+	EXIT_FAILED = 1,  /* the command ran and found errors, or failed (also: a bad host file) */
+	EXIT_USAGE = 2,	  /* bad usage or bad input on the command line: nothing was changed */
 	EXIT_PARTIAL = 3, /* partly applied (a shortfall), or applied and rolled back */
 };
 
@@ -50,6 +59,9 @@ void cli_error_diag(const struct diag *d, int err);
  * input file over its limit, -ELOOP a symlink where a file must be, -EDOM a request the target,
  * a QEMU version, cannot express); EXIT_FAILED (1) when the command could not do its work
  * (permissions, I/O, a lock held by another kvmtune, ...).
+ * A failure reading the host (a file below / or --root that is missing,
+ * unreadable or malformed) is EXIT_FAILED whatever its errno: callers use
+ * cli_fail_host() for it (see enum exit_code).
  */
 int cli_exit_for(int err);
 
@@ -61,6 +73,8 @@ bool cli_simple_options(struct cli *c, const char *name, int argc, char **argv,
 			void (*usage)(FILE *out), int *ret_exit);
 /* Print d (or strerror(err)) and return the exit code for err: the usual failure path. */
 int cli_fail(const struct diag *d, int err);
+/* Print d (or strerror(err)); EXIT_FAILED: reading the host failed (see enum exit_code). */
+int cli_fail_host(const struct diag *d, int err);
 
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_hugepages(struct cli *c, int argc, char **argv);

@@ -14,14 +14,21 @@
 
 static void check_usage(FILE *out)
 {
-	fprintf(out, "usage: kvmtune [--root DIR] check [--json]\n\n"
-		     "Validate the host for VMs with hugepage-backed, NUMA-local memory: CPU and\n"
-		     "kernel support per page size, hugetlbfs mounts and their permissions for\n"
-		     "QEMU's user (from /etc/libvirt/qemu.conf), vm.hugetlb_shm_group, the pools\n"
-		     "against what the libvirt domains in /etc/libvirt/qemu ask for, THP, KSM,\n"
-		     "numad with numa_balancing, and swap with strict placement.\n\n"
-		     "Every finding has an id, a severity, the evidence and the fix.\n"
-		     "Exit codes: 0 no errors, 1 errors found, 2 bad usage.\n");
+	fprintf(out,
+		"usage: kvmtune [--root DIR] check [--json]\n\n"
+		"Validate the host for VMs with hugepage-backed, NUMA-local memory: CPU and\n"
+		"kernel support per page size, hugetlbfs mounts and their permissions for\n"
+		"QEMU's user (from /etc/libvirt/qemu.conf), vm.hugetlb_shm_group, the pools\n"
+		"against what the libvirt domains in /etc/libvirt/qemu ask for, THP, KSM,\n"
+		"numad with numa_balancing, swap with strict placement, and whether the\n"
+		"pools 'kvmtune hugepages persist' wrote took at boot.\n\n"
+		"Every finding has an id, a severity (error, warning, info), the evidence and\n"
+		"the fix, naming kvmtune's own command where one does it.  What could not be\n"
+		"checked (QEMU's user unknown, no kernel config, no domains...) is listed as\n"
+		"'not checked' with the reason.\n\n"
+		"  --json   machine-readable output\n\n"
+		"Exit codes: 0 no errors, 1 errors found (or a host file kvmtune needs is\n"
+		"unreadable or malformed), 2 bad usage.\n");
 }
 
 static void print_indented(const char *label, const char *text)
@@ -44,9 +51,9 @@ static void print_indented(const char *label, const char *text)
 
 static void render_findings_text(const struct findings *f)
 {
-	static const char *const titles[] = {"errors", "warnings", "info"};
+	static const char *const titles[] = {"errors", "warnings", "info", "not checked"};
 
-	for (int sev = CHECK_ERROR; sev <= CHECK_INFO; sev++) {
+	for (int sev = CHECK_ERROR; sev <= CHECK_NOT_CHECKED; sev++) {
 		if (!findings_count(f, sev))
 			continue;
 		printf("%s:\n", titles[sev]);
@@ -64,9 +71,10 @@ static void render_findings_text(const struct findings *f)
 				print_indented("fix:", fd->fix);
 		}
 	}
-	printf("%zu error%s, %zu warning%s, %zu info\n", findings_count(f, CHECK_ERROR),
-	       findings_count(f, CHECK_ERROR) == 1 ? "" : "s", findings_count(f, CHECK_WARNING),
-	       findings_count(f, CHECK_WARNING) == 1 ? "" : "s", findings_count(f, CHECK_INFO));
+	printf("%zu error%s, %zu warning%s, %zu info, %zu not checked\n",
+	       findings_count(f, CHECK_ERROR), findings_count(f, CHECK_ERROR) == 1 ? "" : "s",
+	       findings_count(f, CHECK_WARNING), findings_count(f, CHECK_WARNING) == 1 ? "" : "s",
+	       findings_count(f, CHECK_INFO), findings_count(f, CHECK_NOT_CHECKED));
 }
 
 static struct json_object *render_findings_json(const struct findings *f)
@@ -92,6 +100,9 @@ static struct json_object *render_findings_json(const struct findings *f)
 			       json_object_new_int64((int64_t)findings_count(f, CHECK_WARNING)));
 	json_object_object_add(root, "info",
 			       json_object_new_int64((int64_t)findings_count(f, CHECK_INFO)));
+	json_object_object_add(
+		root, "not_checked",
+		json_object_new_int64((int64_t)findings_count(f, CHECK_NOT_CHECKED)));
 	return root;
 }
 
@@ -105,19 +116,19 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	if (cli_simple_options(c, "check", argc, argv, check_usage, &r))
 		return r;
 	r = cli_host(c, &h, &d);
-	if (r >= 0)
-		r = check_run(h, &f, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
+	r = check_run(h, &f, &d);
 	if (r < 0) {
 		findings_release(&f);
-		cli_error_diag(&d, r);
-		return cli_exit_for(r);
+		return cli_fail_host(&d, r);
 	}
 	if (c->json)
 		render_json_print(render_findings_json(&f), stdout);
 	else if (f.n)
 		render_findings_text(&f);
 	else
-		printf("no problems found\n");
+		printf("no problems found: every check ran\n");
 	r = findings_count(&f, CHECK_ERROR) ? EXIT_FAILED : EXIT_OK;
 	findings_release(&f);
 	return r;

@@ -213,6 +213,45 @@ void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char 
 		print_record(owner, t->record);
 }
 
+/* True when a failed apply of plan changed no pool (res NULL: nothing applied). */
+static bool nothing_changed(const struct hp_plan *plan, const struct hp_result *res, int r)
+{
+	return !res || hugepages_outcome(plan, res, r) == HP_OUTCOME_NOTHING_CHANGED;
+}
+
+/* The text and exit code of a reservation that failed (r < 0). */
+static int reserve_failure(int r, const struct hp_txn_result *t, const char **ret_result)
+{
+	switch (t->fail) {
+	case HP_TXN_FAIL_READ: /* a bad host file: exit 1 (see enum exit_code) */
+		*ret_result = "not reserved: reading the host failed, nothing was changed";
+		return EXIT_FAILED;
+	case HP_TXN_FAIL_APPLY:
+		if (nothing_changed(&t->plan, t->res, r)) {
+			*ret_result = "not reserved: failed, nothing was changed";
+			return EXIT_FAILED;
+		}
+		*ret_result = "not reserved: failed, the pool was put back";
+		return EXIT_PARTIAL;
+	case HP_TXN_FAIL_RECORD:
+		*ret_result =
+			"not reserved: the record could not be written, the pool was put back";
+		return EXIT_PARTIAL;
+	case HP_TXN_FAIL_STALE:
+		*ret_result = "not reserved: releasing stale records failed";
+		return nothing_changed(&t->stale_plan, t->stale_res, r) ? EXIT_FAILED
+									: EXIT_PARTIAL;
+	default:
+		break;
+	}
+	if (r == -EINVAL || r == -ENOSPC || r == -EEXIST || r == -ERANGE || r == -EBUSY) {
+		*ret_result = "not reserved: refused, nothing changed";
+		return EXIT_USAGE;
+	}
+	*ret_result = "not reserved: failed";
+	return EXIT_FAILED;
+}
+
 /* The text and exit code of a reservation's outcome. */
 static int reserve_outcome(int r, const struct hp_txn_result *t, bool dry_run,
 			   const char **ret_result)
@@ -227,13 +266,7 @@ static int reserve_outcome(int r, const struct hp_txn_result *t, bool dry_run,
 		*ret_result = "not reserved: too few pages could be found, the pool was put back";
 		return EXIT_PARTIAL;
 	}
-	if (r == -EINVAL || r == -ENOSPC || r == -EEXIST || r == -ERANGE || r == -EBUSY) {
-		*ret_result = "not reserved: refused, nothing changed";
-		return EXIT_USAGE;
-	}
-	*ret_result =
-		t->res ? "not reserved: failed, the pool was put back" : "not reserved: failed";
-	return t->res ? EXIT_PARTIAL : EXIT_FAILED;
+	return reserve_failure(r, t, ret_result);
 }
 
 int hp_cli_reserve(struct cli *c, const char *owner, const struct hp_needs *needs,
@@ -283,12 +316,37 @@ int cmd_hugepages_reserve(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/* Report a release that failed (r < 0) where it did something; its exit code. */
+static int release_failure(struct cli *c, const struct hp_txn_result *t, const char *owner, int r)
+{
+	const char *result;
+
+	switch (t->fail) {
+	case HP_TXN_FAIL_READ: /* a bad host file: exit 1 (see enum exit_code) */
+		return EXIT_FAILED;
+	case HP_TXN_FAIL_APPLY:
+		if (nothing_changed(&t->plan, t->res, r)) {
+			hp_cli_txn_report(c, t, owner, "release failed: nothing was changed");
+			return EXIT_FAILED;
+		}
+		result = "release failed: the pools were put back";
+		break;
+	case HP_TXN_FAIL_RECORD:
+		result = "pools shrunk, but the record could not be removed";
+		break;
+	default:
+		return cli_exit_for(r);
+	}
+	hp_cli_txn_report(c, t, owner, result);
+	return EXIT_PARTIAL;
+}
+
 int hp_cli_release(struct cli *c, char *const *owners, size_t nowners, const struct hp_txn_opts *o)
 {
 	struct hp_txn_result t = {0};
 	struct diag d = {0};
 	struct host *h;
-	int r;
+	int r, rc;
 
 	r = cli_host(c, &h, &d);
 	if (r < 0)
@@ -296,8 +354,9 @@ int hp_cli_release(struct cli *c, char *const *owners, size_t nowners, const str
 	r = hp_txn_release(h, owners, nowners, o, &t, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
+		rc = release_failure(c, &t, nowners == 1 ? owners[0] : NULL, r);
 		hp_txn_result_release(&t);
-		return r == -EINVAL ? EXIT_USAGE : t.res ? EXIT_PARTIAL : EXIT_FAILED;
+		return rc;
 	}
 	hp_cli_txn_report(
 		c, &t, nowners == 1 ? owners[0] : NULL,

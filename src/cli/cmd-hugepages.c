@@ -23,6 +23,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/xalloc.h"
 
 #include "util/banned.h"
@@ -36,8 +37,19 @@ static void hugepages_usage(FILE *out)
 		"       kvmtune hugepages set SIZE=COUNT [SIZE=COUNT...] [--node N[,M]] "
 		"[--dry-run]\n"
 		"                             [--timeout S] [--keep-free SIZE] [--drop-caches] "
-		"[--json]\n\n"
-		"Without a verb: the hugepage pools per NUMA node and page size.\n\n"
+		"[--json]\n"
+		"       kvmtune hugepages reserve|release ...   (kvmtune hugepages reserve "
+		"--help)\n"
+		"       kvmtune hugepages persist|mount ...     (kvmtune hugepages persist "
+		"--help)\n\n"
+		"Without a verb: the hugepage pools per NUMA node and page size.\n"
+		"Verbs:\n"
+		"  set       size pools now, per node or host-wide (below)\n"
+		"  reserve   grow a pool by exactly what one VM needs, recorded per owner\n"
+		"  release   give an owner's reservation back\n"
+		"  persist   make the pools survive a reboot (sysctl.d, kernel command line,\n"
+		"            a oneshot unit); --verify checks after the reboot\n"
+		"  mount     hugetlbfs mount units per page size (mode 01770, the QEMU group)\n\n"
 		"set: size pools, e.g. 'set 2M=1024' (whole host, spread over the nodes as the\n"
 		"kernel does) or 'set 2M=512 1G=4 --node 0,1' (that count on each listed node).\n"
 		"Grows in steps; when the kernel stops finding free blocks it compacts memory "
@@ -48,14 +60,40 @@ static void hugepages_usage(FILE *out)
 		"than --keep-free SIZE (default: max(5%% of the node's memory, 512 MiB)) plus its\n"
 		"share of vm.min_free_kbytes.  On a failed write every changed pool is "
 		"restored.\n\n"
+		"  --node N[,M]      the count is per listed node (default: host-wide)\n"
+		"  --timeout S       give up growing after S seconds (default %d)\n"
+		"  --keep-free SIZE  memory each node keeps out of the pools\n"
+		"  --drop-caches     may drop clean caches when compaction is not enough\n"
+		"  --dry-run         print the plan, change nothing\n"
+		"  --json            machine-readable output\n"
+		"  -v                (global) show every growth step\n\n"
 		"Exit codes: 0 request met, 2 bad input or refused (nothing changed), 3 only part\n"
-		"of the request was met (see the report) or a failure was rolled back, 1 failed.\n",
-		DEFAULT_TIMEOUT_S);
+		"of the request was met (see the report) or a failure was rolled back, 1 failed\n"
+		"(nothing changed, or a host file is unreadable or malformed).\n",
+		DEFAULT_TIMEOUT_S, DEFAULT_TIMEOUT_S);
+}
+
+/* One pool row: counters the kernel did not give show as "unknown". */
+static void show_pool_row(const char *where, const struct pool *p, FILE *out)
+{
+	char ps[32], size[32], t[24], f[24], sp[24], rv[24], oc[24];
+	uint64_t kib = 0;
+
+	(void)safe_mul_u64(p->total > 0 ? (uint64_t)p->total : 0, p->size_kib, &kib);
+	fprintf(out, "%-6s %-5s %9s %9s %9s %12s", where,
+		format_pagesize(p->size_kib, ps, sizeof(ps)), render_count(p->total, t, sizeof(t)),
+		render_count(p->free, f, sizeof(f)), render_count(p->surplus, sp, sizeof(sp)),
+		p->total < 0 ? "unknown" : format_size_kib(kib, size, sizeof(size)));
+	if (p->reserved >= 0 || p->overcommit >= 0)
+		fprintf(out, "  reserved %s  overcommit %s",
+			render_count(p->reserved, rv, sizeof(rv)),
+			render_count(p->overcommit, oc, sizeof(oc)));
+	fputc('\n', out);
 }
 
 static void show_text(const struct host_model *m, FILE *out)
 {
-	char a[32], b[32];
+	char a[32];
 
 	fprintf(out, "default hugepage size: %s; CPU supports:",
 		m->default_hugepage_kib ? format_pagesize(m->default_hugepage_kib, a, sizeof(a))
@@ -67,32 +105,14 @@ static void show_text(const struct host_model *m, FILE *out)
 	fprintf(out, "\n\n%-6s %-5s %9s %9s %9s %12s\n", "node", "size", "total", "free", "surplus",
 		"memory");
 	for (size_t i = 0; i < m->nnodes; i++) {
-		const struct numa_node *n = &m->nodes[i];
+		char node[16];
 
-		for (size_t j = 0; j < n->npools; j++) {
-			const struct pool *p = &n->pools[j];
-
-			fprintf(out, "%-6d %-5s %9" PRId64 " %9" PRId64 " %9" PRId64 " %12s\n",
-				n->node, format_pagesize(p->size_kib, a, sizeof(a)), p->total,
-				p->free, p->surplus,
-				format_size_kib((uint64_t)(p->total > 0 ? p->total : 0) *
-							p->size_kib,
-						b, sizeof(b)));
-		}
+		(void)snprintf(node, sizeof(node), "%d", m->nodes[i].node);
+		for (size_t j = 0; j < m->nodes[i].npools; j++)
+			show_pool_row(node, &m->nodes[i].pools[j], out);
 	}
-	for (size_t j = 0; j < m->npools; j++) {
-		const struct pool *p = &m->pools[j];
-
-		fprintf(out, "%-6s %-5s %9" PRId64 " %9" PRId64 " %9" PRId64 " %12s", "all",
-			format_pagesize(p->size_kib, a, sizeof(a)), p->total, p->free, p->surplus,
-			format_size_kib((uint64_t)(p->total > 0 ? p->total : 0) * p->size_kib, b,
-					sizeof(b)));
-		if (p->reserved >= 0)
-			fprintf(out, "  reserved %" PRId64, p->reserved);
-		if (p->overcommit >= 0)
-			fprintf(out, "  overcommit %" PRId64, p->overcommit);
-		fputc('\n', out);
-	}
+	for (size_t j = 0; j < m->npools; j++)
+		show_pool_row("all", &m->pools[j], out);
 	if (!m->npools)
 		fprintf(out, "(no hugepage pools: the kernel offers none)\n");
 }
@@ -149,9 +169,10 @@ int hp_cli_load_model(struct cli *c, struct host **ret_h, struct host_model *m)
 	int r;
 
 	r = cli_host(c, ret_h, &d);
-	if (r >= 0)
-		r = host_model_load(*ret_h, m, &d);
-	return r < 0 ? cli_fail(&d, r) : EXIT_OK;
+	if (r < 0)
+		return cli_fail(&d, r);
+	r = host_model_load(*ret_h, m, &d);
+	return r < 0 ? cli_fail_host(&d, r) : EXIT_OK;
 }
 
 static int cmd_show(struct cli *c, int argc, char **argv)
@@ -389,9 +410,16 @@ static int run_set(struct cli *c, struct set_opts *s)
 	struct hp_mem mem = {0};
 	struct hp_plan plan = {0};
 	struct hp_resv_list resv = {0};
+	static const char *const outcome_names[] = {
+		[HP_OUTCOME_MET] = "met",
+		[HP_OUTCOME_PARTIAL] = "partial",
+		[HP_OUTCOME_NOTHING_CHANGED] = "failed",
+		[HP_OUTCOME_ROLLED_BACK] = "rolled-back",
+		[HP_OUTCOME_ROLLBACK_FAILED] = "rollback-failed",
+	};
 	struct hp_result *res = NULL;
+	enum hp_outcome outcome;
 	struct diag d = {0};
-	const char *result;
 	struct host *h;
 	int r, rc;
 
@@ -403,14 +431,17 @@ static int run_set(struct cli *c, struct set_opts *s)
 	r = hugepages_mem_load(h, &m, &mem, &d);
 	if (r >= 0)
 		r = hp_resv_load(h, &resv, &d);
+	rc = r < 0 ? EXIT_FAILED : EXIT_USAGE;
 	if (r >= 0)
 		r = hugepages_decide(&m, &mem, &s->req, &plan, &d);
 	if (r >= 0)
 		r = hp_resv_check_plan(&resv, &plan, &d);
 	hp_resv_release(&resv);
 	if (r < 0) {
-		rc = cli_fail(&d, r);
+		/* a host file (meminfo, the records), or the request refused */
+		rc = rc == EXIT_FAILED ? cli_fail_host(&d, r) : cli_fail(&d, r);
 	} else if (c->dry_run) {
+		rc = EXIT_OK;
 		if (c->json)
 			render_json_print(hp_cli_plan_json(&plan, NULL, "planned"), stdout);
 		else
@@ -420,20 +451,18 @@ static int run_set(struct cli *c, struct set_opts *s)
 		s->apply.progress = hp_cli_progress;
 		s->apply.progress_data = c;
 		r = hugepages_apply(h, &plan, &s->apply, res, &d);
-		result = r == 0	 ? "request met"
-			 : r > 0 ? "request partly met: see the shortfall above"
-				 : "failed: every changed pool was restored (see status)";
+		outcome = hugepages_outcome(&plan, res, r);
 		if (r < 0)
 			cli_error_diag(&d, r);
 		if (c->json)
-			render_json_print(hp_cli_plan_json(&plan, res,
-							   r == 0  ? "met"
-							   : r > 0 ? "partial"
-								   : "rolled-back"),
+			render_json_print(hp_cli_plan_json(&plan, res, outcome_names[outcome]),
 					  stdout);
 		else
-			hp_cli_result_text(&plan, res, result);
-		rc = r == 0 ? EXIT_OK : EXIT_PARTIAL;
+			hp_cli_result_text(&plan, res, hp_outcome_text(outcome));
+		/* nothing changed is a plain failure; a restore or a shortfall is 3 */
+		rc = outcome == HP_OUTCOME_MET		     ? EXIT_OK
+		     : outcome == HP_OUTCOME_NOTHING_CHANGED ? EXIT_FAILED
+							     : EXIT_PARTIAL;
 		free(res);
 	}
 	hp_plan_release(&plan);

@@ -30,7 +30,7 @@ static void lint_usage(FILE *out)
 		"       kvmtune [--root DIR] lint [--json] --mem SIZE [VM options]\n\n"
 		"Check a VM's memory configuration against this host.  Each finding has an id,\n"
 		"a severity (error, warning, info), the evidence and the fix.  Findings:\n"
-		"hugepages-nodeset-without-cells (seed 003), locked-without-hard-limit,\n"
+		"hugepages-nodeset-without-cells, locked-without-hard-limit,\n"
 		"strict-without-swap, nodeset-missing-node, memory-only-node,\n"
 		"page-size-unsupported, page-size-no-mount, not-enough-free-pages,\n"
 		"memnode-missing-cell, invalid-domain, placement-auto-without-numad,\n"
@@ -151,8 +151,17 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 		if (f.extra[i].opt == 'D')
 			domains = f.extra[i].arg;
 	r = cli_host(c, &h, &d);
-	if (r >= 0)
-		r = host_model_load(h, &m, &d);
+	if (r < 0) {
+		vmflags_release(&f);
+		return cli_fail(&d, r);
+	}
+	r = host_model_load(h, &m, &d);
+	if (r < 0) {
+		/* a host file is unreadable or malformed: not the caller's input */
+		host_model_release(&m);
+		vmflags_release(&f);
+		return cli_fail_host(&d, r);
+	}
 	if (r == 0) {
 		opts.numad_installed = m.numad_pid > 0 || host_exists(h, "/usr/bin/numad") ||
 				       host_exists(h, "/usr/sbin/numad");

@@ -146,8 +146,17 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 	}
 	opts.caps = &t.caps;
 	r = cli_host(c, &h, &d);
-	if (r >= 0)
-		r = host_model_load(h, &m, &d);
+	if (r < 0) {
+		vmflags_release(&f);
+		return cli_fail(&d, r);
+	}
+	r = host_model_load(h, &m, &d);
+	if (r < 0) {
+		/* a host file is unreadable or malformed: not the caller's input */
+		host_model_release(&m);
+		vmflags_release(&f);
+		return cli_fail_host(&d, r);
+	}
 	if (r == 0)
 		r = vmflags_spec(&f, &d);
 	if (r == 0)

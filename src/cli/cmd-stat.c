@@ -14,8 +14,11 @@
 #include "cli/cli.h"
 #include "cli/render.h"
 #include "cli/stat-render.h"
+#include "core/cgstat.h"
 #include "core/host.h"
 #include "core/model.h"
+#include "core/nodestat.h"
+#include "core/pagesize.h"
 #include "core/procstat.h"
 #include "core/userfile.h"
 #include "util/cleanup.h"
@@ -76,6 +79,10 @@ struct stat_opts {
 	uint64_t count;	    /* samples; 0: no limit */
 	char **sel;
 	size_t nsel;
+	/* what stays the same over the samples of a watch, read once */
+	int self_pid;		      /* kvmtune itself, never a process it shows */
+	struct cgstat_mounts cgroups; /* the cgroup hierarchies, for the VM views */
+	bool cgroups_loaded;
 };
 
 static bool parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o, int *ret_exit)
@@ -218,7 +225,7 @@ static bool parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o
 }
 
 /* Which processes to collect, and how. */
-static void collect_opts(const struct cli *c, const struct stat_opts *o, const struct host_model *m,
+static void collect_opts(const struct cli *c, struct stat_opts *o, const struct host_model *m,
 			 struct host *h, struct procstat_opts *po, bool *ret_vm_view)
 {
 	bool vm_view = o->vms || o->prometheus ||
@@ -229,15 +236,22 @@ static void collect_opts(const struct cli *c, const struct stat_opts *o, const s
 		po->flags |= PROCSTAT_QEMU_ONLY;
 	if (vm_view && !o->nsel)
 		po->flags |= PROCSTAT_ALL;
-	if (vm_view && !o->no_cgroup)
+	if (vm_view && !o->no_cgroup) {
 		po->flags |= PROCSTAT_CGROUP;
+		/* cgroup hierarchies are not remounted under running VMs: /proc/mounts once */
+		if (!o->cgroups_loaded)
+			o->cgroups_loaded = cgstat_mounts_load(h, &o->cgroups, NULL) >= 0;
+		if (o->cgroups_loaded)
+			po->cgroups = &o->cgroups;
+	}
 	if (c->json)
 		po->flags |= PROCSTAT_THREADS;
 	if (vm_view || c->json)
 		po->flags |= PROCSTAT_VCPUS;
-	po->self_pid = host_is_live(h) ? (int)getpid() : 0;
-	po->base_page_kib = 4;
-	po->default_huge_kib = m->default_hugepage_kib ? m->default_hugepage_kib : 2048;
+	po->self_pid = o->self_pid;
+	po->base_page_kib = m->base_page_kib;
+	po->default_huge_kib =
+		m->default_hugepage_kib ? m->default_hugepage_kib : PAGE_HUGE_FALLBACK_KIB;
 	*ret_vm_view = vm_view;
 }
 
@@ -266,11 +280,11 @@ static int write_prometheus(const struct stat_opts *o, struct stat_view *v)
 	return r;
 }
 
+/* Print one sample as the options ask; 0, or -errno when --output failed (said). */
 static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v, bool vm_view,
-		  bool collected, struct host *h)
+		  bool collected)
 {
 	bool loop = o->count != 1;
-	int r = 0;
 
 	if (c->json && loop) {
 		struct json_object *j = stat_json(v);
@@ -302,19 +316,34 @@ static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v,
 	else if (collected)
 		stat_print_procs(v, stdout);
 	if (o->meminfo)
-		r = stat_print_meminfo(v, h, stdout);
-	if (r >= 0 && o->counters)
-		r = stat_print_numastat_counters(v, h, false, stdout);
-	if (r >= 0 && o->numastat && !collected && !o->meminfo && !o->counters)
-		r = stat_print_numastat_counters(v, h, true, stdout);
+		stat_print_meminfo(v, stdout);
+	if (o->counters)
+		stat_print_numastat_counters(v, false, stdout);
+	else if (o->numastat && !collected && !o->meminfo)
+		stat_print_numastat_counters(v, true, stdout);
+	return 0;
+}
+
+/* The per-node system tables the options ask for (-m, -n, --numastat alone). */
+static int read_node_tables(const struct stat_opts *o, struct host *h, const struct host_model *m,
+			    bool collected, struct nodestat *mi, struct nodestat *ctr,
+			    struct diag *d)
+{
+	int r = 0;
+
+	if (o->meminfo)
+		r = nodestat_meminfo(h, m, mi, d);
+	if (r >= 0 && (o->counters || (o->numastat && !collected && !o->meminfo)))
+		r = nodestat_counters(h, m, ctr, d);
 	return r;
 }
 
 /* One sample: read the host and the processes, print them.  An exit code. */
-static int sample(struct cli *c, const struct stat_opts *o, struct host *h, bool first)
+static int sample(struct cli *c, struct stat_opts *o, struct host *h, bool first)
 {
 	struct host_model m = {0};
 	struct procstat ps = {0};
+	struct nodestat mi = {0}, ctr = {0};
 	struct procstat_opts po;
 	struct diag d = {0};
 	struct stat_view v;
@@ -329,10 +358,8 @@ static int sample(struct cli *c, const struct stat_opts *o, struct host *h, bool
 						       HOST_MODEL_NO_MOUNTS | HOST_MODEL_NO_KNOBS
 					     : HOST_MODEL_NODES_ONLY,
 				  &m, &d);
-	if (r < 0) {
-		cli_error_diag(&d, r);
-		return cli_exit_for(r);
-	}
+	if (r < 0)
+		return cli_fail_host(&d, r);
 	collect_opts(c, o, &m, h, &po, &vm_view);
 	collect = o->nsel || vm_view;
 	if (collect) {
@@ -347,22 +374,33 @@ static int sample(struct cli *c, const struct stat_opts *o, struct host *h, bool
 			cli_error_diag(&d, r);
 			host_model_release(&m);
 			/* later samples: what was watched is gone, which ends the watch */
-			return r != -ESRCH ? cli_exit_for(r) : first ? EXIT_USAGE : EXIT_FAILED;
+			return r != -ESRCH ? EXIT_FAILED : first ? EXIT_USAGE : EXIT_FAILED;
 		}
+	}
+	r = read_node_tables(o, h, &m, collect, &mi, &ctr, &d);
+	if (r < 0) {
+		cli_error_diag(&d, r);
+		procstat_release(&ps);
+		host_model_release(&m);
+		return EXIT_FAILED;
 	}
 	v = (struct stat_view){.m = &m,
 			       .ps = &ps,
+			       .meminfo = &mi,
+			       .counters = &ctr,
 			       .compact = o->compact,
 			       .verbose = c->verbose > 0,
 			       .numastat = o->numastat,
 			       .hide_zero = o->hide_zero,
 			       .sort = o->sort,
 			       .sort_node = o->sort_node};
-	r = render(c, o, &v, vm_view, collect, h);
+	r = render(c, o, &v, vm_view, collect);
 	fflush(stdout);
+	nodestat_release(&mi);
+	nodestat_release(&ctr);
 	procstat_release(&ps);
 	host_model_release(&m);
-	return r < 0 ? EXIT_FAILED : EXIT_OK;
+	return r < 0 ? EXIT_FAILED : EXIT_OK; /* --output could not be written */
 }
 
 static volatile sig_atomic_t stop_requested;
@@ -373,12 +411,12 @@ static void on_stop(int sig)
 	stop_requested = 1;
 }
 
-/* Sleep seconds, or less when a stop is requested. */
+/* Sleep seconds, or less when a stop is requested; no system call for 0. */
 static void pause_for(double seconds)
 {
 	struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
 
-	while (!stop_requested && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+	while (seconds > 0 && !stop_requested && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
 
@@ -399,6 +437,7 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 		free(o.sel);
 		return cli_fail(&d, r);
 	}
+	o.self_pid = host_is_live(h) ? (int)getpid() : 0;
 	if (o.count != 1) {
 		/* end a watch at the end of a sample, with status 0 */
 		sa.sa_handler = on_stop;
@@ -414,6 +453,7 @@ int cmd_stat(struct cli *c, int argc, char **argv)
 			putchar('\n');
 		ret = sample(c, &o, h, false);
 	}
+	cgstat_mounts_release(&o.cgroups);
 	free(o.sel);
 	return ret;
 }

@@ -29,11 +29,12 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	if (cli_simple_options(c, "status", argc, argv, status_usage, &r))
 		return r;
 	r = cli_host(c, &h, &d);
-	if (r >= 0)
-		r = host_model_load(h, &m, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
+	r = host_model_load(h, &m, &d);
 	if (r < 0) {
-		cli_error_diag(&d, r);
-		return cli_exit_for(r);
+		host_model_release(&m);
+		return cli_fail_host(&d, r);
 	}
 	if (c->json)
 		render_json_print(render_model_json(&m), stdout);

@@ -39,7 +39,7 @@ static const struct command commands[] = {
 	 "show and size hugepage pools per node, despite fragmentation"},
 	{"qemu-args", cmd_qemu_args, CMD_NEEDS_HOST,
 	 "print a VM's memory as QEMU arguments (from flags or a libvirt domain XML)"},
-	{"xml", cmd_xml, CMD_NEEDS_HOST,
+	{"xml", cmd_xml, CMD_NEEDS_HOST | CMD_WRITES,
 	 "print a VM's memory as libvirt XML, or merge it into a domain file"},
 	{"lint", cmd_lint, CMD_NEEDS_HOST,
 	 "check a VM's memory configuration (domain XML or flags) against this host"},
@@ -83,10 +83,11 @@ static void usage(FILE *out)
 		"  --root DIR   read and write the host below DIR instead of / (a captured tree)\n"
 		"  --json       machine-readable output\n"
 		"  --dry-run    print the plan of changes, change nothing\n"
-		"  -v           more detail\n\n"
-		"Exit codes: 0 ok, 1 failed or errors found, 2 bad usage or input (nothing "
-		"changed),\n"
-		"3 partly applied or rolled back.\n"
+		"  -v, --verbose  more detail (repeatable)\n"
+		"  --version    print the version\n\n"
+		"Exit codes: 0 ok, 1 failed or errors found (also: a host file below / or --root\n"
+		"is unreadable or malformed), 2 bad usage or bad input on the command line\n"
+		"(nothing changed), 3 partly applied or rolled back.\n"
 		"'kvmtune <command> --help' describes a command.\n");
 }
 
@@ -142,6 +143,12 @@ int cli_fail(const struct diag *d, int err)
 {
 	cli_error_diag(d, err);
 	return cli_exit_for(err);
+}
+
+int cli_fail_host(const struct diag *d, int err)
+{
+	cli_error_diag(d, err);
+	return EXIT_FAILED;
 }
 
 int cli_host(struct cli *c, struct host **ret, struct diag *d)

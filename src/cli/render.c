@@ -12,6 +12,7 @@
 #include "util/cleanup.h"
 #include "util/escape.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/sbuf.h"
 
 #include "util/banned.h"
@@ -19,6 +20,19 @@
 struct json_object *render_opt_int(int64_t v)
 {
 	return v < 0 ? NULL : json_object_new_int64(v);
+}
+
+struct json_object *render_opt_string(const char *s)
+{
+	return s && *s ? json_object_new_string(s) : NULL;
+}
+
+const char *render_count(int64_t v, char *buf, size_t n)
+{
+	if (v < 0)
+		return "unknown";
+	(void)snprintf(buf, n, "%" PRId64, v);
+	return buf;
 }
 
 void render_json_print(struct json_object *obj, FILE *out)
@@ -71,12 +85,15 @@ static struct json_object *node_json(const struct numa_node *n)
 	struct json_object *pools = json_object_new_array();
 	AUTOFREE char *cpus = cpuset_to_list(&n->cpus);
 
+	AUTOFREE char *offline = cpuset_to_list(&n->cpus_offline);
+
 	json_object_object_add(o, "id", json_object_new_int(n->node));
 	json_object_object_add(o, "cpus", json_object_new_string(cpus));
+	json_object_object_add(o, "cpus_offline", json_object_new_string(offline));
 	json_object_object_add(o, "mem_total_kb", render_opt_int(n->mem_total_kib));
 	json_object_object_add(o, "mem_free_kb", render_opt_int(n->mem_free_kib));
 	for (size_t i = 0; i < n->ndistances; i++)
-		json_object_array_add(dist, json_object_new_int(n->distances[i]));
+		json_object_array_add(dist, render_opt_int(n->distances[i]));
 	json_object_object_add(o, "distances", dist);
 	for (size_t i = 0; i < n->npools; i++)
 		json_object_array_add(pools, render_pool_json(&n->pools[i], 0));
@@ -114,17 +131,25 @@ struct json_object *render_model_json(const struct host_model *m)
 	struct json_object *a, *t;
 	AUTOFREE char *online = cpuset_to_list(&m->cpus_online);
 
-	json_object_object_add(o, "cpu_model", json_object_new_string(m->cpu_model));
-	json_object_object_add(o, "kernel_release", json_object_new_string(m->kernel_release));
+	AUTOFREE char *nodeless = cpuset_to_list(&m->cpus_nodeless);
+
+	json_object_object_add(o, "cpu_model", render_opt_string(m->cpu_model));
+	json_object_object_add(o, "kernel_release", render_opt_string(m->kernel_release));
 	json_object_object_add(o, "cpus_online", json_object_new_string(online));
+	json_object_object_add(o, "cpus_nodeless", json_object_new_string(nodeless));
 	t = json_object_new_object();
 	json_object_object_add(t, "source",
 			       json_object_new_string(m->topology_from_hwloc ? "hwloc" : "sysfs"));
-	json_object_object_add(t, "packages", json_object_new_int((int)m->packages));
-	json_object_object_add(t, "cores", json_object_new_int((int)m->cores));
+	/* without hwloc only the PUs are known: one core each is an assumption */
+	json_object_object_add(t, "packages",
+			       m->topology_from_hwloc ? json_object_new_int((int)m->packages)
+						      : NULL);
+	json_object_object_add(t, "cores",
+			       m->topology_from_hwloc ? json_object_new_int((int)m->cores) : NULL);
 	json_object_object_add(t, "pus", json_object_new_int((int)m->npus));
-	json_object_object_add(t, "threads_per_core",
-			       json_object_new_int((int)m->threads_per_core));
+	json_object_object_add(
+		t, "threads_per_core",
+		m->topology_from_hwloc ? json_object_new_int((int)m->threads_per_core) : NULL);
 	json_object_object_add(t, "package_cpus",
 			       groups_json(m->package_groups, m->npackage_groups, 0));
 	json_object_object_add(t, "core_cpus", groups_json(m->core_groups, m->ncore_groups, 0));
@@ -186,22 +211,50 @@ struct json_object *render_model_json(const struct host_model *m)
 	return o;
 }
 
-static const char *size_or_dash(int64_t kib, char *buf, unsigned n)
+static const char *size_or_unknown(int64_t kib, char *buf, unsigned n)
 {
 	if (kib < 0)
-		return "-";
+		return "unknown";
 	return format_size_kib((uint64_t)kib, buf, n);
 }
 
+/* The distance matrix in node order; "-" where a row could not be matched. */
+static void print_distances(const struct host_model *m, FILE *out)
+{
+	fprintf(out, "\ndistances:\n%6s", "node");
+	for (size_t i = 0; i < m->nnodes; i++)
+		fprintf(out, " %4d", m->nodes[i].node);
+	fputc('\n', out);
+	for (size_t i = 0; i < m->nnodes; i++) {
+		const struct numa_node *n = &m->nodes[i];
+
+		fprintf(out, "%5d:", n->node);
+		for (size_t j = 0; j < m->nnodes; j++) {
+			if (j < n->ndistances && n->distances[j] >= 0)
+				fprintf(out, " %4d", n->distances[j]);
+			else
+				fprintf(out, " %4s", "?");
+		}
+		fputc('\n', out);
+	}
+}
+
+/* free/total(+surplus) of a node's pool; "?" for a counter the kernel did not give. */
 static void pool_cell(const struct pool *p, char *buf, size_t n)
 {
-	if (!p)
+	char f[24], t[24], sp[24];
+
+	if (!p) {
 		(void)snprintf(buf, n, "-");
-	else if (p->surplus > 0)
-		(void)snprintf(buf, n, "%" PRId64 "/%" PRId64 "+%" PRId64, p->free, p->total,
-			       p->surplus);
-	else
-		(void)snprintf(buf, n, "%" PRId64 "/%" PRId64, p->free, p->total);
+		return;
+	}
+	(void)snprintf(f, sizeof(f), "%" PRId64, p->free);
+	(void)snprintf(t, sizeof(t), "%" PRId64, p->total);
+	(void)snprintf(sp, sizeof(sp), "+%" PRId64, p->surplus);
+	(void)snprintf(buf, n, "%s/%s%s", p->free < 0 ? "?" : f, p->total < 0 ? "?" : t,
+		       p->surplus > 0	? sp
+		       : p->surplus < 0 ? "+?"
+					: "");
 }
 
 static void knob_text(const struct knob_value *k, char *buf, size_t n)
@@ -221,86 +274,102 @@ static void print_header(const struct host_model *m, FILE *out)
 	char a[32], b[32], c[32];
 	AUTOFREE char *online = cpuset_to_list(&m->cpus_online);
 
-	fprintf(out, "cpu:      %s\n", m->cpu_model[0] ? m->cpu_model : "(unknown model)");
-	fprintf(out, "cpus:     %zu online (%s)", m->npus, online);
-	if (m->topology_from_hwloc)
+	fprintf(out, "cpu:      %s\n", m->cpu_model[0] ? m->cpu_model : "unknown model");
+	fprintf(out, "cpus:     %u online (%s)", cpuset_count(&m->cpus_online),
+		online[0] ? online : "unknown");
+	if (m->topology_from_hwloc && m->ncache_groups)
 		fprintf(out, ", %u package%s, %u cores, %u thread%s per core, %zu L%u cache%s",
 			m->packages, m->packages == 1 ? "" : "s", m->cores, m->threads_per_core,
 			m->threads_per_core == 1 ? "" : "s", m->ncache_groups,
-			m->ncache_groups ? m->cache_groups[0].level : 3,
-			m->ncache_groups == 1 ? "" : "s");
+			m->cache_groups[0].level, m->ncache_groups == 1 ? "" : "s");
+	else if (m->topology_from_hwloc)
+		fprintf(out, ", %u package%s, %u cores, %u thread%s per core, caches unknown",
+			m->packages, m->packages == 1 ? "" : "s", m->cores, m->threads_per_core,
+			m->threads_per_core == 1 ? "" : "s");
+	else
+		fprintf(out, ", packages and cores unknown (no CPU topology)");
 	fputc('\n', out);
+	if (!cpuset_empty(&m->cpus_nodeless)) {
+		AUTOFREE char *nodeless = cpuset_to_list(&m->cpus_nodeless);
+
+		fprintf(out, "          online CPUs %s belong to no node listed below\n", nodeless);
+	}
 	fprintf(out, "memory:   %s total, %s free, swap %s\n",
-		size_or_dash(m->mem_total_kib, a, sizeof(a)),
-		size_or_dash(m->mem_free_kib, b, sizeof(b)),
-		m->swap_total_kib == 0 ? "none" : size_or_dash(m->swap_total_kib, c, sizeof(c)));
+		size_or_unknown(m->mem_total_kib, a, sizeof(a)),
+		size_or_unknown(m->mem_free_kib, b, sizeof(b)),
+		m->swap_total_kib == 0 ? "none" : size_or_unknown(m->swap_total_kib, c, sizeof(c)));
 	fprintf(out, "pages:    CPU supports");
 	for (size_t i = 0; i < m->ncpu_page_sizes; i++)
 		fprintf(out, " %s", format_pagesize(m->cpu_page_sizes_kib[i], a, sizeof(a)));
 	if (!m->ncpu_page_sizes)
 		fprintf(out, " no huge pages");
-	if (m->default_hugepage_kib)
-		fprintf(out, "; default hugepage %s",
-			format_pagesize(m->default_hugepage_kib, a, sizeof(a)));
-	fputc('\n', out);
+	fprintf(out, "; default hugepage %s\n",
+		m->default_hugepage_kib ? format_pagesize(m->default_hugepage_kib, a, sizeof(a))
+					: "unknown");
 }
 
+/*
+ * One row per node; the CPU list comes last, so that a long one (hundreds of
+ * CPUs, every other one on the node) runs on without shifting the columns.
+ */
 static void print_nodes(const struct host_model *m, FILE *out)
 {
-	char a[32], b[32], cell[48];
+	char a[32], b[32], cell[80];
+	bool unknown_pool = false;
 
 	fprintf(out, "\nnodes:    %zu%s\n", m->nnodes,
 		m->numa_sysfs ? "" : " (no NUMA in sysfs: one node assumed)");
-	fprintf(out, "%-6s %-20s %11s %11s", "node", "cpus", "memory", "free");
+	fprintf(out, "%-6s %11s %11s", "node", "memory", "free");
 	for (size_t j = 0; j < m->npools; j++)
 		fprintf(out, " %10s", format_pagesize(m->pools[j].size_kib, a, sizeof(a)));
-	fputc('\n', out);
+	fprintf(out, "  cpus\n");
 	for (size_t i = 0; i < m->nnodes; i++) {
 		const struct numa_node *n = &m->nodes[i];
 		AUTOFREE char *cpus = cpuset_to_list(&n->cpus);
 
-		fprintf(out, "%-6d %-20s %11s %11s", n->node, cpus[0] ? cpus : "(none)",
-			size_or_dash(n->mem_total_kib, a, sizeof(a)),
-			size_or_dash(n->mem_free_kib, b, sizeof(b)));
+		fprintf(out, "%-6d %11s %11s", n->node,
+			size_or_unknown(n->mem_total_kib, a, sizeof(a)),
+			size_or_unknown(n->mem_free_kib, b, sizeof(b)));
 		for (size_t j = 0; j < m->npools; j++) {
 			pool_cell(node_find_pool(n, m->pools[j].size_kib), cell, sizeof(cell));
+			unknown_pool = unknown_pool || strchr(cell, '?');
 			fprintf(out, " %10s", cell);
+		}
+		fprintf(out, "  %s", cpus[0] ? cpus : "(none)");
+		if (!cpuset_empty(&n->cpus_offline)) {
+			AUTOFREE char *offline = cpuset_to_list(&n->cpus_offline);
+
+			fprintf(out, " (offline: %s)", offline);
 		}
 		fputc('\n', out);
 	}
 	if (m->npools)
-		fprintf(out, "(pools per node as free/total pages, +surplus)\n");
-	fprintf(out, "\ndistances:\n%6s", "node");
-	for (size_t i = 0; i < m->nnodes; i++)
-		fprintf(out, " %4d", m->nodes[i].node);
-	fputc('\n', out);
-	for (size_t i = 0; i < m->nnodes; i++) {
-		fprintf(out, "%5d:", m->nodes[i].node);
-		for (size_t j = 0; j < m->nodes[i].ndistances; j++)
-			fprintf(out, " %4d", m->nodes[i].distances[j]);
-		fputc('\n', out);
-	}
+		fprintf(out, "(pools per node as free/total pages, +surplus%s)\n",
+			unknown_pool ? "; ? = not given by the kernel" : "");
+	print_distances(m, out);
 }
 
 static void print_pools_and_knobs(const struct host_model *m, FILE *out)
 {
-	char a[32], b[32];
+	char a[32], b[32], t[24], f[24], sp[24], rv[24], oc[24];
 
 	fprintf(out, "\nhugepages:\n");
 	if (!m->npools)
 		fprintf(out, "  no hugepage pools\n");
 	for (size_t i = 0; i < m->npools; i++) {
 		const struct pool *p = &m->pools[i];
-		uint64_t pages = p->total > 0 ? (uint64_t)p->total : 0;
+		uint64_t pages = p->total > 0 ? (uint64_t)p->total : 0, kib = 0;
 
-		fprintf(out, "  %-4s total %" PRId64 " (%s), free %" PRId64 ", surplus %" PRId64,
-			format_pagesize(p->size_kib, a, sizeof(a)), p->total,
-			format_size_kib(pages * p->size_kib, b, sizeof(b)), p->free, p->surplus);
-		if (p->reserved >= 0)
-			fprintf(out, ", reserved %" PRId64, p->reserved);
-		if (p->overcommit >= 0)
-			fprintf(out, ", overcommit %" PRId64, p->overcommit);
-		fputc('\n', out);
+		(void)safe_mul_u64(pages, p->size_kib, &kib);
+		fprintf(out, "  %-4s total %s (%s), free %s, surplus %s",
+			format_pagesize(p->size_kib, a, sizeof(a)),
+			render_count(p->total, t, sizeof(t)),
+			p->total < 0 ? "unknown" : format_size_kib(kib, b, sizeof(b)),
+			render_count(p->free, f, sizeof(f)),
+			render_count(p->surplus, sp, sizeof(sp)));
+		fprintf(out, ", reserved %s, overcommit %s\n",
+			render_count(p->reserved, rv, sizeof(rv)),
+			render_count(p->overcommit, oc, sizeof(oc)));
 	}
 	fprintf(out, "\nhugetlbfs mounts:\n");
 	if (!m->nmounts)

@@ -3,6 +3,7 @@
 #ifndef KVMTUNE_CLI_RENDER_H
 #define KVMTUNE_CLI_RENDER_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -23,6 +24,10 @@ void render_json_print(struct json_object *obj, FILE *out);
 void render_json_print_line(struct json_object *obj, FILE *out);
 /* A value that may be absent (-1) as JSON: number or null. */
 struct json_object *render_opt_int(int64_t v);
+/* A string that may be unknown ("" or NULL) as JSON: string or null. */
+struct json_object *render_opt_string(const char *s);
+/* A count that may be unknown (< 0) as text: the number in buf, or "unknown". */
+const char *render_count(int64_t v, char *buf, size_t n);
 
 /* Add a check/explain finding's "evidence" (file, value) array and "fix" to o. */
 void render_finding_tail(struct json_object *o, const struct finding *fd);

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "core/host.h"
-#include "core/meminfo.h"
 #include "core/model.h"
+#include "core/nodestat.h"
 #include "core/procstat.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -28,7 +28,8 @@ enum tcell_kind {
 	TC_NULL,
 	TC_STR,
 	TC_NUM,
-	TC_DASH
+	TC_DASH,
+	TC_UNKNOWN, /* a value the kernel did not give */
 };
 
 struct tcell {
@@ -50,6 +51,7 @@ struct ttable {
 
 static void tt_init(struct ttable *t, size_t rows, size_t cols, int decimals)
 {
+	memset(t, 0, sizeof(*t));
 	t->rows = rows;
 	t->cols = cols;
 	t->c = xcalloc(rows * cols, sizeof(*t->c));
@@ -112,8 +114,15 @@ static void tt_add(struct ttable *t, size_t r, size_t c, double v)
 {
 	struct tcell *x = tt_cell(t, r, c);
 
+	if (x->kind == TC_UNKNOWN)
+		return;
 	x->kind = TC_NUM;
 	x->v += v;
+}
+
+static void tt_unknown(struct ttable *t, size_t r, size_t c)
+{
+	tt_cell(t, r, c)->kind = TC_UNKNOWN;
 }
 
 static void tt_dash_row(struct ttable *t, size_t r, size_t from_col)
@@ -132,6 +141,9 @@ static void tt_fmt(const struct ttable *t, const struct tcell *x, int width, cha
 		break;
 	case TC_NUM:
 		snprintf(buf, bufsz, "%.*f", t->decimals, x->v);
+		break;
+	case TC_UNKNOWN:
+		snprintf(buf, bufsz, "unknown");
 		break;
 	case TC_DASH:
 		memset(buf, '-', (size_t)(width > 1 ? width - 1 : 0));
@@ -169,7 +181,8 @@ static bool tt_nonzero(const struct ttable *t, size_t r, size_t c)
 {
 	const struct tcell *x = &t->c[r * t->cols + c];
 
-	return x->kind == TC_NUM && x->v != 0;
+	/* an unknown value is shown: it may be anything */
+	return (x->kind == TC_NUM && x->v != 0) || x->kind == TC_UNKNOWN;
 }
 
 static bool tt_all_dash(const struct ttable *t, size_t r)
@@ -338,130 +351,66 @@ void stat_print_procs(const struct stat_view *v, FILE *out)
 	tt_release(&t);
 }
 
-/* numastat -m rows, in its order. */
-static const char *const meminfo_rows[] = {
-	"MemTotal",	  "MemFree",	    "MemUsed",	       "HighTotal",	 "HighFree",
-	"LowTotal",	  "LowFree",	    "Active",	       "Inactive",	 "Active(anon)",
-	"Inactive(anon)", "Active(file)",   "Inactive(file)",  "Unevictable",	 "Mlocked",
-	"Dirty",	  "Writeback",	    "FilePages",       "Mapped",	 "AnonPages",
-	"Shmem",	  "KernelStack",    "PageTables",      "NFS_Unstable",	 "Bounce",
-	"WritebackTmp",	  "Slab",	    "SReclaimable",    "SUnreclaim",	 "AnonHugePages",
-	"ShmemHugePages", "ShmemPmdMapped", "HugePages_Total", "HugePages_Free", "HugePages_Surp",
-	"KReclaimable",
-};
-#define NMEMINFO_ROWS (sizeof(meminfo_rows) / sizeof(meminfo_rows[0]))
-
-/* MB of one row on one node; false when the node's file lacks the key. */
-static bool meminfo_row_mb(const struct meminfo *mi, const struct numa_node *n, const char *key,
-			   double *ret)
+/* A cell of a node table: the value in MB (or pages when raw), or unknown. */
+static void node_cell(struct ttable *t, size_t r, size_t c, int64_t v, double scale)
 {
-	uint64_t v = 0;
-	int which = strcmp(key, "HugePages_Total") == 0	 ? 0
-		    : strcmp(key, "HugePages_Free") == 0 ? 1
-		    : strcmp(key, "HugePages_Surp") == 0 ? 2
-							 : -1;
-
-	if (!meminfo_get(mi, key, &v))
-		return false;
-	if (which >= 0 && n->npools) {
-		/* every pool size, not only the default one (numactl #152/#157) */
-		double kib = 0;
-
-		for (size_t i = 0; i < n->npools; i++) {
-			int64_t c = which == 0	 ? n->pools[i].total
-				    : which == 1 ? n->pools[i].free
-						 : n->pools[i].surplus;
-
-			kib += c > 0 ? (double)c * (double)n->pools[i].size_kib : 0;
-		}
-		*ret = kib / 1024.0;
-		return true;
+	if (v == NODESTAT_UNKNOWN) {
+		tt_unknown(t, r, c);
+		return;
 	}
-	*ret = (double)v / 1024.0;
-	return true;
+	tt_add(t, r, c, (double)v * scale);
 }
 
-static int read_node_meminfo(struct host *h, int node, struct meminfo *mi, struct diag *d)
+/* Rows of a nodestat table from table row hdr on, a Total column unless raw. */
+static void node_rows(struct ttable *t, const struct nodestat *s, size_t hdr, double scale,
+		      bool total)
 {
-	AUTOFREE char *text = NULL;
-	char path[96];
-	int r;
+	for (size_t k = 0; k < s->nrows; k++) {
+		bool unknown = false;
 
-	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
-	r = host_read(h, path, &text, NULL, d);
-	if (r < 0)
-		return r;
-	return meminfo_parse(text, mi, d);
+		for (size_t i = 0; i < s->nnodes; i++) {
+			int64_t v = nodestat_get(s, k, i);
+
+			node_cell(t, hdr + k, 1 + i, v, scale);
+			unknown = unknown || v == NODESTAT_UNKNOWN;
+			if (total && v != NODESTAT_UNKNOWN)
+				tt_add(t, hdr + k, 1 + s->nnodes, (double)v * scale);
+		}
+		/* a sum with an unknown part is unknown */
+		if (total && unknown)
+			tt_unknown(t, hdr + k, 1 + s->nnodes);
+	}
 }
 
-int stat_print_meminfo(const struct stat_view *v, struct host *h, FILE *out)
+void stat_print_meminfo(const struct stat_view *v, FILE *out)
 {
-	const struct host_model *m = v->m;
-	struct meminfo *mi = xcalloc(m->nnodes ? m->nnodes : 1, sizeof(*mi));
-	bool present[NMEMINFO_ROWS] = {0};
-	size_t nrows = 0, r = 2;
-	struct diag d = {0};
+	const struct nodestat *s = v->meminfo;
 	struct ttable t;
-	int ret = 0;
 
-	for (size_t i = 0; i < m->nnodes && ret >= 0; i++) {
-		mi[i] = (struct meminfo)MEMINFO_INIT;
-		ret = read_node_meminfo(h, m->nodes[i].node, &mi[i], &d);
-		for (size_t k = 0; ret >= 0 && k < NMEMINFO_ROWS; k++) {
-			uint64_t x;
-
-			if (meminfo_get(&mi[i], meminfo_rows[k], &x) && !present[k]) {
-				present[k] = true;
-				nrows++;
-			}
-		}
-	}
-	if (ret < 0) {
-		fprintf(stderr, "kvmtune: %s\n", d.msg);
-		for (size_t i = 0; i < m->nnodes; i++)
-			meminfo_release(&mi[i]);
-		free(mi);
-		return ret;
-	}
-	tt_init(&t, 2 + nrows, m->nnodes + 2, v->compact ? 0 : 2);
-	tt_node_headers(&t, m, 1);
-	for (size_t k = 0; k < NMEMINFO_ROWS; k++) {
-		if (!present[k])
-			continue;
-		tt_str(&t, r, 0, meminfo_rows[k]);
-		for (size_t i = 0; i < m->nnodes; i++) {
-			double mb;
-
-			if (meminfo_row_mb(&mi[i], &m->nodes[i], meminfo_rows[k], &mb)) {
-				tt_add(&t, r, 1 + i, mb);
-				tt_add(&t, r, 1 + m->nnodes, mb);
-			}
-		}
-		r++;
-	}
+	tt_init(&t, 2 + s->nrows, v->m->nnodes + 2, v->compact ? 0 : 2);
+	tt_node_headers(&t, v->m, 1);
+	for (size_t k = 0; k < s->nrows; k++)
+		tt_str(&t, 2 + k, 0, s->keys[k]);
+	node_rows(&t, s, 2, (double)s->unit_kib / 1024.0, true);
 	if (v->compact)
 		tt_widths(&t, true);
-	tt_view(&t, v, 2, 2 + nrows - 1);
+	tt_view(&t, v, 2, 2 + s->nrows - 1);
 	fprintf(out, "\nPer-node system memory usage (in MBs):\n");
 	tt_print(&t, out);
 	tt_release(&t);
-	for (size_t i = 0; i < m->nnodes; i++)
-		meminfo_release(&mi[i]);
-	free(mi);
-	return 0;
 }
 
-int stat_print_numastat_counters(const struct stat_view *v, struct host *h, bool raw, FILE *out)
+void stat_print_numastat_counters(const struct stat_view *v, bool raw, FILE *out)
 {
-	static const char *const keys[] = {"numa_hit",	     "numa_miss",  "numa_foreign",
-					   "interleave_hit", "local_node", "other_node"};
+	/* numastat -n's labels for the kernel's counter names, in the same order */
 	static const char *const labels[] = {"Numa_Hit",       "Numa_Miss",  "Numa_Foreign",
 					     "Interleave_Hit", "Local_Node", "Other_Node"};
+	const struct nodestat *s = v->counters;
 	const struct host_model *m = v->m;
-	size_t hdr = raw ? 1 : 2, nk = sizeof(keys) / sizeof(keys[0]);
+	size_t hdr = raw ? 1 : 2;
 	struct ttable t;
 
-	tt_init(&t, hdr + nk, m->nnodes + (raw ? 1 : 2), (raw || v->compact) ? 0 : 2);
+	tt_init(&t, hdr + s->nrows, m->nnodes + (raw ? 1 : 2), (raw || v->compact) ? 0 : 2);
 	if (raw) {
 		for (size_t i = 0; i < m->nnodes; i++) {
 			char label[32];
@@ -472,45 +421,17 @@ int stat_print_numastat_counters(const struct stat_view *v, struct host *h, bool
 	} else {
 		tt_node_headers(&t, m, 1);
 	}
-	for (size_t k = 0; k < nk; k++)
-		tt_str(&t, hdr + k, 0, raw ? keys[k] : labels[k]);
-	for (size_t i = 0; i < m->nnodes; i++) {
-		AUTOFREE char *text = NULL;
-		struct diag d = {0};
-		char path[96];
-		int r;
-
-		snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/numastat",
-			 m->nodes[i].node);
-		r = host_read(h, path, &text, NULL, &d);
-		if (r < 0) {
-			fprintf(stderr, "kvmtune: %s\n", d.msg);
-			tt_release(&t);
-			return r;
-		}
-		for (size_t k = 0; k < nk; k++) {
-			const char *p = strstr(text, keys[k]);
-			uint64_t val = 0;
-			char num[32];
-
-			if (!p || sscanf(p + strlen(keys[k]), " %31[0-9]", num) != 1 ||
-			    parse_u64(num, &val) < 0)
-				continue;
-			double x = raw ? (double)val : (double)val * 4096.0 / (1024.0 * 1024.0);
-
-			tt_add(&t, hdr + k, 1 + i, x);
-			if (!raw)
-				tt_add(&t, hdr + k, 1 + m->nnodes, x);
-		}
-	}
+	for (size_t k = 0; k < s->nrows; k++)
+		tt_str(&t, hdr + k, 0,
+		       raw || k >= sizeof(labels) / sizeof(labels[0]) ? s->keys[k] : labels[k]);
+	node_rows(&t, s, hdr, raw ? 1.0 : (double)s->unit_kib / 1024.0, !raw);
 	if (v->compact && !raw)
 		tt_widths(&t, true);
 	t.header_rows = hdr;
 	if (!raw)
-		tt_view(&t, v, hdr, hdr + nk - 1);
+		tt_view(&t, v, hdr, hdr + s->nrows - 1);
 	if (!raw)
 		fprintf(out, "\nPer-node numastat info (in MBs):\n");
 	tt_print(&t, out);
 	tt_release(&t);
-	return 0;
 }

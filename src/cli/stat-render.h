@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-struct host;
 struct host_model;
+struct nodestat;
 struct procstat;
 struct procstat_proc;
 struct json_object;
@@ -20,29 +20,24 @@ struct sbuf;
 struct stat_view {
 	const struct host_model *m;
 	const struct procstat *ps;
-	bool compact;	/* -c: narrow columns, whole MB */
-	bool verbose;	/* one table per process even for several */
-	bool numastat;	/* --numastat: nothing numastat would not print */
-	bool hide_zero; /* -z: leave out rows and columns of zeros */
-	bool sort;	/* -s: data rows in descending order of ... */
-	int sort_node;	/* ... this node's column, or Total when -1 */
+	const struct nodestat *meminfo;	 /* -m: read by the caller, else NULL */
+	const struct nodestat *counters; /* -n, --numastat alone: read by the caller, else NULL */
+	bool compact;			 /* -c: narrow columns, whole MB */
+	bool verbose;			 /* one table per process even for several */
+	bool numastat;			 /* --numastat: nothing numastat would not print */
+	bool hide_zero;			 /* -z: leave out rows and columns of zeros */
+	bool sort;			 /* -s: data rows in descending order of ... */
+	int sort_node;			 /* ... this node's column, or Total when -1 */
 };
 
 /* numastat -p: one table per process (one process or verbose), else one row each. */
 void stat_print_procs(const struct stat_view *v, FILE *out);
-/*
- * numastat -m: per-node meminfo in MB.  Hugepage rows count every pool
- * size.  Returns -errno when a node's meminfo cannot be read.
- */
-int stat_print_meminfo(const struct stat_view *v, struct host *h, FILE *out);
-/* numastat -n (in MB) or, when raw, numastat without arguments (page counts). */
-int stat_print_numastat_counters(const struct stat_view *v, struct host *h, bool raw, FILE *out);
+/* numastat -m: v->meminfo in MB; unknown values show as "unknown". */
+void stat_print_meminfo(const struct stat_view *v, FILE *out);
+/* numastat -n (in MB) or, when raw, numastat without arguments (pages), of v->counters. */
+void stat_print_numastat_counters(const struct stat_view *v, bool raw, FILE *out);
 /* The --vms table: one row per QEMU process. */
 void stat_print_vms(const struct stat_view *v, FILE *out);
-
-/* Flags of a VM: "spread" (memory on several nodes), "vcpus-away" (locality < 90 %). */
-bool stat_vm_spread(const struct host_model *m, const struct procstat_proc *p);
-bool stat_vm_away(const struct procstat_proc *p);
 
 /* "33%@2M,66%@1G": the share of each hugepage size in a process's memory ("none"). */
 void stat_vm_huge_summary(const struct procstat_proc *p, struct sbuf *out);

@@ -17,33 +17,6 @@
 
 #include "util/banned.h"
 
-/* A node holding at least this share of a VM's memory counts for "spread". */
-#define SPREAD_MIN_SHARE 0.05
-/* Below this locality the vCPUs run "away" from the memory. */
-#define AWAY_MAX_LOCALITY 0.90
-
-bool stat_vm_spread(const struct host_model *m, const struct procstat_proc *p)
-{
-	uint64_t total = numamaps_usage_total_kib(&p->usage, -1);
-	unsigned holding = 0;
-
-	if (!total)
-		return false;
-	for (size_t n = 0; n < p->usage.nnodes; n++)
-		if ((double)numamaps_usage_node_kib(&p->usage, -1, (int)n) >=
-		    SPREAD_MIN_SHARE * (double)total)
-			holding++;
-	(void)m;
-	return holding > 1;
-}
-
-bool stat_vm_away(const struct procstat_proc *p)
-{
-	double loc = procstat_locality(p);
-
-	return loc >= 0 && loc < AWAY_MAX_LOCALITY;
-}
-
 /* "64 MiB 2M" style summary of the hugepage-backed memory. */
 void stat_vm_huge_summary(const struct procstat_proc *p, struct sbuf *out)
 {
@@ -139,15 +112,10 @@ static void vm_cells(const struct host_model *m, const struct procstat_proc *p,
 		sbuf_addf(&cells[VMCOL_LOCALITY], "%.0f%%", 100.0 * loc);
 	else
 		sbuf_adds(&cells[VMCOL_LOCALITY], "-");
-	if (stat_vm_spread(m, p))
-		sbuf_adds(flags, "spread");
-	if (stat_vm_away(p))
-		sbuf_addf(flags, "%svcpus-away", flags->len ? "," : "");
-	if (!procstat_huge_kib(p))
-		sbuf_addf(flags, "%sno-hugepages", flags->len ? "," : "");
-	/* no "CPU n/KVM" threads: the CPUs shown are those of all its threads */
-	if (!p->nvcpus)
-		sbuf_addf(flags, "%sno-vcpu-names", flags->len ? "," : "");
+	for (unsigned f = 0; f < PROCSTAT_VM_FLAG_COUNT; f++)
+		if (procstat_vm_flags(p) & (1u << f))
+			sbuf_addf(flags, "%s%s", flags->len ? "," : "",
+				  procstat_vm_flag_name(1u << f));
 	if (!flags->len)
 		sbuf_adds(flags, "-");
 }
@@ -304,14 +272,10 @@ static struct json_object *json_proc_vm(const struct host_model *m, const struct
 		json_object_object_add(x, "nodes", json_nodes_of(&p->usage.policy_nodes[k]));
 		json_object_object_add(pol, numamaps_policy_name((enum numamaps_policy)k), x);
 	}
-	if (stat_vm_spread(m, p))
-		json_object_array_add(flags, json_object_new_string("spread"));
-	if (stat_vm_away(p))
-		json_object_array_add(flags, json_object_new_string("vcpus-away"));
-	if (!procstat_huge_kib(p))
-		json_object_array_add(flags, json_object_new_string("no-hugepages"));
-	if (!p->nvcpus)
-		json_object_array_add(flags, json_object_new_string("no-vcpu-names"));
+	for (unsigned f = 0; f < PROCSTAT_VM_FLAG_COUNT; f++)
+		if (procstat_vm_flags(p) & (1u << f))
+			json_object_array_add(
+				flags, json_object_new_string(procstat_vm_flag_name(1u << f)));
 	json_object_object_add(o, "vcpus", vcpus);
 	json_object_object_add(o, "vcpu_cpus", json_nodes_of(&p->vcpu_cpus));
 	json_object_object_add(o, "vcpu_nodes", json_nodes_of(&p->vcpu_nodes));

@@ -10,6 +10,7 @@
 #include "core/check-internal.h"
 #include "core/check.h"
 #include "core/cpuset.h"
+#include "core/pagesize.h"
 #include "util/cleanup.h"
 #include "util/parse-num.h"
 #include "util/safe-math.h"
@@ -88,6 +89,39 @@ static void demand_missing_node(struct check_ctx *c, const struct domain_demand 
 	sbuf_release(&have);
 }
 
+/*
+ * The guarded commands: reserve grows a pool by exactly what is missing,
+ * on one node or host-wide (steps, compaction, the keep-free guard, all or
+ * nothing); set sizes each of several nodes.
+ */
+static void demand_fix(const struct domain_demand *dd, const struct domain_part *p,
+		       int64_t shortfall, const char *ns, struct finding *fd)
+{
+	uint64_t kib = 0;
+	char ps[16], size[32];
+	bool one_node = ns && cpuset_count(&p->host) == 1;
+
+	format_pagesize(p->page_kib, ps, sizeof(ps));
+	(void)safe_mul_u64((uint64_t)shortfall, p->page_kib, &kib);
+	format_pagesize(kib, size, sizeof(size));
+	if (!ns || one_node)
+		finding_fix(fd,
+			    "kvmtune hugepages reserve --size %s --page %s%s%s --owner %s (grows "
+			    "the pool by the %lld missing pages, all or nothing; --dry-run shows "
+			    "the plan)",
+			    size, ps, one_node ? " --node " : "", one_node ? ns : "", dd->name,
+			    (long long)shortfall);
+	else
+		finding_fix(fd,
+			    "kvmtune hugepages set %s=<pages per node> --node %s (grows each "
+			    "listed node's pool, compacting as needed; --dry-run shows the plan): "
+			    "%lld pages are missing over these nodes",
+			    ps, ns, (long long)shortfall);
+	if (p->page_kib >= PAGE_GIGANTIC_MIN_KIB)
+		finding_fix(fd, "pages this large are best reserved at boot: kvmtune hugepages "
+				"persist writes the kernel command line");
+}
+
 static void demand_short(struct check_ctx *c, const struct domain_demand *dd,
 			 const struct domain_part *p, uint64_t need_kib, int64_t pages,
 			 int64_t avail, int64_t first_total)
@@ -125,9 +159,6 @@ static void demand_short(struct check_ctx *c, const struct domain_demand *dd,
 					 (long long)(np ? np->free : 0),
 					 (long long)(np ? np->total : 0));
 		}
-		finding_fix(fd, "echo %lld > %s/node%d/hugepages/hugepages-%llukB/nr_hugepages",
-			    (long long)first_total + (long long)shortfall, NODE_DIR,
-			    cpuset_next(&p->host, 0), (unsigned long long)p->page_kib);
 	} else {
 		const struct pool *g = model_find_pool(&c->m, p->page_kib);
 		int64_t total = g && g->total > 0 ? g->total : 0;
@@ -137,16 +168,8 @@ static void demand_short(struct check_ctx *c, const struct domain_demand *dd,
 
 		finding_evidence(fd, f, "%lld (of nr_hugepages %lld)", (long long)avail,
 				 (long long)total);
-		finding_fix(fd, "echo %lld > " HP_DIR "/hugepages-%llukB/nr_hugepages",
-			    (long long)total + (long long)shortfall,
-			    (unsigned long long)p->page_kib);
 	}
-	finding_fix(fd,
-		    "then read nr_hugepages back: the kernel gives fewer when memory is "
-		    "fragmented%s",
-		    p->page_kib >= 1048576 ? "; reserve 1 GiB pages at boot (hugepagesz=1G "
-					     "hugepages=N)"
-					   : "");
+	demand_fix(dd, p, shortfall, ns, fd);
 }
 
 static void demand_one(struct check_ctx *c, const struct domain_demand *dd, size_t j)
@@ -183,12 +206,21 @@ static void demand_one(struct check_ctx *c, const struct domain_demand *dd, size
 /* The x86 CPU flags rule the size out (the cpu-pagesize check reports it). */
 static bool cpu_says_no(const struct check_ctx *c, uint64_t kib)
 {
-	return (kib == 2048 || kib == 1048576) && c->m.ncpu_page_sizes &&
+	return (kib == PAGE_2M_KIB || kib == PAGE_1G_KIB) && c->m.ncpu_page_sizes &&
 	       !model_cpu_supports(&c->m, kib);
 }
 
 void check_pools_demand(struct check_ctx *c)
 {
+	if (!c->ndoms && !c->bad_domains) {
+		struct finding *fd = findings_add(
+			c->out, "pools-demand", CHECK_NOT_CHECKED,
+			"whether the pools hold what the VMs need: no libvirt domain is defined "
+			"in /etc/libvirt/qemu (VMs started another way are not known here)");
+
+		finding_evidence(fd, "/etc/libvirt/qemu", "no *.xml");
+		return;
+	}
 	for (size_t i = 0; i < c->ndoms; i++) {
 		const struct domain_demand *dd = &c->doms[i];
 

@@ -14,11 +14,16 @@
 #include "core/check-domains.h"
 #include "core/check-internal.h"
 #include "core/host.h"
+#include "core/hugepages-persist.h"
+#include "core/hugepages-verify.h"
 #include "core/model.h"
+#include "core/mounts.h"
+#include "core/pagesize.h"
 #include "core/qemu-user.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
+#include "util/safe-math.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -110,6 +115,8 @@ const char *check_severity_name(enum check_severity sev)
 		return "error";
 	case CHECK_WARNING:
 		return "warning";
+	case CHECK_NOT_CHECKED:
+		return "not-checked";
 	default:
 		return "info";
 	}
@@ -124,9 +131,9 @@ const char *psz(uint64_t kib, char *buf, unsigned size)
 
 static const char *cpu_flag_for(uint64_t kib)
 {
-	if (kib == 2048)
+	if (kib == PAGE_2M_KIB)
 		return "pse";
-	if (kib == 1048576)
+	if (kib == PAGE_1G_KIB)
 		return "pdpe1gb";
 	return NULL;
 }
@@ -157,24 +164,6 @@ static bool any_static_pool(const struct host_model *m)
 static const char *qemu_group_name(const struct check_ctx *c)
 {
 	return c->q.group[0] ? c->q.group : "kvm";
-}
-
-unsigned check_mode_typo(unsigned shown_mode)
-{
-	/* Directory modes people write for a hugetlbfs mount, as octal. */
-	static const unsigned intended[] = {01770, 0770, 01777, 0777, 0775, 0755, 0750, 0700};
-
-	for (size_t i = 0; i < sizeof(intended) / sizeof(intended[0]); i++) {
-		char digits[8];
-		uint32_t as_decimal;
-
-		(void)snprintf(digits, sizeof(digits), "%o", intended[i]);
-		if (parse_u32(digits, &as_decimal) < 0)
-			continue;
-		if ((as_decimal & 01777u) == shown_mode && shown_mode != intended[i])
-			return intended[i];
-	}
-	return 0;
 }
 
 /* ---- checks ---- */
@@ -209,8 +198,15 @@ static void check_cpu_pagesize(struct check_ctx *c)
 	size_t n = sizes_in_use(c, sizes, 32);
 	char b[32];
 
-	if (!c->m.ncpu_page_sizes)
+	if (!c->m.ncpu_page_sizes) {
+		if (n)
+			finding_evidence(findings_add(c->out, "cpu-pagesize", CHECK_NOT_CHECKED,
+						      "whether the CPU supports the page sizes in "
+						      "use: /proc/cpuinfo has no flags and the "
+						      "kernel offers no pools"),
+					 "/proc/cpuinfo", "no 'flags' line");
 		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *flag = cpu_flag_for(sizes[i]);
 		struct finding *fd;
@@ -303,8 +299,17 @@ static void check_kernel_config(struct check_ctx *c)
 	const char *v;
 	char buf[32];
 
-	if (!text)
+	if (!text) {
+		struct finding *fd = findings_add(
+			c->out, "kernel-config", CHECK_NOT_CHECKED,
+			"whether the kernel has hugetlbfs and transparent hugepages: its build "
+			"configuration is not readable");
+		finding_evidence(fd, "/boot", "no config-%s",
+				 c->m.kernel_release[0] ? c->m.kernel_release
+							: "(unknown release)");
+		finding_evidence(fd, "/proc/config.gz", "absent or unreadable");
 		return;
+	}
 	v = config_value(text, "CONFIG_HUGETLBFS", buf, sizeof(buf));
 	if (!v || strcmp(v, "y") != 0) {
 		struct finding *fd = findings_add(
@@ -364,13 +369,13 @@ static void mount_fix(struct check_ctx *c, struct finding *fd, const char *path,
 
 	format_pagesize(kib, ps, sizeof(ps));
 	finding_fix(fd,
-		    "mkdir -p %s && mount -t hugetlbfs -o pagesize=%s,mode=01770,gid=%s "
-		    "hugetlbfs %s",
+		    "mkdir -p %s && mount -t hugetlbfs -o "
+		    "pagesize=%s,mode=01770,gid=%s,nosuid,nodev hugetlbfs %s",
 		    path, ps, qemu_group_name(c), path);
 	finding_fix(fd,
-		    "to keep it, add to /etc/fstab: hugetlbfs %s hugetlbfs "
-		    "pagesize=%s,mode=01770,gid=%s 0 0",
-		    path, ps, qemu_group_name(c));
+		    "to keep it: kvmtune hugepages mount --group %s (a mount unit per page size "
+		    "in use; --dry-run shows them)",
+		    qemu_group_name(c));
 }
 
 static void check_mount_missing(struct check_ctx *c)
@@ -420,38 +425,25 @@ static void mount_perm(struct check_ctx *c, const struct hugetlbfs_mount *mt, ui
 	}
 }
 
-/* The octal value of the decimal number spelled like mode (01770 -> 03352). */
-static unsigned typo_decimal(unsigned mode)
-{
-	char digits[8];
-	uint32_t v = 0;
-
-	(void)snprintf(digits, sizeof(digits), "%o", mode);
-	(void)parse_u32(digits, &v);
-	return v;
-}
-
 static void check_mode_typos(struct check_ctx *c)
 {
 	for (size_t i = 0; i < c->m.nmounts; i++) {
 		const struct hugetlbfs_mount *mt = &c->m.mounts[i];
-		unsigned want = check_mode_typo(mt->mode);
+		unsigned want = mounts_mode_typo(mt->mode);
 		uint32_t mode;
 		int64_t uid, gid;
 		bool inode;
 		struct finding *fd;
-		char ps[16];
+		char facts[400];
 
 		if (!want)
 			continue;
 		mount_perm(c, mt, &mode, &uid, &gid, &inode);
-		format_pagesize(mt->pagesize_kib, ps, sizeof(ps));
+		mounts_mode_typo_facts(mt->mode, want, facts, sizeof(facts));
 		fd = findings_add(c->out, "mount-mode-typo",
 				  mode == mt->mode ? CHECK_ERROR : CHECK_WARNING,
-				  "hugetlbfs mount '%s' has mode %o, the mark of mode %o written "
-				  "without its leading 0 and passed on as the decimal number %o "
-				  "(octal %o, of which the kernel keeps the 01777 bits): %s",
-				  mt->path, mt->mode, want, want, typo_decimal(want),
+				  "hugetlbfs mount '%s' has mode %o, not %o: %s; %s", mt->path,
+				  mt->mode, want, facts,
 				  mode == mt->mode ? "QEMU's group cannot create files there"
 						   : "the inode was fixed since, the mount "
 						     "option was not");
@@ -461,10 +453,10 @@ static void check_mode_typos(struct check_ctx *c)
 			finding_evidence(fd, mt->path, "mode %o now", mode);
 		finding_fix(fd, "chmod %o %s", want, mt->path);
 		finding_fix(fd,
-			    "to keep it, write the mode with its leading 0 (mode=0%o) in "
-			    "/etc/fstab or the mount unit's Options=, e.g. hugetlbfs %s "
-			    "hugetlbfs pagesize=%s,mode=0%o,gid=%s 0 0",
-			    want, mt->path, ps, want, qemu_group_name(c));
+			    "to keep it: kvmtune hugepages mount --group %s (mount units with "
+			    "mode=0%o, which every reader takes as octal), or write mode=0%o in "
+			    "/etc/fstab or the mount unit's Options=",
+			    qemu_group_name(c), want, want);
 	}
 }
 
@@ -531,13 +523,15 @@ static void check_libvirt_path(struct check_ctx *c, const struct hugetlbfs_mount
 static void check_mount_access(struct check_ctx *c)
 {
 	if (c->q.uid < 0) {
-		if (c->q.have_passwd && c->m.nmounts) {
+		if (c->m.nmounts) {
 			struct finding *fd = findings_add(
-				c->out, "qemu-user-unknown", CHECK_INFO,
-				"QEMU's user '%s' (%s) is not in /etc/passwd: mount permissions "
-				"were not checked",
+				c->out, "mount-access", CHECK_NOT_CHECKED,
+				"whether QEMU can use the hugetlbfs mounts: its user '%s' (%s) is "
+				"not in /etc/passwd",
 				c->q.user, c->q.source);
-			finding_evidence(fd, "/etc/passwd", "no entry '%s'", c->q.user);
+			finding_evidence(fd, "/etc/passwd",
+					 c->q.have_passwd ? "no entry '%s'" : "absent (user '%s')",
+					 c->q.user);
 			finding_fix(fd, "install libvirt-daemon-system, or set user/group in "
 					"/etc/libvirt/qemu.conf");
 		}
@@ -578,8 +572,8 @@ static void check_mount_access(struct check_ctx *c)
 				 c->q.source);
 		finding_fix(fd, "chgrp %s %s && chmod 1770 %s", c->q.group, mt->path, mt->path);
 		finding_fix(fd,
-			    "to keep it, mount with -o mode=01770,gid=%s (in /etc/fstab or "
-			    "the mount unit's Options=)",
+			    "to keep it: kvmtune hugepages mount --group %s (mount units with "
+			    "mode=01770 and that group)",
 			    c->q.group);
 	}
 }
@@ -590,8 +584,17 @@ static void check_shm_group(struct check_ctx *c)
 	struct finding *fd;
 	char gn[64];
 
-	if (!k->present || k->number == 0 || c->q.uid < 0)
+	if (!k->present || k->number == 0)
 		return;
+	if (c->q.uid < 0) {
+		fd = findings_add(c->out, "shm-group", CHECK_NOT_CHECKED,
+				  "whether QEMU's user is in vm.hugetlb_shm_group %lld: the user "
+				  "'%s' (%s) is not in /etc/passwd",
+				  (long long)k->number, c->q.user, c->q.source);
+		finding_evidence(fd, "/proc/sys/vm/hugetlb_shm_group", "%lld",
+				 (long long)k->number);
+		return;
+	}
 	if (qemu_ident_in_group(&c->q, k->number))
 		return;
 	etc_group_name(c->h, k->number, gn, sizeof(gn));
@@ -606,8 +609,8 @@ static void check_shm_group(struct check_ctx *c)
 	if (c->q.gid >= 0) {
 		finding_fix(fd, "sysctl -w vm.hugetlb_shm_group=%lld", (long long)c->q.gid);
 		finding_fix(fd,
-			    "to keep it: echo 'vm.hugetlb_shm_group = %lld' > "
-			    "/etc/sysctl.d/80-hugetlb-shm-group.conf",
+			    "to keep it: kvmtune hugepages persist --group %lld (writes it to "
+			    "/etc/sysctl.d with the pools; --dry-run shows the files)",
 			    (long long)c->q.gid);
 	}
 }
@@ -617,17 +620,36 @@ static void check_thp(struct check_ctx *c)
 	const struct knob_value *k = &c->m.knobs[KNOB_THP_ENABLED];
 	struct finding *fd;
 
-	if (!k->present || strcmp(k->word, "always") != 0 || !any_static_pool(&c->m))
+	if (!any_static_pool(&c->m))
 		return;
+	if (!k->present) {
+		fd = findings_add(c->out, "thp-always", CHECK_NOT_CHECKED,
+				  "whether transparent hugepages compete with the static pools: "
+				  "the THP setting is not readable");
+		finding_evidence(fd, "/sys/kernel/mm/transparent_hugepage/enabled", "absent");
+		return;
+	}
+	if (strcmp(k->word, "always") != 0)
+		return;
+	/*
+	 * Documentation/admin-guide/mm/transhuge.rst: THP covers anonymous and
+	 * shmem memory, not hugetlbfs; with "always" an application may be given
+	 * a 2 MiB page where it touched a few bytes, and khugepaged collapses
+	 * pages in the background; "madvise" keeps THP for regions that ask
+	 * (QEMU asks for guest RAM that is not on hugetlbfs).
+	 */
 	fd = findings_add(c->out, "thp-always", CHECK_WARNING,
 			  "transparent hugepages are 'always' while static hugepage pools exist: "
-			  "memory is set aside twice for the same job, and khugepaged compaction "
-			  "competes with pool growth");
+			  "VMs on hugetlbfs gain nothing from THP (it covers anonymous and shmem "
+			  "memory, not hugetlbfs), every other process may get 2 MiB pages where "
+			  "it touched a few bytes (more memory used), and khugepaged and "
+			  "compaction for THP compete with pool growth for free 2 MiB blocks");
 	finding_evidence(fd, "/sys/kernel/mm/transparent_hugepage/enabled", "[always]");
 	for (size_t i = 0; i < c->m.npools; i++)
 		if (pool_pages(&c->m, c->m.pools[i].size_kib, false) > 0)
 			pool_evidence(c, fd, c->m.pools[i].size_kib);
-	finding_fix(fd, "echo madvise > /sys/kernel/mm/transparent_hugepage/enabled");
+	finding_fix(fd, "echo madvise > /sys/kernel/mm/transparent_hugepage/enabled (THP stays "
+			"for memory that asks for it, such as QEMU's guest RAM outside hugetlbfs)");
 	finding_fix(fd, "to keep it, add transparent_hugepage=madvise to the kernel command line");
 }
 
@@ -644,9 +666,21 @@ static void check_ksm(struct check_ctx *c)
 {
 	const struct knob_value *run = &c->m.knobs[KNOB_KSM_RUN];
 	const struct knob_value *man = &c->m.knobs[KNOB_KSM_MERGE_ACROSS_NODES];
+	const struct knob_value *sharing = &c->m.knobs[KNOB_KSM_PAGES_SHARING];
 	struct finding *fd;
 	size_t n = nodes_with_memory(&c->m);
+	uint64_t kib = 0;
+	char b[32];
 
+	if (n >= 2 && (!run->present || !man->present)) {
+		fd = findings_add(
+			c->out, "ksm-merge-across-nodes", CHECK_NOT_CHECKED,
+			"whether KSM merges pages across the %zu NUMA nodes: its settings "
+			"are not readable (no KSM in this kernel?)",
+			n);
+		finding_evidence(fd, "/sys/kernel/mm/ksm", "run or merge_across_nodes absent");
+		return;
+	}
 	if (!run->present || !man->present || run->number != 1 || man->number != 1 || n < 2)
 		return;
 	fd = findings_add(c->out, "ksm-merge-across-nodes", CHECK_WARNING,
@@ -656,8 +690,26 @@ static void check_ksm(struct check_ctx *c)
 	finding_evidence(fd, "/sys/kernel/mm/ksm/run", "1");
 	finding_evidence(fd, "/sys/kernel/mm/ksm/merge_across_nodes", "1");
 	finding_evidence(fd, NODE_DIR, "%zu nodes with memory", n);
+	if (sharing->present && sharing->number > 0)
+		finding_evidence(fd, "/sys/kernel/mm/ksm/pages_sharing", "%lld",
+				 (long long)sharing->number);
+	/* merge_across_nodes can change only while no page is merged: unmerge first */
+	(void)safe_mul_u64(sharing->present && sharing->number > 0 ? (uint64_t)sharing->number : 0,
+			   c->m.base_page_kib, &kib);
 	finding_fix(fd, "echo 2 > /sys/kernel/mm/ksm/run && echo 0 > "
 			"/sys/kernel/mm/ksm/merge_across_nodes && echo 1 > /sys/kernel/mm/ksm/run");
+	if (sharing->present)
+		finding_fix(fd,
+			    "careful: 'run 2' unmerges every merged page and each sharer gets its "
+			    "own copy again: about %s more memory now (pages_sharing x %llu KiB); "
+			    "make sure it is free, or the OOM killer may end a VM",
+			    psz(kib, b, sizeof(b)), (unsigned long long)c->m.base_page_kib);
+	else
+		finding_fix(fd,
+			    "careful: 'run 2' unmerges every merged page and each sharer gets its "
+			    "own copy again: that needs pages_sharing x %llu KiB of free memory "
+			    "(/sys/kernel/mm/ksm/pages_sharing), or the OOM killer may end a VM",
+			    (unsigned long long)c->m.base_page_kib);
 }
 
 static void check_numad_balancing(struct check_ctx *c)
@@ -681,7 +733,7 @@ static void check_swap_strict(struct check_ctx *c)
 {
 	struct finding *fd = NULL;
 
-	if (c->m.swap_total_kib != 0)
+	if (c->m.swap_total_kib != 0 && c->m.swap_total_kib >= 0)
 		return;
 	for (size_t i = 0; i < c->ndoms; i++) {
 		const struct domain_demand *dd = &c->doms[i];
@@ -692,6 +744,14 @@ static void check_swap_strict(struct check_ctx *c)
 
 			if (strcmp(p->mode, "strict") != 0 || cpuset_empty(&p->host))
 				continue;
+			if (!fd && c->m.swap_total_kib < 0) {
+				fd = findings_add(c->out, "no-swap-strict", CHECK_NOT_CHECKED,
+						  "whether the host has swap for VMs bound "
+						  "strictly to nodes: /proc/meminfo has no "
+						  "SwapTotal");
+				finding_evidence(fd, "/proc/meminfo", "no SwapTotal line");
+				return;
+			}
 			if (!fd) {
 				fd = findings_add(
 					c->out, "no-swap-strict", CHECK_WARNING,
@@ -726,6 +786,42 @@ static void check_bad_domains(struct check_ctx *c)
 	finding_fix(fd, "virsh dumpxml NAME > /tmp/NAME.xml && virt-xml-validate /tmp/NAME.xml");
 }
 
+/* What 'hugepages persist' wrote and the running pools: each pool that did not take. */
+static void check_persist(struct check_ctx *c)
+{
+	struct hp_verify v = {0};
+	struct diag d = {0};
+
+	if (hugepages_persist_verify(c->h, &c->m, &v, &d) < 0) {
+		finding_evidence(findings_add(c->out, "persist-not-taken", CHECK_NOT_CHECKED,
+					      "whether the persisted hugepage pools took: %s",
+					      d.msg),
+				 d.object, "unreadable");
+		return;
+	}
+	for (size_t i = 0; i < v.n; i++) {
+		const struct hp_verify_item *it = &v.v[i];
+		struct finding *fd;
+
+		if (it->ok)
+			continue;
+		fd = findings_add(c->out, "persist-not-taken", CHECK_WARNING,
+				  "a hugepage pool persisted for boot did not take: %s",
+				  it->problem);
+		if (it->sources & HP_VERIFY_SYSCTL)
+			finding_evidence(fd, HP_SYSCTL_FILE, "vm.nr_hugepages = %lld",
+					 (long long)it->persisted);
+		if (it->sources & HP_VERIFY_CMDLINE)
+			finding_evidence(fd, HP_GRUB_FILE, "%s", v.cmdline_words);
+		if (it->sources & HP_VERIFY_UNIT)
+			finding_evidence(fd, HP_UNIT_FILE, "%lld pages", (long long)it->persisted);
+		finding_fix(fd,
+			    "kvmtune hugepages persist --verify (the same comparison, per pool)");
+		finding_fix(fd, "kvmtune hugepages set (grows a pool now, despite fragmentation)");
+	}
+	hp_verify_release(&v);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(struct check_ctx *c);
@@ -736,6 +832,7 @@ static const struct {
 	{"pools-demand", check_pools_demand},	{"thp-always", check_thp},
 	{"ksm-merge-across-nodes", check_ksm},	{"numad-and-numa-balancing", check_numad_balancing},
 	{"no-swap-strict", check_swap_strict},	{"domain-unreadable", check_bad_domains},
+	{"persist-not-taken", check_persist},
 };
 
 int check_run(struct host *h, struct findings *ret, struct diag *d)

@@ -18,6 +18,7 @@ enum check_severity {
 	CHECK_ERROR,
 	CHECK_WARNING,
 	CHECK_INFO,
+	CHECK_NOT_CHECKED, /* a check that could not run: the message says why */
 };
 
 struct evidence {
@@ -58,13 +59,5 @@ struct finding *findings_add(struct findings *f, const char *id, enum check_seve
 void finding_evidence(struct finding *fd, const char *file, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void finding_fix(struct finding *fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/*
- * The mode a hugetlbfs mount shows when the octal mode "intended" was
- * given as a decimal number (the kernel keeps the 01777 bits): 1770 gives
- * 01352.  Returns the intended mode (e.g. 01770) when shown_mode is such a
- * misreading of a usual directory mode, else 0.
- */
-unsigned check_mode_typo(unsigned shown_mode);
 
 #endif

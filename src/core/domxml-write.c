@@ -136,6 +136,8 @@ static int build_hugepages(xmlNode *mb, const struct vm_spec *vm, const struct h
 	return 0;
 }
 
+static void drop(xmlNode *n);
+
 static int build_memory_backing(xmlNode *parent, const struct vm_spec *vm,
 				const struct host_model *m, int depth, struct diag *d)
 {
@@ -163,8 +165,14 @@ static int build_memory_backing(xmlNode *parent, const struct vm_spec *vm,
 	}
 	if (vm->discard == VM_YES)
 		add_elem(mb, "discard", depth + 1);
-	if (mb->children && mb->children->next)
-		close_elem(mb, depth);
+	for (n = mb->children; n && n->type != XML_ELEMENT_NODE; n = n->next)
+		;
+	if (!n) {
+		/* nothing to say: no empty <memoryBacking/> (and its indentation) */
+		drop(mb);
+		return 0;
+	}
+	close_elem(mb, depth);
 	return 0;
 }
 
@@ -188,8 +196,9 @@ static void build_numatune(xmlNode *parent, const struct vm_spec *vm, int depth)
 	}
 	/*
 	 * Every cell gets its <memnode>, also those that only inherit <memory>:
-	 * libvirt before the fix of seed 003 dropped the policy of hugepage-backed
-	 * memory without per-cell binding, and explicit is clearer anyway.
+	 * libvirt releases that used -mem-path dropped the policy of
+	 * hugepage-backed memory without per-cell binding (libvirt list, Oct
+	 * 2016), and explicit is clearer anyway.
 	 */
 	for (size_t i = 0; i < vm->ncells; i++) {
 		const struct vm_cell *c = &vm->cells[i];
@@ -592,24 +601,15 @@ static int merge_doc(xmlDoc *doc, const struct vm_spec *vm, const struct host_mo
 	return 0;
 }
 
-int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
-		      char **ret_target, char **ret_backup, struct diag *d)
+/* orig (orig_len bytes) with vm's memory configuration merged in, as it will be written. */
+static int merge_buffer(const char *path, const char *orig, size_t orig_len,
+			const struct vm_spec *vm, const struct host_model *m, unsigned flags,
+			char **ret, size_t *ret_len, struct diag *d)
 {
-	return domxml_merge_file_flags(path, vm, m, 0, ret_target, ret_backup, d);
-}
-
-int domxml_merge_file_flags(const char *path, const struct vm_spec *vm, const struct host_model *m,
-			    unsigned flags, char **ret_target, char **ret_backup, struct diag *d)
-{
-	AUTOFREE char *orig = NULL;
-	size_t orig_len = 0;
-	xmlChar *text = NULL;
 	xmlDoc *doc = NULL;
-	int len = 0, r;
+	int r;
 
-	r = userfile_read(path, DOMXML_MAX_FILE_BYTES, &orig, &orig_len, d);
-	if (r >= 0)
-		r = xmlapi_load(d);
+	r = xmlapi_load(d);
 	if (r >= 0) {
 		doc = xmlReadMemory(orig, (int)orig_len, path, NULL,
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -623,20 +623,54 @@ int domxml_merge_file_flags(const char *path, const struct vm_spec *vm, const st
 		bool decl = strncmp(orig, "<?xml", 5) == 0;
 		xmlBuffer *buf = xmlBufferCreate();
 		xmlSaveCtxt *save = xmlSaveToBuffer(buf, NULL, decl ? 0 : XML_SAVE_NO_DECL);
+		struct sbuf out = SBUF_INIT;
 
 		(void)xmlSaveDoc(save, doc);
 		(void)xmlSaveClose(save);
-		text = xmlStrndup(xmlBufferContent(buf), xmlBufferLength(buf));
-		len = xmlBufferLength(buf);
+		sbuf_add(&out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
 		xmlBufferFree(buf);
-		if (!text)
-			r = diag_set(d, ENOMEM, path, "cannot serialise the new '%s'", path);
+		*ret = sbuf_detach(&out, ret_len);
 	}
-	if (r >= 0)
-		r = userfile_replace(path, (const char *)text, (size_t)len, ret_target, ret_backup,
-				     d);
-	xmlFree(text);
 	if (doc)
 		xmlFreeDoc(doc);
+	return r;
+}
+
+/* domxml_merge_text() with enum domxml_write_flags. */
+static int merge_text_flags(const char *path, const struct vm_spec *vm, const struct host_model *m,
+			    unsigned flags, char **ret, size_t *ret_len, struct diag *d)
+{
+	AUTOFREE char *orig = NULL;
+	size_t orig_len = 0;
+	int r;
+
+	r = userfile_read(path, DOMXML_MAX_FILE_BYTES, &orig, &orig_len, d);
+	if (r >= 0)
+		r = merge_buffer(path, orig, orig_len, vm, m, flags, ret, ret_len, d);
+	return r;
+}
+
+int domxml_merge_text(const char *path, const struct vm_spec *vm, const struct host_model *m,
+		      char **ret, size_t *ret_len, struct diag *d)
+{
+	return merge_text_flags(path, vm, m, 0, ret, ret_len, d);
+}
+
+int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
+		      char **ret_target, char **ret_backup, struct diag *d)
+{
+	return domxml_merge_file_flags(path, vm, m, 0, ret_target, ret_backup, d);
+}
+
+int domxml_merge_file_flags(const char *path, const struct vm_spec *vm, const struct host_model *m,
+			    unsigned flags, char **ret_target, char **ret_backup, struct diag *d)
+{
+	AUTOFREE char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	r = merge_text_flags(path, vm, m, flags, &text, &len, d);
+	if (r >= 0)
+		r = userfile_replace(path, text, len, ret_target, ret_backup, d);
 	return r;
 }

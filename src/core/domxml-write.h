@@ -9,6 +9,7 @@
 #ifndef KVMTUNE_CORE_DOMXML_WRITE_H
 #define KVMTUNE_CORE_DOMXML_WRITE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct diag;
@@ -39,6 +40,12 @@ int domxml_fragments(const struct vm_spec *vm, const struct host_model *m, char 
  */
 int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
 		      char **ret_target, char **ret_backup, struct diag *d);
+/*
+ * What domxml_merge_file() would write to path, without writing: the merged
+ * domain as text (caller frees), ret_len its length.  Same errors.
+ */
+int domxml_merge_text(const char *path, const struct vm_spec *vm, const struct host_model *m,
+		      char **ret, size_t *ret_len, struct diag *d);
 
 enum domxml_write_flags {
 	/*

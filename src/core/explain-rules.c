@@ -15,6 +15,8 @@
 #include "core/explain-internal.h"
 #include "core/explain.h"
 #include "core/host.h"
+#include "core/mounts.h"
+#include "core/pagesize.h"
 #include "util/cleanup.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
@@ -299,12 +301,13 @@ static void backing_denied(struct explain_ctx *c, const char *quote, const char 
 			dir, usr(c), grp(c));
 		denied_no_culprit(c, fd, base, &w);
 	}
-	if (mt && check_mode_typo(mt->mode))
+	if (mt && mounts_mode_typo(mt->mode))
 		finding_fix(fd,
-			    "mount '%s' shows mode %o: that is %o given without its leading 0; "
-			    "chmod %o %s and write mode=0%o in its mount options",
-			    mt->path, mt->mode, check_mode_typo(mt->mode),
-			    check_mode_typo(mt->mode), mt->path, check_mode_typo(mt->mode));
+			    "mount '%s' shows mode %o, the mode %o taken as a decimal number on "
+			    "its way to the mount ('kvmtune check' says more): chmod %o %s, and "
+			    "'kvmtune hugepages mount' writes units with mode=0%o",
+			    mt->path, mt->mode, mounts_mode_typo(mt->mode),
+			    mounts_mode_typo(mt->mode), mt->path, mounts_mode_typo(mt->mode));
 	walk_release(&w);
 }
 
@@ -353,7 +356,7 @@ static void backing_missing(struct explain_ctx *c, const char *quote, const char
 			  kib ? kib
 			      : (c->have_model && c->m.default_hugepage_kib
 					 ? c->m.default_hugepage_kib
-					 : 2048));
+					 : PAGE_HUGE_FALLBACK_KIB));
 		finding_fix(fd, "then restart libvirtd: it reads the mounts when it starts");
 	}
 	walk_release(&w);
@@ -517,13 +520,14 @@ void explain_map_enomem(struct explain_ctx *c, const struct explain_rule *r, con
 				    "does not shrink");
 		return;
 	}
-	fd = explain_add(c, r->id, quote,
-			 "QEMU maps guest RAM on hugetlbfs and the kernel reserves every page at "
-			 "once: the pool of that page size had fewer free pages than the guest's "
-			 "memory%s",
-			 c->have_model && pool_pages(&c->m, page ? page : 2048, false) <= 0
-				 ? "; there are none reserved now"
-				 : "");
+	fd = explain_add(
+		c, r->id, quote,
+		"QEMU maps guest RAM on hugetlbfs and the kernel reserves every page at "
+		"once: the pool of that page size had fewer free pages than the guest's "
+		"memory%s",
+		c->have_model && pool_pages(&c->m, page ? page : PAGE_HUGE_FALLBACK_KIB, false) <= 0
+			? "; there are none reserved now"
+			: "");
 	if (!fd)
 		return;
 	explain_ev_pools(c, fd, 0);
@@ -532,7 +536,7 @@ void explain_map_enomem(struct explain_ctx *c, const struct explain_rule *r, con
 		    "grow the pool by the guest's memory divided by the page size: echo "
 		    "<pages> > /sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages (pages "
 		    "= what other VMs hold + what this guest needs)",
-		    (unsigned long long)(page ? page : 2048));
+		    (unsigned long long)(page ? page : PAGE_HUGE_FALLBACK_KIB));
 	finding_fix(fd, "or give the VM less memory; 'kvmtune check' compares defined VMs with "
 			"the pools");
 }
@@ -603,7 +607,7 @@ void explain_prealloc(struct explain_ctx *c, const struct explain_rule *r, const
 				    "grow the pool on the VM's nodes: echo <pages> > "
 				    "/sys/devices/system/node/node<N>/hugepages/hugepages-%llukB/"
 				    "nr_hugepages",
-				    (unsigned long long)(page ? page : 2048));
+				    (unsigned long long)(page ? page : PAGE_HUGE_FALLBACK_KIB));
 		}
 		finding_fix(fd, "check the VM's hugetlb cgroup limit: grep . "
 				"/sys/fs/cgroup/machine.slice/*/hugetlb.*.max");

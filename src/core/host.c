@@ -369,51 +369,88 @@ int host_read_attr(struct host *h, const char *path, char **ret_buf, size_t *ret
 	return read_file(h, path, true, ret_buf, ret_len, d);
 }
 
+/* Hand fn the complete lines of buf[0, have), keeping a partial last line (moved to the start). */
+static int lines_flush(char *buf, size_t *have, struct sbuf *longline,
+		       int (*fn)(void *ctx, const char *text, size_t len), void *ctx)
+{
+	char *nl = memchr(buf, '\n', *have);
+	size_t whole;
+	int r;
+
+	if (longline->len) {
+		/* the rest of a line longer than buf: hand it over whole */
+		size_t end = nl ? (size_t)(nl - buf) + 1 : *have;
+
+		sbuf_add(longline, buf, end);
+		memmove(buf, buf + end, *have - end);
+		*have -= end;
+		if (!nl)
+			return 0;
+		r = fn(ctx, longline->buf, longline->len);
+		sbuf_reset(longline);
+		if (r < 0)
+			return r;
+		nl = memchr(buf, '\n', *have);
+	}
+	nl = nl ? memrchr(buf, '\n', *have) : NULL;
+	whole = nl ? (size_t)(nl - buf) + 1 : 0;
+	if (whole) {
+		r = fn(ctx, buf, whole);
+		if (r < 0)
+			return r;
+		memmove(buf, buf + whole, *have - whole);
+		*have -= whole;
+	}
+	return 0;
+}
+
 int host_read_lines(struct host *h, const char *path, char *buf, size_t bufsz,
 		    int (*fn)(void *ctx, const char *text, size_t len), void *ctx,
 		    size_t *ret_total, struct diag *d)
 {
 	AUTOCLOSE int fd = -1;
+	struct sbuf longline = SBUF_INIT;
 	size_t have = 0, total = 0;
+	int r = 0;
 
 	fd = open_regular(h, path, d);
 	if (fd < 0)
 		return fd;
 	for (;;) {
 		ssize_t n = read(fd, buf + have, bufsz - have);
-		size_t whole;
-		char *nl;
-		int r;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			int err = errno;
 
+			sbuf_release(&longline);
 			return diag_set(d, err, path, "cannot read '%s': %s", path, strerror(err));
 		}
 		have += (size_t)n;
 		total += (size_t)n;
-		if (total > HOST_MAX_STREAM_BYTES)
+		if (total > HOST_MAX_STREAM_BYTES) {
+			sbuf_release(&longline);
 			return diag_set(d, EFBIG, path, "'%s' is larger than %u bytes, refused",
 					path, HOST_MAX_STREAM_BYTES);
-		if (n == 0 || have == bufsz) {
-			/* the end, or a line longer than buf: hand over what there is */
-			whole = have;
-		} else {
-			nl = memrchr(buf, '\n', have);
-			whole = nl ? (size_t)(nl - buf) + 1 : 0;
 		}
-		if (whole) {
-			r = fn(ctx, buf, whole);
-			if (r < 0)
-				return r;
-			memmove(buf, buf + whole, have - whole);
-			have -= whole;
+		r = lines_flush(buf, &have, &longline, fn, ctx);
+		if (r >= 0 && have == bufsz) {
+			/* a line longer than buf: collect it until its newline */
+			sbuf_add(&longline, buf, have);
+			have = 0;
 		}
-		if (n == 0)
+		if (r >= 0 && n == 0 && (have || longline.len)) {
+			/* the last line, without a newline */
+			sbuf_add(&longline, buf, have);
+			r = fn(ctx, longline.buf, longline.len);
+		}
+		if (r < 0 || n == 0)
 			break;
 	}
+	sbuf_release(&longline);
+	if (r < 0)
+		return r;
 	if (ret_total)
 		*ret_total = total;
 	return 0;
@@ -435,25 +472,6 @@ int host_read_u64(struct host *h, const char *path, unsigned long long *ret, str
 		return diag_set(d, r, path, "'%s' holds '%.*s', expected an unsigned number", path,
 				(int)(n > 64 ? 64 : n), buf);
 	}
-	*ret = v;
-	return 0;
-}
-
-int host_read_i64(struct host *h, const char *path, long long *ret, struct diag *d)
-{
-	AUTOFREE char *buf = NULL;
-	int64_t v;
-	int r;
-	size_t n;
-
-	r = host_read(h, path, &buf, NULL, d);
-	if (r < 0)
-		return r;
-	n = strcspn(buf, "\n");
-	buf[n] = '\0';
-	r = parse_i64(buf, &v);
-	if (r < 0)
-		return diag_set(d, r, path, "'%s' holds '%.64s', expected a number", path, buf);
 	*ret = v;
 	return 0;
 }

@@ -78,17 +78,18 @@ int host_read_attr(struct host *h, const char *path, char **ret_buf, size_t *ret
 		   struct diag *d);
 /*
  * Read a file of lines through the caller's buf (bufsz bytes), handing fn
- * the complete lines in order, a bufferful at most at a time: a large
- * numa_maps costs no growing buffer.  A line longer than buf is handed over
- * in pieces.  fn's negative return ends the read with that value.
- * ret_total (may be NULL) gets the file's size in bytes.
+ * complete lines in order, a bufferful at most at a time: a large numa_maps
+ * costs no growing buffer.  fn never gets part of a line: a line longer than
+ * buf (a long file name, a thousand N<node>= fields) is collected on the heap
+ * and handed over on its own; a last line without a newline comes last.
+ * fn's negative return ends the read with that value.  ret_total (may be
+ * NULL) gets the file's size in bytes.
  */
 int host_read_lines(struct host *h, const char *path, char *buf, size_t bufsz,
 		    int (*fn)(void *ctx, const char *text, size_t len), void *ctx,
 		    size_t *ret_total, struct diag *d);
 /* Read a file holding one unsigned decimal number (sysfs style). -EINVAL names the value. */
 int host_read_u64(struct host *h, const char *path, unsigned long long *ret, struct diag *d);
-int host_read_i64(struct host *h, const char *path, long long *ret, struct diag *d);
 /* Whether path exists below the root (following links inside it). */
 bool host_exists(struct host *h, const char *path);
 int host_stat(struct host *h, const char *path, struct stat *ret, struct diag *d);
@@ -109,7 +110,7 @@ int host_list_dirs(struct host *h, const char *dir, char ***ret_names, size_t *r
  */
 int host_list_optional(struct host *h, const char *dir, char ***ret_names, size_t *ret_count,
 		       struct diag *d);
-/* Read a symbolic link's target (caller frees). */
+/* Read a symbolic link's target (caller frees), its directory resolved within the root. */
 int host_readlink(struct host *h, const char *path, char **ret, struct diag *d);
 
 /*

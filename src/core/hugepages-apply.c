@@ -2,7 +2,7 @@
 /*
  * The apply step of 'kvmtune hugepages set'.  The kernel allocates pool
  * pages one by one and stops at the first one it cannot find, so on a
- * fragmented host one write gives fewer pages than asked (seed 000: 828 of
+ * fragmented host one write gives fewer pages than asked (the Debian hugepages guide: 828 of
  * 1024).  We grow in steps, compact when progress stops, optionally drop
  * clean caches, retry until the time limit, and stop when nothing helps.
  */
@@ -166,6 +166,7 @@ static int grow_pool(struct host *h, const struct hp_change *c, const struct hp_
 		}
 		r = write_pages(h, c->path, want, &got, d);
 		res->got_pages = got;
+		res->changed = res->changed || got != res->before_pages;
 		if (r < 0)
 			return r;
 		if (got > cur) {
@@ -203,6 +204,7 @@ static int shrink_pool(struct host *h, const struct hp_change *c, struct hp_resu
 {
 	int r = write_pages(h, c->path, c->new_pages, &res->got_pages, d);
 
+	res->changed = res->changed || res->got_pages != res->before_pages;
 	if (r < 0)
 		return r;
 	if (res->got_pages == c->new_pages) {
@@ -353,4 +355,36 @@ rollback:
 		       d && d->msg[0] ? d->msg : strerror(-r));
 	rollback_pools(h, plan, i, results);
 	return r;
+}
+
+enum hp_outcome hugepages_outcome(const struct hp_plan *plan, const struct hp_result *results,
+				  int r)
+{
+	bool changed = false;
+
+	if (r >= 0)
+		return r == 0 ? HP_OUTCOME_MET : HP_OUTCOME_PARTIAL;
+	for (size_t i = 0; i < plan->nchanges; i++) {
+		if (results[i].status == HP_ROLLBACK_FAILED)
+			return HP_OUTCOME_ROLLBACK_FAILED;
+		changed = changed || results[i].changed;
+	}
+	return changed ? HP_OUTCOME_ROLLED_BACK : HP_OUTCOME_NOTHING_CHANGED;
+}
+
+const char *hp_outcome_text(enum hp_outcome o)
+{
+	switch (o) {
+	case HP_OUTCOME_MET:
+		return "request met";
+	case HP_OUTCOME_PARTIAL:
+		return "request partly met: see the shortfall above";
+	case HP_OUTCOME_NOTHING_CHANGED:
+		return "failed: nothing was changed";
+	case HP_OUTCOME_ROLLED_BACK:
+		return "failed: every changed pool was restored (see status)";
+	default:
+		return "failed: some pools could not be restored (see status and the problems "
+		       "above)";
+	}
 }

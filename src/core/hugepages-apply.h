@@ -33,6 +33,7 @@ struct hp_result {
 	int64_t got_pages;    /* read back after the last write; old_pages when never written */
 	unsigned compactions;
 	bool dropped_caches;
+	bool changed; /* a write left the pool at another size than before (maybe restored since) */
 	char reason[200];    /* why short or failed, "" when met */
 	char next_step[200]; /* what the admin can do about a shortfall */
 };
@@ -75,5 +76,20 @@ bool hugepages_boot_hint(const struct hp_plan *plan, const struct hp_result *res
 			 uint64_t size_kib, char *buf, size_t bufsz);
 
 const char *hp_status_name(enum hp_status s);
+
+/* What an apply did to the host as a whole, for the report and the exit code. */
+enum hp_outcome {
+	HP_OUTCOME_MET,		    /* every pool as asked */
+	HP_OUTCOME_PARTIAL,	    /* some pools short; what was got is kept */
+	HP_OUTCOME_NOTHING_CHANGED, /* failed before any pool changed size */
+	HP_OUTCOME_ROLLED_BACK,	    /* failed; every pool that changed was restored */
+	HP_OUTCOME_ROLLBACK_FAILED, /* failed; some pool could not be restored */
+};
+
+/* The outcome of hugepages_apply() (r its return value, results its results). */
+enum hp_outcome hugepages_outcome(const struct hp_plan *plan, const struct hp_result *results,
+				  int r);
+/* One line for it: "request met", "failed: nothing was changed", ... */
+const char *hp_outcome_text(enum hp_outcome o);
 
 #endif

@@ -17,8 +17,11 @@
 
 #include "core/file-plan.h"
 #include "core/host.h"
+#include "core/hugepages-cmdline.h"
 #include "core/hugepages-plan.h"
 #include "core/model.h"
+#include "core/mounts.h"
+#include "core/pagesize.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
@@ -27,8 +30,6 @@
 #include "util/xalloc.h"
 
 #include "util/banned.h"
-
-#define GIGANTIC_KIB 1048576ULL
 
 /* A group name as useradd(8) takes it: [A-Za-z_][A-Za-z0-9_.-]*, up to 32 characters. */
 static bool group_name_ok(const char *name)
@@ -245,46 +246,6 @@ void hp_wants_release(struct hp_wants *w)
 	w->n = 0;
 }
 
-static bool needs_cmdline(const struct hp_want *x)
-{
-	return x->node >= 0 || x->size_kib >= GIGANTIC_KIB;
-}
-
-void hugepages_cmdline(const struct host_model *m, const struct hp_wants *w, char *buf,
-		       size_t bufsz)
-{
-	struct sbuf sb = SBUF_INIT;
-	char ps[16];
-
-	for (size_t i = 0; i < m->npools; i++) {
-		uint64_t size = m->pools[i].size_kib;
-		bool any = false, sep = false;
-
-		for (size_t j = 0; j < w->n; j++)
-			any = any || (w->v[j].size_kib == size && needs_cmdline(&w->v[j]));
-		if (!any)
-			continue;
-		sbuf_addf(&sb, "%shugepagesz=%s hugepages=", sb.len ? " " : "",
-			  format_pagesize(size, ps, sizeof(ps)));
-		for (size_t j = 0; j < w->n; j++) {
-			if (w->v[j].size_kib != size)
-				continue;
-			if (w->v[j].node >= 0)
-				sbuf_addf(&sb, "%s%d:%" PRId64, sep ? "," : "", w->v[j].node,
-					  w->v[j].pages);
-			else
-				sbuf_addf(&sb, "%s%" PRId64, sep ? "," : "", w->v[j].pages);
-			sep = true;
-		}
-	}
-	if (sb.len && m->default_hugepage_kib)
-		(void)snprintf(buf, bufsz, "default_hugepagesz=%s %s",
-			       format_pagesize(m->default_hugepage_kib, ps, sizeof(ps)), sb.buf);
-	else
-		(void)snprintf(buf, bufsz, "%s", sb.buf);
-	sbuf_release(&sb);
-}
-
 static char *sysctl_text(const struct host_model *m, const struct hp_wants *w, long gid)
 {
 	const struct knob_value *oc = &m->knobs[KNOB_NR_OVERCOMMIT_HUGEPAGES];
@@ -335,22 +296,37 @@ static void unit_exec_lines(const struct host_model *m, const struct hp_wants *w
 		sbuf_adds(sb, " --timeout 120\n");
 }
 
+/* The grub drop-in: the words appended, or both variables set anew without old hugepage words. */
+static char *grub_text(const struct hp_cmdline *cl)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_adds(&sb, "# Written by 'kvmtune hugepages persist': reserve per-node and 1 GiB\n"
+		       "# hugepages at boot, before memory fragments.  Run update-grub.\n");
+	if (!cl->rewrite) {
+		sbuf_addf(&sb, "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX %s\"\n", cl->words.buf);
+		return sbuf_detach(&sb, NULL);
+	}
+	sbuf_addf(&sb,
+		  "# grub's files set hugepage words too: both variables are set anew here,\n"
+		  "# without them, so that the kernel sees one hugepagesz= per page size.\n"
+		  "GRUB_CMDLINE_LINUX=\"%s\"\n"
+		  "GRUB_CMDLINE_LINUX_DEFAULT=\"%s\"\n",
+		  cl->grub_linux.buf, cl->grub_default.buf);
+	return sbuf_detach(&sb, NULL);
+}
+
 void hugepages_persist_files(const struct host_model *m, const struct hp_wants *w, long gid,
-			     const char *kvmtune_path, struct file_plan *plan)
+			     const char *kvmtune_path, const struct hp_cmdline *cl,
+			     struct file_plan *plan)
 {
 	AUTOFREE char *sysctl = sysctl_text(m, w, gid);
 	struct sbuf unit = SBUF_INIT, exec = SBUF_INIT;
-	char cmdline[512];
 
 	file_plan_add(plan, HP_SYSCTL_FILE, sysctl, 0644,
 		      "default-size pool, overcommit and the hugetlb group at boot");
-	hugepages_cmdline(m, w, cmdline, sizeof(cmdline));
-	if (cmdline[0]) {
-		AUTOFREE char *grub = xasprintf(
-			"# Written by 'kvmtune hugepages persist': reserve per-node and 1 GiB\n"
-			"# hugepages at boot, before memory fragments.  Run update-grub.\n"
-			"GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX %s\"\n",
-			cmdline);
+	if (cl->words.len || cl->rewrite) {
+		AUTOFREE char *grub = grub_text(cl);
 
 		file_plan_add(plan, HP_GRUB_FILE, grub, 0644, "kernel command line for grub");
 	}
@@ -398,10 +374,13 @@ void hugepages_mount_files(const struct host_model *m, const uint64_t *sizes_kib
 		hugepages_mount_path(m, sizes_kib[i], where, sizeof(where));
 		format_pagesize(sizes_kib[i], ps, sizeof(ps));
 		if (sizes_kib[i] == m->default_hugepage_kib) {
-			/* mode needs its leading 0: see hugepages_mode_misread(). */
+			/*
+			 * mode with its leading 0 (see mounts_mode_typo()); nosuid,nodev
+			 * as systemd >= 254 mounts hugetlbfs: Options= replaces its list.
+			 */
 			text = xasprintf("# Written by 'kvmtune hugepages mount'.\n"
 					 "[Mount]\n"
-					 "Options=pagesize=%s,mode=01770,gid=%ld\n",
+					 "Options=pagesize=%s,mode=01770,gid=%ld,nosuid,nodev\n",
 					 ps, gid);
 			file_plan_add(plan, HP_MOUNT_DROPIN, text, 0644,
 				      "dev-hugepages.mount: mode 01770 and the QEMU group");
@@ -422,30 +401,12 @@ void hugepages_mount_files(const struct host_model *m, const uint64_t *sizes_kib
 				 "What=hugetlbfs\n"
 				 "Where=%s\n"
 				 "Type=hugetlbfs\n"
-				 "Options=pagesize=%s,mode=01770,gid=%ld\n\n"
+				 "Options=pagesize=%s,mode=01770,gid=%ld,nosuid,nodev\n\n"
 				 "[Install]\n"
 				 "WantedBy=sysinit.target\n",
 				 ps, ps, sizes_kib[i], where, ps, gid);
 		file_plan_add(plan, path, text, 0644, "mount unit for the other page size");
 	}
-}
-
-unsigned hugepages_mode_misread(unsigned mode)
-{
-	static const unsigned usual[] = {01770, 0770, 01777, 0777, 0775, 0755, 0750, 0700};
-
-	for (size_t i = 0; i < sizeof(usual) / sizeof(usual[0]); i++) {
-		char text[16];
-		uint64_t as_decimal;
-
-		(void)snprintf(text, sizeof(text), "%o", usual[i]);
-		if (parse_u64(text, &as_decimal) < 0)
-			continue;
-		/* hugetlbfs keeps mode & 01777. */
-		if ((unsigned)(as_decimal & 01777) == mode && mode != usual[i])
-			return usual[i];
-	}
-	return 0;
 }
 
 static void finding(char ***v, size_t *n, char *msg)
@@ -464,9 +425,11 @@ static void check_unit_text(const char *path, const char *text, char ***v, size_
 
 		if (len == 4 && val[0] != '0')
 			finding(v, n,
-				xasprintf("'%s': 'mode=%.4s' has no leading 0: when it is read "
-					  "as decimal the mount gets mode %o instead of %.4s (seed "
-					  "000's 1352 for 1770); write 'mode=0%.4s'",
+				xasprintf("'%s': 'mode=%.4s' has no leading 0: this kernel reads "
+					  "it as octal, but the Debian hugepages guide reports "
+					  "mounts showing %o from such a line in a systemd "
+					  "override (%.4s taken as decimal); write 'mode=0%.4s', "
+					  "which every reader takes as octal",
 					  path, val, (unsigned)(strtoul(val, NULL, 10) & 01777),
 					  val, val));
 	}
@@ -499,20 +462,16 @@ size_t hugepages_mount_findings(struct host *h, const struct host_model *m, long
 
 	for (size_t i = 0; i < m->nmounts; i++) {
 		const struct hugetlbfs_mount *mt = &m->mounts[i];
-		unsigned meant = hugepages_mode_misread(mt->mode);
+		unsigned meant = mounts_mode_typo(mt->mode);
 
 		if (meant) {
-			char text[16];
-			uint64_t dec = 0;
+			char facts[400];
 
-			(void)snprintf(text, sizeof(text), "%o", meant);
-			(void)parse_u64(text, &dec);
+			mounts_mode_typo_facts(mt->mode, meant, facts, sizeof(facts));
 			finding(&v, &n,
-				xasprintf("'%s' is mounted with mode %s: that is 'mode=%s' read as "
-					  "decimal (%s = 0%o, of which hugetlbfs keeps 0%o); write "
-					  "the mode with its leading 0, 'mode=0%s'",
-					  mt->path, mt->mode_text, text, text, (unsigned)dec,
-					  mt->mode, text));
+				xasprintf("'%s' is mounted with mode %s, not %o: %s; the units "
+					  "written here say mode=0%o",
+					  mt->path, mt->mode_text, meant, facts, meant));
 		} else if ((mt->mode & 0070) != 0070 || mt->gid != gid)
 			finding(&v, &n,
 				xasprintf("'%s' has mode %s and gid %" PRId64

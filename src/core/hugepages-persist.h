@@ -17,6 +17,7 @@ struct diag;
 struct file_plan;
 struct host;
 struct host_model;
+struct hp_cmdline;
 struct hp_mem;
 struct hp_request;
 
@@ -67,22 +68,16 @@ int hugepages_persist_guard(const struct hp_mem *mem, const struct hp_wants *w,
 			    int64_t keep_free_kib, struct diag *d);
 
 /*
- * The kernel command line words for the per-node and gigantic (>= 1 GiB)
- * pools of w ("default_hugepagesz=2M hugepagesz=1G hugepages=0:8,1:8"), into
- * buf; "" when none are needed.
- */
-void hugepages_cmdline(const struct host_model *m, const struct hp_wants *w, char *buf,
-		       size_t bufsz);
-
-/*
  * Append the persist files to plan: the sysctl.d file (vm.nr_hugepages for
  * a host-wide default-size pool, vm.nr_overcommit_hugepages as now,
- * vm.hugetlb_shm_group = gid), the grub drop-in with the command line when
- * one is needed, and the oneshot unit (ExecStart=kvmtune_path hugepages
- * set ...) when there are per-node or non-default-size pools.
+ * vm.hugetlb_shm_group = gid), the grub drop-in with cl's command line when
+ * it has words (hugepages-cmdline.h builds it), and the oneshot unit
+ * (ExecStart=kvmtune_path hugepages set ...) when there are per-node or
+ * non-default-size pools.
  */
 void hugepages_persist_files(const struct host_model *m, const struct hp_wants *w, long gid,
-			     const char *kvmtune_path, struct file_plan *plan);
+			     const char *kvmtune_path, const struct hp_cmdline *cl,
+			     struct file_plan *plan);
 
 /*
  * Append the mount files to plan: a drop-in for dev-hugepages.mount (default
@@ -99,16 +94,9 @@ void hugepages_mount_files(const struct host_model *m, const uint64_t *sizes_kib
 void hugepages_mount_path(const struct host_model *m, uint64_t size_kib, char *buf, size_t bufsz);
 
 /*
- * The mode trap (seed 000): an octal mode written without its leading 0 and
- * read as decimal ("mode=1770" -> 1770 = 03352, kept as 01352).  When mode
- * is what such a misreading of a usual mode gives, returns that intended mode
- * (e.g. 01770 for 01352), else 0.
- */
-unsigned hugepages_mode_misread(unsigned mode);
-
-/*
  * Problems with the hugetlbfs mounts and their unit files: mounts whose mode
- * is the seed's misread octal (1352 for 1770), mounts the group gid cannot
+ * is a mode taken as decimal on its way (1352 for 1770, mounts_mode_typo()),
+ * mounts the group gid cannot
  * write, and 'mode=NNNN' without its leading 0 in
  * /etc/systemd/system/dev-hugepages*.mount and dev-hugepages.mount.d/.
  * Returns the count; *ret is a NULL-terminated array of sentences (caller

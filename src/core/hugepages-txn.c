@@ -197,19 +197,26 @@ static int save_owners(struct host *h, const struct hp_resv_list *l, char *const
 	return 0;
 }
 
-/* Decide (and unless dry, apply) the release of owners; l loses their entries. */
+/*
+ * Decide (and unless dry, apply) the release of owners; l loses their
+ * entries.  *ret_fail: where it stopped (apply_fail for a failed resize).
+ */
 static int release_owners(struct host *h, struct txn_state *s, char *const *owners, size_t n,
 			  const struct hp_txn_opts *o, struct hp_plan *plan,
-			  struct hp_result **ret_res, int64_t *kept, struct diag *d)
+			  struct hp_result **ret_res, int64_t *kept, enum hp_txn_fail apply_fail,
+			  enum hp_txn_fail *ret_fail, struct diag *d)
 {
 	int r = hugepages_decide_release_owners(&s->m, &s->l, owners, n, plan, kept, d);
 
+	*ret_fail = HP_TXN_FAIL_DECIDE;
 	if (r < 0 || o->dry_run)
 		return r;
 	*ret_res = xcalloc(plan->nchanges + 1, sizeof(**ret_res));
+	*ret_fail = apply_fail;
 	r = hugepages_apply(h, plan, &o->apply, *ret_res, d);
 	if (r < 0)
 		return r;
+	*ret_fail = HP_TXN_FAIL_RECORD;
 	return save_owners(h, &s->l, owners, n, d);
 }
 
@@ -223,9 +230,13 @@ static int clean_stale(struct host *h, struct txn_state *s, const struct hp_txn_
 
 	if (!n)
 		return 0;
-	r = release_owners(h, s, ret->stale, n, o, &ret->stale_plan, &ret->stale_res, &kept, d);
+	r = release_owners(h, s, ret->stale, n, o, &ret->stale_plan, &ret->stale_res, &kept,
+			   HP_TXN_FAIL_STALE, &ret->fail, d);
+	if (r < 0 && ret->fail == HP_TXN_FAIL_RECORD)
+		ret->fail = HP_TXN_FAIL_STALE; /* their pools shrank, a record stayed */
 	if (r < 0 || o->dry_run)
 		return r;
+	ret->fail = HP_TXN_FAIL_READ;
 	return state_load(h, s, d);
 }
 
@@ -283,14 +294,18 @@ static int reserve_locked(struct host *h, const char *owner, const struct hp_nee
 	int r;
 
 	r = hp_owner_check(owner, d);
-	if (r >= 0)
+	if (r >= 0) {
+		ret->fail = HP_TXN_FAIL_READ;
 		r = state_load(h, &s, d);
+	}
 	if (r >= 0 && o->clean_stale)
 		r = clean_stale(h, &s, o, ret, d);
 	/* a refusal reports the record as it stays */
 	ret->record = hp_resv_format_owner(&s.l, owner);
-	if (r >= 0)
+	if (r >= 0) {
+		ret->fail = HP_TXN_FAIL_DECIDE;
 		r = decide_needs(&s, owner, needs, o, &ret->plan, &ret->already, d);
+	}
 	if (r < 0) {
 		hp_plan_release(&ret->plan);
 		state_release(&s);
@@ -304,12 +319,14 @@ static int reserve_locked(struct host *h, const char *owner, const struct hp_nee
 		return 0;
 	}
 	ret->res = xcalloc(ret->plan.nchanges + 1, sizeof(*ret->res));
+	ret->fail = HP_TXN_FAIL_APPLY;
 	r = hugepages_apply(h, &ret->plan, &o->apply, ret->res, d);
 	if (r > 0) {
 		/* A VM needs all its pages: give back the part we got. */
 		(void)hugepages_rollback(h, &ret->plan, ret->res);
 		r = 1;
 	} else if (r == 0) {
+		ret->fail = HP_TXN_FAIL_RECORD;
 		r = save_owners(h, &s.l, owners, 1, d);
 		if (r < 0)
 			(void)hugepages_rollback(h, &ret->plan, ret->res);
@@ -330,11 +347,15 @@ int hp_txn_reserve(struct host *h, const char *owner, const struct hp_needs *nee
 		   const struct hp_txn_opts *o, struct hp_txn_result *ret, struct diag *d)
 {
 	AUTOCLOSE int lock = txn_lock(h, o, d);
+	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	if (lock < 0 && !o->dry_run)
 		return lock;
-	return reserve_locked(h, owner, needs, o, ret, d);
+	r = reserve_locked(h, owner, needs, o, ret, d);
+	if (r >= 0)
+		ret->fail = HP_TXN_FAIL_NONE;
+	return r;
 }
 
 int hp_txn_release(struct host *h, char *const *owners, size_t nowners, const struct hp_txn_opts *o,
@@ -349,6 +370,7 @@ int hp_txn_release(struct host *h, char *const *owners, size_t nowners, const st
 	memset(ret, 0, sizeof(*ret));
 	if (lock < 0 && !o->dry_run)
 		return lock;
+	ret->fail = HP_TXN_FAIL_READ;
 	r = state_load(h, &s, d);
 	if (r < 0) {
 		state_release(&s);
@@ -361,7 +383,10 @@ int hp_txn_release(struct host *h, char *const *owners, size_t nowners, const st
 		all[n++] = owners[i];
 	for (size_t i = 0; i < nstale; i++)
 		all[n++] = ret->stale[i];
-	r = release_owners(h, &s, all, n, o, &ret->plan, &ret->res, &ret->kept_pages, d);
+	r = release_owners(h, &s, all, n, o, &ret->plan, &ret->res, &ret->kept_pages,
+			   HP_TXN_FAIL_APPLY, &ret->fail, d);
+	if (r >= 0)
+		ret->fail = HP_TXN_FAIL_NONE;
 	ret->record = xstrdup("");
 	free(all);
 	state_release(&s);

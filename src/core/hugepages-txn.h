@@ -74,7 +74,18 @@ struct hp_txn_opts {
 	uint64_t holder_start;
 };
 
+/* Where a transaction that returned -errno stopped (for the report and the exit code). */
+enum hp_txn_fail {
+	HP_TXN_FAIL_NONE,   /* not failed, or refused before reading the host (lock, owner) */
+	HP_TXN_FAIL_READ,   /* reading the host (model, pools, records) failed: nothing changed */
+	HP_TXN_FAIL_DECIDE, /* refused by the guard, the sizes or another holder: nothing changed */
+	HP_TXN_FAIL_APPLY,  /* resizing a pool failed: hugepages_outcome() of plan and res */
+	HP_TXN_FAIL_RECORD, /* the record could not be written after the pools changed */
+	HP_TXN_FAIL_STALE,  /* releasing stale records failed: outcome of stale_plan, stale_res */
+};
+
 struct hp_txn_result {
+	enum hp_txn_fail fail;	   /* where it stopped when it returned -errno */
 	struct hp_plan stale_plan; /* releases of stale records (clean_stale) */
 	struct hp_result *stale_res;
 	char **stale;	       /* their owners (NULL-terminated) */
@@ -94,14 +105,17 @@ void hp_txn_result_release(struct hp_txn_result *r);
  * (nothing changed); -EEXIST when owner holds a different reservation;
  * -EBUSY when another live process holds owner's reservation;
  * -EAGAIN when the lock was busy for lock_timeout_ms; other -errno on a
- * failed write (rolled back).
+ * failed read or write (a write is rolled back; the record failing after
+ * the pools grew puts them back too).  ret->fail says where it stopped.
  */
 int hp_txn_reserve(struct host *h, const char *owner, const struct hp_needs *needs,
 		   const struct hp_txn_opts *o, struct hp_txn_result *ret, struct diag *d);
 
 /*
  * Release everything the owners hold (nowners 0 with clean_stale: only the
- * stale records).  0 on success (also when there was nothing), -errno.
+ * stale records).  0 on success (also when there was nothing), -errno with
+ * ret->fail saying where it stopped (HP_TXN_FAIL_RECORD: the pools shrank
+ * but a record could not be removed).
  */
 int hp_txn_release(struct host *h, char *const *owners, size_t nowners, const struct hp_txn_opts *o,
 		   struct hp_txn_result *ret, struct diag *d);

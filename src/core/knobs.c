@@ -41,14 +41,6 @@ const struct knob_def knob_table[KNOB_COUNT_] = {
 	 "memory the kernel keeps free, in KiB"},
 };
 
-const struct knob_def *knob_lookup(const char *name)
-{
-	for (size_t i = 0; i < KNOB_COUNT_; i++)
-		if (strcmp(knob_table[i].name, name) == 0)
-			return &knob_table[i];
-	return NULL;
-}
-
 int knob_parse_bracket(const char *text, char *ret_word, size_t word_size, char *ret_choices,
 		       size_t choices_size, struct diag *d)
 {

@@ -51,8 +51,6 @@ struct knob_value {
 
 extern const struct knob_def knob_table[KNOB_COUNT_];
 
-const struct knob_def *knob_lookup(const char *name);
-
 /*
  * Read one knob.  An absent file leaves ret->present false and returns 0;
  * a file with unexpected content fails with -EINVAL and a diag naming it.

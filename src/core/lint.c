@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/cpuset.h"
+#include "core/domxml-write.h"
 #include "core/model.h"
 #include "core/vmspec.h"
 #include "util/cleanup.h"
@@ -63,11 +64,16 @@ static uint64_t page_of(const struct host_model *m, uint64_t page)
 {
 	if (page == VM_PAGE_HOST_DEFAULT)
 		return m->default_hugepage_kib;
-	return page == 4 ? VM_PAGE_NORMAL : page;
+	return page == m->base_page_kib ? VM_PAGE_NORMAL : page;
 }
 
-/* Seed 003: hugepages + <numatune><memory nodeset> and no guest cells. */
-static void check_seed003(const struct vm_spec *vm, struct lint_report *r)
+/*
+ * Hugepages + <numatune><memory nodeset> and no guest cells: libvirt built
+ * such a VM with -mem-path, which carries no host nodes, so the policy was
+ * lost (libvirt list, Oct 2016, "qemu: host NUMA hugepage policy without
+ * guest NUMA").
+ */
+static void check_nodeset_without_cells(const struct vm_spec *vm, struct lint_report *r)
 {
 	AUTOFREE char *nodes = cpuset_to_list(&vm->host_nodes);
 
@@ -81,24 +87,32 @@ static void check_seed003(const struct vm_spec *vm, struct lint_report *r)
 		"has a memory-backend-file with host-nodes (kvmtune qemu-args shows what it should "
 		"be)",
 		"hugepage-backed memory bound to host nodes %s without guest NUMA cells: libvirt "
-		"releases that still use -mem-path for this case silently drop the policy (seed "
-		"003)",
+		"releases that still use -mem-path for this case silently drop the policy",
 		nodes);
 }
 
+/*
+ * libvirt's formatdomain (memoryBacking, locked): QEMU's own memory is locked
+ * too and libvirt cannot know how much it is, so without <hard_limit> it
+ * removes the locked-memory limit altogether; the host then cannot reclaim
+ * the memory and a guest can lock as much as it likes.  With <hard_limit>
+ * libvirt uses it as the limit.  The domain starts either way: a warning.
+ */
 static void check_locked(const struct vm_spec *vm, struct lint_report *r)
 {
-	char fix[160];
+	char fix[200];
 
 	if (!vm->locked || vm->hard_limit_given)
 		return;
 	(void)snprintf(fix, sizeof(fix),
 		       "add <memtune><hard_limit unit='KiB'>%llu</hard_limit></memtune> (guest "
-		       "memory + 1 GiB for QEMU itself)",
-		       (unsigned long long)vm->mem_kib + 1048576ULL);
-	lint_add(r, "locked-without-hard-limit", LINT_ERROR,
-		 "<memoryBacking><locked/> without <memtune><hard_limit>: the memory lock limit "
-		 "must cover the guest memory plus what QEMU itself uses",
+		       "memory + 1 GiB for QEMU itself; kvmtune xml --locked writes it)",
+		       (unsigned long long)(vm->mem_kib + DOMXML_LOCK_OVERHEAD_KIB));
+	lint_add(r, "locked-without-hard-limit", LINT_WARNING,
+		 "<memoryBacking><locked/> without <memtune><hard_limit>: QEMU's own memory is "
+		 "locked too and libvirt cannot know its size, so it removes the locked-memory "
+		 "limit altogether: the host cannot reclaim that memory and a guest can lock as "
+		 "much as it likes",
 		 fix);
 }
 
@@ -337,7 +351,7 @@ static void check_declared(const struct vm_spec *vm, struct lint_report *r)
 void lint_vm(const struct vm_spec *vm, const struct host_model *m, const struct lint_opts *opts,
 	     struct lint_report *ret)
 {
-	check_seed003(vm, ret);
+	check_nodeset_without_cells(vm, ret);
 	check_locked(vm, ret);
 	check_strict_swap(vm, m, ret);
 	check_all_nodes(vm, m, ret);

@@ -14,6 +14,7 @@
 
 #include "core/host.h"
 #include "core/meminfo.h"
+#include "core/pagesize.h"
 #include "core/topology.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -280,9 +281,9 @@ static int load_cpuinfo(struct host *h, struct host_model *m, struct diag *d)
 				have_flags = true;
 				m->cpu_page_sizes_kib = xcalloc(2, sizeof(uint64_t));
 				if (strstr(padded, " pse "))
-					m->cpu_page_sizes_kib[m->ncpu_page_sizes++] = 2048;
+					m->cpu_page_sizes_kib[m->ncpu_page_sizes++] = PAGE_2M_KIB;
 				if (strstr(padded, " pdpe1gb "))
-					m->cpu_page_sizes_kib[m->ncpu_page_sizes++] = 1048576;
+					m->cpu_page_sizes_kib[m->ncpu_page_sizes++] = PAGE_1G_KIB;
 			}
 		}
 		line = nl ? nl + 1 : NULL;
@@ -407,9 +408,13 @@ static int load_one_node(struct host *h, struct host_model *m, struct numa_node 
 	return r;
 }
 
-static int parse_distances(const char *path, const char *text, struct numa_node *n, struct diag *d)
+/* One distance row as the kernel writes it ("10 21 21"), into a new array. */
+static int parse_distance_row(const char *path, const char *text, int **ret, size_t *ret_n,
+			      struct diag *d)
 {
 	const char *p = text;
+	int *row = NULL;
+	size_t n = 0;
 
 	while (*p) {
 		char num[16];
@@ -425,14 +430,113 @@ static int parse_distances(const char *path, const char *text, struct numa_node 
 			len = sizeof(num) - 1;
 		memcpy(num, p, len);
 		num[len] = '\0';
-		if (parse_u32(num, &v) < 0 || v > 255)
+		if (parse_u32(num, &v) < 0 || v > 255) {
+			free(row);
 			return diag_set(d, EINVAL, path,
 					"'%s': distance '%s' is not a number 0-255", path, num);
-		n->distances = xreallocarray(n->distances, n->ndistances + 1, sizeof(int));
-		n->distances[n->ndistances++] = (int)v;
+		}
+		row = xreallocarray(row, n + 1, sizeof(int));
+		row[n++] = (int)v;
 		p += len;
 	}
+	*ret = row;
+	*ret_n = n;
 	return 0;
+}
+
+/*
+ * The node numbers a row of n distances is about.  The kernel writes one per
+ * online node, in node order (drivers/base/node.c, for_each_online_node);
+ * trees captured elsewhere may follow the possible nodes or the node
+ * directories.  The first of those lists with n members wins; NULL when none
+ * has (the row's entries then stay unmatched).
+ */
+static const struct cpuset *row_order(const struct cpuset *const *lists, size_t nlists, size_t n)
+{
+	for (size_t i = 0; i < nlists; i++)
+		if (lists[i] && !cpuset_empty(lists[i]) && cpuset_count(lists[i]) == n)
+			return lists[i];
+	return NULL;
+}
+
+/* n->distances in model order from a row over the nodes of order (NULL: unmatched). */
+static void map_distances(struct host_model *m, struct numa_node *n, const int *row, size_t nrow,
+			  const struct cpuset *order)
+{
+	n->distances = xcalloc(m->nnodes, sizeof(int));
+	n->ndistances = m->nnodes;
+	for (size_t j = 0; j < m->nnodes; j++) {
+		size_t pos = 0;
+		int id;
+
+		n->distances[j] = -1;
+		if (!order || !cpuset_isset(order, (unsigned)m->nodes[j].node))
+			continue;
+		cpuset_foreach (id, order) {
+			if (id == m->nodes[j].node)
+				break;
+			pos++;
+		}
+		if (pos < nrow)
+			n->distances[j] = row[pos];
+	}
+}
+
+static int load_distances(struct host *h, struct host_model *m, const struct cpuset *online,
+			  struct diag *d)
+{
+	AUTOFREE char *text = NULL;
+	struct cpuset possible = CPUSET_INIT, dirs = CPUSET_INIT;
+	int r;
+
+	r = read_optional(h, NODE_DIR "/possible", &text, d);
+	if (r > 0)
+		r = cpuset_parse_list(text, &possible, d);
+	if (r < 0) {
+		diag_prefix(d, "'%s': ", NODE_DIR "/possible");
+		return r;
+	}
+	for (size_t i = 0; i < m->nnodes; i++)
+		cpuset_set(&dirs, (unsigned)m->nodes[i].node);
+	for (size_t i = 0; i < m->nnodes && r >= 0; i++) {
+		AUTOFREE char *path = xasprintf(NODE_DIR "/node%d/distance", m->nodes[i].node);
+		AUTOFREE char *dist = NULL;
+		AUTOFREE int *row = NULL;
+		const struct cpuset *lists[] = {online, &possible, &dirs};
+		size_t nrow = 0;
+
+		r = read_optional(h, path, &dist, d);
+		if (r > 0)
+			r = parse_distance_row(path, dist, &row, &nrow, d);
+		if (r > 0 || (r == 0 && row))
+			map_distances(m, &m->nodes[i], row, nrow, row_order(lists, 3, nrow));
+	}
+	cpuset_release(&possible);
+	cpuset_release(&dirs);
+	return r < 0 ? r : 0;
+}
+
+/* Split each node's CPUs into online and offline ones; note online CPUs no node has. */
+static void split_offline_cpus(struct host_model *m)
+{
+	struct cpuset in_nodes = CPUSET_INIT;
+	int cpu;
+
+	if (cpuset_empty(&m->cpus_online) || !m->nnodes)
+		return; /* nothing to compare with (stat's light load), or no nodes to split */
+	for (size_t i = 0; i < m->nnodes; i++) {
+		struct numa_node *n = &m->nodes[i];
+
+		cpuset_foreach (cpu, &n->cpus)
+			if (!cpuset_isset(&m->cpus_online, (unsigned)cpu))
+				cpuset_set(&n->cpus_offline, (unsigned)cpu);
+		cpuset_and(&n->cpus, &m->cpus_online);
+		cpuset_or(&in_nodes, &n->cpus);
+	}
+	cpuset_foreach (cpu, &m->cpus_online)
+		if (!cpuset_isset(&in_nodes, (unsigned)cpu))
+			cpuset_set(&m->cpus_nodeless, (unsigned)cpu);
+	cpuset_release(&in_nodes);
 }
 
 static int load_nodes(struct host *h, struct host_model *m, bool cpus_only, struct diag *d)
@@ -463,24 +567,16 @@ static int load_nodes(struct host *h, struct host_model *m, bool cpus_only, stru
 		m->nodes[m->nnodes++].node = node;
 	}
 	host_names_free(names);
-	cpuset_release(&online);
 	if (m->nnodes)
 		qsort(m->nodes, m->nnodes, sizeof(*m->nodes), cmp_node);
-	for (size_t i = 0; i < m->nnodes; i++) {
-		AUTOFREE char *path = xasprintf(NODE_DIR "/node%d/distance", m->nodes[i].node);
-		AUTOFREE char *dist = NULL;
-
+	for (size_t i = 0; i < m->nnodes && r >= 0; i++)
 		r = load_one_node(h, m, &m->nodes[i], cpus_only, d);
-		if (r < 0)
-			return r;
-		if (cpus_only)
-			continue;
-		r = read_optional(h, path, &dist, d);
-		if (r > 0)
-			r = parse_distances(path, dist, &m->nodes[i], d);
-		if (r < 0)
-			return r;
-	}
+	if (r >= 0 && !cpus_only)
+		r = load_distances(h, m, text ? &online : NULL, d);
+	cpuset_release(&online);
+	if (r < 0)
+		return r;
+	split_offline_cpus(m);
 	m->numa_sysfs = m->nnodes > 0;
 	return 0;
 }
@@ -600,6 +696,7 @@ int host_model_load_flags(struct host *h, unsigned flags, struct host_model *ret
 	bool light = flags & HOST_MODEL_NODES_ONLY;
 	int r;
 
+	m.base_page_kib = pagesize_base_kib();
 	if (light)
 		flags |= HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES | HOST_MODEL_NO_CPUINFO |
 			 HOST_MODEL_NO_MOUNTS | HOST_MODEL_NO_KNOBS;
@@ -643,12 +740,14 @@ void host_model_release(struct host_model *m)
 {
 	for (size_t i = 0; i < m->nnodes; i++) {
 		cpuset_release(&m->nodes[i].cpus);
+		cpuset_release(&m->nodes[i].cpus_offline);
 		free(m->nodes[i].distances);
 		free(m->nodes[i].pools);
 	}
 	free(m->nodes);
 	cpuset_release(&m->cpus_online);
 	cpuset_release(&m->cpus_possible);
+	cpuset_release(&m->cpus_nodeless);
 	free(m->pus);
 	topology_groups_free(m->package_groups, m->npackage_groups);
 	topology_groups_free(m->core_groups, m->ncore_groups);

@@ -30,10 +30,16 @@ struct pool {
 
 struct numa_node {
 	int node;
-	struct cpuset cpus;
-	int64_t mem_total_kib; /* -1 when the node has no meminfo */
+	struct cpuset cpus;	    /* its online CPUs (all it lists when online is unknown) */
+	struct cpuset cpus_offline; /* CPUs its cpulist names that are not online */
+	int64_t mem_total_kib;	    /* -1 when the node has no meminfo */
 	int64_t mem_free_kib;
-	int *distances; /* to each node of the model, in model order */
+	/*
+	 * To each node of the model, in model order (ndistances == nnodes, or 0
+	 * without a distance file); -1 where the row could not be matched to
+	 * node numbers.
+	 */
+	int *distances;
 	size_t ndistances;
 	struct pool *pools; /* sorted by size */
 	size_t npools;
@@ -61,6 +67,7 @@ struct host_model {
 
 	struct cpuset cpus_online;
 	struct cpuset cpus_possible;
+	struct cpuset cpus_nodeless; /* online CPUs that no node lists (e.g. an absent node 0) */
 	struct pu *pus;
 	size_t npus;
 	unsigned packages, cores;
@@ -74,6 +81,7 @@ struct host_model {
 	bool topology_from_hwloc;
 
 	char cpu_model[128];
+	uint64_t base_page_kib;	      /* the system's base page size (pagesize_base_kib()) */
 	uint64_t *cpu_page_sizes_kib; /* page sizes the CPU supports, sorted */
 	size_t ncpu_page_sizes;
 	uint64_t default_hugepage_kib; /* 0 when unknown */

@@ -184,3 +184,37 @@ int mounts_parse_hugetlbfs(const char *text, uint64_t default_pagesize_kib,
 	*ret_count = n;
 	return 0;
 }
+
+unsigned mounts_mode_as_decimal(unsigned meant)
+{
+	char digits[16];
+	uint32_t v = 0;
+
+	(void)snprintf(digits, sizeof(digits), "%o", meant);
+	(void)parse_u32(digits, &v);
+	return v;
+}
+
+unsigned mounts_mode_typo(unsigned shown)
+{
+	/* Directory modes people write for a hugetlbfs mount, as octal. */
+	static const unsigned meant[] = {01770, 0770, 01777, 0777, 0775, 0755, 0750, 0700};
+
+	for (size_t i = 0; i < sizeof(meant) / sizeof(meant[0]); i++)
+		if ((mounts_mode_as_decimal(meant[i]) & 01777u) == shown && shown != meant[i])
+			return meant[i];
+	return 0;
+}
+
+void mounts_mode_typo_facts(unsigned shown, unsigned meant, char *buf, size_t n)
+{
+	unsigned dec = mounts_mode_as_decimal(meant);
+
+	(void)snprintf(buf, n,
+		       "a hugetlbfs mount given mode=%o shows %o (the kernel keeps the 01777 "
+		       "bits), and %o is %o read as a decimal number: the mode %o was taken as "
+		       "decimal on its way to the mount; the Debian hugepages guide saw %o after "
+		       "writing Options=mode=%o, without the leading 0, in a systemd override, "
+		       "while the kernel itself reads mode=%o as octal",
+		       dec, shown, dec, meant, meant, shown, meant, meant);
+}

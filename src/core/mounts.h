@@ -52,4 +52,22 @@ void hugetlbfs_mount_release(struct hugetlbfs_mount *m);
 int mounts_parse_hugetlbfs(const char *text, uint64_t default_pagesize_kib,
 			   struct hugetlbfs_mount **ret, size_t *ret_count, struct diag *d);
 
+/*
+ * The mode a hugetlbfs mount shows when a mode meant as octal went through a
+ * decimal conversion on its way: 1770 as a decimal number is octal 3352,
+ * and hugetlbfs keeps its 01777 bits, 1352.  Returns the meant mode (e.g.
+ * 01770 for 01352) when shown is that for a usual directory mode, else 0.
+ */
+unsigned mounts_mode_typo(unsigned shown);
+/* The octal value of meant spelled as a decimal number (01770 -> 03352). */
+unsigned mounts_mode_as_decimal(unsigned meant);
+/*
+ * What is known about such a mount, as one sentence into buf (no guesses):
+ * a mount given mode=3352 shows 1352; the Debian hugepages guide saw 1352
+ * after Options=mode=1770 (no leading 0) in a systemd override; the kernel
+ * itself reads mode=1770 as octal.  tests/integration/hugetlbfs-mode.sh
+ * checks the first and the last on the running kernel.
+ */
+void mounts_mode_typo_facts(unsigned shown, unsigned meant, char *buf, size_t n);
+
 #endif

@@ -344,6 +344,7 @@ void numamaps_usage_add_kib(struct numamaps_usage *u, enum numamaps_cat cat, int
 	numamaps_usage_reserve(u, (size_t)node + 1);
 	/* numa_maps and cgroup files are outside input: saturate, never wrap */
 	u->cat_kib[cat][node] = sat_add_u64(u->cat_kib[cat][node], kib);
+	u->total_kib = sat_add_u64(u->total_kib, kib);
 	if (cat == NUMAMAPS_CAT_HUGE) {
 		uint64_t *h = &huge_size(u, size_kib)->kib[node];
 
@@ -351,15 +352,36 @@ void numamaps_usage_add_kib(struct numamaps_usage *u, enum numamaps_cat cat, int
 	}
 }
 
-void numamaps_usage_add(struct numamaps_usage *u, const struct numamaps_entry *e,
-			uint64_t base_page_kib, uint64_t default_huge_kib)
+/* Whether adding kib to *acc keeps it within INT64_MAX (what JSON and the tables can show). */
+static bool fits(uint64_t acc, uint64_t kib)
+{
+	uint64_t sum;
+
+	return safe_add_u64(acc, kib, &sum) && sum <= INT64_MAX;
+}
+
+int numamaps_usage_add(struct numamaps_usage *u, const struct numamaps_entry *e,
+		       uint64_t base_page_kib, uint64_t default_huge_kib)
 {
 	enum numamaps_cat cat = numamaps_entry_cat(e);
-	uint64_t page_kib = e->kernelpagesize_kib;
+	uint64_t page_kib = e->kernelpagesize_kib, line_kib = 0;
 	int node;
 
 	if (!page_kib)
 		page_kib = cat == NUMAMAPS_CAT_HUGE ? default_huge_kib : base_page_kib;
+	/* a line whose numbers cannot be true (sums past 2^63 KiB) is refused whole */
+	for (size_t i = 0; i < e->nnodes; i++) {
+		uint64_t kib, node_kib;
+
+		if (!safe_mul_u64(e->nodes[i].pages, page_kib, &kib) || !fits(line_kib, kib))
+			return -ERANGE;
+		line_kib += kib;
+		node_kib = numamaps_usage_node_kib(u, cat, e->nodes[i].node);
+		if (!fits(node_kib, kib))
+			return -ERANGE;
+	}
+	if (!fits(u->total_kib, line_kib) || !fits(u->policy_kib[e->policy], line_kib))
+		return -ERANGE;
 	for (size_t i = 0; i < e->nnodes; i++) {
 		uint64_t kib = sat_mul_u64(e->nodes[i].pages, page_kib);
 
@@ -369,6 +391,7 @@ void numamaps_usage_add(struct numamaps_usage *u, const struct numamaps_entry *e
 	cpuset_foreach (node, &e->policy_nodes)
 		cpuset_set(&u->policy_nodes[e->policy], (unsigned)node);
 	u->lines++;
+	return 0;
 }
 
 int numamaps_usage_parse(struct numamaps_usage *u, const char *text, size_t len,
@@ -385,8 +408,9 @@ int numamaps_usage_parse(struct numamaps_usage *u, const char *text, size_t len,
 		if (n > 0) {
 			if (numamaps_parse_line(p, n, &e, bad ? NULL : d) < 0)
 				bad++;
-			else
-				numamaps_usage_add(u, &e, base_page_kib, default_huge_kib);
+			else if (numamaps_usage_add(u, &e, base_page_kib, default_huge_kib) < 0)
+				bad += diag_set(bad ? NULL : d, ERANGE, "numa_maps",
+						"numa_maps: page counts too large to be true") < 0;
 		}
 		p += n + 1;
 	}

@@ -91,6 +91,7 @@ struct numamaps_usage {
 	uint64_t *cat_kib[NUMAMAPS_CAT_COUNT_]; /* per category, per node */
 	struct numamaps_huge_size *huge;	/* per huge page size, sorted by size */
 	size_t nhuge;
+	uint64_t total_kib;			     /* over all nodes and categories */
 	uint64_t policy_kib[NUMAMAPS_POLICY_COUNT_]; /* memory by the policy of its mapping */
 	struct cpuset policy_nodes[NUMAMAPS_POLICY_COUNT_]; /* nodes named by each policy kind */
 	unsigned lines, bad_lines;
@@ -106,9 +107,11 @@ void numamaps_usage_release(struct numamaps_usage *u);
 /*
  * Add one mapping to u.  Pages count at the mapping's kernelpagesize_kB; a
  * line without it counts at base_page_kib (huge lines at default_huge_kib).
+ * -ERANGE, adding nothing, when its KiB or any total would pass INT64_MAX
+ * (no real process has that much: the line is not to be believed).
  */
-void numamaps_usage_add(struct numamaps_usage *u, const struct numamaps_entry *e,
-			uint64_t base_page_kib, uint64_t default_huge_kib);
+int numamaps_usage_add(struct numamaps_usage *u, const struct numamaps_entry *e,
+		       uint64_t base_page_kib, uint64_t default_huge_kib);
 
 /*
  * Parse a whole numa_maps text and add it to u.  Malformed lines are

@@ -184,12 +184,15 @@ int procstat_stat_field(const char *stat, int field, int64_t *ret)
 	return -EINVAL;
 }
 
-/* Field 39 (processor) of a /proc/.../stat line: 36 fields after the ')'. */
+#define STAT_NUM_THREADS 20
+#define STAT_PROCESSOR 39
+
+/* Field 39 (processor): the CPU the task last ran on, or -1. */
 static int stat_processor(const char *stat)
 {
 	int64_t cpu;
 
-	if (procstat_stat_field(stat, 39, &cpu) < 0 || cpu < 0 || cpu > CPUSET_MAX)
+	if (procstat_stat_field(stat, STAT_PROCESSOR, &cpu) < 0 || cpu < 0 || cpu > CPUSET_MAX)
 		return -1;
 	return (int)cpu;
 }
@@ -219,6 +222,18 @@ static int vcpu_index(const char *comm)
 	memcpy(buf, comm + 4, (size_t)(slash - comm - 4));
 	buf[slash - comm - 4] = '\0';
 	return parse_u32(buf, &idx) < 0 ? -1 : (int)idx;
+}
+
+/* Record that one of p's threads last ran on cpu (and so on its node). */
+static int record_cpu(const struct host_model *m, struct procstat_proc *p, int cpu)
+{
+	int node = cpu_node(m, cpu);
+
+	if (cpu >= 0)
+		cpuset_set(&p->vcpu_cpus, (unsigned)cpu);
+	if (node >= 0)
+		cpuset_set(&p->vcpu_nodes, (unsigned)node);
+	return node;
 }
 
 /* The CPUs a thread may run on ("Cpus_allowed_list:" of its status); empty if unreadable. */
@@ -254,12 +269,28 @@ static struct procstat_vcpu thread_cpu(struct host *h, const struct host_model *
 	v.tid = (int)strtol(tid, NULL, 10);
 	v.index = idx;
 	v.cpu = host_read_attr(h, path, &stat, NULL, NULL) < 0 ? -1 : stat_processor(stat);
-	v.node = cpu_node(m, v.cpu);
-	if (v.cpu >= 0)
-		cpuset_set(&p->vcpu_cpus, (unsigned)v.cpu);
-	if (v.node >= 0)
-		cpuset_set(&p->vcpu_nodes, (unsigned)v.node);
+	v.node = record_cpu(m, p, v.cpu);
 	return v;
+}
+
+/*
+ * A process of one thread: /proc/PID/stat says where it ran, which spares
+ * listing task/ and reading the thread's own stat (a watch over many small
+ * processes pays that per process and sample).  False when it has several
+ * threads or its stat cannot be read: then the threads are listed.
+ */
+static bool single_thread_cpu(struct host *h, const struct host_model *m, struct procstat_proc *p)
+{
+	AUTOFREE char *stat = NULL;
+	char path[64];
+	int64_t threads;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
+	if (host_read_attr(h, path, &stat, NULL, NULL) < 0 ||
+	    procstat_stat_field(stat, STAT_NUM_THREADS, &threads) < 0 || threads != 1)
+		return false;
+	(void)record_cpu(m, p, stat_processor(stat));
+	return true;
 }
 
 /*
@@ -273,6 +304,8 @@ static void read_threads(struct host *h, const struct host_model *m, struct proc
 	char **tids = NULL;
 	char path[128];
 
+	if (!p->qemu && single_thread_cpu(h, m, p))
+		return;
 	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
 	if (host_list(h, path, &tids, NULL, NULL) < 0)
 		return;
@@ -584,4 +617,41 @@ double procstat_locality(const struct procstat_proc *p)
 	cpuset_foreach (node, &p->vcpu_nodes)
 		local += numamaps_usage_node_kib(&p->usage, -1, node);
 	return (double)local / (double)total;
+}
+
+unsigned procstat_vm_flags(const struct procstat_proc *p)
+{
+	uint64_t total = numamaps_usage_total_kib(&p->usage, -1);
+	double loc = procstat_locality(p);
+	unsigned holding = 0, flags = 0;
+
+	for (size_t n = 0; total && n < p->usage.nnodes; n++)
+		if ((double)numamaps_usage_node_kib(&p->usage, -1, (int)n) >=
+		    PROCSTAT_SPREAD_MIN_SHARE * (double)total)
+			holding++;
+	if (holding > 1)
+		flags |= PROCSTAT_VM_SPREAD;
+	if (loc >= 0 && loc < PROCSTAT_AWAY_MAX_LOCALITY)
+		flags |= PROCSTAT_VM_VCPUS_AWAY;
+	if (!procstat_huge_kib(p))
+		flags |= PROCSTAT_VM_NO_HUGEPAGES;
+	if (!p->nvcpus)
+		flags |= PROCSTAT_VM_NO_VCPU_NAMES;
+	return flags;
+}
+
+const char *procstat_vm_flag_name(unsigned flag)
+{
+	switch (flag) {
+	case PROCSTAT_VM_SPREAD:
+		return "spread";
+	case PROCSTAT_VM_VCPUS_AWAY:
+		return "vcpus-away";
+	case PROCSTAT_VM_NO_HUGEPAGES:
+		return "no-hugepages";
+	case PROCSTAT_VM_NO_VCPU_NAMES:
+		return "no-vcpu-names";
+	default:
+		return NULL;
+	}
 }

@@ -114,4 +114,23 @@ double procstat_locality(const struct procstat_proc *p);
 /* Total hugepage-backed KiB. */
 uint64_t procstat_huge_kib(const struct procstat_proc *p);
 
+/* A node holding at least this share of a VM's memory counts for "spread". */
+#define PROCSTAT_SPREAD_MIN_SHARE 0.05
+/* Below this locality the vCPUs run "away" from the memory. */
+#define PROCSTAT_AWAY_MAX_LOCALITY 0.90
+
+/* What the VM views flag about a process (stat --vms, JSON, Prometheus). */
+enum procstat_vm_flags {
+	PROCSTAT_VM_SPREAD = 1u << 0,	     /* memory on several nodes (each >= 5 %) */
+	PROCSTAT_VM_VCPUS_AWAY = 1u << 1,    /* locality below 90 % */
+	PROCSTAT_VM_NO_HUGEPAGES = 1u << 2,  /* no hugepage-backed memory */
+	PROCSTAT_VM_NO_VCPU_NAMES = 1u << 3, /* no "CPU n/KVM" threads: all threads' CPUs */
+};
+#define PROCSTAT_VM_FLAG_COUNT 4
+
+/* The flags of p (enum procstat_vm_flags). */
+unsigned procstat_vm_flags(const struct procstat_proc *p);
+/* A flag's name as the views show it ("spread", "vcpus-away", ...); NULL for others. */
+const char *procstat_vm_flag_name(unsigned flag);
+
 #endif

@@ -15,9 +15,6 @@
 
 #include "util/banned.h"
 
-/* The system page size QEMU's "normal" backends use on x86. */
-#define SYSTEM_PAGE_KIB 4
-
 static struct qprop *add_prop(struct qobject *o, const char *key, enum qprop_kind kind)
 {
 	struct qprop *p;
@@ -84,7 +81,8 @@ static int resolve_page(uint64_t page_kib, const struct host_model *m, const cha
 					what);
 		page_kib = m->default_hugepage_kib;
 	}
-	*ret = page_kib == SYSTEM_PAGE_KIB ? VM_PAGE_NORMAL : page_kib;
+	/* the base page size is the normal backend's own */
+	*ret = page_kib == m->base_page_kib ? VM_PAGE_NORMAL : page_kib;
 	return 0;
 }
 

@@ -8,7 +8,8 @@
  * allocation, with a thread-context on the bound nodes; mem-path below the
  * hugetlbfs mount of the page size.  Never -mem-path where QEMU has
  * -machine memory-backend=: it cannot carry a NUMA policy (libvirt's 2016
- * bug, seed 003).  Only what the target QEMU accepts (core/qemu-version.h):
+ * bug, libvirt list: "qemu: host NUMA hugepage policy without guest
+ * NUMA").  Only what the target QEMU accepts (core/qemu-version.h):
  * key=value -object before 6.0, no thread-context before 7.2, and before 5.2
  * a VM without guest cells gets libvirt's legacy -mem-path/-mem-prealloc or
  * is refused when that would lose its policy.  Pure: reads only the host

@@ -228,14 +228,48 @@ static void fill_model(const struct hwloc_api *api, struct host_model *m, unsign
 	m->topology_from_hwloc = true;
 }
 
+/*
+ * Whether the root has per-CPU topology files for hwloc to read.  Without
+ * them hwloc's Linux backend gives up and its fallback counts the CPUs of the
+ * machine kvmtune runs on, which would describe this machine, not the tree.
+ */
+static bool root_has_cpu_topology(struct host *h, const struct host_model *m)
+{
+	int cpu = cpuset_next(&m->cpus_online, -1);
+	char path[96];
+
+	if (cpu < 0)
+		return false;
+	(void)snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/topology", cpu);
+	return host_exists(h, path);
+}
+
+/* Whether every online CPU of the model is a PU hwloc found (it read the same tree). */
+static bool hwloc_matches(const struct hwloc_api *api, const struct host_model *m, unsigned npu)
+{
+	struct cpuset seen = CPUSET_INIT;
+	bool ok;
+
+	for (unsigned i = 0; i < npu; i++) {
+		unsigned cpu = obj_at(api, HWLOC_OBJ_PU, i)->os_index;
+
+		if (cpu <= CPUSET_MAX)
+			cpuset_set(&seen, cpu);
+	}
+	ok = !cpuset_empty(&m->cpus_online) && cpuset_subset(&m->cpus_online, &seen);
+	cpuset_release(&seen);
+	return ok;
+}
+
 void topology_load(struct host *h, struct host_model *m)
 {
-	struct saved_env fsroot = {0}, comps = {0};
+	struct saved_env fsroot = {0}, comps = {0}, quiet = {0};
 	struct hwloc_api api = {0};
 	unsigned npu;
 	int r;
 
-	if (!hwloc_api_open(&api) || api.hwloc_topology_init(&api.topo) < 0) {
+	if ((!host_is_live(h) && !root_has_cpu_topology(h, m)) || !hwloc_api_open(&api) ||
+	    api.hwloc_topology_init(&api.topo) < 0) {
 		fallback(m);
 		return;
 	}
@@ -246,13 +280,16 @@ void topology_load(struct host *h, struct host_model *m)
 		/* The x86 backend would ask this machine's CPUID about a captured tree. */
 		env_save_set(&comps, "HWLOC_COMPONENTS", "-x86");
 	}
+	/* core never prints: hwloc's own warnings would reach the user's terminal */
+	env_save_set(&quiet, "HWLOC_HIDE_ERRORS", "1");
 	r = api.hwloc_topology_load(api.topo);
+	env_restore(&quiet);
 	if (!host_is_live(h)) {
 		env_restore(&fsroot);
 		env_restore(&comps);
 	}
 	npu = r < 0 ? 0 : nb_objs(&api, HWLOC_OBJ_PU);
-	if (npu == 0)
+	if (npu == 0 || !hwloc_matches(&api, m, npu))
 		fallback(m);
 	else
 		fill_model(&api, m, npu);

@@ -2,7 +2,6 @@
 /* Growable strings; see sbuf.h for the invariants. */
 #include "sbuf.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,14 +93,6 @@ void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 	va_start(ap, fmt);
 	sbuf_vaddf(sb, fmt, ap);
 	va_end(ap);
-}
-
-void sbuf_rtrim(struct sbuf *sb)
-{
-	while (sb->len && isspace((unsigned char)sb->buf[sb->len - 1]))
-		sb->len--;
-	if (sb->alloc)
-		sb->buf[sb->len] = '\0';
 }
 
 char *sbuf_detach(struct sbuf *sb, size_t *ret_len)

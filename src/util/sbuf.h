@@ -36,8 +36,6 @@ void sbuf_adds(struct sbuf *sb, const char *s);
 void sbuf_addc(struct sbuf *sb, char c);
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap);
-/* Remove trailing white space. */
-void sbuf_rtrim(struct sbuf *sb);
 /* Return the buffer (caller frees) and re-initialise sb. */
 char *sbuf_detach(struct sbuf *sb, size_t *ret_len);
 

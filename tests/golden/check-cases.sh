@@ -42,6 +42,9 @@ printf 'root:x:0:0:root:/root:/bin/bash\nlibvirt-qemu:x:64055:108:Libvirt Qemu,,
 	>"$base/etc/passwd"
 printf 'root:x:0:\nkvm:x:108:\nlibvirt:x:109:\nstaff:x:50:\n' >"$base/etc/group"
 echo 6.1.0-28-amd64 >"$base/proc/sys/kernel/osrelease"
+mkdir -p "$base/boot"
+printf 'CONFIG_HUGETLBFS=y\nCONFIG_HUGETLB_PAGE=y\nCONFIG_TRANSPARENT_HUGEPAGE=y\n' \
+	>"$base/boot/config-6.1.0-28-amd64"
 echo 0 >"$base/proc/sys/vm/hugetlb_shm_group"
 echo 0 >"$base/proc/sys/kernel/numa_balancing"
 mkdir -p "$base/sys/kernel/mm/transparent_hugepage" "$base/sys/kernel/mm/ksm"
@@ -80,7 +83,7 @@ mk_case() {
 	r=$case/root
 }
 
-mk_case clean 'check' "The base itself (see check-cases.sh): no findings, exit 0."
+mk_case clean 'check' "The base itself (see check-cases.sh): no findings, every check ran, exit 0."
 
 mk_case clean-json 'check --json' "The base as JSON: empty findings, zero counts."
 
@@ -164,8 +167,10 @@ domain db 16777216 16777216 1 strict >"$r/etc/libvirt/qemu/db.xml"
 mk_case thp-always 'check' "THP [always] with 2 x 2048 static 2 MiB pages: warning thp-always."
 echo '[always] madvise never' >"$r/sys/kernel/mm/transparent_hugepage/enabled"
 
-mk_case ksm-merge-across-nodes 'check' "KSM run=1 and merge_across_nodes=1 on 2 nodes: warning ksm-merge-across-nodes."
+mk_case ksm-merge-across-nodes 'check' "KSM run=1 and merge_across_nodes=1 on 2 nodes, 262144 pages sharing: warning ksm-merge-across-nodes; the fix warns that unmerging needs about 1 GiB."
 echo 1 >"$r/sys/kernel/mm/ksm/run"
+echo 262144 >"$r/sys/kernel/mm/ksm/pages_sharing"
+echo 1000 >"$r/sys/kernel/mm/ksm/pages_shared"
 
 mk_case numad-numa-balancing 'check' "numad running (/proc/4321/comm) and kernel.numa_balancing=1: warning."
 echo 1 >"$r/proc/sys/kernel/numa_balancing"
@@ -190,3 +195,20 @@ mk_case mount-libvirt-denied 'check' "Mount mode=700 root:root with libvirt's di
 sed -i 's/mode=1770,gid=108,/mode=700,/' "$r/proc/mounts"
 mkdir -p "$r/dev/hugepages/libvirt/qemu"
 echo "libvirt makes this directory; git keeps it through this file" >"$r/dev/hugepages/libvirt/qemu/.keep"
+
+mk_case qemu-user-unknown 'check' "qemu.conf names user 'qemu', who is not in /etc/passwd: mount access and vm.hugetlb_shm_group are listed as not checked (no 'no problems found'), exit 0."
+printf 'user = "qemu"\ngroup = "kvm"\n' >"$r/etc/libvirt/qemu.conf"
+echo 108 >"$r/proc/sys/vm/hugetlb_shm_group"
+
+mk_case no-kernel-config 'check' "No /boot/config-RELEASE and no /proc/config.gz: the kernel checks are listed as not checked."
+rm -r "$r/boot"
+
+mk_case persist-not-taken 'check' "'hugepages persist 2M=2048 --node 0,1' was written, but node 1 holds 1000 pages and the kernel was not booted with the persisted command line: warning persist-not-taken naming it."
+mkdir -p "$r/etc/sysctl.d" "$r/etc/default/grub.d" "$r/etc/systemd/system"
+printf 'vm.nr_overcommit_hugepages = 0\nvm.hugetlb_shm_group = 108\n' >"$r/etc/sysctl.d/80-kvmtune-hugepages.conf"
+printf 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX default_hugepagesz=2M hugepagesz=2M hugepages=0:2048,1:2048"\n' \
+	>"$r/etc/default/grub.d/80-kvmtune-hugepages.cfg"
+printf '[Service]\nExecStart=/usr/local/bin/kvmtune hugepages set 2M=2048 --node 0 --timeout 120\nExecStart=/usr/local/bin/kvmtune hugepages set 2M=2048 --node 1 --timeout 120\n' \
+	>"$r/etc/systemd/system/kvmtune-hugepages.service"
+echo 'BOOT_IMAGE=/boot/vmlinuz-6.1.0-28-amd64 root=/dev/sda1 ro quiet' >"$r/proc/cmdline"
+echo 1000 >"$r/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"

@@ -116,13 +116,31 @@ def check_case(case, problems):
         bad("node ids", ids, got_ids)
     if not ids and got_ids != [0]:
         bad("synthesised node", [0], got_ids)
+    cpu_dir = os.path.join(tree, "sys/devices/system/cpu")
+    cpu_online = rd(os.path.join(cpu_dir, "online"))
+    if cpu_online is None and os.path.isdir(cpu_dir):
+        # old kernels: each cpuN/online, a CPU without the file being online
+        cpu_online = ",".join(m.group(1) for e in os.listdir(cpu_dir)
+                              for m in [re.fullmatch(r"cpu(\d+)", e)]
+                              if m and (rd(os.path.join(cpu_dir, e, "online")) or "1").strip() != "0")
+    possible = rd(os.path.join(nd, "possible"))
     for n in exp["nodes"] if ids else []:
         d = os.path.join(nd, f"node{n['id']}")
         cl = rd(os.path.join(d, "cpulist"))
         cpus = expand(cl) if cl is not None else mask_cpus(rd(os.path.join(d, "cpumap")) or "0")
+        # a node's CPUs are its online ones; the others are listed as offline
+        offline = [c for c in cpus if cpu_online is not None and c not in expand(cpu_online)]
+        cpus = [c for c in cpus if c not in offline]
         if compress(cpus) != n["cpus"]:
             bad(f"node{n['id']} cpus", compress(cpus), n["cpus"])
-        dist = [int(x) for x in (rd(os.path.join(d, "distance")) or "").split()]
+        if compress(offline) != n["cpus_offline"]:
+            bad(f"node{n['id']} cpus_offline", compress(offline), n["cpus_offline"])
+        # the kernel writes one distance per online node, in node order
+        row = [int(x) for x in (rd(os.path.join(d, "distance")) or "").split()]
+        order = next((lst for lst in (expand(online) if online else None,
+                                      expand(possible) if possible else None, ids)
+                      if lst and len(lst) == len(row)), None)
+        dist = [row[order.index(i)] if order and i in order else None for i in ids] if row else []
         if dist != n["distances"]:
             bad(f"node{n['id']} distances", dist, n["distances"])
         nmi = rd(os.path.join(d, "meminfo")) or ""

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit tests for the check helpers: the mode typo, the domain XML reader, QEMU's access. */
+/* Unit tests for the check helpers: the domain XML reader, QEMU's access. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,19 +14,6 @@
 #include "util/diag.h"
 
 #include "util/banned.h"
-
-static void test_mode_typo(void **state)
-{
-	(void)state;
-	/* Measured with a real mount: mode=3352 (decimal 1770) shows as 1352. */
-	assert_int_equal(check_mode_typo(01352), 01770);
-	assert_int_equal(check_mode_typo(01770), 0);
-	assert_int_equal(check_mode_typo(0755), 0);
-	assert_int_equal(check_mode_typo(0777), 0);
-	/* 770 decimal = 01402; 1777 decimal = 03361 -> 01361 */
-	assert_int_equal(check_mode_typo(01402), 0770);
-	assert_int_equal(check_mode_typo(01361), 01777);
-}
 
 static const char *const dom_cells =
 	"<domain><name>db</name><memory unit='GiB'>6</memory>"
@@ -144,9 +131,9 @@ static void test_access(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mode_typo),    cmocka_unit_test(test_domain_cells),
-		cmocka_unit_test(test_domain_plain), cmocka_unit_test(test_domain_exclusion),
-		cmocka_unit_test(test_domain_bad),   cmocka_unit_test(test_access),
+		cmocka_unit_test(test_domain_cells),	 cmocka_unit_test(test_domain_plain),
+		cmocka_unit_test(test_domain_exclusion), cmocka_unit_test(test_domain_bad),
+		cmocka_unit_test(test_access),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,6 +96,7 @@ static void test_read_list(void **state)
 struct lines_seen {
 	char text[256];
 	unsigned calls;
+	unsigned partial; /* calls whose text did not end a line (only the last may) */
 };
 
 static int collect_lines(void *ctx, const char *text, size_t len)
@@ -107,6 +108,7 @@ static int collect_lines(void *ctx, const char *text, size_t len)
 	memcpy(s->text + have, text, len);
 	s->text[have + len] = '\0';
 	s->calls++;
+	s->partial += len && text[len - 1] != '\n';
 	return 0;
 }
 
@@ -119,7 +121,7 @@ static int refuse_lines(void *ctx, const char *text, size_t len)
 /* host_read_lines through a buffer smaller than the file: whole lines only, in order. */
 static void test_read_lines(void **state)
 {
-	struct lines_seen seen = {{0}, 0};
+	struct lines_seen seen = {{0}, 0, 0};
 	struct host *h = NULL;
 	char buf[8];
 	size_t total = 0;
@@ -129,10 +131,20 @@ static void test_read_lines(void **state)
 	assert_int_equal(host_read_lines(h, "/proc/lines", buf, sizeof(buf), collect_lines, &seen,
 					 &total, NULL),
 			 0);
-	/* everything arrives, in order; the 11-byte line comes in two pieces */
+	/* everything arrives, in order, as whole lines: the 11-byte and the
+	 * 10-byte lines each come whole although the buffer holds 8 bytes */
 	assert_string_equal(seen.text, "ab\ncdefghijkl\nm\n\nno-newline");
 	assert_int_equal(total, strlen(seen.text));
-	assert_true(seen.calls >= 4);
+	assert_true(seen.calls >= 3);
+	assert_int_equal(seen.partial, 1); /* "no-newline", at the end */
+	/* a buffer exactly as long as a line and its newline: no line is cut */
+	memset(&seen, 0, sizeof(seen));
+	put("/proc/lines2", "abcdefg\nhijklmn\nopqrstu\n");
+	assert_int_equal(host_read_lines(h, "/proc/lines2", buf, sizeof(buf), collect_lines, &seen,
+					 NULL, NULL),
+			 0);
+	assert_string_equal(seen.text, "abcdefg\nhijklmn\nopqrstu\n");
+	assert_int_equal(seen.partial, 0);
 	assert_int_equal(
 		host_read_lines(h, "/proc/lines", buf, sizeof(buf), refuse_lines, NULL, NULL, NULL),
 		-ECANCELED);

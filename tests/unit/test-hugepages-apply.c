@@ -382,6 +382,41 @@ static void test_rollback_that_fails_is_reported(void **state)
 	tx_free(t);
 }
 
+/* A failure before any pool changed is "nothing was changed", not "restored". */
+static void test_outcome(void **state)
+{
+	struct tx *t = tx_new();
+	struct hp_apply_opts o = {.timeout_s = 10, .step_parts = 1};
+	struct hp_plan plan = {0};
+	struct hp_result res[4];
+	struct diag d = {0};
+	int r;
+
+	(void)state;
+	t->sim.fail_nth = 1;
+	decide(t, "2M=3000", NULL, "0,1", &plan);
+	r = hugepages_apply(t->h, &plan, &o, res, &d);
+	assert_int_equal(r, -EIO);
+	assert_false(res[0].changed);
+	assert_int_equal(hugepages_outcome(&plan, res, r), HP_OUTCOME_NOTHING_CHANGED);
+	assert_string_equal(hp_outcome_text(HP_OUTCOME_NOTHING_CHANGED),
+			    "failed: nothing was changed");
+	hp_plan_release(&plan);
+	/* the second write fails: the first pool changed and was restored */
+	t->sim.nr_writes = 0;
+	t->sim.failed = false;
+	t->sim.fail_nth = 2;
+	decide(t, "2M=3000", NULL, "0,1", &plan);
+	r = hugepages_apply(t->h, &plan, &o, res, &d);
+	assert_true(res[0].changed);
+	assert_int_equal(hugepages_outcome(&plan, res, r), HP_OUTCOME_ROLLED_BACK);
+	assert_int_equal(get_file(t->root, NODE_POOL(0, 2048)), 2048);
+	hp_plan_release(&plan);
+	assert_int_equal(hugepages_outcome(&plan, res, 0), HP_OUTCOME_MET);
+	assert_int_equal(hugepages_outcome(&plan, res, 1), HP_OUTCOME_PARTIAL);
+	tx_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_rollback_second_write),
 		cmocka_unit_test(test_rollback_all_changed_pools),
 		cmocka_unit_test(test_rollback_that_fails_is_reported),
+		cmocka_unit_test(test_outcome),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -63,9 +64,32 @@ static void test_malformed(void **state)
 	}
 }
 
+static void test_mode_typo(void **state)
+{
+	char facts[400];
+
+	(void)state;
+	/* tests/integration/hugetlbfs-mode.sh: a mount given mode=3352 shows 1352 */
+	assert_int_equal(mounts_mode_as_decimal(01770), 03352);
+	assert_int_equal(mounts_mode_typo(01352), 01770);
+	assert_int_equal(mounts_mode_typo(01770), 0);
+	assert_int_equal(mounts_mode_typo(0755), 0);
+	assert_int_equal(mounts_mode_typo(0777), 0);
+	/* 770 decimal = 01402; 1777 decimal = 03361 -> 01361 */
+	assert_int_equal(mounts_mode_typo(01402), 0770);
+	assert_int_equal(mounts_mode_typo(01361), 01777);
+	/* the text states what is known, and that the kernel reads mode=1770 as octal */
+	mounts_mode_typo_facts(01352, 01770, facts, sizeof(facts));
+	assert_non_null(strstr(facts, "given mode=3352 shows 1352"));
+	assert_non_null(strstr(facts, "Debian hugepages guide"));
+	assert_non_null(strstr(facts, "reads mode=1770 as octal"));
+	assert_null(strstr(facts, "seed"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mode_typo),
 		cmocka_unit_test(test_hugetlbfs),
 		cmocka_unit_test(test_malformed),
 	};

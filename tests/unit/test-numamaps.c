@@ -352,6 +352,30 @@ static void test_each_huge_mapping_at_its_own_size(void **state)
 	numamaps_usage_release(&u);
 }
 
+/* Page counts whose KiB would pass 2^63 are refused, never wrapped or shown negative. */
+static void test_overflowing_counts(void **state)
+{
+	static const char text[] =
+		"7f0000000000 default anon=1 N0=1 kernelpagesize_kB=4\n"
+		/* 2^62 pages of 4 KiB: 2^64 KiB */
+		"7f1000000000 default anon=1 N0=4611686018427387904 kernelpagesize_kB=4\n"
+		/* each fits, their sum does not */
+		"7f2000000000 default anon=1 N1=1152921504606846976 kernelpagesize_kB=4\n"
+		"7f3000000000 default anon=1 N1=1152921504606846976 kernelpagesize_kB=4\n"
+		"7f4000000000 default anon=1 N0=18446744073709551615\n";
+	struct numamaps_usage u = NUMAMAPS_USAGE_INIT;
+	struct diag d = {0};
+
+	(void)state;
+	assert_int_equal(numamaps_usage_parse(&u, text, strlen(text), 4, 2048, &d), 3);
+	assert_non_null(strstr(d.msg, "too large"));
+	assert_int_equal(u.lines, 2);
+	assert_int_equal(numamaps_usage_node_kib(&u, -1, 0), 4);
+	assert_int_equal(numamaps_usage_node_kib(&u, -1, 1), 4 * 1152921504606846976ULL);
+	assert_true(numamaps_usage_total_kib(&u, -1) <= INT64_MAX);
+	numamaps_usage_release(&u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_usage_memhold_and_qemu),
 		cmocka_unit_test(test_usage_policies_samples),
 		cmocka_unit_test(test_each_huge_mapping_at_its_own_size),
+		cmocka_unit_test(test_overflowing_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
