@@ -8,7 +8,9 @@
 #include "cli/cli.h"
 #include "cli/render.h"
 #include "core/check.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 
 #include "util/banned.h"
 
@@ -31,8 +33,9 @@ static void check_usage(FILE *out)
 		"unreadable or malformed), 2 bad usage.\n");
 }
 
-static void print_indented(const char *label, const char *text)
+static void print_indented(const char *label, const char *raw)
 {
+	AUTOFREE char *text = str_term_safe(raw);
 	const char *p = text;
 
 	printf("    %s ", label);
@@ -62,7 +65,9 @@ static void render_findings_text(const struct findings *f)
 
 			if ((int)fd->severity != sev)
 				continue;
-			printf("  [%s] %s\n", fd->id, fd->message);
+			AUTOFREE char *msg = str_term_safe(fd->message);
+
+			printf("  [%s] %s\n", fd->id, msg);
 			for (size_t j = 0; j < fd->nevidence; j++) {
 				render_evidence_text("    ", fd->evidence[j].file,
 						     fd->evidence[j].value);

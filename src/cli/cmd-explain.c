@@ -14,6 +14,7 @@
 #include "core/explain.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/sbuf.h"
 
 #include "util/banned.h"
@@ -62,8 +63,9 @@ static int read_tail(int fd, struct sbuf *sb, bool *ret_cut)
 	}
 }
 
-static void print_block(const char *label, const char *text)
+static void print_block(const char *label, const char *raw)
 {
+	AUTOFREE char *text = str_term_safe(raw);
 	const char *p = text;
 
 	printf("  %s ", label);
@@ -84,7 +86,9 @@ static void render_text(const struct findings *f)
 	for (size_t i = 0; i < f->n; i++) {
 		const struct finding *fd = &f->items[i];
 
-		printf("%s[%s] %s\n", i ? "\n" : "", fd->id, fd->quote);
+		AUTOFREE char *quote = str_term_safe(fd->quote);
+
+		printf("%s[%s] %s\n", i ? "\n" : "", fd->id, quote);
 		print_block("cause:", fd->message);
 		for (size_t j = 0; j < fd->nevidence; j++) {
 			render_evidence_text("  ", fd->evidence[j].file, fd->evidence[j].value);

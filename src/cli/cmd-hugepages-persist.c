@@ -23,6 +23,7 @@
 #include "core/model.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
 
@@ -191,10 +192,17 @@ static void report(struct cli *c, const struct file_plan *p, const char *cmdline
 	}
 	if (cmdline)
 		printf("kernel command line to add: %s\n", cmdline[0] ? cmdline : "(none needed)");
-	for (size_t i = 0; notes && notes[i]; i++)
-		printf("note: %s\n", notes[i]);
-	for (size_t i = 0; findings && findings[i]; i++)
-		printf("warning: %s\n", findings[i]);
+	/* notes and warnings quote mount paths and group names from the host */
+	for (size_t i = 0; notes && notes[i]; i++) {
+		AUTOFREE char *safe = str_term_safe(notes[i]);
+
+		printf("note: %s\n", safe);
+	}
+	for (size_t i = 0; findings && findings[i]; i++) {
+		AUTOFREE char *safe = str_term_safe(findings[i]);
+
+		printf("warning: %s\n", safe);
+	}
 	printf("%s: %s\n", c->dry_run ? "then" : "next", next);
 }
 

@@ -252,8 +252,7 @@ static int reserve_failure(int r, const struct hp_txn_result *t, const char **re
 	return EXIT_FAILED;
 }
 
-/* The text and exit code of a reservation's outcome. */
-static int reserve_outcome(int r, const struct hp_txn_result *t, bool dry_run,
+int hp_cli_reserve_outcome(int r, const struct hp_txn_result *t, bool dry_run,
 			   const char **ret_result)
 {
 	if (r == 0) {
@@ -284,7 +283,7 @@ int hp_cli_reserve(struct cli *c, const char *owner, const struct hp_needs *need
 	r = hp_txn_reserve(h, owner, needs, o, &t, &d);
 	if (r < 0)
 		cli_error_diag(&d, r);
-	rc = reserve_outcome(r, &t, o->dry_run, &result);
+	rc = hp_cli_reserve_outcome(r, &t, o->dry_run, &result);
 	if (r >= 0 || t.res || report_refusal)
 		hp_cli_txn_report(c, &t, owner, result);
 	hp_txn_result_release(&t);

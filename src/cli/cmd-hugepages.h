@@ -46,10 +46,17 @@ void hp_cli_result_text(const struct hp_plan *p, const struct hp_result *res, co
 void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char *owner,
 		       const char *result);
 /*
+ * The exit code and result line of hp_txn_reserve's return r and result t:
+ * 0 reserved, planned or already held; 2 refused (nothing changed); 3 a
+ * shortfall or a failure after pools changed (put back); 1 a bad host file
+ * or a failure that changed nothing.
+ */
+int hp_cli_reserve_outcome(int r, const struct hp_txn_result *t, bool dry_run,
+			   const char **ret_result);
+/*
  * Reserve needs for owner through hp_txn_reserve and report it (refusals
- * only print the error unless report_refusal).  Returns the exit code: 0
- * reserved or already, 2 refused (nothing changed), 3 shortfall rolled
- * back, 1 failed.
+ * only print the error unless report_refusal).  Returns the exit code of
+ * hp_cli_reserve_outcome.
  */
 int hp_cli_reserve(struct cli *c, const char *owner, const struct hp_needs *needs,
 		   const struct hp_txn_opts *o, bool report_refusal);

@@ -367,6 +367,7 @@ static int reserve(struct cli *c, const struct run_opts *o, struct run_state *s)
 {
 	struct hp_txn_opts t = txn_opts(c, o, true);
 	struct diag d = {0};
+	const char *result;
 	int r;
 
 	t.holder_pid = c->dry_run ? 0 : (int)getpid();
@@ -382,9 +383,8 @@ static int reserve(struct cli *c, const struct run_opts *o, struct run_state *s)
 			  "back (see 'kvmtune hugepages')",
 			  "huge", s->owner);
 	s->reserved = r == 0 && !c->dry_run && !s->resv.already;
-	if (r == -ENOSPC || r == -EEXIST || r == -EBUSY)
-		return EXIT_USAGE; /* refused: nothing changed */
-	return r == 0 ? EXIT_OK : r > 0 ? EXIT_PARTIAL : cli_exit_for(r);
+	/* refused 2, a bad host file 1, pools put back 3: as 'hugepages reserve' */
+	return hp_cli_reserve_outcome(r, &s->resv, c->dry_run, &result);
 }
 
 static int release(struct cli *c, const struct run_opts *o, struct run_state *s)

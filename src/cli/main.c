@@ -12,7 +12,10 @@
 
 #include "cli/cli.h"
 #include "core/host.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
+#include "util/sbuf.h"
 
 #include "util/banned.h"
 
@@ -91,27 +94,35 @@ static void usage(FILE *out)
 		"'kvmtune <command> --help' describes a command.\n");
 }
 
-__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kvmtune: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_USAGE);
-}
-
 void cli_error(const char *fmt, ...)
 {
+	struct sbuf sb = SBUF_INIT;
+	AUTOFREE char *msg = NULL;
+	AUTOFREE char *safe = NULL;
 	va_list ap;
 
-	fputs("kvmtune: ", stderr);
+	/* Messages quote values from files and argv: made terminal-safe as a whole. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	sbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	msg = sbuf_detach(&sb, NULL);
+	safe = str_term_safe(msg);
+	fprintf(stderr, "kvmtune: %s\n", safe);
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
+{
+	struct sbuf sb = SBUF_INIT;
+	char *msg;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	msg = sbuf_detach(&sb, NULL);
+	cli_error("%s", msg);
+	free(msg); /* exit() runs no cleanup attribute */
+	exit(EXIT_USAGE);
 }
 
 void cli_error_diag(const struct diag *d, int err)

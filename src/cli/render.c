@@ -35,23 +35,27 @@ const char *render_count(int64_t v, char *buf, size_t n)
 	return buf;
 }
 
-void render_json_print(struct json_object *obj, FILE *out)
+/* Every JSON document leaves through here: valid UTF-8, no C1 control or DEL raw. */
+static void json_print(struct json_object *obj, int flags, FILE *out)
 {
-	fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_SPACED |
-							  JSON_C_TO_STRING_NOSLASHESCAPE),
-	      out);
+	AUTOFREE char *safe = str_json_safe(json_object_to_json_string_ext(obj, flags));
+
+	fputs(safe, out);
 	fputc('\n', out);
 	json_object_put(obj);
 }
 
+void render_json_print(struct json_object *obj, FILE *out)
+{
+	json_print(obj,
+		   JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			   JSON_C_TO_STRING_NOSLASHESCAPE,
+		   out);
+}
+
 void render_json_print_line(struct json_object *obj, FILE *out)
 {
-	fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-							  JSON_C_TO_STRING_NOSLASHESCAPE),
-	      out);
-	fputc('\n', out);
-	json_object_put(obj);
+	json_print(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, out);
 }
 
 struct json_object *render_pool_json(const struct pool *p, int global)

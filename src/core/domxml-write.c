@@ -666,9 +666,15 @@ int domxml_merge_file_flags(const char *path, const struct vm_spec *vm, const st
 			    unsigned flags, char **ret_target, char **ret_backup, struct diag *d)
 {
 	AUTOFREE char *text = NULL;
+	AUTOCLOSE int lockfd = -1;
 	size_t len = 0;
 	int r;
 
+	/* read, merge and replace as one step: a second kvmtune writing the
+	 * same file waits instead of replacing it with a merge of the old text */
+	lockfd = userfile_lock(path, DOMXML_LOCK_TIMEOUT_MS, d);
+	if (lockfd < 0)
+		return lockfd;
 	r = merge_text_flags(path, vm, m, flags, &text, &len, d);
 	if (r >= 0)
 		r = userfile_replace(path, text, len, ret_target, ret_backup, d);

@@ -28,6 +28,8 @@ int domxml_parse(const char *text, size_t len, struct vm_spec *ret, struct diag 
 
 /* Largest domain XML read or written: 16 MiB. */
 #define DOMXML_MAX_FILE_BYTES (16u << 20)
+/* How long a domain-file writer waits for another one (domxml_merge_file). */
+#define DOMXML_LOCK_TIMEOUT_MS 10000u
 
 /*
  * Read path (a regular user file, not a host file; at most

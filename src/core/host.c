@@ -770,6 +770,19 @@ int host_rename(struct host *h, const char *from, const char *to, struct diag *d
 	return 0;
 }
 
+/* 1 when fd is the regular file dirfd/base names now, 0 when the name is gone
+ * or names another file, -EINVAL when the lock is not a regular file. */
+static int lock_is_current(int dirfd, const char *base, int fd)
+{
+	struct stat held, named;
+
+	if (fstat(fd, &held) < 0 || !S_ISREG(held.st_mode))
+		return -EINVAL;
+	if (fstatat(dirfd, base, &named, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
 int host_lock(struct host *h, const char *name, unsigned timeout_ms, struct diag *d)
 {
 	AUTOFREE char *path = NULL;
@@ -789,25 +802,35 @@ int host_lock(struct host *h, const char *name, unsigned timeout_ms, struct diag
 	if (dirfd < 0)
 		return diag_set(d, dirfd, path, "cannot open lock '%s': %s", path,
 				strerror(-dirfd));
-	fd = openat(dirfd, base, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return diag_set(d, errno, path, "cannot open lock '%s': %s", path, strerror(errno));
 	for (;;) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return fd;
-		if (errno != EWOULDBLOCK && errno != EINTR) {
+		fd = openat(dirfd, base, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+			    0600);
+		if (fd < 0)
+			return diag_set(d, errno, path, "cannot open lock '%s': %s", path,
+					strerror(errno));
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			/* The lock is the file the path names now: one that was
+			 * removed or replaced while we waited locks nothing. */
+			r = lock_is_current(dirfd, base, fd);
+			if (r > 0)
+				return fd;
+			(void)close(fd);
+			if (r < 0)
+				return diag_set(d, r, path, "lock '%s' is not a regular file",
+						path);
+		} else {
 			int err = errno;
 
 			(void)close(fd);
-			return diag_set(d, err, path, "cannot lock '%s': %s", path, strerror(err));
+			if (err != EWOULDBLOCK && err != EINTR)
+				return diag_set(d, err, path, "cannot lock '%s': %s", path,
+						strerror(err));
 		}
-		if (waited_ms >= timeout_ms) {
-			(void)close(fd);
+		if (waited_ms >= timeout_ms)
 			return diag_set(d, EAGAIN, path,
 					"another kvmtune holds the lock '%s' (waited %u ms); "
 					"try again when it is done",
 					path, waited_ms);
-		}
 		(void)nanosleep(&step, NULL);
 		waited_ms += 20;
 	}

@@ -84,11 +84,25 @@ static int parse_line(const char *path, unsigned lineno, char *line, const char 
 				"'%s' line %u: expected 'node N page_kb K pages P' or 'pid PID "
 				"start TICKS', got '%s'",
 				path, lineno, shown);
+	/* Lines of one owner, node and page size are one entry: a record of 20000
+	 * lines is not 20000 steps of a plan; their sum is bounded like one line. */
+	struct hp_resv *same = NULL;
+
+	for (size_t i = 0; i < l->n && !same; i++)
+		if (l->v[i].node == node && l->v[i].page_kib == page_kib &&
+		    strcmp(l->v[i].owner, owner) == 0)
+			same = &l->v[i];
+	if (same && !safe_add_u64(pages, (uint64_t)same->pages, &pages))
+		pages = UINT64_MAX;
 	if (!safe_mul_u64(pages, page_kib, &kib) || kib > SIZE_MAX_KIB)
 		return diag_set(d, ERANGE, path,
 				"'%s' line %u: %" PRIu64 " pages of %" PRIu64
 				" KiB is too large (over 4 EiB)",
 				path, lineno, pages, page_kib);
+	if (same) {
+		same->pages = (int64_t)pages;
+		return 0;
+	}
 	resv_add(l, owner, node, page_kib, (int64_t)pages);
 	return 0;
 }

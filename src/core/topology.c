@@ -9,15 +9,25 @@
  * then start as fast as numastat.  Only hwloc's exported functions are
  * called, through the table below; its inline helpers would bind to the
  * library at link time and are avoided on purpose.
+ *
+ * hwloc opens the files of a --root tree itself, not through the host seam:
+ * it would follow a link out of the root, block on a FIFO or read a sparse
+ * 100 GiB file to its end.  So a tree is vetted first (topology_tree_safe) and
+ * hwloc is not used on one that fails; the model falls back to sysfs.
  */
 #include "topology.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <hwloc.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/host.h"
 #include "core/model.h"
@@ -94,6 +104,101 @@ static void env_restore(struct saved_env *s)
 		(void)unsetenv(s->name);
 	free(s->value);
 	s->value = NULL;
+}
+
+/* Bounds of the walk that vets a --root tree before hwloc reads it. */
+#define TOPOLOGY_VET_MAX_ENTRIES 500000u
+#define TOPOLOGY_VET_MAX_DEPTH 48u
+
+/*
+ * Whether a relative symlink found in a directory `depth` levels below the
+ * root stays inside it: only leading '..' components, no more of them than
+ * depth.  Every link of the tree is vetted so, so a chain of them stays inside
+ * too.  Absolute targets would resolve against this machine's '/'.
+ */
+static bool topology_link_inside(const char *target, unsigned depth)
+{
+	unsigned up = 0;
+	bool leading = true;
+
+	if (target[0] == '/')
+		return false;
+	for (const char *c = target; *c;) {
+		size_t n = strcspn(c, "/");
+
+		if (n == 2 && c[0] == '.' && c[1] == '.') {
+			if (!leading || ++up > depth)
+				return false;
+		} else if (n > 0 && !(n == 1 && c[0] == '.')) {
+			leading = false;
+		}
+		c += n;
+		c += strspn(c, "/");
+	}
+	return true;
+}
+
+/* One entry of a directory under vetting; false when hwloc must not read the tree. */
+static bool topology_entry_safe(int dfd, const char *name, unsigned depth, size_t *entries);
+
+/* Vet every entry below the open directory dfd (taken over and closed). */
+static bool topology_dir_safe(int dfd, unsigned depth, size_t *entries)
+{
+	DIR *dir = fdopendir(dfd);
+	struct dirent *e;
+	bool ok = true;
+
+	if (!dir) {
+		close(dfd);
+		return false;
+	}
+	while (ok && (e = readdir(dir))) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			ok = topology_entry_safe(dirfd(dir), e->d_name, depth, entries);
+	}
+	closedir(dir);
+	return ok;
+}
+
+static bool topology_entry_safe(int dfd, const char *name, unsigned depth, size_t *entries)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (++*entries > TOPOLOGY_VET_MAX_ENTRIES)
+		return false;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	if (S_ISREG(st.st_mode))
+		return st.st_size <= (off_t)HOST_MAX_FILE_BYTES;
+	if (S_ISLNK(st.st_mode)) {
+		n = readlinkat(dfd, name, target, sizeof(target));
+		if (n < 0 || (size_t)n >= sizeof(target))
+			return false;
+		target[n] = '\0';
+		return topology_link_inside(target, depth);
+	}
+	if (!S_ISDIR(st.st_mode) || depth + 1 > TOPOLOGY_VET_MAX_DEPTH)
+		return false; /* a FIFO, a device, a socket; or absurdly deep */
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd >= 0 && topology_dir_safe(fd, depth + 1, entries);
+}
+
+/*
+ * Whether hwloc may read the tree below root: no link out of it, no special
+ * file, no file over HOST_MAX_FILE_BYTES, at most TOPOLOGY_VET_MAX_ENTRIES
+ * entries and TOPOLOGY_VET_MAX_DEPTH levels.  (A tree changed between this
+ * walk and hwloc's reads is not covered: the tree's owner is the attacker
+ * here only when he can already write below --root.)
+ */
+static bool topology_tree_safe(const char *root)
+{
+	size_t entries = 0;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd >= 0 && topology_dir_safe(fd, 0, &entries);
 }
 
 static int node_of_cpu(const struct host_model *m, int cpu)
@@ -268,8 +373,9 @@ void topology_load(struct host *h, struct host_model *m)
 	unsigned npu;
 	int r;
 
-	if ((!host_is_live(h) && !root_has_cpu_topology(h, m)) || !hwloc_api_open(&api) ||
-	    api.hwloc_topology_init(&api.topo) < 0) {
+	if ((!host_is_live(h) &&
+	     (!root_has_cpu_topology(h, m) || !topology_tree_safe(host_root(h)))) ||
+	    !hwloc_api_open(&api) || api.hwloc_topology_init(&api.topo) < 0) {
 		fallback(m);
 		return;
 	}

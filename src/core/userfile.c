@@ -7,6 +7,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/safe-write.h"
@@ -70,4 +72,40 @@ int userfile_write_output(const char *path, const char *content, size_t len, mod
 		return diag_set(d, errno, path, "cannot open directory '%s': %s", dir,
 				strerror(errno));
 	return safe_write_at(dirfd, base, path, content, len, mode, SAFE_WRITE_KEEP_OWNER, NULL, d);
+}
+
+int userfile_lock(const char *path, unsigned timeout_ms, struct diag *d)
+{
+	struct timespec step = {.tv_sec = 0, .tv_nsec = 20L * 1000 * 1000};
+	AUTOFREE char *real = NULL;
+	AUTOFREE char *dir = NULL;
+	unsigned waited_ms = 0;
+	const char *slash;
+	int fd, err;
+
+	real = realpath(path, NULL);
+	if (!real)
+		return diag_set(d, errno, path, "cannot resolve '%s': %s", path, strerror(errno));
+	slash = strrchr(real, '/');
+	dir = slash == real ? xstrdup("/") : xstrndup(real, (size_t)(slash - real));
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return diag_set(d, errno, path, "cannot open '%s' to lock '%s': %s", dir, path,
+				strerror(errno));
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		err = errno;
+		if ((err != EWOULDBLOCK && err != EINTR) || waited_ms >= timeout_ms) {
+			(void)close(fd);
+			if (err == EWOULDBLOCK || err == EINTR)
+				return diag_set(
+					d, EAGAIN, path,
+					"another kvmtune is writing in '%s' (waited %u ms); "
+					"try again when it is done",
+					dir, waited_ms);
+			return diag_set(d, err, path, "cannot lock '%s': %s", dir, strerror(err));
+		}
+		(void)nanosleep(&step, NULL);
+		waited_ms += 20;
+	}
+	return fd;
 }

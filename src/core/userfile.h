@@ -42,4 +42,13 @@ int userfile_replace(const char *path, const char *content, size_t len, char **r
 int userfile_write_output(const char *path, const char *content, size_t len, mode_t mode,
 			  struct diag *d);
 
+/*
+ * One writer at a time for path: an exclusive flock on the directory of the
+ * file path resolves to (a replace renames a new file in, so the file itself
+ * cannot carry the lock), waiting at most timeout_ms.  Returns the lock's fd
+ * (close it to unlock) or -errno: -EAGAIN when another writer held it for
+ * the whole wait; d names the path.
+ */
+int userfile_lock(const char *path, unsigned timeout_ms, struct diag *d);
+
 #endif

@@ -299,10 +299,59 @@ static void test_lock(void **state)
 	host_free(h);
 }
 
+/* A lock file removed while others wait: a waiter that opened the old file
+ * must not run beside the holder of the new one (it re-opens and waits). */
+static void test_lock_replaced(void **state)
+{
+	struct host *h = NULL;
+	struct diag d = {0};
+	int fd, fd2, go[2], res[2];
+	char c, lockpath[4096];
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(host_open(root, &h, &d), 0);
+	fd = host_lock(h, "hugepages", 0, &d);
+	assert_true(fd >= 0);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(res), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct diag cd = {0};
+		int r;
+
+		close(fd); /* the parent's copy alone holds the old file's lock */
+		c = 'r';
+		(void)write(go[1], &c, 1);
+		r = host_lock(h, "hugepages", 1500, &cd);
+		c = r == -EAGAIN ? 'y' : 'n';
+		(void)write(res[1], &c, 1);
+		_exit(0);
+	}
+	assert_int_equal(read(go[0], &c, 1), 1);
+	(void)usleep(300 * 1000); /* the child has opened the old file and waits */
+	(void)snprintf(lockpath, sizeof(lockpath), "%s/run/kvmtune/lock/hugepages", root);
+	assert_int_equal(unlink(lockpath), 0);
+	fd2 = host_lock(h, "hugepages", 0, &d); /* a new file, a new holder */
+	assert_true(fd2 >= 0);
+	close(fd); /* the old file's lock is free now: the child must not take it */
+	assert_int_equal(read(res[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	close(fd2);
+	close(go[0]);
+	close(go[1]);
+	close(res[0]);
+	close(res[1]);
+	host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_read_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_stays_in_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_hook, setup, teardown),

@@ -243,6 +243,26 @@ static void test_records_on_disk(void **state)
 	fclose(fp);
 	assert_int_equal(hp_resv_load(h, &back, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "line 1: expected 'node N page_kb K pages P'"));
+	/* Lines of one node and page size are one entry (a release makes one step of
+	 * them, not 20000); their sum is bounded like one line. */
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < 3000; i++)
+		fputs("node 0 page_kb 2048 pages 1\n", fp);
+	fputs("node 1 page_kb 2048 pages 2\n", fp);
+	fclose(fp);
+	assert_int_equal(hp_resv_load(h, &back, &d), 0);
+	assert_int_equal(back.n, 2);
+	assert_int_equal(back.v[0].pages, 3000);
+	assert_int_equal(back.v[1].pages, 2);
+	hp_resv_release(&back);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("node 0 page_kb 1048576 pages 4294967296\nnode 0 page_kb 1048576 pages 4294967296\n",
+	      fp);
+	fclose(fp);
+	assert_int_equal(hp_resv_load(h, &back, &d), -ERANGE);
+	assert_non_null(strstr(d.msg, "too large"));
 	hp_resv_release(&l);
 	host_free(h);
 	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
