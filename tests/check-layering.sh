@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# util <- core <- place <- run, bench <- cli, daemon: fail when a lower layer includes a higher one,
+# util <- core <- place <- run; profile, bench beside place <- cli, daemon: fail when a lower
+# layer includes a higher one (place, profile and bench are siblings: none includes another),
 # when cli and daemon include each other, or when code outside core/host.c
 # opens host paths directly.
 set -uo pipefail
@@ -11,24 +12,25 @@ check() { # dir pattern message
         echo "layering: $3:"; echo "$out"; fail=1
     fi
 }
-check util '#include "(core|place|run|bench|cli|daemon)/' "util includes a higher layer"
-check core '#include "(place|run|bench|cli|daemon)/' "core includes place, run, bench, cli or daemon"
-check place '#include "(run|bench|cli|daemon)/' "place includes run, bench, cli or daemon"
-check run '#include "(bench|cli|daemon)/' "run includes bench, cli or daemon"
-check bench '#include "(place|run|cli|daemon)/' "bench includes place, run, cli or daemon"
+check util '#include "(core|place|profile|run|bench|cli|daemon)/' "util includes a higher layer"
+check core '#include "(place|profile|run|bench|cli|daemon)/' "core includes place, profile, run, bench, cli or daemon"
+check place '#include "(profile|run|bench|cli|daemon)/' "place includes profile, run, bench, cli or daemon"
+check run '#include "(profile|bench|cli|daemon)/' "run includes profile, bench, cli or daemon"
+check profile '#include "(place|run|bench|cli|daemon)/' "profile includes place, run, bench, cli or daemon"
+check bench '#include "(place|profile|run|cli|daemon)/' "bench includes place, profile, run, cli or daemon"
 check cli '#include "daemon/' "cli includes daemon"
 [ -d "$src/daemon" ] && check daemon '#include "cli/' "daemon includes cli"
 # Host paths are opened only through the host seam.
 if out=$(grep -rnE '\b(open|fopen|opendir|openat)\s*\(\s*"/(sys|proc|etc|dev|run)' "$src" | grep -v 'core/host.c'); then
     echo "layering: host path opened outside core/host.c:"; echo "$out"; fail=1
 fi
-# core, util, place, bench and run never print, exit or abort: they return -errno
+# core, util, place, profile, bench and run never print, exit or abort: they return -errno
 # with a diag (util/xalloc.c's out-of-memory abort and the _exit(127) of run's
 # forked child when exec fails are the documented exceptions).
 if out=$(grep -rnE '\b(printf|fprintf|vfprintf|puts|fputs|putchar|perror|exit|_exit|abort|err|errx|warn|warnx)\s*\(' \
-    "$src/core" "$src/util" "$src/place" "$src/bench" "$src/run" 2>/dev/null | grep -v 'util/xalloc.c' |
+    "$src/core" "$src/util" "$src/place" "$src/profile" "$src/bench" "$src/run" 2>/dev/null | grep -v 'util/xalloc.c' |
     grep -vE 'run/run-launch.c:[0-9]+:\s*_exit\(127\);' | grep -vE ':\s*(/?\*|//)'); then
-    echo "layering: core, util, place, bench or run prints, exits or aborts:"; echo "$out"; fail=1
+    echo "layering: core, util, place, profile, bench or run prints, exits or aborts:"; echo "$out"; fail=1
 fi
 if [ $fail -eq 0 ]; then echo "ok - layering"; fi
 exit $fail

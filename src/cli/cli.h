@@ -34,6 +34,10 @@ struct cli {
 	bool dry_run;
 	int verbose;
 	struct host *host;
+	const char *cmdline; /* the whole command line, for the undo journal */
+	/* KVMTUNE_TEST_FAIL_WRITE=K: the K-th host write fails (fault injection in tests) */
+	unsigned fail_write_at;
+	unsigned writes_seen;
 };
 
 /*
@@ -84,6 +88,8 @@ int cmd_lint(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_explain(struct cli *c, int argc, char **argv);
 int cmd_stat(struct cli *c, int argc, char **argv);
+int cmd_profile(struct cli *c, int argc, char **argv);
+int cmd_undo(struct cli *c, int argc, char **argv);
 int cmd_plan(struct cli *c, int argc, char **argv);
 int cmd_bench(struct cli *c, int argc, char **argv);
 int cmd_top(struct cli *c, int argc, char **argv);

@@ -20,6 +20,7 @@
 #include "core/hugepages-persist.h"
 #include "core/hugepages-plan.h"
 #include "core/hugepages-verify.h"
+#include "core/journal.h"
 #include "core/model.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -150,12 +151,14 @@ static const char *file_status(const struct file_change *f)
 }
 
 static void report(struct cli *c, const struct file_plan *p, const char *cmdline, char **findings,
-		   char **notes, const char *next)
+		   char **notes, const char *next, unsigned long long id)
 {
 	if (c->json) {
 		struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 
 		json_object_object_add(o, "dry_run", json_object_new_boolean(c->dry_run));
+		json_object_object_add(o, "journal_id",
+				       id ? json_object_new_int64((int64_t)id) : NULL);
 		for (size_t i = 0; i < p->n; i++) {
 			struct json_object *e = json_object_new_object();
 
@@ -204,10 +207,14 @@ static void report(struct cli *c, const struct file_plan *p, const char *cmdline
 		printf("warning: %s\n", safe);
 	}
 	printf("%s: %s\n", c->dry_run ? "then" : "next", next);
+	if (id)
+		printf("journal entry %llu: 'kvmtune undo %llu' reverts it\n", id, id);
 }
 
-static int write_plan(struct cli *c, struct host *h, struct file_plan *p)
+static int write_plan(struct cli *c, struct host *h, struct file_plan *p,
+		      unsigned long long *ret_id)
 {
+	struct journal_entry je;
 	struct diag d = {0};
 	int r;
 
@@ -217,6 +224,14 @@ static int write_plan(struct cli *c, struct host *h, struct file_plan *p)
 	if (r < 0) {
 		cli_error_diag(&d, r);
 		cli_error("no file was changed (the ones written were restored)");
+		return EXIT_PARTIAL;
+	}
+	journal_entry_init(&je, c->cmdline);
+	journal_add_file_plan(&je, p);
+	r = hp_cli_record(c, h, &je, ret_id);
+	journal_entry_release(&je);
+	if (r < 0) {
+		file_plan_rollback(h, p);
 		return EXIT_PARTIAL;
 	}
 	return EXIT_OK;
@@ -265,6 +280,7 @@ static int run(struct cli *c, bool persist, struct hp_request *req, const char *
 	struct hp_cmdline cl = {0};
 	struct diag d = {0};
 	char **findings = NULL;
+	unsigned long long id = 0;
 	struct host *h;
 	long gid;
 	int r, rc;
@@ -296,7 +312,7 @@ static int run(struct cli *c, bool persist, struct hp_request *req, const char *
 	if (r < 0) {
 		rc = cli_fail(&d, r);
 	} else {
-		rc = write_plan(c, h, &p);
+		rc = write_plan(c, h, &p, &id);
 		report(c, &p, persist ? cl.words.buf : NULL, findings, cl.notes,
 		       persist ? (cl.words.len
 					  ? "run update-grub, and 'systemctl enable "
@@ -304,7 +320,8 @@ static int run(struct cli *c, bool persist, struct hp_request *req, const char *
 					    "after the reboot 'kvmtune hugepages persist --verify'"
 					  : "'sysctl --system' applies the sysctl file now")
 			       : "'systemctl daemon-reload', then restart dev-hugepages.mount and "
-				 "enable the other mount units");
+				 "enable the other mount units",
+		       id);
 	}
 	free_findings(findings);
 	file_plan_release(&p);

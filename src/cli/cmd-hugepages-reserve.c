@@ -187,6 +187,9 @@ void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char 
 		/* no record text when the transaction ended before reading it (lock busy) */
 		json_object_object_add(o, "record",
 				       t->record ? json_object_new_string(t->record) : NULL);
+		json_object_object_add(o, "journal_id",
+				       t->journal_id ? json_object_new_int64((int64_t)t->journal_id)
+						     : NULL);
 		json_object_object_add(o, "stale_released", st);
 		if (t->stale_plan.nchanges)
 			json_object_object_add(
@@ -211,6 +214,21 @@ void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char 
 		hp_cli_result_text(&t->plan, t->res, result);
 	if (owner && t->record)
 		print_record(owner, t->record);
+	if (t->journal_id)
+		printf("journal entry %llu: 'kvmtune undo %llu' reverts it\n",
+		       (unsigned long long)t->journal_id, (unsigned long long)t->journal_id);
+}
+
+/* After the error: what a journal failure did (kvmtune makes no change undo cannot revert). */
+static void journal_failure_note(const struct hp_txn_result *t)
+{
+	if (t->fail == HP_TXN_FAIL_JOURNAL)
+		cli_error("putting the change back: kvmtune makes no change the undo journal "
+			  "cannot revert");
+	else if (t->fail == HP_TXN_FAIL_UNJOURNALED)
+		cli_error("the undo journal could not record the change and putting it back "
+			  "failed: see 'kvmtune hugepages' and the records in %s",
+			  HP_RESV_DIR);
 }
 
 /* True when a failed apply of plan changed no pool (res NULL: nothing applied). */
@@ -236,6 +254,14 @@ static int reserve_failure(int r, const struct hp_txn_result *t, const char **re
 	case HP_TXN_FAIL_RECORD:
 		*ret_result =
 			"not reserved: the record could not be written, the pool was put back";
+		return EXIT_PARTIAL;
+	case HP_TXN_FAIL_JOURNAL:
+		*ret_result = "not reserved: the undo journal could not record it, the pool and "
+			      "the record were put back";
+		return EXIT_PARTIAL;
+	case HP_TXN_FAIL_UNJOURNALED:
+		*ret_result = "not reserved: the undo journal could not record it, putting it "
+			      "back failed";
 		return EXIT_PARTIAL;
 	case HP_TXN_FAIL_STALE:
 		*ret_result = "not reserved: releasing stale records failed";
@@ -281,8 +307,10 @@ int hp_cli_reserve(struct cli *c, const char *owner, const struct hp_needs *need
 	if (r < 0)
 		return cli_fail(&d, r);
 	r = hp_txn_reserve(h, owner, needs, o, &t, &d);
-	if (r < 0)
+	if (r < 0) {
 		cli_error_diag(&d, r);
+		journal_failure_note(&t);
+	}
 	rc = hp_cli_reserve_outcome(r, &t, o->dry_run, &result);
 	if (r >= 0 || t.res || report_refusal)
 		hp_cli_txn_report(c, &t, owner, result);
@@ -306,7 +334,8 @@ int cmd_hugepages_reserve(struct cli *c, int argc, char **argv)
 	}
 	to = (struct hp_txn_opts){.lock_timeout_ms = HP_CLI_LOCK_WAIT_MS,
 				  .keep_free_kib = o.keep_free_kib,
-				  .dry_run = c->dry_run};
+				  .dry_run = c->dry_run,
+				  .journal_command = c->cmdline};
 	o.apply.progress = hp_cli_progress;
 	o.apply.progress_data = c;
 	to.apply = o.apply;
@@ -333,6 +362,14 @@ static int release_failure(struct cli *c, const struct hp_txn_result *t, const c
 	case HP_TXN_FAIL_RECORD:
 		result = "pools shrunk, but the record could not be removed";
 		break;
+	case HP_TXN_FAIL_JOURNAL:
+		result = "not released: the undo journal could not record it, the pools and the "
+			 "record were put back";
+		break;
+	case HP_TXN_FAIL_UNJOURNALED:
+		result = "not released: the undo journal could not record it, putting it back "
+			 "failed";
+		break;
 	default:
 		return cli_exit_for(r);
 	}
@@ -353,6 +390,7 @@ int hp_cli_release(struct cli *c, char *const *owners, size_t nowners, const str
 	r = hp_txn_release(h, owners, nowners, o, &t, &d);
 	if (r < 0) {
 		cli_error_diag(&d, r);
+		journal_failure_note(&t);
 		rc = release_failure(c, &t, nowners == 1 ? owners[0] : NULL, r);
 		hp_txn_result_release(&t);
 		return rc;
@@ -381,7 +419,8 @@ int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 	to = (struct hp_txn_opts){.lock_timeout_ms = HP_CLI_LOCK_WAIT_MS,
 				  .keep_free_kib = -1,
 				  .dry_run = c->dry_run,
-				  .clean_stale = true};
+				  .clean_stale = true,
+				  .journal_command = c->cmdline};
 	to.apply = o.apply;
 	to.apply.progress = hp_cli_progress;
 	to.apply.progress_data = c;

@@ -19,6 +19,7 @@
 #include "core/hugepages-apply.h"
 #include "core/hugepages-plan.h"
 #include "core/hugepages-reserve.h"
+#include "core/journal.h"
 #include "core/model.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -173,6 +174,24 @@ int hp_cli_load_model(struct cli *c, struct host **ret_h, struct host_model *m)
 		return cli_fail(&d, r);
 	r = host_model_load(*ret_h, m, &d);
 	return r < 0 ? cli_fail_host(&d, r) : EXIT_OK;
+}
+
+int hp_cli_record(struct cli *c, struct host *h, struct journal_entry *je,
+		  unsigned long long *ret_id)
+{
+	struct diag d = {0};
+	int r;
+
+	*ret_id = 0;
+	r = journal_record(h, je, &d);
+	if (r >= 0) {
+		*ret_id = je->id;
+		return 0;
+	}
+	cli_error_diag(&d, r);
+	cli_error("putting the change back: kvmtune makes no change the undo journal cannot "
+		  "revert");
+	return r;
 }
 
 static int cmd_show(struct cli *c, int argc, char **argv)
@@ -403,6 +422,30 @@ void hp_cli_result_text(const struct hp_plan *p, const struct hp_result *res, co
 	printf("%s\n", result);
 }
 
+/* Apply, then record what changed; a journal failure puts the pools back. */
+static int apply_and_record(struct cli *c, struct host *h, struct set_opts *s,
+			    const struct hp_plan *plan, struct hp_result *res,
+			    unsigned long long *ret_id, struct diag *d)
+{
+	struct journal_entry je;
+	int r, jr;
+
+	s->apply.progress = hp_cli_progress;
+	s->apply.progress_data = c;
+	r = hugepages_apply(h, plan, &s->apply, res, d);
+	if (r < 0)
+		return r;
+	journal_entry_init(&je, c->cmdline);
+	journal_add_hp_plan(&je, plan, res);
+	jr = hp_cli_record(c, h, &je, ret_id);
+	journal_entry_release(&je);
+	if (jr < 0) {
+		(void)hugepages_rollback(h, plan, res);
+		return diag_set(d, -jr, "journal", "the pools were put back");
+	}
+	return r;
+}
+
 static int run_set(struct cli *c, struct set_opts *s)
 {
 	AUTOCLOSE int lock_fd = -1;
@@ -420,6 +463,7 @@ static int run_set(struct cli *c, struct set_opts *s)
 	struct hp_result *res = NULL;
 	enum hp_outcome outcome;
 	struct diag d = {0};
+	unsigned long long id = 0;
 	struct host *h;
 	int r, rc;
 
@@ -448,17 +492,23 @@ static int run_set(struct cli *c, struct set_opts *s)
 			hp_cli_plan_text(&plan, &mem, s->req.keep_free_kib);
 	} else {
 		res = xcalloc(plan.nchanges ? plan.nchanges : 1, sizeof(*res));
-		s->apply.progress = hp_cli_progress;
-		s->apply.progress_data = c;
-		r = hugepages_apply(h, &plan, &s->apply, res, &d);
+		r = apply_and_record(c, h, s, &plan, res, &id, &d);
 		outcome = hugepages_outcome(&plan, res, r);
 		if (r < 0)
 			cli_error_diag(&d, r);
-		if (c->json)
-			render_json_print(hp_cli_plan_json(&plan, res, outcome_names[outcome]),
-					  stdout);
-		else
+		if (c->json) {
+			struct json_object *o =
+				hp_cli_plan_json(&plan, res, outcome_names[outcome]);
+
+			json_object_object_add(o, "journal_id",
+					       id ? json_object_new_int64((int64_t)id) : NULL);
+			render_json_print(o, stdout);
+		} else {
 			hp_cli_result_text(&plan, res, hp_outcome_text(outcome));
+			if (id)
+				printf("journal entry %llu: 'kvmtune undo %llu' reverts it\n", id,
+				       id);
+		}
 		/* nothing changed is a plain failure; a restore or a shortfall is 3 */
 		rc = outcome == HP_OUTCOME_MET		     ? EXIT_OK
 		     : outcome == HP_OUTCOME_NOTHING_CHANGED ? EXIT_FAILED

@@ -19,6 +19,7 @@ struct hp_txn_result;
 struct hp_mem;
 struct hp_plan;
 struct hp_result;
+struct journal_entry;
 struct json_object;
 
 /* How long a writer waits for another kvmtune that holds the pools' lock. */
@@ -42,6 +43,13 @@ void hp_cli_plan_text(const struct hp_plan *p, const struct hp_mem *mem, int64_t
 /* The per-pool table of before/asked/got/status, problems, next steps and result. */
 void hp_cli_result_text(const struct hp_plan *p, const struct hp_result *res, const char *result);
 
+/*
+ * Record je in the undo journal.  When that fails, prints why and returns
+ * -errno: the caller puts the change back (kvmtune makes no change undo
+ * cannot revert).  *ret_id gets the entry's id (0: nothing changed).
+ */
+int hp_cli_record(struct cli *c, struct host *h, struct journal_entry *je,
+		  unsigned long long *ret_id);
 /* The outcome of a reservation transaction: stale records, plan or results, the record. */
 void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char *owner,
 		       const char *result);

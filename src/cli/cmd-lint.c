@@ -11,7 +11,9 @@
 #include "cli/cli.h"
 #include "cli/render.h"
 #include "cli/vmflags.h"
+#include "core/domdev.h"
 #include "core/host.h"
+#include "core/lint-devices.h"
 #include "core/lint.h"
 #include "core/model.h"
 #include "place/host.h"
@@ -28,16 +30,20 @@ static void lint_usage(FILE *out)
 	fprintf(out,
 		"usage: kvmtune [--root DIR] lint [--json] --domain FILE\n"
 		"       kvmtune [--root DIR] lint [--json] --mem SIZE [VM options]\n\n"
-		"Check a VM's memory configuration against this host.  Each finding has an id,\n"
-		"a severity (error, warning, info), the evidence and the fix.  Findings:\n"
+		"Check a VM's configuration against this host.  Each finding has an id,\n"
+		"a severity (error, warning, info), the evidence and the fix.  Memory:\n"
 		"hugepages-nodeset-without-cells, locked-without-hard-limit,\n"
 		"strict-without-swap, nodeset-missing-node, memory-only-node,\n"
 		"page-size-unsupported, page-size-no-mount, not-enough-free-pages,\n"
 		"memnode-missing-cell, invalid-domain, placement-auto-without-numad,\n"
 		"vcpu-cpuset-missing-cpu, vcpus-away-from-memory, memory-cells-mismatch,\n"
 		"vcpupin-missing-cpu, vcpus-pinned-away-from-memory, vcpupin-shared-cpu,\n"
-		"dedicated-core-shared, emulator-on-vcpu-core, bound-nodes-too-small.  Exit 1\n"
-		"when there is an error finding.\n\n"
+		"dedicated-core-shared, emulator-on-vcpu-core, bound-nodes-too-small.\n"
+		"Devices and CPU (--domain only): domain-emulated, cpu-model-not-host,\n"
+		"cpu-topology-vcpus, cpu-topology-smt, cpu-topology-pins, cpu-topology-cells,\n"
+		"disk-cache, disk-cache-unsafe, disk-cache-writeback, disk-io, disk-emulated,\n"
+		"disk-no-iothread, net-emulated, net-no-vhost, net-queues, unused-device.\n"
+		"Exit 1 when there is an error finding.\n\n"
 		"  --domain FILE          read the VM from a libvirt domain XML\n"
 		"  --domains DIR          the host's other domains, for cores shared between VMs\n"
 		"                         (below the root; default %s; running QEMUs count too)\n",
@@ -98,6 +104,21 @@ static void parse_failure(const struct diag *d, const char *path, struct lint_re
 	lint_add(r, memnode ? "memnode-missing-cell" : "invalid-domain", LINT_ERROR, msg,
 		 memnode ? "give <memnode> only for cells of <cpu><numa>, or add the cell"
 			 : "correct the element named in the evidence");
+}
+
+/* The domain's devices, CPU model and topology; a file libvirt would refuse is a finding. */
+static void lint_domain_devices(const char *path, const struct vm_spec *vm,
+				const struct host_model *m, struct lint_report *r)
+{
+	struct vm_devices dv = {0};
+	struct diag d = {0};
+
+	if (domdev_parse_file(path, &dv, &d) < 0) {
+		parse_failure(&d, path, r);
+		return;
+	}
+	lint_devices(&dv, vm, m, r);
+	domdev_release(&dv);
 }
 
 /* The other VMs' dedicated CPUs, from the inventory (this VM left out). */
@@ -175,6 +196,8 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 			opts.others = others;
 			if (r == 0)
 				lint_vm(&f.vm, &m, &opts, &report);
+			if (r == 0 && f.domain)
+				lint_domain_devices(f.domain, &f.vm, &m, &report);
 		}
 	}
 	if (r < 0) {

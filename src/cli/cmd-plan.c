@@ -20,9 +20,11 @@
 #include "core/domxml.h"
 #include "core/host.h"
 #include "core/hugepages-plan.h"
+#include "core/journal.h"
 #include "core/memcost.h"
 #include "core/model.h"
 #include "core/topology.h"
+#include "core/undo.h"
 #include "core/userfile.h"
 #include "core/vmspec.h"
 #include "place/capacity.h"
@@ -553,12 +555,44 @@ static int run_capacity(struct cli *c, const struct plan_cli *p, struct plan_env
 	return EXIT_OK;
 }
 
+/*
+ * Record the domain files plan --write changed as one undo journal entry; when
+ * the journal cannot take it, put the files back (kvmtune makes no change undo
+ * cannot revert).  Returns an exit code.
+ */
+static int record_domains(struct cli *c, struct host *h, struct journal_entry *je)
+{
+	struct diag d = {0};
+	int r;
+
+	if (!je->nchanges)
+		return EXIT_OK;
+	r = journal_record(h, je, &d);
+	if (r >= 0) {
+		printf("journal entry %llu: 'kvmtune undo %llu' reverts it\n",
+		       (unsigned long long)je->id, (unsigned long long)je->id);
+		return EXIT_OK;
+	}
+	cli_error_diag(&d, r);
+	diag_clear(&d);
+	r = undo_revert_unrecorded(h, je, &d);
+	if (r < 0) {
+		cli_error_diag(&d, r);
+		cli_error("the domain files were changed but could not be put back");
+		return EXIT_FAILED;
+	}
+	cli_error("the domain files were put back: a change undo cannot revert is not made");
+	return EXIT_PARTIAL;
+}
+
 /* Merge each placed --domain VM into its file (or show it with --dry-run). */
 static int write_domains(struct cli *c, struct plan_cli *p, struct plan_env *e,
 			 const struct place_plan *plan)
 {
-	int written = 0, failed = 0;
+	struct journal_entry je;
+	int written = 0, failed = 0, rc;
 
+	journal_entry_init(&je, c->cmdline);
 	for (size_t i = 0; i < plan->nvms; i++) {
 		const struct place_vm_plan *v = &plan->vms[i];
 		struct diag d = {0};
@@ -577,7 +611,7 @@ static int write_domains(struct cli *c, struct plan_cli *p, struct plan_env *e,
 				printf("would update '%s':\n%s", p->domain_paths[i], frag);
 		} else {
 			r = domxml_merge_file_flags(p->domain_paths[i], &p->specs[i], &e->m,
-						    DOMXML_WRITE_CPU, &target, &backup, &d);
+						    DOMXML_WRITE_CPU, &target, &backup, &je, &d);
 			if (r >= 0 && backup)
 				printf("updated '%s' (backup '%s')\n", target, backup);
 			else if (r >= 0)
@@ -590,7 +624,14 @@ static int write_domains(struct cli *c, struct plan_cli *p, struct plan_env *e,
 			written++;
 		}
 	}
-	return failed ? (written && !c->dry_run ? EXIT_PARTIAL : EXIT_FAILED) : EXIT_OK;
+	rc = failed ? (written && !c->dry_run ? EXIT_PARTIAL : EXIT_FAILED) : EXIT_OK;
+	if (!c->dry_run && written) {
+		int jr = record_domains(c, e->h, &je);
+
+		rc = jr != EXIT_OK ? jr : rc;
+	}
+	journal_entry_release(&je);
+	return rc;
 }
 
 static int run_plan(struct cli *c, struct plan_cli *p, struct plan_env *e,

@@ -16,8 +16,10 @@
 #include "core/domxml-write.h"
 #include "core/domxml.h"
 #include "core/host.h"
+#include "core/journal.h"
 #include "core/lint.h"
 #include "core/model.h"
+#include "core/undo.h"
 #include "core/vmspec.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -52,9 +54,10 @@ static void xml_usage(FILE *out)
 
 struct xml_run {
 	bool write, dry_run;
-	char *text;   /* the fragments, or the domain as written / to be written */
-	char *target; /* the file written (a symlink's target), after --write */
-	char *backup; /* the backup made of it, NULL when none */
+	char *text;		       /* the fragments, or the domain as written / to be written */
+	char *target;		       /* the file written (a symlink's target), after --write */
+	char *backup;		       /* the backup made of it, NULL when none */
+	unsigned long long journal_id; /* the undo journal's entry for the write, 0 when none */
 	struct lint_report lint;
 };
 
@@ -123,6 +126,9 @@ static void report_json(const struct vmflags *f, const struct xml_run *x)
 	json_object_object_add(o, "backup", render_opt_string(x->backup));
 	json_object_object_add(o, "written", json_object_new_boolean(x->write && !x->dry_run));
 	json_object_object_add(o, "dry_run", json_object_new_boolean(x->dry_run));
+	json_object_object_add(o, "journal_id",
+			       x->journal_id ? json_object_new_int64((int64_t)x->journal_id)
+					     : NULL);
 	json_object_object_add(o, "next_step",
 			       render_opt_string(next_step(f, x, next, sizeof(next))));
 	for (size_t i = 0; i < x->lint.count; i++) {
@@ -172,6 +178,41 @@ static void report_text(const struct vmflags *f, const struct xml_run *x)
 	else
 		printf("updated '%s'\n", x->target);
 	printf("next: %s\n", next_step(f, x, next, sizeof(next)));
+	printf("journal entry %llu: 'kvmtune undo %llu' reverts it\n", x->journal_id,
+	       x->journal_id);
+}
+
+/*
+ * --write: merge into the file, then record the change in the undo journal;
+ * when the journal cannot take it the file is put back (a change undo cannot
+ * revert is not made).  An exit code, errors printed.
+ */
+static int write_domain(struct cli *c, struct host *h, const struct vmflags *f,
+			const struct host_model *m, struct xml_run *x)
+{
+	struct journal_entry je;
+	struct diag d = {0};
+	int r, rc = EXIT_OK;
+
+	journal_entry_init(&je, c->cmdline);
+	r = domxml_merge_file(f->domain, &f->vm, m, &x->target, &x->backup, &je, &d);
+	if (r < 0) {
+		rc = cli_fail(&d, r);
+	} else if ((r = journal_record(h, &je, &d)) < 0) {
+		cli_error_diag(&d, r);
+		diag_clear(&d);
+		r = undo_revert_unrecorded(h, &je, &d);
+		if (r < 0)
+			cli_error_diag(&d, r);
+		cli_error(r < 0 ? "'%s' was changed but could not be put back"
+				: "'%s' was put back: a change undo cannot revert is not made",
+			  x->target);
+		rc = r < 0 ? EXIT_FAILED : EXIT_PARTIAL;
+	} else {
+		x->journal_id = je.id;
+	}
+	journal_entry_release(&je);
+	return rc;
 }
 
 /* Build (and with --write, write) the XML; an exit code, errors printed. */
@@ -181,7 +222,7 @@ static int run(struct cli *c, struct vmflags *f, struct xml_run *x)
 	struct diag d = {0};
 	struct host *h;
 	size_t len = 0;
-	int r;
+	int r, rc;
 
 	r = cli_host(c, &h, &d);
 	if (r < 0)
@@ -198,12 +239,15 @@ static int run(struct cli *c, struct vmflags *f, struct xml_run *x)
 		r = domxml_merge_text(f->domain, &f->vm, &m, &x->text, &len, &d);
 	else if (r == 0)
 		r = domxml_fragments(&f->vm, &m, &x->text, &d);
-	if (r == 0 && x->write && !x->dry_run)
-		r = domxml_merge_file(f->domain, &f->vm, &m, &x->target, &x->backup, &d);
-	if (r == 0)
+	if (r < 0) {
+		host_model_release(&m);
+		return cli_fail(&d, r);
+	}
+	rc = x->write && !x->dry_run ? write_domain(c, h, f, &m, x) : EXIT_OK;
+	if (rc == EXIT_OK)
 		lint_result(h, &m, x->text, !x->write, &x->lint);
 	host_model_release(&m);
-	return r < 0 ? cli_fail(&d, r) : EXIT_OK;
+	return rc;
 }
 
 int cmd_xml(struct cli *c, int argc, char **argv)

@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/escape.h"
+#include "util/parse-num.h"
 #include "util/sbuf.h"
 
 #include "util/banned.h"
@@ -58,6 +59,10 @@ static const struct command commands[] = {
 	 "libvirt's QEMU hook: reserve a domain's hugepages on prepare, release them"},
 	{"complete", cmd_complete, CMD_NEEDS_HOST,
 	 "words for shell completion: commands, nodes, page sizes, reservation owners"},
+	{"profile", cmd_profile, CMD_NEEDS_HOST | CMD_WRITES,
+	 "verify, diff or apply a host profile (sysctls, THP, KSM, I/O schedulers, CPU)"},
+	{"undo", cmd_undo, CMD_NEEDS_HOST | CMD_WRITES,
+	 "list the changes kvmtune made, or revert one (from the undo journal)"},
 	{"plan", cmd_plan, CMD_NEEDS_HOST | CMD_WRITES,
 	 "place VMs on NUMA nodes: nodes, pins, hugepages per node; or what still fits"},
 	{"top", cmd_top, CMD_NEEDS_HOST,
@@ -156,6 +161,16 @@ int cli_fail(const struct diag *d, int err)
 	return cli_exit_for(err);
 }
 
+/* Fault injection for tests: the K-th write through the host seam fails with EIO. */
+static int fail_write_hook(void *userdata, const char *path, const char *value)
+{
+	struct cli *c = userdata;
+
+	(void)path;
+	(void)value;
+	return ++c->writes_seen == c->fail_write_at ? -EIO : 0;
+}
+
 int cli_fail_host(const struct diag *d, int err)
 {
 	cli_error_diag(d, err);
@@ -164,6 +179,7 @@ int cli_fail_host(const struct diag *d, int err)
 
 int cli_host(struct cli *c, struct host **ret, struct diag *d)
 {
+	const char *fail = getenv("KVMTUNE_TEST_FAIL_WRITE");
 	int r;
 
 	if (!c->host) {
@@ -172,9 +188,41 @@ int cli_host(struct cli *c, struct host **ret, struct diag *d)
 		r = host_open_flags(c->root, flags, &c->host, d);
 		if (r < 0)
 			return r;
+		if (fail && *fail && parse_u32(fail, &c->fail_write_at) >= 0 && c->fail_write_at)
+			host_set_write_hook(c->host, fail_write_hook, c);
 	}
 	*ret = c->host;
 	return 0;
+}
+
+/*
+ * argv as one line for the journal: "kvmtune" for argv[0], words with blanks
+ * or shell characters single-quoted, control characters as '?'.
+ */
+static char *join_argv(int argc, char **argv)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_adds(&sb, "kvmtune");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool quote = !*a || strpbrk(a, " \t\n'\"\\$`;&|<>*?()[]{}~#!");
+
+		sbuf_addc(&sb, ' ');
+		if (quote)
+			sbuf_addc(&sb, '\'');
+		for (; *a; a++) {
+			if (*a == '\'')
+				sbuf_adds(&sb, "'\\''");
+			else if ((unsigned char)*a < 0x20 || *a == 0x7f)
+				sbuf_addc(&sb, '?');
+			else
+				sbuf_addc(&sb, *a);
+		}
+		if (quote)
+			sbuf_addc(&sb, '\'');
+	}
+	return sbuf_detach(&sb, NULL);
 }
 
 bool cli_simple_options(struct cli *c, const char *name, int argc, char **argv,
@@ -231,6 +279,7 @@ int main(int argc, char **argv)
 	};
 	struct cli c = {0};
 	const struct command *cmd;
+	char *cmdline;
 	int opt, r;
 
 	/* '+': stop at the first non-option, the command name. */
@@ -282,10 +331,13 @@ int main(int argc, char **argv)
 		die("'%s' is not a kvmtune command; see 'kvmtune help'", argv[optind]);
 	if (c.dry_run && !(cmd->flags & CMD_WRITES))
 		die("'%s' changes nothing; --dry-run does not apply to it", cmd->name);
+	cmdline = join_argv(argc, argv);
+	c.cmdline = cmdline;
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* reset getopt for the subcommand (glibc: 0 re-initialises) */
 	r = cmd->fn(&c, argc, argv);
 	host_free(c.host);
+	free(cmdline);
 	return r;
 }

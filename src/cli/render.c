@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,15 @@
 #include "util/sbuf.h"
 
 #include "util/banned.h"
+
+const char *render_esc(const char *s, char *buf, size_t bufsz)
+{
+	AUTOFREE char *e = str_escape(s, bufsz);
+
+	if (bufsz)
+		(void)snprintf(buf, bufsz, "%s", e);
+	return buf;
+}
 
 struct json_object *render_opt_int(int64_t v)
 {

@@ -29,6 +29,12 @@ struct json_object *render_opt_string(const char *s);
 /* A count that may be unknown (< 0) as text: the number in buf, or "unknown". */
 const char *render_count(int64_t v, char *buf, size_t n);
 
+/*
+ * Text from a host file made safe to print into buf (str_escape: control
+ * characters and backslashes escaped), cut to bufsz.  Returns buf.
+ */
+const char *render_esc(const char *s, char *buf, size_t bufsz);
+
 /* Add a check/explain finding's "evidence" (file, value) array and "fix" to o. */
 void render_finding_tail(struct json_object *o, const struct finding *fd);
 

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Helpers shared by the parts of the domain XML parser (domxml.c for the
- * memory, domxml-cpu.c for <vcpu>, <iothreads>, <cputune> and the CPU
- * topology).  Not for use outside the parser.
+ * Helpers the domain XML readers share (domxml.c: memory and NUMA,
+ * domxml-cpu.c: <vcpu>, <iothreads>, <cputune> and the CPU topology,
+ * domdev.c: devices and the CPU model): reading the document, attributes,
+ * text and children of libxml2 nodes, libvirt's cpuset syntax.  Not for use
+ * outside the parsers.
  */
 #ifndef KVMTUNE_CORE_DOMXML_INTERNAL_H
 #define KVMTUNE_CORE_DOMXML_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/xmlapi.h"
 
@@ -15,6 +18,8 @@ struct cpuset;
 struct diag;
 struct vm_spec;
 
+/* Parse XML text without network or entities; -EINVAL with line and message. */
+int domxml_read_doc(const char *text, size_t len, xmlDoc **ret, struct diag *d);
 /* An attribute's value (caller frees), NULL when absent. */
 char *domxml_attr(xmlNode *n, const char *name);
 /* An element's text without surrounding white space (caller frees). */

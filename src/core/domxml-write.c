@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "core/cpuset.h"
 #include "core/domxml.h"
+#include "core/journal.h"
 #include "core/model.h"
 #include "core/userfile.h"
 #include "core/vmspec.h"
@@ -657,17 +659,35 @@ int domxml_merge_text(const char *path, const struct vm_spec *vm, const struct h
 }
 
 int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
-		      char **ret_target, char **ret_backup, struct diag *d)
+		      char **ret_target, char **ret_backup, struct journal_entry *je,
+		      struct diag *d)
 {
-	return domxml_merge_file_flags(path, vm, m, 0, ret_target, ret_backup, d);
+	return domxml_merge_file_flags(path, vm, m, 0, ret_target, ret_backup, je, d);
+}
+
+/* Adds path's change (orig -> text) and its new backup to je, for the undo journal. */
+static void journal_merge(struct journal_entry *je, const char *target, const char *backup,
+			  const char *orig, size_t orig_len, const char *text, size_t len)
+{
+	/* the file as it was and as written; the backup is always a new file */
+	struct stat st;
+	mode_t mode = stat(target, &st) == 0 ? st.st_mode & 07777 : 0600;
+
+	journal_add_file(je, JOURNAL_USER_FILE, target, orig, orig_len, text, len, mode);
+	if (backup)
+		journal_add_file(je, JOURNAL_USER_FILE, backup, NULL, 0, orig, orig_len, mode);
 }
 
 int domxml_merge_file_flags(const char *path, const struct vm_spec *vm, const struct host_model *m,
-			    unsigned flags, char **ret_target, char **ret_backup, struct diag *d)
+			    unsigned flags, char **ret_target, char **ret_backup,
+			    struct journal_entry *je, struct diag *d)
 {
+	AUTOFREE char *orig = NULL;
 	AUTOFREE char *text = NULL;
+	AUTOFREE char *target = NULL;
+	AUTOFREE char *backup = NULL;
 	AUTOCLOSE int lockfd = -1;
-	size_t len = 0;
+	size_t orig_len = 0, len = 0;
 	int r;
 
 	/* read, merge and replace as one step: a second kvmtune writing the
@@ -675,8 +695,16 @@ int domxml_merge_file_flags(const char *path, const struct vm_spec *vm, const st
 	lockfd = userfile_lock(path, DOMXML_LOCK_TIMEOUT_MS, d);
 	if (lockfd < 0)
 		return lockfd;
-	r = merge_text_flags(path, vm, m, flags, &text, &len, d);
+	r = userfile_read(path, DOMXML_MAX_FILE_BYTES, &orig, &orig_len, d);
 	if (r >= 0)
-		r = userfile_replace(path, text, len, ret_target, ret_backup, d);
+		r = merge_buffer(path, orig, orig_len, vm, m, flags, &text, &len, d);
+	if (r >= 0)
+		r = userfile_replace(path, text, len, &target, &backup, d);
+	if (r >= 0 && je)
+		journal_merge(je, target, backup, orig, orig_len, text, len);
+	if (r >= 0 && ret_target)
+		*ret_target = steal_ptr(&target);
+	if (r >= 0 && ret_backup)
+		*ret_backup = steal_ptr(&backup);
 	return r;
 }

@@ -14,6 +14,7 @@
 
 struct diag;
 struct host_model;
+struct journal_entry;
 struct vm_spec;
 
 /* Added to the guest size for <hard_limit> when memory is locked (libvirt's own default). */
@@ -34,12 +35,15 @@ int domxml_fragments(const struct vm_spec *vm, const struct host_model *m, char 
  * userfile_replace(): a symlink updates the file it names (ret_target, may
  * be NULL), owner and mode kept, the old file kept as the first free
  * path.bak[.N] (ret_backup, may be NULL), the new one put in place
- * atomically; on failure the file is unchanged.  -errno of the file
- * operations, -EINVAL for a malformed domain, -EFBIG beyond
- * DOMXML_MAX_FILE_BYTES.
+ * atomically; on failure the file is unchanged.  When je is not NULL, the
+ * file's old and new contents and the new backup are added to it
+ * (user-file changes, absolute paths) once written, for the undo journal.
+ * -errno of the file operations, -EINVAL for a malformed domain, -EFBIG
+ * beyond DOMXML_MAX_FILE_BYTES.
  */
 int domxml_merge_file(const char *path, const struct vm_spec *vm, const struct host_model *m,
-		      char **ret_target, char **ret_backup, struct diag *d);
+		      char **ret_target, char **ret_backup, struct journal_entry *je,
+		      struct diag *d);
 /*
  * What domxml_merge_file() would write to path, without writing: the merged
  * domain as text (caller frees), ret_len its length.  Same errors.
@@ -59,6 +63,7 @@ enum domxml_write_flags {
 int domxml_fragments_flags(const struct vm_spec *vm, const struct host_model *m, unsigned flags,
 			   char **ret, struct diag *d);
 int domxml_merge_file_flags(const char *path, const struct vm_spec *vm, const struct host_model *m,
-			    unsigned flags, char **ret_target, char **ret_backup, struct diag *d);
+			    unsigned flags, char **ret_target, char **ret_backup,
+			    struct journal_entry *je, struct diag *d);
 
 #endif

@@ -14,6 +14,8 @@
 #include "core/xmlapi.h"
 
 #include "core/cpuset.h"
+#include "core/domxml-internal.h"
+#include "core/userfile.h"
 #include "core/vmspec.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -21,7 +23,6 @@
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
-#include "core/userfile.h"
 #include "util/banned.h"
 
 /* libvirt's limit for memory sizes: LLONG_MAX bytes, in KiB. */
@@ -33,7 +34,6 @@
 #define DOMXML_MAX_KIB 9007199254740991ULL
 /* libvirt rounds guest memory (and each cell) up to this on x86. */
 #define DOMXML_ALIGN_KIB 1024ULL
-/* Largest domain XML we read: far beyond any real domain. */
 
 char *domxml_attr(xmlNode *n, const char *name)
 {
@@ -687,7 +687,7 @@ static int parse_domain(xmlNode *root, struct vm_spec *vm, struct diag *d)
 	return vm_spec_validate(vm, d);
 }
 
-int domxml_parse(const char *text, size_t len, struct vm_spec *ret, struct diag *d)
+int domxml_read_doc(const char *text, size_t len, xmlDoc **ret, struct diag *d)
 {
 	xmlDoc *doc;
 	int r;
@@ -702,6 +702,18 @@ int domxml_parse(const char *text, size_t len, struct vm_spec *ret, struct diag 
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return domxml_parse_error("domain", d);
+	*ret = doc;
+	return 0;
+}
+
+int domxml_parse(const char *text, size_t len, struct vm_spec *ret, struct diag *d)
+{
+	xmlDoc *doc = NULL;
+	int r;
+
+	r = domxml_read_doc(text, len, &doc, d);
+	if (r < 0)
+		return r;
 	r = parse_domain(xmlDocGetRootElement(doc), ret, d);
 	xmlFreeDoc(doc);
 	return r;

@@ -59,6 +59,22 @@ static char *dir_of(const char *path)
 	return slash && slash != path ? xstrndup(path, (size_t)(slash - path)) : xstrdup("/");
 }
 
+/* Restore entries [0, end) that were written, newest first. */
+static void restore_written(struct host *h, struct file_plan *p, size_t end)
+{
+	for (size_t i = end; i-- > 0;) {
+		struct file_change *c = &p->v[i];
+
+		if (!c->written)
+			continue;
+		if (c->old_content)
+			(void)host_write_file_atomic(h, c->path, c->old_content, c->mode, NULL);
+		else
+			(void)host_unlink(h, c->path, NULL);
+		c->written = false;
+	}
+}
+
 int file_plan_apply(struct host *h, struct file_plan *p, struct diag *d)
 {
 	size_t i;
@@ -81,18 +97,13 @@ int file_plan_apply(struct host *h, struct file_plan *p, struct diag *d)
 	return 0;
 
 rollback:
-	while (i-- > 0) {
-		struct file_change *c = &p->v[i];
-
-		if (!c->written)
-			continue;
-		if (c->old_content)
-			(void)host_write_file_atomic(h, c->path, c->old_content, c->mode, NULL);
-		else
-			(void)host_unlink(h, c->path, NULL);
-		c->written = false;
-	}
+	restore_written(h, p, i);
 	return r;
+}
+
+void file_plan_rollback(struct host *h, struct file_plan *p)
+{
+	restore_written(h, p, p->n);
 }
 
 void file_plan_release(struct file_plan *p)

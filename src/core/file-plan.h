@@ -42,6 +42,11 @@ int file_plan_load_old(struct host *h, struct file_plan *p, struct diag *d);
  * and returns the -errno of the failed write with d naming it.
  */
 int file_plan_apply(struct host *h, struct file_plan *p, struct diag *d);
+/*
+ * Restore every file file_plan_apply() wrote (after a later step failed):
+ * old content back, or removed when it was absent.  Best effort.
+ */
+void file_plan_rollback(struct host *h, struct file_plan *p);
 void file_plan_release(struct file_plan *p);
 
 #endif

@@ -107,21 +107,14 @@ static int parse_line(const char *path, unsigned lineno, char *line, const char 
 	return 0;
 }
 
-static int load_owner(struct host *h, const char *owner, struct hp_resv_list *l, struct diag *d)
+/* Add the rows of owner's record text (modified in place) to l. */
+static int parse_record(const char *path, char *text, const char *owner, struct hp_resv_list *l,
+			struct diag *d)
 {
-	AUTOFREE char *path = xasprintf(HP_RESV_DIR "/%s", owner);
-	AUTOFREE char *text = NULL;
 	struct hp_resv holder = {0};
 	unsigned lineno = 0;
 	int r;
 
-	r = host_read(h, path, &text, NULL, d);
-	if (r == -ENOENT) { /* released between the listing and now (a reader without the lock) */
-		diag_clear(d);
-		return 0;
-	}
-	if (r < 0)
-		return r;
 	for (char *line = text; line && *line;) {
 		char *nl = strchr(line, '\n');
 
@@ -137,6 +130,35 @@ static int load_owner(struct host *h, const char *owner, struct hp_resv_list *l,
 	}
 	hp_resv_set_holder(l, owner, holder.holder_pid, holder.holder_start);
 	return 0;
+}
+
+static int load_owner(struct host *h, const char *owner, struct hp_resv_list *l, struct diag *d)
+{
+	AUTOFREE char *path = xasprintf(HP_RESV_DIR "/%s", owner);
+	AUTOFREE char *text = NULL;
+	int r;
+
+	r = host_read(h, path, &text, NULL, d);
+	if (r == -ENOENT) { /* released between the listing and now (a reader without the lock) */
+		diag_clear(d);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	return parse_record(path, text, owner, l, d);
+}
+
+int hp_resv_set_owner(struct hp_resv_list *l, const char *owner, const char *path, const char *text,
+		      struct diag *d)
+{
+	AUTOFREE char *copy = text ? xstrdup(text) : NULL;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].owner, owner) != 0)
+			l->v[kept++] = l->v[i];
+	l->n = kept;
+	return copy ? parse_record(path, copy, owner, l, d) : 0;
 }
 
 int hp_resv_load(struct host *h, struct hp_resv_list *ret, struct diag *d)

@@ -54,6 +54,14 @@ int hp_owner_check(const char *owner, struct diag *d);
 int hp_resv_load(struct host *h, struct hp_resv_list *ret, struct diag *d);
 void hp_resv_release(struct hp_resv_list *l);
 
+/*
+ * Replace owner's rows of l with the record text (NULL: the owner holds
+ * nothing), as hp_resv_load would read it; path names the record in messages.
+ * -EINVAL with a diag on a malformed record (l then keeps the rows read so far).
+ */
+int hp_resv_set_owner(struct hp_resv_list *l, const char *owner, const char *path, const char *text,
+		      struct diag *d);
+
 /* Pages held in one pool by every owner except except_owner (NULL: all). */
 int64_t hp_resv_held(const struct hp_resv_list *l, int node, uint64_t page_kib,
 		     const char *except_owner);

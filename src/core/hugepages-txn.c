@@ -13,8 +13,10 @@
 
 #include "core/host.h"
 #include "core/hugepages-reserve.h"
+#include "core/journal.h"
 #include "core/model.h"
 #include "core/qemu-args.h"
+#include "core/undo.h"
 #include "core/vmspec.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
@@ -197,6 +199,94 @@ static int save_owners(struct host *h, const struct hp_resv_list *l, char *const
 	return 0;
 }
 
+/* The text of owner's record now (NULL: none, or unreadable). */
+static char *record_text(struct host *h, const char *owner)
+{
+	AUTOFREE char *path = xasprintf(HP_RESV_DIR "/%s", owner);
+	char *text = NULL;
+
+	if (host_read(h, path, &text, NULL, NULL) < 0)
+		return NULL;
+	return text;
+}
+
+/* The records of owners now, for the journal (je NULL: not journalled, NULL). */
+static char **records_now(struct host *h, const struct journal_entry *je, char *const *owners,
+			  size_t n)
+{
+	char **v = je ? xcalloc(n + 1, sizeof(*v)) : NULL;
+
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = record_text(h, owners[i]);
+	return v;
+}
+
+static void records_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Add to je the pools an apply of plan changed and the owners' records that changed from old. */
+static void journal_changes(struct host *h, struct journal_entry *je, const struct hp_plan *plan,
+			    const struct hp_result *res, char *const *owners, size_t n, char **old)
+{
+	if (!je)
+		return;
+	journal_add_hp_plan(je, plan, res);
+	for (size_t i = 0; i < n; i++) {
+		AUTOFREE char *path = xasprintf(HP_RESV_DIR "/%s", owners[i]);
+		AUTOFREE char *now = record_text(h, owners[i]);
+
+		if ((old[i] || now) && !(old[i] && now && strcmp(old[i], now) == 0))
+			journal_add_file(je, JOURNAL_FILE, path, old[i],
+					 old[i] ? strlen(old[i]) : 0, now, now ? strlen(now) : 0,
+					 0644);
+	}
+}
+
+/* The pools of an apply that were put back to their size before, for the report. */
+static void mark_put_back(const struct hp_plan *plan, struct hp_result *res)
+{
+	for (size_t i = 0; res && i < plan->nchanges; i++)
+		if (res[i].changed) {
+			res[i].status = HP_ROLLED_BACK;
+			res[i].got_pages = res[i].before_pages;
+		}
+}
+
+/*
+ * Record je when it holds changes; when the journal cannot take them, put
+ * every change back (ret->fail says whether that worked).  r when recorded.
+ */
+static int txn_journal(struct host *h, struct journal_entry *je, int r, struct hp_txn_result *ret,
+		       struct diag *d)
+{
+	struct diag jd = {0};
+	int jr;
+
+	if (!je->nchanges)
+		return r;
+	jr = journal_record(h, je, &jd);
+	if (jr >= 0) {
+		ret->journal_id = je->id;
+		return r;
+	}
+	*d = jd;
+	ret->fail = HP_TXN_FAIL_JOURNAL;
+	free(ret->record); /* put back: reserve's owner holds nothing again */
+	ret->record = xstrdup("");
+	if (undo_revert_unrecorded(h, je, &jd) < 0) {
+		*d = jd;
+		ret->fail = HP_TXN_FAIL_UNJOURNALED;
+		return jr;
+	}
+	mark_put_back(&ret->stale_plan, ret->stale_res);
+	mark_put_back(&ret->plan, ret->res);
+	return jr;
+}
+
 /*
  * Decide (and unless dry, apply) the release of owners; l loses their
  * entries.  *ret_fail: where it stopped (apply_fail for a failed resize).
@@ -204,25 +294,31 @@ static int save_owners(struct host *h, const struct hp_resv_list *l, char *const
 static int release_owners(struct host *h, struct txn_state *s, char *const *owners, size_t n,
 			  const struct hp_txn_opts *o, struct hp_plan *plan,
 			  struct hp_result **ret_res, int64_t *kept, enum hp_txn_fail apply_fail,
-			  enum hp_txn_fail *ret_fail, struct diag *d)
+			  enum hp_txn_fail *ret_fail, struct journal_entry *je, struct diag *d)
 {
 	int r = hugepages_decide_release_owners(&s->m, &s->l, owners, n, plan, kept, d);
+	char **old;
 
 	*ret_fail = HP_TXN_FAIL_DECIDE;
 	if (r < 0 || o->dry_run)
 		return r;
 	*ret_res = xcalloc(plan->nchanges + 1, sizeof(**ret_res));
 	*ret_fail = apply_fail;
+	old = records_now(h, je, owners, n);
 	r = hugepages_apply(h, plan, &o->apply, *ret_res, d);
-	if (r < 0)
-		return r;
-	*ret_fail = HP_TXN_FAIL_RECORD;
-	return save_owners(h, &s->l, owners, n, d);
+	if (r >= 0) {
+		*ret_fail = HP_TXN_FAIL_RECORD;
+		r = save_owners(h, &s->l, owners, n, d);
+		/* the pools shrank: journalled even when a record stayed */
+		journal_changes(h, je, plan, *ret_res, owners, n, old);
+	}
+	records_free(old, n);
+	return r;
 }
 
 /* Release stale records first, then read the host again. */
 static int clean_stale(struct host *h, struct txn_state *s, const struct hp_txn_opts *o,
-		       struct hp_txn_result *ret, struct diag *d)
+		       struct hp_txn_result *ret, struct journal_entry *je, struct diag *d)
 {
 	size_t n = hp_resv_stale_owners(h, &s->l, &ret->stale);
 	int64_t kept = 0;
@@ -231,7 +327,7 @@ static int clean_stale(struct host *h, struct txn_state *s, const struct hp_txn_
 	if (!n)
 		return 0;
 	r = release_owners(h, s, ret->stale, n, o, &ret->stale_plan, &ret->stale_res, &kept,
-			   HP_TXN_FAIL_STALE, &ret->fail, d);
+			   HP_TXN_FAIL_STALE, &ret->fail, je, d);
 	if (r < 0 && ret->fail == HP_TXN_FAIL_RECORD)
 		ret->fail = HP_TXN_FAIL_STALE; /* their pools shrank, a record stayed */
 	if (r < 0 || o->dry_run)
@@ -287,10 +383,12 @@ static int decide_needs(struct txn_state *s, const char *owner, const struct hp_
 }
 
 static int reserve_locked(struct host *h, const char *owner, const struct hp_needs *needs,
-			  const struct hp_txn_opts *o, struct hp_txn_result *ret, struct diag *d)
+			  const struct hp_txn_opts *o, struct journal_entry *je,
+			  struct hp_txn_result *ret, struct diag *d)
 {
 	struct txn_state s = {0};
 	char *owners[] = {(char *)owner};
+	char **old = NULL;
 	int r;
 
 	r = hp_owner_check(owner, d);
@@ -299,7 +397,7 @@ static int reserve_locked(struct host *h, const char *owner, const struct hp_nee
 		r = state_load(h, &s, d);
 	}
 	if (r >= 0 && o->clean_stale)
-		r = clean_stale(h, &s, o, ret, d);
+		r = clean_stale(h, &s, o, ret, je, d);
 	/* a refusal reports the record as it stays */
 	ret->record = hp_resv_format_owner(&s.l, owner);
 	if (r >= 0) {
@@ -320,6 +418,7 @@ static int reserve_locked(struct host *h, const char *owner, const struct hp_nee
 	}
 	ret->res = xcalloc(ret->plan.nchanges + 1, sizeof(*ret->res));
 	ret->fail = HP_TXN_FAIL_APPLY;
+	old = records_now(h, je, owners, 1);
 	r = hugepages_apply(h, &ret->plan, &o->apply, ret->res, d);
 	if (r > 0) {
 		/* A VM needs all its pages: give back the part we got. */
@@ -330,6 +429,15 @@ static int reserve_locked(struct host *h, const char *owner, const struct hp_nee
 		r = save_owners(h, &s.l, owners, 1, d);
 		if (r < 0)
 			(void)hugepages_rollback(h, &ret->plan, ret->res);
+		else
+			journal_changes(h, je, &ret->plan, ret->res, owners, 1, old);
+	}
+	records_free(old, 1);
+	if (r != 0) { /* nothing of it stays: the owner holds nothing (else decide refused) */
+		free(ret->record);
+		ret->record = xstrdup("");
+		state_release(&s);
+		return r;
 	}
 	free(ret->record);
 	ret->record = hp_resv_format_owner(&s.l, owner);
@@ -347,14 +455,18 @@ int hp_txn_reserve(struct host *h, const char *owner, const struct hp_needs *nee
 		   const struct hp_txn_opts *o, struct hp_txn_result *ret, struct diag *d)
 {
 	AUTOCLOSE int lock = txn_lock(h, o, d);
+	struct journal_entry je;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	if (lock < 0 && !o->dry_run)
 		return lock;
-	r = reserve_locked(h, owner, needs, o, ret, d);
+	journal_entry_init(&je, o->journal_command ? o->journal_command : "");
+	r = reserve_locked(h, owner, needs, o, o->journal_command ? &je : NULL, ret, d);
 	if (r >= 0)
 		ret->fail = HP_TXN_FAIL_NONE;
+	r = txn_journal(h, &je, r, ret, d);
+	journal_entry_release(&je);
 	return r;
 }
 
@@ -362,6 +474,7 @@ int hp_txn_release(struct host *h, char *const *owners, size_t nowners, const st
 		   struct hp_txn_result *ret, struct diag *d)
 {
 	AUTOCLOSE int lock = txn_lock(h, o, d);
+	struct journal_entry je;
 	struct txn_state s = {0};
 	char **all;
 	size_t n = 0, nstale = 0;
@@ -383,10 +496,13 @@ int hp_txn_release(struct host *h, char *const *owners, size_t nowners, const st
 		all[n++] = owners[i];
 	for (size_t i = 0; i < nstale; i++)
 		all[n++] = ret->stale[i];
+	journal_entry_init(&je, o->journal_command ? o->journal_command : "");
 	r = release_owners(h, &s, all, n, o, &ret->plan, &ret->res, &ret->kept_pages,
-			   HP_TXN_FAIL_APPLY, &ret->fail, d);
+			   HP_TXN_FAIL_APPLY, &ret->fail, o->journal_command ? &je : NULL, d);
 	if (r >= 0)
 		ret->fail = HP_TXN_FAIL_NONE;
+	r = txn_journal(h, &je, r, ret, d);
+	journal_entry_release(&je);
 	ret->record = xstrdup("");
 	free(all);
 	state_release(&s);

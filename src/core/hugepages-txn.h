@@ -4,7 +4,8 @@
  * "hugepages", read the pools and records, drop the records of holders that
  * are gone (a SIGKILLed 'kvmtune run'), decide, grow every pool the VM needs
  * or none (a shortfall is rolled back), and save the owner's record with its
- * holder process.  Release is the same in reverse.  Used by 'hugepages
+ * holder process; with a journal command, what changed goes into the undo
+ * journal, or everything is put back.  Release is the same in reverse.  Used by 'hugepages
  * reserve/release', 'run' and the libvirt hook.
  */
 #ifndef KVMTUNE_CORE_HUGEPAGES_TXN_H
@@ -71,6 +72,10 @@ struct hp_txn_opts {
 	bool dry_run;	       /* decide only: nothing is written */
 	bool clean_stale;      /* release the records of holders that are gone first */
 	int holder_pid;	       /* the process holding the reservation, 0: none */
+	/* non-NULL: record what changed (pools, records) in the undo journal
+	 * (core/journal.h) under this command line; when it cannot be recorded,
+	 * every change is put back (kvmtune makes no change undo cannot revert) */
+	const char *journal_command;
 	uint64_t holder_start;
 };
 
@@ -82,6 +87,8 @@ enum hp_txn_fail {
 	HP_TXN_FAIL_APPLY,  /* resizing a pool failed: hugepages_outcome() of plan and res */
 	HP_TXN_FAIL_RECORD, /* the record could not be written after the pools changed */
 	HP_TXN_FAIL_STALE,  /* releasing stale records failed: outcome of stale_plan, stale_res */
+	HP_TXN_FAIL_JOURNAL, /* the undo journal could not record it: every change was put back */
+	HP_TXN_FAIL_UNJOURNALED, /* ... and putting the changes back failed too (d says which) */
 };
 
 struct hp_txn_result {
@@ -94,6 +101,7 @@ struct hp_txn_result {
 	bool already;	       /* reserve: the owner holds exactly this already */
 	int64_t kept_pages;    /* release: pages left in pools (in use, held by others) */
 	char *record;	       /* the owner's record text after the transaction */
+	uint64_t journal_id;   /* the undo journal's entry for what changed, 0: none */
 };
 
 void hp_txn_result_release(struct hp_txn_result *r);

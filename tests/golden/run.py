@@ -5,16 +5,23 @@
 A case is a directory tests/golden/<case>/ holding:
   cmd             one line: the arguments after 'kvmtune --root ROOT'; @ROOT@ in
                   it is replaced by the temporary root, @CASE@ by the case directory,
+                  @SHARED@ by ../shared (the case is skipped when that is absent),
                   @TOP@ by the repository top (inputs such as @TOP@/../shared/...)
   root/           a captured tree (only the files that matter), or
-  root.ref        one line: a tree's path relative to the repository top
+  root.ref        one line: a tree's path relative to the repository top;
+                  with root/ beside it, root/ holds only the files that differ
+                  from that tree (copied over it)
   stdin           optional standard input
   expected.out    standard output (the temporary root appears as @ROOT@, the
                   case directory as @CASE@, tests/golden as @GOLDEN@)
   expected.exit   optional exit status (default 0)
   expected.err    optional standard error
   expected.writes optional: files created or changed below the root, each as
-                  '== path' followed by its new content ('== path (removed)')
+                  '== path' followed by its new content ('== path (removed)');
+                  lock files (run/kvmtune/lock/) are left out, and the times
+                  in undo journal entries (var/lib/kvmtune/journal/) read @TIME@
+  env             optional: NAME=VALUE lines added to kvmtune's environment
+                  (e.g. KVMTUNE_TEST_FAIL_WRITE=3, a failing write)
 The root is copied to a temporary directory first, so a command that writes
 never touches the input.  PATH starts with qemu-bin/7.2-debian12, whose
 qemu-system-x86_64 prints Debian 12's --version line, so commands that read the
@@ -25,6 +32,7 @@ diff before committing it.
 import difflib
 import filecmp
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -74,6 +82,12 @@ def tree_files(root):
     return out
 
 
+def mask_times(text):
+    """The undo journal's times change from run to run (its entries only)."""
+    text = re.sub(r'"time": [0-9]+', '"time": "@TIME@"', text)
+    return re.sub(r'"time_utc": "[^"]*"', '"time_utc": "@TIME@"', text)
+
+
 def tree_writes(before, after):
     a, b = tree_files(before), tree_files(after)
     parts = []
@@ -81,7 +95,10 @@ def tree_writes(before, after):
         if rel not in b:
             parts.append(f"== /{rel} (removed)\n")
         elif rel not in a or not filecmp.cmp(a[rel], b[rel], shallow=False):
-            parts.append(f"== /{rel}\n" + read(b[rel], ""))
+            text = read(b[rel], "")
+            if rel.startswith("var/lib/kvmtune/journal/"):
+                text = mask_times(text)
+            parts.append(f"== /{rel}\n" + text)
             if not parts[-1].endswith("\n"):
                 parts[-1] += "\n(no newline at end)\n"
     return "".join(parts)
@@ -110,33 +127,54 @@ def run_case(name):
     update = os.environ.get("GOLDEN_UPDATE") == "1"
     kvmtune = os.environ.get("KVMTUNE", os.path.join(TOP, "build", "kvmtune"))
     args = shlex.split(read(os.path.join(case, "cmd")).strip())
+    shared = os.path.normpath(os.path.join(TOP, "..", "shared"))
+    if any("@SHARED@" in a for a in args):
+        missing = [a.replace("@SHARED@", shared) for a in args if "@SHARED@" in a
+                   and not os.path.exists(a.replace("@SHARED@", shared))]
+        if missing:
+            return 77, f"'{missing[0]}' is missing (a plain clone without ../shared)"
+        args = [a.replace("@SHARED@", shared) for a in args]
     src_root = os.path.join(case, "root")
+    overlay = None
     ref = read(os.path.join(case, "root.ref"))
     if ref is not None:
+        if os.path.isdir(src_root):
+            overlay = src_root
         src_root = os.path.normpath(os.path.join(TOP, ref.strip()))
     if not os.path.isdir(src_root):
         return 77, f"input tree '{os.path.relpath(src_root, TOP)}' is missing (a plain clone without ../shared)"
     with tempfile.TemporaryDirectory(prefix="kvmtune-golden-") as tmp:
         root = os.path.join(tmp, "root")
+        if overlay:
+            # the referenced tree with the case's files over it: the input
+            before = os.path.join(tmp, "before")
+            shutil.copytree(src_root, before, symlinks=True)
+            make_writable(before)
+            shutil.copytree(overlay, before, symlinks=True, dirs_exist_ok=True)
+            src_root = before
         shutil.copytree(src_root, root, symlinks=True)
         # Fixture trees may come without write bits (CI copies shared/ read-only):
         # the copy must be writable by the command and removable afterwards.
         make_writable(root)
         stdin = read(os.path.join(case, "stdin"))
+        env = dict(os.environ)
+        for line in (read(os.path.join(case, "env")) or "").splitlines():
+            if "=" in line:
+                k, v = line.split("=", 1)
+                env[k.strip()] = v.strip()
         # @ROOT@ in cmd names a file of the copied root (e.g. --domain @ROOT@/vm.xml),
         # @CASE@ a file of the case directory (an input that is not part of the host)
         # and @TOP@ the repository top (a ../shared input beside a ../shared root)
         args = [a.replace("@ROOT@", root).replace("@CASE@", case).replace("@TOP@", TOP)
                 for a in args]
-        env = dict(os.environ)
         env["PATH"] = os.path.join(HERE, "qemu-bin", "7.2-debian12") + os.pathsep + env.get("PATH", "")
         p = subprocess.run([kvmtune, "--root", root] + args, input=stdin or "", env=env,
                            capture_output=True, text=True, errors="surrogateescape",
                            timeout=120)
-        out = p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@").replace(HERE, "@GOLDEN@")
-        err = p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@").replace(HERE, "@GOLDEN@")
-        out = out.replace(TOP, "@TOP@")
-        err = err.replace(TOP, "@TOP@")
+        out = (p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@").replace(HERE, "@GOLDEN@")
+               .replace(shared, "@SHARED@").replace(TOP, "@TOP@"))
+        err = (p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@").replace(HERE, "@GOLDEN@")
+               .replace(shared, "@SHARED@").replace(TOP, "@TOP@"))
         writes = tree_writes(src_root, root).replace(root, "@ROOT@")
     failures = []
     compare("stdout", read(os.path.join(case, "expected.out")), out, update,

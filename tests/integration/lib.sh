@@ -108,6 +108,38 @@ trap 'exit 143' TERM
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
 
+# ---- the undo journal ------------------------------------------------------
+# kvmtune records every change it makes to the host in /var/lib/kvmtune/journal
+# ('kvmtune undo'). A test puts its changes back itself, so the entries it made
+# go at exit too (integration tests hold tests/host-lock: no one else writes
+# there meanwhile), and the directories when the test created them. Registered
+# first, so it runs last: after cleanups that call kvmtune.
+KVMTUNE_JOURNAL=/var/lib/kvmtune/journal
+_journal_had_dir=0
+_journal_had_parent=0
+_journal_before=
+
+_journal_cleanup() {
+    local f
+    for f in "$KVMTUNE_JOURNAL"/*; do
+        [[ -e $f ]] || continue
+        grep -qxF -- "${f##*/}" <<<"$_journal_before" || rm -f -- "$f"
+    done
+    if ((!_journal_had_dir)); then
+        rmdir "$KVMTUNE_JOURNAL" 2>/dev/null || true
+    fi
+    if ((!_journal_had_parent)); then
+        rmdir "${KVMTUNE_JOURNAL%/*}" 2>/dev/null || true
+    fi
+}
+
+if [[ $EUID -eq 0 ]]; then
+    [[ -d $KVMTUNE_JOURNAL ]] && _journal_had_dir=1
+    [[ -d ${KVMTUNE_JOURNAL%/*} ]] && _journal_had_parent=1
+    _journal_before=$(ls -A "$KVMTUNE_JOURNAL" 2>/dev/null || true)
+    at_exit _journal_cleanup
+fi
+
 finish() {
     printf '1..%d\n' "$_tap_n"
     printf '%s: %d passed, %d failed\n' "$TEST_NAME" $((_tap_n - _tap_failed)) "$_tap_failed"
