@@ -25,7 +25,7 @@ packages=(
     libnuma-dev libhwloc-dev hwloc-nox libxml2-dev libjson-c-dev libvirt-dev libcmocka-dev
     python3 qemu-system-x86 busybox-static cpio xz-utils kmod numactl numad jq
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients util-linux procps zlib1g-dev
-    gnuplot-nox
+    debhelper dpkg-dev debootstrap systemd gnuplot-nox
 )
 
 if [ "$install" = yes ]; then

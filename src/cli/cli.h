@@ -60,9 +60,9 @@ void cli_error_diag(const struct diag *d, int err);
  * (2) when the input or the request is at fault and nothing was changed
  * (-EINVAL malformed, -ERANGE too large or refused by the keep-free guard,
  * -ENOENT/-ENOTDIR missing, -EEXIST contradicting what is there, -EFBIG an
- * input file over its limit, -ELOOP a symlink where a file must be, -EDOM);
- * EXIT_FAILED (1) when the command could not do its work (permissions, I/O,
- * a lock held by another kvmtune, ...).
+ * input file over its limit, -ELOOP a symlink where a file must be, -EDOM a request the target,
+ * a QEMU version, cannot express); EXIT_FAILED (1) when the command could not do its work
+ * (permissions, I/O, a lock held by another kvmtune, ...).
  * A failure reading the host (a file below / or --root that is missing,
  * unreadable or malformed) is EXIT_FAILED whatever its errno: callers use
  * cli_fail_host() for it (see enum exit_code).
@@ -93,5 +93,11 @@ int cmd_undo(struct cli *c, int argc, char **argv);
 int cmd_plan(struct cli *c, int argc, char **argv);
 int cmd_bench(struct cli *c, int argc, char **argv);
 int cmd_top(struct cli *c, int argc, char **argv);
+int cmd_run(struct cli *c, int argc, char **argv);
+int cmd_hook(struct cli *c, int argc, char **argv);
+int cmd_complete(struct cli *c, int argc, char **argv);
+
+/* Every command's name (and "help"), one per line. */
+void cli_print_command_names(FILE *out);
 
 #endif

@@ -9,7 +9,6 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cmd-hugepages.h"
@@ -18,9 +17,8 @@
 #include "core/hugepages-apply.h"
 #include "core/hugepages-plan.h"
 #include "core/hugepages-reserve.h"
-#include "core/journal.h"
+#include "core/hugepages-txn.h"
 #include "core/model.h"
-#include "core/undo.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
@@ -34,17 +32,22 @@ static void reserve_usage(FILE *out)
 		"usage: kvmtune hugepages reserve --size SIZE --page SIZE [--node N] --owner NAME\n"
 		"                                 [--dry-run] [--timeout S] [--keep-free SIZE]\n"
 		"                                 [--drop-caches] [--json]\n"
-		"       kvmtune hugepages release --owner NAME [--dry-run] [--json]\n\n"
+		"       kvmtune hugepages release --owner NAME | --stale [--dry-run] [--json]\n\n"
 		"reserve: grow the pool of --page pages (on --node, else host-wide) by exactly\n"
 		"--size (rounded up to whole pages) and record it in /run/kvmtune/hugepages/NAME.\n"
 		"All or nothing: if the pages cannot all be found, the pool is put back (exit 3).\n"
 		"Reserving the same again for the same owner changes nothing.\n"
 		"release: shrink each pool by what NAME reserved, never below what other owners\n"
-		"hold or what running processes use, and remove the record.\n");
+		"hold or what running processes use, and remove the record.  Records whose\n"
+		"holder process is gone (a 'kvmtune run' killed with SIGKILL) are released too;\n"
+		"--stale releases only those.\n"
+		"Both wait up to 60 s for another kvmtune changing the pools (lock\n"
+		"/run/kvmtune/lock/hugepages).\n");
 }
 
 struct resv_opts {
 	const char *owner;
+	bool stale;
 	uint64_t size_kib, page_kib;
 	int node;
 	int64_t keep_free_kib;
@@ -64,10 +67,12 @@ static bool parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, 
 		{"timeout", required_argument, NULL, 't'},
 		{"keep-free", required_argument, NULL, 'k'},
 		{"drop-caches", no_argument, NULL, 'D'},
+		{"stale", no_argument, NULL, 'S'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct diag d = {0};
 	uint64_t v;
 	int opt, r;
 
@@ -76,8 +81,9 @@ static bool parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		const char *bad = NULL;
 
-		if (!reserve && strchr("spNtkD", opt)) {
-			cli_error("hugepages release takes only --owner, --dry-run and --json");
+		if ((!reserve && strchr("spNtkD", opt)) || (reserve && opt == 'S')) {
+			cli_error("hugepages release takes only --owner, --stale, --dry-run and "
+				  "--json; reserve no --stale");
 			*ret_exit = EXIT_USAGE;
 			return true;
 		}
@@ -116,6 +122,9 @@ static bool parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, 
 		case 'D':
 			o->apply.drop_caches = true;
 			break;
+		case 'S':
+			o->stale = true;
+			break;
 		case 'j':
 			c->json = true;
 			break;
@@ -139,260 +148,281 @@ static bool parse_resv_opts(struct cli *c, int argc, char **argv, bool reserve, 
 		*ret_exit = EXIT_USAGE;
 		return true;
 	}
-	if (!o->owner || (reserve && (!o->size_kib || !o->page_kib))) {
+	if ((!o->owner && !o->stale) || (reserve && (!o->size_kib || !o->page_kib))) {
 		cli_error("hugepages %s: %s required", argv[0],
-			  reserve ? "--size, --page and --owner are" : "--owner is");
+			  reserve ? "--size, --page and --owner are" : "--owner or --stale is");
+		*ret_exit = EXIT_USAGE;
+		return true;
+	}
+	if (o->owner && hp_owner_check(o->owner, &d) < 0) {
+		cli_error_diag(&d, -EINVAL);
 		*ret_exit = EXIT_USAGE;
 		return true;
 	}
 	return false;
 }
 
-/* Print what happened (or the plan) with the owner and its record. */
-static void report(struct cli *c, const struct hp_plan *plan, const struct hp_result *res,
-		   const char *owner, const char *record, const char *result,
-		   unsigned long long journal_id)
+/* Each line of a record, indented. */
+static void print_record(const char *owner, const char *record)
+{
+	printf("record %s/%s:%s", HP_RESV_DIR, owner, *record ? "\n" : " (none)\n");
+	for (const char *p = record; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		printf("  %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
+void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char *owner,
+		       const char *result)
 {
 	if (c->json) {
-		struct json_object *o = hp_cli_plan_json(plan, res, result);
+		struct json_object *o = hp_cli_plan_json(&t->plan, t->res, result);
+		struct json_object *st = json_object_new_array();
 
-		json_object_object_add(o, "owner", json_object_new_string(owner));
-		json_object_object_add(o, "record", json_object_new_string(record));
+		for (char **p = t->stale; p && *p; p++)
+			json_object_array_add(st, json_object_new_string(*p));
+		json_object_object_add(o, "owner", owner ? json_object_new_string(owner) : NULL);
+		/* no record text when the transaction ended before reading it (lock busy) */
+		json_object_object_add(o, "record",
+				       t->record ? json_object_new_string(t->record) : NULL);
 		json_object_object_add(o, "journal_id",
-				       journal_id ? json_object_new_int64((int64_t)journal_id)
-						  : NULL);
+				       t->journal_id ? json_object_new_int64((int64_t)t->journal_id)
+						     : NULL);
+		json_object_object_add(o, "stale_released", st);
+		if (t->stale_plan.nchanges)
+			json_object_object_add(
+				o, "stale_release",
+				hp_cli_plan_json(&t->stale_plan, t->stale_res,
+						 t->stale_res ? "released" : "planned"));
 		render_json_print(o, stdout);
 		return;
 	}
-	if (!plan->nchanges)
+	for (char **p = t->stale; p && *p; p++)
+		printf("stale record of '%s' (its process is gone): %s\n", *p,
+		       c->dry_run ? "to be released" : "released");
+	if (t->stale_plan.nchanges && !t->stale_res)
+		hp_cli_plan_text(&t->stale_plan, NULL, -1);
+	else if (t->stale_plan.nchanges)
+		hp_cli_result_text(&t->stale_plan, t->stale_res, "stale records released");
+	if (!t->plan.nchanges)
 		printf("%s\n", result);
-	else if (!res)
-		hp_cli_plan_text(plan, NULL, -1);
+	else if (!t->res)
+		hp_cli_plan_text(&t->plan, NULL, -1);
 	else
-		hp_cli_result_text(plan, res, result);
-	printf("record %s/%s:%s", HP_RESV_DIR, owner, *record ? "\n" : " (none)\n");
-	if (*record)
-		printf("  %s", record);
-	if (journal_id)
-		printf("journal entry %llu: 'kvmtune undo %llu' reverts it\n", journal_id,
-		       journal_id);
+		hp_cli_result_text(&t->plan, t->res, result);
+	if (owner && t->record)
+		print_record(owner, t->record);
+	if (t->journal_id)
+		printf("journal entry %llu: 'kvmtune undo %llu' reverts it\n",
+		       (unsigned long long)t->journal_id, (unsigned long long)t->journal_id);
 }
 
-/* The owner's record file now (NULL: absent). */
-static char *read_record(struct host *h, const char *owner)
+/* After the error: what a journal failure did (kvmtune makes no change undo cannot revert). */
+static void journal_failure_note(const struct hp_txn_result *t)
 {
-	AUTOFREE char *path = xasprintf(HP_RESV_DIR "/%s", owner);
-	char *text = NULL;
-
-	if (host_read(h, path, &text, NULL, NULL) < 0)
-		return NULL;
-	return text;
+	if (t->fail == HP_TXN_FAIL_JOURNAL)
+		cli_error("putting the change back: kvmtune makes no change the undo journal "
+			  "cannot revert");
+	else if (t->fail == HP_TXN_FAIL_UNJOURNALED)
+		cli_error("the undo journal could not record the change and putting it back "
+			  "failed: see 'kvmtune hugepages' and the records in %s",
+			  HP_RESV_DIR);
 }
 
-/*
- * Record the pools and the owner's record file as changed; when the journal
- * cannot take it, put both back and return -errno.
- */
-static int record_change(struct cli *c, struct host *h, const struct hp_plan *plan,
-			 const struct hp_result *res, const char *owner, const char *old_record,
-			 unsigned long long *ret_id)
+/* True when a failed apply of plan changed no pool (res NULL: nothing applied). */
+static bool nothing_changed(const struct hp_plan *plan, const struct hp_result *res, int r)
 {
-	AUTOFREE char *path = xasprintf(HP_RESV_DIR "/%s", owner);
-	AUTOFREE char *now = read_record(h, owner);
-	struct journal_entry je;
+	return !res || hugepages_outcome(plan, res, r) == HP_OUTCOME_NOTHING_CHANGED;
+}
+
+/* The text and exit code of a reservation that failed (r < 0). */
+static int reserve_failure(int r, const struct hp_txn_result *t, const char **ret_result)
+{
+	switch (t->fail) {
+	case HP_TXN_FAIL_READ: /* a bad host file: exit 1 (see enum exit_code) */
+		*ret_result = "not reserved: reading the host failed, nothing was changed";
+		return EXIT_FAILED;
+	case HP_TXN_FAIL_APPLY:
+		if (nothing_changed(&t->plan, t->res, r)) {
+			*ret_result = "not reserved: failed, nothing was changed";
+			return EXIT_FAILED;
+		}
+		*ret_result = "not reserved: failed, the pool was put back";
+		return EXIT_PARTIAL;
+	case HP_TXN_FAIL_RECORD:
+		*ret_result =
+			"not reserved: the record could not be written, the pool was put back";
+		return EXIT_PARTIAL;
+	case HP_TXN_FAIL_JOURNAL:
+		*ret_result = "not reserved: the undo journal could not record it, the pool and "
+			      "the record were put back";
+		return EXIT_PARTIAL;
+	case HP_TXN_FAIL_UNJOURNALED:
+		*ret_result = "not reserved: the undo journal could not record it, putting it "
+			      "back failed";
+		return EXIT_PARTIAL;
+	case HP_TXN_FAIL_STALE:
+		*ret_result = "not reserved: releasing stale records failed";
+		return nothing_changed(&t->stale_plan, t->stale_res, r) ? EXIT_FAILED
+									: EXIT_PARTIAL;
+	default:
+		break;
+	}
+	if (r == -EINVAL || r == -ENOSPC || r == -EEXIST || r == -ERANGE || r == -EBUSY) {
+		*ret_result = "not reserved: refused, nothing changed";
+		return EXIT_USAGE;
+	}
+	*ret_result = "not reserved: failed";
+	return EXIT_FAILED;
+}
+
+int hp_cli_reserve_outcome(int r, const struct hp_txn_result *t, bool dry_run,
+			   const char **ret_result)
+{
+	if (r == 0) {
+		*ret_result = t->already ? "already reserved: nothing to do"
+			      : dry_run	 ? "planned"
+					 : "reserved";
+		return EXIT_OK;
+	}
+	if (r == 1) {
+		*ret_result = "not reserved: too few pages could be found, the pool was put back";
+		return EXIT_PARTIAL;
+	}
+	return reserve_failure(r, t, ret_result);
+}
+
+int hp_cli_reserve(struct cli *c, const char *owner, const struct hp_needs *needs,
+		   const struct hp_txn_opts *o, bool report_refusal)
+{
+	struct hp_txn_result t = {0};
 	struct diag d = {0};
-	int r;
-
-	journal_entry_init(&je, c->cmdline);
-	journal_add_hp_plan(&je, plan, res);
-	if (!(old_record && now && strcmp(old_record, now) == 0) && (old_record || now))
-		journal_add_file(&je, JOURNAL_FILE, path, old_record,
-				 old_record ? strlen(old_record) : 0, now, now ? strlen(now) : 0,
-				 0644);
-	r = hp_cli_record(c, h, &je, ret_id);
-	if (r < 0 && undo_revert_unrecorded(h, &je, &d) < 0)
-		cli_error_diag(&d, -EIO);
-	journal_entry_release(&je);
-	return r;
-}
-
-struct resv_state {
-	struct host_model m;
-	struct hp_mem mem;
-	struct hp_resv_list l;
-	struct hp_plan plan;
+	const char *result;
 	struct host *h;
-	int lock_fd; /* the "hugepages" lock, -1 for a dry run */
-};
-
-static void state_release(struct resv_state *s)
-{
-	hp_plan_release(&s->plan);
-	hp_resv_release(&s->l);
-	hugepages_mem_release(&s->mem);
-	host_model_release(&s->m);
-	if (s->lock_fd >= 0)
-		(void)close(s->lock_fd);
-	s->lock_fd = -1;
-}
-
-static int state_load(struct cli *c, struct resv_state *s)
-{
-	struct diag d = {0};
 	int r, rc;
 
-	rc = hp_cli_lock(c, &s->lock_fd);
-	if (rc == EXIT_OK)
-		rc = hp_cli_load_model(c, &s->h, &s->m);
-	if (rc != EXIT_OK)
-		return rc;
-	r = hugepages_mem_load(s->h, &s->m, &s->mem, &d);
-	if (r >= 0)
-		r = hp_resv_load(s->h, &s->l, &d);
-	return r < 0 ? cli_fail_host(&d, r) : EXIT_OK; /* meminfo, the reservation records */
-}
-
-/* Apply a reservation: all pages or none, then the record. */
-static int reserve_apply(struct cli *c, struct resv_state *s, struct resv_opts *o)
-{
-	AUTOFREE struct hp_result *res = xcalloc(s->plan.nchanges, sizeof(*res));
-	AUTOFREE char *record = hp_resv_format_owner(&s->l, o->owner);
-	AUTOFREE char *old_record = read_record(s->h, o->owner);
-	unsigned long long id = 0;
-	struct diag d = {0};
-	int r;
-
-	o->apply.progress = hp_cli_progress;
-	o->apply.progress_data = c;
-	r = hugepages_apply(s->h, &s->plan, &o->apply, res, &d);
-	if (r == 0) {
-		r = hp_resv_save_owner(s->h, &s->l, o->owner, &d);
-		if (r >= 0 &&
-		    record_change(c, s->h, &s->plan, res, o->owner, old_record, &id) < 0) {
-			report(c, &s->plan, res, o->owner, "",
-			       "not reserved: the undo journal could not record it, the pool and "
-			       "the record were put back",
-			       0);
-			return EXIT_PARTIAL;
-		}
-		if (r >= 0) {
-			report(c, &s->plan, res, o->owner, record, "reserved", id);
-			return EXIT_OK;
-		}
+	r = cli_host(c, &h, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
+	r = hp_txn_reserve(h, owner, needs, o, &t, &d);
+	if (r < 0) {
 		cli_error_diag(&d, r);
-		(void)hugepages_rollback(s->h, &s->plan, res);
-		report(c, &s->plan, res, o->owner, "",
-		       "not reserved: the record could not be written", 0);
-		return EXIT_PARTIAL;
+		journal_failure_note(&t);
 	}
-	if (r > 0) {
-		/* A VM needs all its pages: give back the part we got. */
-		(void)hugepages_rollback(s->h, &s->plan, res);
-		report(c, &s->plan, res, o->owner, "",
-		       "not reserved: too few pages could be found, the pool was put back", 0);
-		return EXIT_PARTIAL;
-	}
-	cli_error_diag(&d, r);
-	report(c, &s->plan, res, o->owner, "",
-	       hugepages_outcome(&s->plan, res, r) == HP_OUTCOME_NOTHING_CHANGED
-		       ? "not reserved: failed, nothing was changed"
-		       : "not reserved: failed, the pool was put back",
-	       0);
-	return hugepages_outcome(&s->plan, res, r) == HP_OUTCOME_NOTHING_CHANGED ? EXIT_FAILED
-										 : EXIT_PARTIAL;
+	rc = hp_cli_reserve_outcome(r, &t, o->dry_run, &result);
+	if (r >= 0 || t.res || report_refusal)
+		hp_cli_txn_report(c, &t, owner, result);
+	hp_txn_result_release(&t);
+	return rc;
 }
 
 int cmd_hugepages_reserve(struct cli *c, int argc, char **argv)
 {
-	struct resv_state s = {.lock_fd = -1};
+	struct hp_needs needs = {0};
 	struct resv_opts o;
+	struct hp_txn_opts to;
 	struct diag d = {0};
-	bool already = false;
-	int r, rc;
+	int rc;
 
 	if (parse_resv_opts(c, argc, argv, true, &o, &rc))
 		return rc;
-	rc = state_load(c, &s);
-	if (rc == EXIT_OK) {
-		r = hugepages_decide_reserve(&s.m, &s.mem, &s.l, o.owner, o.node, o.page_kib,
-					     o.size_kib, o.keep_free_kib, &s.plan, &already, &d);
-		if (r < 0) {
-			rc = cli_fail(&d, r);
-		} else if (already) {
-			AUTOFREE char *record = hp_resv_format_owner(&s.l, o.owner);
-
-			report(c, &s.plan, NULL, o.owner, record, "already reserved: nothing to do",
-			       0);
-		} else if (c->dry_run) {
-			AUTOFREE char *record = hp_resv_format_owner(&s.l, o.owner);
-
-			report(c, &s.plan, NULL, o.owner, record, "planned", 0);
-		} else {
-			rc = reserve_apply(c, &s, &o);
-		}
+	if (hp_needs_add(&needs, o.node, o.page_kib, o.size_kib, &d) < 0) {
+		cli_error_diag(&d, -ERANGE);
+		return EXIT_USAGE;
 	}
-	state_release(&s);
+	to = (struct hp_txn_opts){.lock_timeout_ms = HP_CLI_LOCK_WAIT_MS,
+				  .keep_free_kib = o.keep_free_kib,
+				  .dry_run = c->dry_run,
+				  .journal_command = c->cmdline};
+	o.apply.progress = hp_cli_progress;
+	o.apply.progress_data = c;
+	to.apply = o.apply;
+	rc = hp_cli_reserve(c, o.owner, &needs, &to, false);
+	hp_needs_release(&needs);
 	return rc;
+}
+
+/* Report a release that failed (r < 0) where it did something; its exit code. */
+static int release_failure(struct cli *c, const struct hp_txn_result *t, const char *owner, int r)
+{
+	const char *result;
+
+	switch (t->fail) {
+	case HP_TXN_FAIL_READ: /* a bad host file: exit 1 (see enum exit_code) */
+		return EXIT_FAILED;
+	case HP_TXN_FAIL_APPLY:
+		if (nothing_changed(&t->plan, t->res, r)) {
+			hp_cli_txn_report(c, t, owner, "release failed: nothing was changed");
+			return EXIT_FAILED;
+		}
+		result = "release failed: the pools were put back";
+		break;
+	case HP_TXN_FAIL_RECORD:
+		result = "pools shrunk, but the record could not be removed";
+		break;
+	case HP_TXN_FAIL_JOURNAL:
+		result = "not released: the undo journal could not record it, the pools and the "
+			 "record were put back";
+		break;
+	case HP_TXN_FAIL_UNJOURNALED:
+		result = "not released: the undo journal could not record it, putting it back "
+			 "failed";
+		break;
+	default:
+		return cli_exit_for(r);
+	}
+	hp_cli_txn_report(c, t, owner, result);
+	return EXIT_PARTIAL;
+}
+
+int hp_cli_release(struct cli *c, char *const *owners, size_t nowners, const struct hp_txn_opts *o)
+{
+	struct hp_txn_result t = {0};
+	struct diag d = {0};
+	struct host *h;
+	int r, rc;
+
+	r = cli_host(c, &h, &d);
+	if (r < 0)
+		return cli_fail(&d, r);
+	r = hp_txn_release(h, owners, nowners, o, &t, &d);
+	if (r < 0) {
+		cli_error_diag(&d, r);
+		journal_failure_note(&t);
+		rc = release_failure(c, &t, nowners == 1 ? owners[0] : NULL, r);
+		hp_txn_result_release(&t);
+		return rc;
+	}
+	hp_cli_txn_report(
+		c, &t, nowners == 1 ? owners[0] : NULL,
+		o->dry_run ? "planned"
+		: t.kept_pages > 0
+			? "released; some pages stay in the pool: in use or held by others"
+		: t.plan.nchanges ? "released"
+				  : "nothing to release: the owner holds no reservation");
+	hp_txn_result_release(&t);
+	return EXIT_OK;
 }
 
 int cmd_hugepages_release(struct cli *c, int argc, char **argv)
 {
-	struct resv_state s = {.lock_fd = -1};
-	AUTOFREE struct hp_result *res = NULL;
-	AUTOFREE char *record = NULL;
-	AUTOFREE char *old_record = NULL;
-	unsigned long long id = 0;
 	struct resv_opts o;
-	struct diag d = {0};
-	int64_t kept = 0;
-	int r, rc;
+	struct hp_txn_opts to;
+	char *owners[1];
+	int rc;
 
 	if (parse_resv_opts(c, argc, argv, false, &o, &rc))
 		return rc;
-	rc = state_load(c, &s);
-	if (rc != EXIT_OK) {
-		state_release(&s);
-		return rc;
-	}
-	r = hugepages_decide_release(&s.m, &s.l, o.owner, &s.plan, &kept, &d);
-	if (r < 0) {
-		state_release(&s);
-		return cli_fail(&d, r);
-	}
-	record = hp_resv_format_owner(&s.l, o.owner);
-	if (c->dry_run) {
-		report(c, &s.plan, NULL, o.owner, record, "planned", 0);
-		state_release(&s);
-		return EXIT_OK;
-	}
-	res = xcalloc(s.plan.nchanges + 1, sizeof(*res));
-	old_record = read_record(s.h, o.owner);
-	o.apply.progress = hp_cli_progress;
-	o.apply.progress_data = c;
-	r = hugepages_apply(s.h, &s.plan, &o.apply, res, &d);
-	if (r < 0) {
-		cli_error_diag(&d, r);
-		report(c, &s.plan, res, o.owner, record,
-		       hugepages_outcome(&s.plan, res, r) == HP_OUTCOME_NOTHING_CHANGED
-			       ? "release failed: nothing was changed"
-			       : "release failed: the pools were put back",
-		       0);
-	} else {
-		r = hp_resv_save_owner(s.h, &s.l, o.owner, &d);
-		if (r < 0)
-			cli_error_diag(&d, r);
-		else
-			r = record_change(c, s.h, &s.plan, res, o.owner, old_record, &id);
-		report(c, &s.plan, res, o.owner, record,
-		       r < 0 && d.err ? "pools shrunk, but the record could not be removed"
-		       : r < 0	      ? "not released: the undo journal could not record it, the "
-					"pools and the record were put back"
-		       : kept > 0
-			       ? "released; some pages stay in the pool: in use or held by others"
-		       : s.plan.nchanges ? "released"
-					 : "nothing to release: the owner holds no reservation",
-		       id);
-	}
-	state_release(&s);
-	return r < 0 ? EXIT_PARTIAL : EXIT_OK;
+	owners[0] = (char *)o.owner;
+	to = (struct hp_txn_opts){.lock_timeout_ms = HP_CLI_LOCK_WAIT_MS,
+				  .keep_free_kib = -1,
+				  .dry_run = c->dry_run,
+				  .clean_stale = true,
+				  .journal_command = c->cmdline};
+	to.apply = o.apply;
+	to.apply.progress = hp_cli_progress;
+	to.apply.progress_data = c;
+	return hp_cli_release(c, owners, o.owner ? 1 : 0, &to);
 }

@@ -6,12 +6,16 @@
 #ifndef KVMTUNE_CLI_CMD_HUGEPAGES_H
 #define KVMTUNE_CLI_CMD_HUGEPAGES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cli;
 struct host;
 struct host_model;
 struct hp_change;
+struct hp_needs;
+struct hp_txn_opts;
+struct hp_txn_result;
 struct hp_mem;
 struct hp_plan;
 struct hp_result;
@@ -46,6 +50,26 @@ void hp_cli_result_text(const struct hp_plan *p, const struct hp_result *res, co
  */
 int hp_cli_record(struct cli *c, struct host *h, struct journal_entry *je,
 		  unsigned long long *ret_id);
+/* The outcome of a reservation transaction: stale records, plan or results, the record. */
+void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char *owner,
+		       const char *result);
+/*
+ * The exit code and result line of hp_txn_reserve's return r and result t:
+ * 0 reserved, planned or already held; 2 refused (nothing changed); 3 a
+ * shortfall or a failure after pools changed (put back); 1 a bad host file
+ * or a failure that changed nothing.
+ */
+int hp_cli_reserve_outcome(int r, const struct hp_txn_result *t, bool dry_run,
+			   const char **ret_result);
+/*
+ * Reserve needs for owner through hp_txn_reserve and report it (refusals
+ * only print the error unless report_refusal).  Returns the exit code of
+ * hp_cli_reserve_outcome.
+ */
+int hp_cli_reserve(struct cli *c, const char *owner, const struct hp_needs *needs,
+		   const struct hp_txn_opts *o, bool report_refusal);
+/* Release owners (and stale records with o->clean_stale) and report it; an exit code. */
+int hp_cli_release(struct cli *c, char *const *owners, size_t nowners, const struct hp_txn_opts *o);
 
 int cmd_hugepages_reserve(struct cli *c, int argc, char **argv);
 int cmd_hugepages_release(struct cli *c, int argc, char **argv);

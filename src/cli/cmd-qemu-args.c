@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "cli/qemu-target.h"
 #include "cli/render.h"
 #include "cli/vmflags.h"
 #include "core/model.h"
@@ -29,13 +30,21 @@ static void qemu_args_usage(FILE *out)
 		"Print the memory-related QEMU arguments for a VM on this host: -m, one\n"
 		"memory-backend object per guest NUMA cell (or one for the whole VM with\n"
 		"-machine memory-backend=), host-nodes and policy, prealloc, -numa node/dist,\n"
-		"-overcommit mem-lock=on.  Never -mem-path, which cannot carry a NUMA policy.\n"
+		"-overcommit mem-lock=on.  Never -mem-path where QEMU has -machine\n"
+		"memory-backend=: -mem-path cannot carry a NUMA policy.  Only what the target\n"
+		"QEMU accepts, by libvirt's rules: key=value -object before 6.0, no\n"
+		"thread-context before 7.2, no prealloc-threads before 5.0, before 5.2 a VM\n"
+		"without guest cells gets -mem-path/-mem-prealloc, or is refused when that\n"
+		"would lose its policy.\n"
 		"Text output is one option per line with a trailing '\\', ready to paste after\n"
 		"'qemu-system-x86_64 \\'; --json gives the argument vector and the backends.\n\n"
 		"  --domain FILE          read the VM from a libvirt domain XML\n"
 		"  --file-dir DIR         directory for non-hugepage file backends (/dev/shm)\n"
 		"  --hugetlbfs DIR        use this hugetlbfs mount (default: the first one of the\n"
-		"                         page size in /proc/mounts)\n");
+		"                         page size in /proc/mounts)\n"
+		"  --qemu BINARY          the QEMU the arguments are for (its --version is read;\n"
+		"                         default: qemu-system-x86_64 in PATH, else the newest)\n"
+		"  --qemu-version X.Y     the QEMU version instead of asking a binary\n");
 	vmflags_usage(out);
 }
 
@@ -63,7 +72,7 @@ static struct json_object *backend_json(const struct qbackend *b)
 	return o;
 }
 
-static void print_json(const struct qemu_mem_args *a)
+static void print_json(const struct qemu_mem_args *a, const struct qemu_target *t)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *argv = json_object_new_array();
@@ -74,17 +83,22 @@ static void print_json(const struct qemu_mem_args *a)
 	for (size_t i = 0; i < a->nbackends; i++)
 		json_object_array_add(backends, backend_json(&a->backends[i]));
 	json_object_object_add(root, "mem_kib", json_object_new_int64((int64_t)a->mem_kib));
+	json_object_object_add(root, "qemu", qemu_target_json(t));
 	json_object_object_add(root, "argv", argv);
 	json_object_object_add(root, "backends", backends);
 	render_json_print(root, stdout);
 }
 
+/* One option per line, with its value when it has one (values never start with '-'). */
 static void print_text(const struct qemu_mem_args *a)
 {
-	for (size_t i = 0; i + 1 < a->argc; i += 2) {
-		AUTOFREE char *v = qemu_shell_quote(a->argv[i + 1]);
+	for (size_t i = 0; i < a->argc;) {
+		bool value = i + 1 < a->argc && a->argv[i + 1][0] != '-';
+		AUTOFREE char *v = value ? qemu_shell_quote(a->argv[i + 1]) : NULL;
 
-		printf("%s %s%s\n", a->argv[i], v, i + 2 < a->argc ? " \\" : "");
+		i += value ? 2 : 1;
+		printf("%s%s%s%s\n", a->argv[i - (value ? 2 : 1)], v ? " " : "", v ? v : "",
+		       i < a->argc ? " \\" : "");
 	}
 }
 
@@ -93,7 +107,11 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 	static const struct option extra[] = {
 		{"file-dir", required_argument, NULL, 'F'},
 		{"hugetlbfs", required_argument, NULL, 'H'},
+		{"qemu", required_argument, NULL, 'Q'},
+		{"qemu-version", required_argument, NULL, 'V'},
 	};
+	const char *qemu = NULL, *qemu_version = NULL;
+	struct qemu_target t;
 	struct vmflags f;
 	struct qemu_args_opts opts = {0};
 	struct qemu_mem_args a = {0};
@@ -103,7 +121,7 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 	int r;
 
 	vmflags_init(&f);
-	if (vmflags_parse(&f, c, argc, argv, extra, 2, qemu_args_usage, &r)) {
+	if (vmflags_parse(&f, c, argc, argv, extra, 4, qemu_args_usage, &r)) {
 		vmflags_release(&f);
 		return r;
 	}
@@ -112,6 +130,21 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 			opts.file_dir = f.extra[i].arg;
 		else if (f.extra[i].opt == 'H')
 			opts.hugetlbfs_dir = f.extra[i].arg;
+		else if (f.extra[i].opt == 'Q')
+			qemu = f.extra[i].arg;
+		else if (f.extra[i].opt == 'V')
+			qemu_version = f.extra[i].arg;
+	if (qemu && qemu_version) {
+		cli_error("qemu-args: --qemu and --qemu-version exclude each other");
+		vmflags_release(&f);
+		return EXIT_USAGE;
+	}
+	r = qemu_target_resolve(qemu, qemu_version, &t);
+	if (r != EXIT_OK) {
+		vmflags_release(&f);
+		return r;
+	}
+	opts.caps = &t.caps;
 	r = cli_host(c, &h, &d);
 	if (r < 0) {
 		vmflags_release(&f);
@@ -134,7 +167,7 @@ int cmd_qemu_args(struct cli *c, int argc, char **argv)
 		return cli_fail(&d, r);
 	}
 	if (c->json)
-		print_json(&a);
+		print_json(&a, &t);
 	else
 		print_text(&a);
 	qemu_mem_args_release(&a);

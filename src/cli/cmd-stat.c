@@ -20,6 +20,8 @@
 #include "core/nodestat.h"
 #include "core/pagesize.h"
 #include "core/procstat.h"
+#include "core/userfile.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
@@ -32,7 +34,8 @@ static void stat_usage(FILE *out)
 		"usage: kvmtune [--root DIR] stat [-c] [-m] [-n] [-s[NODE]] [-v] [-z] "
 		"[--numastat]\n"
 		"                                 [--vms]\n"
-		"                                 [--json | --prometheus] [--no-cgroup]\n"
+		"                                 [--json | --prometheus [--output FILE]] "
+		"[--no-cgroup]\n"
 		"                                 [--interval SECONDS] [--count N]\n"
 		"                                 [[-p] PID|PATTERN ...]\n\n"
 		"Per-node memory of processes in MB, split as numastat splits it (Huge, Heap,\n"
@@ -52,7 +55,11 @@ static void stat_usage(FILE *out)
 		"                  last ran on, locality (share of memory on those nodes), flags\n"
 		"                  'spread' (memory on several nodes) and 'vcpus-away' (< 90 %%)\n"
 		"  --json          processes as JSON (sizes in KiB)\n"
-		"  --prometheus    VM metrics in the Prometheus text format (kvmtune_vm_*)\n"
+		"  --prometheus    VM metrics in the Prometheus text format (kvmtune_vm_*; the\n"
+		"                  list is in kvmtune(1))\n"
+		"  --output FILE   write the metrics to FILE atomically (a temporary file\n"
+		"                  renamed over it: node_exporter's textfile collector); with\n"
+		"                  --interval, rewritten every sample\n"
 		"  --no-cgroup     always walk /proc/PID/numa_maps; by default the VM views read\n"
 		"                  the numa_stat files (cgroup v2 or v1) of a VM alone in its\n"
 		"                  cgroup\n"
@@ -67,8 +74,9 @@ static void stat_usage(FILE *out)
 struct stat_opts {
 	bool compact, meminfo, counters, numastat, vms, prometheus, no_cgroup, hide_zero, sort;
 	int sort_node;
-	double interval; /* seconds between samples; < 0: one sample */
-	uint64_t count;	 /* samples; 0: no limit */
+	const char *output; /* --output FILE for --prometheus */
+	double interval;    /* seconds between samples; < 0: one sample */
+	uint64_t count;	    /* samples; 0: no limit */
 	char **sel;
 	size_t nsel;
 	/* what stays the same over the samples of a watch, read once */
@@ -85,7 +93,8 @@ static bool parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o
 		OPT_PROM,
 		OPT_NO_CGROUP,
 		OPT_INTERVAL,
-		OPT_COUNT
+		OPT_COUNT,
+		OPT_OUTPUT
 	};
 	static const struct option opts[] = {
 		{"compact", no_argument, NULL, 'c'},
@@ -97,6 +106,7 @@ static bool parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o
 		{"no-cgroup", no_argument, NULL, OPT_NO_CGROUP},
 		{"interval", required_argument, NULL, OPT_INTERVAL},
 		{"count", required_argument, NULL, OPT_COUNT},
+		{"output", required_argument, NULL, OPT_OUTPUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -149,6 +159,9 @@ static bool parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o
 		case OPT_NO_CGROUP:
 			o->no_cgroup = true;
 			break;
+		case OPT_OUTPUT:
+			o->output = optarg;
+			break;
 		case OPT_INTERVAL: {
 			char *end;
 
@@ -198,6 +211,11 @@ static bool parse_opts(struct cli *c, int argc, char **argv, struct stat_opts *o
 		*ret_exit = EXIT_USAGE;
 		return true;
 	}
+	if (o->output && !o->prometheus) {
+		cli_error("--output writes the --prometheus metrics; add --prometheus");
+		*ret_exit = EXIT_USAGE;
+		return true;
+	}
 	if (o->numastat && o->vms) {
 		cli_error("--vms has no numastat form; drop --numastat");
 		*ret_exit = EXIT_USAGE;
@@ -237,8 +255,34 @@ static void collect_opts(const struct cli *c, struct stat_opts *o, const struct 
 	*ret_vm_view = vm_view;
 }
 
-static void render(struct cli *c, const struct stat_opts *o, struct stat_view *v, bool vm_view,
-		   bool collected)
+/*
+ * The metrics into o->output atomically (core/userfile.h), as node_exporter's
+ * textfile collector needs: it never reads half a file.  A relative path is
+ * taken from the current directory; --root does not move it.
+ */
+static int write_prometheus(const struct stat_opts *o, struct stat_view *v)
+{
+	AUTOFREE char *text = NULL;
+	struct diag d = {0};
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	int r;
+
+	if (!mem) {
+		cli_error("--output: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	stat_print_prometheus(v, mem);
+	(void)fclose(mem);
+	r = userfile_write_output(o->output, text, len, 0644, &d);
+	if (r < 0)
+		cli_error_diag(&d, r);
+	return r;
+}
+
+/* Print one sample as the options ask; 0, or -errno when --output failed (said). */
+static int render(struct cli *c, const struct stat_opts *o, struct stat_view *v, bool vm_view,
+		  bool collected)
 {
 	bool loop = o->count != 1;
 
@@ -247,15 +291,17 @@ static void render(struct cli *c, const struct stat_opts *o, struct stat_view *v
 
 		json_object_object_add(j, "time", json_object_new_int64((int64_t)time(NULL)));
 		render_json_print_line(j, stdout);
-		return;
+		return 0;
 	}
 	if (c->json) {
 		render_json_print(stat_json(v), stdout);
-		return;
+		return 0;
 	}
+	if (o->prometheus && o->output)
+		return write_prometheus(o, v);
 	if (o->prometheus) {
 		stat_print_prometheus(v, stdout);
-		return;
+		return 0;
 	}
 	if (loop) {
 		char when[64];
@@ -275,6 +321,7 @@ static void render(struct cli *c, const struct stat_opts *o, struct stat_view *v
 		stat_print_numastat_counters(v, false, stdout);
 	else if (o->numastat && !collected && !o->meminfo)
 		stat_print_numastat_counters(v, true, stdout);
+	return 0;
 }
 
 /* The per-node system tables the options ask for (-m, -n, --numastat alone). */
@@ -347,13 +394,13 @@ static int sample(struct cli *c, struct stat_opts *o, struct host *h, bool first
 			       .hide_zero = o->hide_zero,
 			       .sort = o->sort,
 			       .sort_node = o->sort_node};
-	render(c, o, &v, vm_view, collect);
+	r = render(c, o, &v, vm_view, collect);
 	fflush(stdout);
 	nodestat_release(&mi);
 	nodestat_release(&ctr);
 	procstat_release(&ps);
 	host_model_release(&m);
-	return EXIT_OK;
+	return r < 0 ? EXIT_FAILED : EXIT_OK; /* --output could not be written */
 }
 
 static volatile sig_atomic_t stop_requested;

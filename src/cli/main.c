@@ -69,6 +69,12 @@ static const struct command commands[] = {
 	 "explain QEMU/libvirt memory errors from a log: cause on this host and fix"},
 	{"stat", cmd_stat, CMD_NEEDS_HOST,
 	 "per-process and per-VM memory per NUMA node (numastat-compatible)"},
+	{"run", cmd_run, CMD_NEEDS_HOST | CMD_WRITES,
+	 "start a QEMU VM placed, hugepage-backed and pinned; release its pages at exit"},
+	{"hook", cmd_hook, CMD_NEEDS_HOST | CMD_WRITES,
+	 "libvirt's QEMU hook: reserve a domain's hugepages on prepare, release them"},
+	{"complete", cmd_complete, CMD_NEEDS_HOST,
+	 "words for shell completion: commands, nodes, page sizes, reservation owners"},
 	{"profile", cmd_profile, CMD_NEEDS_HOST | CMD_WRITES,
 	 "verify, diff or apply a host profile (sysctls, THP, KSM, I/O schedulers, CPU)"},
 	{"undo", cmd_undo, CMD_NEEDS_HOST | CMD_WRITES,
@@ -84,6 +90,13 @@ static const struct command commands[] = {
 	{"numad", cmd_numad, CMD_NEEDS_HOST,
 	 "numad -w NCPUS:MB: a node set for libvirt's placement='auto'"},
 };
+
+void cli_print_command_names(FILE *out)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "%s\n", commands[i].name);
+	fprintf(out, "help\n");
+}
 
 static void usage(FILE *out)
 {
@@ -152,7 +165,7 @@ int cli_exit_for(int err)
 	case ERANGE: /* too large: a size, a count, a request the keep-free guard refuses */
 	case ENOENT: /* a file, node, group or owner that does not exist */
 	case ENOTDIR:
-	case EDOM:
+	case EDOM:   /* a request the target (a QEMU version) cannot express */
 	case EEXIST: /* contradicts what is there (an owner's different reservation) */
 	case EFBIG:  /* an input file over its size limit */
 	case ELOOP:  /* a symlink where a file must be */

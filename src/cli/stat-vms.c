@@ -351,6 +351,44 @@ static void prom_head(FILE *out, const char *name, const char *help)
 	fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
+/* KiB of huge mappings of page size size_kib on node (0 when none). */
+static uint64_t huge_size_kib(const struct numamaps_usage *u, uint64_t size_kib, int node)
+{
+	for (size_t k = 0; k < u->nhuge; k++)
+		if (u->huge[k].size_kib == size_kib)
+			return node >= 0 && (size_t)node < u->nnodes ? u->huge[k].kib[node] : 0;
+	return 0;
+}
+
+/*
+ * One line per page size: the host's pool sizes, and any other size the
+ * process maps (a mount of a size without a pool), in size order.
+ */
+static void print_huge_sizes(FILE *out, const struct host_model *m, const struct numamaps_usage *u,
+			     const char *labels, int node)
+{
+	uint64_t last = 0;
+
+	for (;;) {
+		uint64_t next = UINT64_MAX;
+
+		for (size_t p = 0; p < m->npools; p++)
+			if (m->pools[p].size_kib > last && m->pools[p].size_kib < next)
+				next = m->pools[p].size_kib;
+		for (size_t k = 0; k < u->nhuge; k++)
+			if (u->huge[k].size_kib > last && u->huge[k].size_kib < next)
+				next = u->huge[k].size_kib;
+		if (next == UINT64_MAX)
+			return;
+		fprintf(out,
+			"kvmtune_vm_hugepage_memory_bytes{%s,node=\"%d\",page_size=\"%llu\"} "
+			"%llu\n",
+			labels, node, (unsigned long long)next * 1024ULL,
+			(unsigned long long)huge_size_kib(u, next, node) * 1024ULL);
+		last = next;
+	}
+}
+
 void stat_print_prometheus(const struct stat_view *v, FILE *out)
 {
 	const struct host_model *m = v->m;
@@ -372,15 +410,11 @@ void stat_print_prometheus(const struct stat_view *v, FILE *out)
 									    -1, m->nodes[n].node) *
 					1024ULL);
 	prom_head(out, "kvmtune_vm_hugepage_memory_bytes",
-		  "Hugetlb-backed memory of a QEMU process on a NUMA node.");
+		  "Hugetlb-backed memory of a QEMU process on a NUMA node, per page size (bytes).");
 	for (size_t i = 0; i < v->ps->nprocs; i++)
 		for (size_t n = 0; n < m->nnodes; n++)
-			fprintf(out, "kvmtune_vm_hugepage_memory_bytes{%s,node=\"%d\"} %llu\n",
-				labels[i].buf, m->nodes[n].node,
-				(unsigned long long)numamaps_usage_node_kib(&v->ps->procs[i].usage,
-									    NUMAMAPS_CAT_HUGE,
-									    m->nodes[n].node) *
-					1024ULL);
+			print_huge_sizes(out, m, &v->ps->procs[i].usage, labels[i].buf,
+					 m->nodes[n].node);
 	prom_head(out, "kvmtune_vm_vcpus",
 		  "vCPU threads of a QEMU process whose last CPU is on a NUMA node.");
 	for (size_t i = 0; i < v->ps->nprocs; i++)

@@ -18,6 +18,7 @@
 #include "core/model.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/safe-math.h"
 #include "util/sbuf.h"
@@ -53,15 +54,16 @@ static void resv_add(struct hp_resv_list *l, const char *owner, int node, uint64
 	r->pages = pages;
 }
 
-/* "node N page_kb K pages P" */
+/* "node N page_kb K pages P", or "pid PID start TICKS" (into *holder) */
 static int parse_line(const char *path, unsigned lineno, char *line, const char *owner,
-		      struct hp_resv_list *l, struct diag *d)
+		      struct hp_resv_list *l, struct hp_resv *holder, struct diag *d)
 {
-	char *w[6] = {NULL};
+	AUTOFREE char *shown = str_escape(line, 200);
+	char *w[7] = {NULL};
 	int node, nw = 0;
-	uint64_t page_kib, pages, kib;
+	uint64_t page_kib, pages, kib, start;
 
-	for (char *p = line; *p && nw < 6;) {
+	for (char *p = line; *p && nw < 7;) {
 		while (*p == ' ' || *p == '\t')
 			*p++ = '\0';
 		if (!*p)
@@ -69,12 +71,19 @@ static int parse_line(const char *path, unsigned lineno, char *line, const char 
 		w[nw++] = p;
 		p += strcspn(p, " \t");
 	}
+	if (nw == 4 && strcmp(w[0], "pid") == 0 && strcmp(w[2], "start") == 0 &&
+	    parse_int(w[1], &node) == 0 && node > 0 && parse_u64(w[3], &start) == 0) {
+		holder->holder_pid = node;
+		holder->holder_start = start;
+		return 0;
+	}
 	if (nw != 6 || strcmp(w[0], "node") != 0 || strcmp(w[2], "page_kb") != 0 ||
 	    strcmp(w[4], "pages") != 0 || parse_int(w[1], &node) < 0 || node < -1 ||
 	    parse_u64(w[3], &page_kib) < 0 || parse_u64(w[5], &pages) < 0 || page_kib == 0)
 		return diag_set(d, EINVAL, path,
-				"'%s' line %u: expected 'node N page_kb K pages P', got '%s'", path,
-				lineno, line);
+				"'%s' line %u: expected 'node N page_kb K pages P' or 'pid PID "
+				"start TICKS', got '%s'",
+				path, lineno, shown);
 	/* Lines of one owner, node and page size are one entry: a record of 20000
 	 * lines is not 20000 steps of a plan; their sum is bounded like one line. */
 	struct hp_resv *same = NULL;
@@ -102,6 +111,7 @@ static int parse_line(const char *path, unsigned lineno, char *line, const char 
 static int parse_record(const char *path, char *text, const char *owner, struct hp_resv_list *l,
 			struct diag *d)
 {
+	struct hp_resv holder = {0};
 	unsigned lineno = 0;
 	int r;
 
@@ -112,12 +122,13 @@ static int parse_record(const char *path, char *text, const char *owner, struct 
 			*nl = '\0';
 		lineno++;
 		if (*line && *line != '#') {
-			r = parse_line(path, lineno, line, owner, l, d);
+			r = parse_line(path, lineno, line, owner, l, &holder, d);
 			if (r < 0)
 				return r;
 		}
 		line = nl ? nl + 1 : NULL;
 	}
+	hp_resv_set_holder(l, owner, holder.holder_pid, holder.holder_start);
 	return 0;
 }
 
@@ -240,12 +251,83 @@ int hp_resv_check_plan(const struct hp_resv_list *l, const struct hp_plan *p, st
 char *hp_resv_format_owner(const struct hp_resv_list *l, const char *owner)
 {
 	struct sbuf sb = SBUF_INIT;
+	bool holder = false;
 
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].owner, owner) == 0)
-			sbuf_addf(&sb, "node %d page_kb %" PRIu64 " pages %" PRId64 "\n",
-				  l->v[i].node, l->v[i].page_kib, l->v[i].pages);
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i].owner, owner) != 0)
+			continue;
+		if (!holder && l->v[i].holder_pid > 0)
+			sbuf_addf(&sb, "pid %d start %" PRIu64 "\n", l->v[i].holder_pid,
+				  l->v[i].holder_start);
+		holder = true;
+		sbuf_addf(&sb, "node %d page_kb %" PRIu64 " pages %" PRId64 "\n", l->v[i].node,
+			  l->v[i].page_kib, l->v[i].pages);
+	}
 	return sbuf_detach(&sb, NULL);
+}
+
+void hp_resv_set_holder(struct hp_resv_list *l, const char *owner, int pid, uint64_t start)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].owner, owner) == 0) {
+			l->v[i].holder_pid = pid;
+			l->v[i].holder_start = start;
+		}
+}
+
+int hp_proc_start_time(struct host *h, int pid, uint64_t *ret, struct diag *d)
+{
+	AUTOFREE char *path = xasprintf("/proc/%d/stat", pid);
+	AUTOFREE char *text = NULL;
+	const char *p;
+	int r;
+
+	r = host_read_attr(h, path, &text, NULL, NULL);
+	if (r < 0)
+		return r == -ENOENT || r == -ESRCH
+			       ? -ENOENT
+			       : diag_set(d, r, path, "'%s': %s", path, strerror(-r));
+	/* after the comm's closing parenthesis: state is field 3, starttime field 22 */
+	p = strrchr(text, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p) {
+		char num[24];
+		size_t len = strcspn(p + 1, " \n");
+
+		if (len > 0 && len < sizeof(num)) {
+			memcpy(num, p + 1, len);
+			num[len] = '\0';
+			if (parse_u64(num, ret) == 0)
+				return 0;
+		}
+	}
+	return diag_set(d, EINVAL, path, "'%s': no start time in field 22", path);
+}
+
+size_t hp_resv_stale_owners(struct host *h, const struct hp_resv_list *l, char ***ret)
+{
+	char **out = xcalloc(l->n + 1, sizeof(*out));
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct hp_resv *e = &l->v[i];
+		uint64_t start;
+		bool dup = false;
+
+		if (e->holder_pid <= 0)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			dup = dup || strcmp(out[j], e->owner) == 0;
+		if (dup)
+			continue;
+		if (hp_proc_start_time(h, e->holder_pid, &start, NULL) == -ENOENT ||
+		    (hp_proc_start_time(h, e->holder_pid, &start, NULL) == 0 &&
+		     start != e->holder_start))
+			out[n++] = xstrdup(e->owner);
+	}
+	*ret = out;
+	return n;
 }
 
 static struct hp_resv *find_entry(struct hp_resv_list *l, const char *owner, int node,
@@ -329,49 +411,98 @@ static int64_t pool_in_use(const struct pool *pl)
 	return used + (pl->reserved > 0 ? pl->reserved : 0);
 }
 
-int hugepages_decide_release(const struct host_model *m, struct hp_resv_list *l, const char *owner,
-			     struct hp_plan *ret, int64_t *ret_kept_pages, struct diag *d)
+static bool in_owners(const char *owner, char *const *owners, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(owners[i], owner) == 0)
+			return true;
+	return false;
+}
+
+/* The change for one pool: shrink by mine, not below what others hold or is in use. */
+static void release_pool(const struct host_model *m, const struct hp_resv_list *l,
+			 char *const *owners, size_t nowners, int node, uint64_t page_kib,
+			 struct hp_plan *p, int64_t *kept)
+{
+	const struct pool *pl = find_pool(m, node, page_kib);
+	int64_t total, target, floor, others = 0, mine = 0, new_pages;
+	struct sbuf who = SBUF_INIT;
+	char ps[16], quoted[HP_OWNER_MAX + 3];
+
+	if (!pl)
+		return; /* the pool is gone (node offline): nothing to shrink */
+	for (size_t i = 0; i < l->n; i++) {
+		const struct hp_resv *e = &l->v[i];
+
+		if (e->node != node || e->page_kib != page_kib)
+			continue;
+		if (!in_owners(e->owner, owners, nowners)) {
+			others += e->pages;
+			continue;
+		}
+		mine += e->pages;
+		(void)snprintf(quoted, sizeof(quoted), "'%s'", e->owner);
+		if (!strstr(who.buf, quoted))
+			sbuf_addf(&who, "%s%s", who.len ? ", " : "", quoted);
+	}
+	total = pl->total > 0 ? pl->total : 0;
+	floor = pool_in_use(pl) > others ? pool_in_use(pl) : others;
+	target = total - mine > 0 ? total - mine : 0;
+	new_pages = target > floor ? target : floor;
+	if (new_pages > total)
+		new_pages = total;
+	*kept += new_pages - target;
+	hp_plan_add(p, node, page_kib, total, new_pages);
+	(void)snprintf(p->changes[p->nchanges - 1].reason, sizeof(p->changes[0].reason),
+		       "release %" PRId64 " x %s of %s%s", mine,
+		       format_pagesize(page_kib, ps, sizeof(ps)), who.buf,
+		       new_pages > target ? " (some stay: in use or held by others)" : "");
+	sbuf_release(&who);
+}
+
+int hugepages_decide_release_owners(const struct host_model *m, struct hp_resv_list *l,
+				    char *const *owners, size_t nowners, struct hp_plan *ret,
+				    int64_t *ret_kept_pages, struct diag *d)
 {
 	struct hp_plan p = {0};
 	int64_t kept = 0;
 	size_t k = 0;
 	int r;
 
-	r = hp_owner_check(owner, d);
-	if (r < 0)
-		return r;
+	for (size_t i = 0; i < nowners; i++) {
+		r = hp_owner_check(owners[i], d);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		const struct hp_resv *e = &l->v[i];
-		const struct pool *pl;
-		int64_t total, target, floor, others, new_pages;
-		char ps[16];
+		bool first = true;
 
-		if (strcmp(e->owner, owner) != 0) {
-			l->v[k++] = *e;
+		if (!in_owners(e->owner, owners, nowners))
 			continue;
-		}
-		pl = find_pool(m, e->node, e->page_kib);
-		if (!pl)
-			continue; /* the pool is gone (node offline): nothing to shrink */
-		total = pl->total > 0 ? pl->total : 0;
-		others = hp_resv_held(l, e->node, e->page_kib, owner);
-		floor = pool_in_use(pl) > others ? pool_in_use(pl) : others;
-		target = total - e->pages > 0 ? total - e->pages : 0;
-		new_pages = target > floor ? target : floor;
-		if (new_pages > total)
-			new_pages = total;
-		kept += new_pages - target;
-		hp_plan_add(&p, e->node, e->page_kib, total, new_pages);
-		(void)snprintf(p.changes[p.nchanges - 1].reason, sizeof(p.changes[0].reason),
-			       "release %" PRId64 " x %s of '%s'%s", e->pages,
-			       format_pagesize(e->page_kib, ps, sizeof(ps)), owner,
-			       new_pages > target ? " (some stay: in use or held by others)" : "");
+		/* one change per pool: only at the pool's first releasing entry */
+		for (size_t j = 0; j < i && first; j++)
+			first = !(l->v[j].node == e->node && l->v[j].page_kib == e->page_kib &&
+				  in_owners(l->v[j].owner, owners, nowners));
+		if (first)
+			release_pool(m, l, owners, nowners, e->node, e->page_kib, &p, &kept);
 	}
+	for (size_t i = 0; i < l->n; i++)
+		if (!in_owners(l->v[i].owner, owners, nowners))
+			l->v[k++] = l->v[i];
 	l->n = k;
 	hp_plan_release(ret);
 	*ret = p;
 	*ret_kept_pages = kept;
 	return 0;
+}
+
+int hugepages_decide_release(const struct host_model *m, struct hp_resv_list *l, const char *owner,
+			     struct hp_plan *ret, int64_t *ret_kept_pages, struct diag *d)
+{
+	char *owners[] = {(char *)owner};
+
+	return hugepages_decide_release_owners(m, l, owners, 1, ret, ret_kept_pages, d);
 }
 
 int hp_resv_save_owner(struct host *h, const struct hp_resv_list *l, const char *owner,

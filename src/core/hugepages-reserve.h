@@ -27,6 +27,13 @@ struct hp_resv {
 	int node;
 	uint64_t page_kib;
 	int64_t pages;
+	/*
+	 * The process holding the reservation ('kvmtune run', the hook), 0 for
+	 * none (a manual 'hugepages reserve'), and its start time (/proc/PID/stat
+	 * field 22), so that a recycled PID is not taken for it.
+	 */
+	int holder_pid;
+	uint64_t holder_start;
 };
 
 struct hp_resv_list {
@@ -40,7 +47,9 @@ int hp_owner_check(const char *owner, struct diag *d);
 /*
  * Read every record below HP_RESV_DIR (absent directory: none).  A record
  * file holds lines "node N page_kb K pages P" (N is -1 for the host-wide
- * pool).  -EINVAL with a diag naming file and line on a malformed record.
+ * pool) and optionally one "pid PID start TICKS" line naming the process
+ * that holds them.  -EINVAL with a diag naming file and line on a malformed
+ * record.
  */
 int hp_resv_load(struct host *h, struct hp_resv_list *ret, struct diag *d);
 void hp_resv_release(struct hp_resv_list *l);
@@ -81,6 +90,23 @@ int hugepages_decide_reserve(const struct host_model *m, const struct hp_mem *me
 			     uint64_t size_kib, int64_t keep_free_kib, struct hp_plan *ret,
 			     bool *ret_already, struct diag *d);
 
+/* Set the holder process of every entry of owner (pid 0: none). */
+void hp_resv_set_holder(struct hp_resv_list *l, const char *owner, int pid, uint64_t start);
+
+/*
+ * The start time of process pid (/proc/PID/stat field 22, clock ticks after
+ * boot).  -ENOENT when there is no such process, -EINVAL on a malformed file.
+ */
+int hp_proc_start_time(struct host *h, int pid, uint64_t *ret, struct diag *d);
+
+/*
+ * The owners whose holder process is gone (no such PID, or the PID now
+ * belongs to a process started at another time): records a SIGKILLed 'run'
+ * or a crashed hook left.  Returns the count; *ret is a NULL-terminated array
+ * (free with host_names_free()).
+ */
+size_t hp_resv_stale_owners(struct host *h, const struct hp_resv_list *l, char ***ret);
+
 /*
  * Decide the release of everything owner holds: each pool shrinks by the
  * owner's pages but not below the pages other owners hold nor below the pages
@@ -90,6 +116,10 @@ int hugepages_decide_reserve(const struct host_model *m, const struct hp_mem *me
  */
 int hugepages_decide_release(const struct host_model *m, struct hp_resv_list *l, const char *owner,
 			     struct hp_plan *ret, int64_t *ret_kept_pages, struct diag *d);
+/* The same for several owners at once (one change per pool); owners may repeat. */
+int hugepages_decide_release_owners(const struct host_model *m, struct hp_resv_list *l,
+				    char *const *owners, size_t nowners, struct hp_plan *ret,
+				    int64_t *ret_kept_pages, struct diag *d);
 
 /*
  * Save owner's entries of l to HP_RESV_DIR/owner atomically, or remove the

@@ -59,11 +59,13 @@ static struct qobject *add_object(struct qemu_mem_args *a, const char *type, con
 	return o;
 }
 
+/* Append opt and its value (taken over; NULL for an option without one). */
 static void add_arg(struct qemu_mem_args *a, const char *opt, char *value)
 {
 	a->argv = xreallocarray(a->argv, a->argc + 3, sizeof(*a->argv));
 	a->argv[a->argc++] = xstrdup(opt);
-	a->argv[a->argc++] = value;
+	if (value)
+		a->argv[a->argc++] = value;
 	a->argv[a->argc] = NULL;
 }
 
@@ -166,7 +168,9 @@ static void fill_object(struct qemu_mem_args *a, const struct vm_spec *vm, const
 			const struct qbackend *b, enum vm_tristate share)
 {
 	enum vm_tristate discard = c && c->discard ? c->discard : vm->discard;
-	bool tc = b->prealloc && !cpuset_empty(&b->host_nodes);
+	/* qemuBuildThreadContextProps: prealloc on bound nodes, QEMU >= 7.2 */
+	bool tc = b->prealloc && !cpuset_empty(&b->host_nodes) &&
+		  a->caps.has[QEMU_CAP_THREAD_CONTEXT];
 	AUTOFREE char *tc_id = xasprintf("tc-%s", b->id);
 	struct qobject *o;
 
@@ -198,6 +202,33 @@ static void fill_object(struct qemu_mem_args *a, const struct vm_spec *vm, const
 	}
 	if (tc)
 		prop_str(o, "prealloc-context", tc_id);
+}
+
+/*
+ * The RAM of a VM without guest cells on a QEMU without -machine
+ * memory-backend= (< 5.2): libvirt's qemuBuildMemPathStr, i.e. -mem-path for
+ * file memory and -mem-prealloc, or QEMU's own RAM.  What those cannot carry
+ * (a policy, sharing, discard, memfd) is refused rather than lost.
+ */
+static int legacy_backend(struct qemu_mem_args *a, const struct vm_spec *vm, struct qbackend *b,
+			  enum vm_tristate share, struct diag *d)
+{
+	const char *lost = !cpuset_empty(&b->host_nodes)   ? "a NUMA policy (host-nodes)"
+			   : share != VM_UNSET		   ? "shared/private access"
+			   : vm->discard != VM_UNSET	   ? "discard"
+			   : vm->source == VM_SOURCE_MEMFD ? "memfd memory"
+							   : NULL;
+	char v[32];
+
+	if (lost)
+		return diag_set(d, EDOM, "qemu version",
+				"guest memory: QEMU %s has no -machine memory-backend= (libvirt "
+				"uses it from QEMU 5.2, when query-machines reports "
+				"default-ram-id), and -mem-path cannot carry %s; give the VM "
+				"guest NUMA cells (--cells), or use QEMU 5.2 or later",
+				qemu_version_format(&a->caps.version, v, sizeof(v)), lost);
+	b->type = b->mem_path ? "mem-path" : "default";
+	return 0;
 }
 
 static int build_backend(struct qemu_mem_args *a, const struct vm_spec *vm, const struct vm_cell *c,
@@ -243,6 +274,8 @@ static int build_backend(struct qemu_mem_args *a, const struct vm_spec *vm, cons
 	r = resolve_nodes(vm, c, m, what, b, d);
 	if (r < 0)
 		return r;
+	if (!c && !a->caps.has[QEMU_CAP_MACHINE_MEMORY_BACKEND])
+		return legacy_backend(a, vm, b, share, d);
 	fill_object(a, vm, c, b, share);
 	return 0;
 }
@@ -277,7 +310,7 @@ static void build_argv(struct qemu_mem_args *a, const struct vm_spec *vm)
 
 	if (vm->nosharepages)
 		sbuf_adds(&machine, "mem-merge=off");
-	if (!vm->ncells)
+	if (!vm->ncells && a->caps.has[QEMU_CAP_MACHINE_MEMORY_BACKEND])
 		sbuf_addf(&machine, "%smemory-backend=pc.ram", machine.len ? "," : "");
 	if (machine.len)
 		add_arg(a, "-machine", sbuf_detach(&machine, NULL));
@@ -290,10 +323,20 @@ static void build_argv(struct qemu_mem_args *a, const struct vm_spec *vm)
 	add_arg(a, "-m", sbuf_detach(&machine, NULL));
 	if (vm->locked)
 		add_arg(a, "-overcommit", xstrdup("mem-lock=on"));
+	if (!vm->ncells && a->nbackends == 1 && !a->nobjects) {
+		/* legacy (QEMU < 5.2): libvirt's order, -mem-prealloc then -mem-path */
+		if (a->backends[0].prealloc)
+			add_arg(a, "-mem-prealloc", NULL);
+		if (a->backends[0].mem_path)
+			add_arg(a, "-mem-path", xstrdup(a->backends[0].mem_path));
+	}
 	for (size_t i = 0; i < a->nbackends; i++) {
 		/* the backend's objects: an optional thread-context, then itself */
 		for (; obj < a->nobjects; obj++) {
-			add_arg(a, "-object", qobject_to_json(&a->objects[obj]));
+			add_arg(a, "-object",
+				a->caps.has[QEMU_CAP_OBJECT_JSON]
+					? qobject_to_json(&a->objects[obj])
+					: qobject_to_keyval(&a->objects[obj]));
 			if (strcmp(a->objects[obj].id, a->backends[i].id) == 0) {
 				obj++;
 				break;
@@ -315,9 +358,19 @@ int qemu_args_build(const struct vm_spec *vm, const struct host_model *m,
 {
 	struct qemu_mem_args a = {0};
 	int r = vm_spec_validate(vm, d);
+	char v[32];
 
 	if (r < 0)
 		return r;
+	if (opts && opts->caps)
+		a.caps = *opts->caps;
+	else
+		qemu_caps_newest(&a.caps);
+	if (vm->prealloc_threads && !a.caps.has[QEMU_CAP_PREALLOC_THREADS])
+		return diag_set(d, EDOM, "--prealloc-threads",
+				"QEMU %s has no prealloc-threads for memory backends (QEMU 5.0 "
+				"and later; libvirt: QEMU_CAPS_MEMORY_BACKEND_PREALLOC_THREADS)",
+				qemu_version_format(&a.caps.version, v, sizeof(v)));
 	a.mem_kib = vm->mem_kib;
 	a.max_mem_kib = vm->max_mem_kib;
 	a.slots = vm->slots;
@@ -415,6 +468,87 @@ char *qobject_to_json(const struct qobject *o)
 	return sbuf_detach(&sb, NULL);
 }
 
+/* A string value: commas doubled (QemuOpts' escape). */
+static void keyval_string(struct sbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == ',')
+			sbuf_addc(sb, ',');
+		sbuf_addc(sb, *s);
+	}
+}
+
+char *qobject_to_keyval(const struct qobject *o)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	keyval_string(&sb, o->qom_type);
+	sbuf_adds(&sb, ",id=");
+	keyval_string(&sb, o->id);
+	for (size_t i = 0; i < o->nprops; i++) {
+		const struct qprop *p = &o->props[i];
+		int n;
+
+		switch (p->kind) {
+		case QPROP_STR:
+			sbuf_addf(&sb, ",%s=", p->key);
+			keyval_string(&sb, p->str);
+			break;
+		case QPROP_U64:
+			sbuf_addf(&sb, ",%s=%llu", p->key, (unsigned long long)p->u64);
+			break;
+		case QPROP_BOOL:
+			sbuf_addf(&sb, ",%s=%s", p->key, p->b ? "on" : "off");
+			break;
+		case QPROP_LIST:
+			/* virQEMUBuildCommandLineJSONArrayBitmap: one key per range */
+			n = cpuset_next(&p->list, 0);
+			while (n >= 0) {
+				int last = n;
+
+				while (cpuset_isset(&p->list, (unsigned)last + 1))
+					last++;
+				if (last == n)
+					sbuf_addf(&sb, ",%s=%d", p->key, n);
+				else
+					sbuf_addf(&sb, ",%s=%d-%d", p->key, n, last);
+				n = cpuset_next(&p->list, last + 1);
+			}
+			break;
+		}
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
+/* True when ARG holds a control character (a terminal would act on it). */
+static bool has_control(const char *arg)
+{
+	for (; *arg; arg++)
+		if ((unsigned char)*arg < 0x20 || *arg == 0x7f)
+			return true;
+	return false;
+}
+
+/* $'...' (bash, ksh, zsh, POSIX 2024): control characters as \xHH. */
+static char *ansi_c_quote(const char *arg)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_adds(&sb, "$'");
+	for (; *arg; arg++) {
+		unsigned char ch = (unsigned char)*arg;
+
+		if (ch == '\'' || ch == '\\')
+			sbuf_addf(&sb, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			sbuf_addf(&sb, "\\x%02x", ch);
+		else
+			sbuf_addc(&sb, (char)ch);
+	}
+	sbuf_addc(&sb, '\'');
+	return sbuf_detach(&sb, NULL);
+}
+
 char *qemu_shell_quote(const char *arg)
 {
 	struct sbuf sb = SBUF_INIT;
@@ -422,6 +556,8 @@ char *qemu_shell_quote(const char *arg)
 	if (*arg && strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 				"-_=,./:+@%") == strlen(arg))
 		return xstrdup(arg);
+	if (has_control(arg))
+		return ansi_c_quote(arg);
 	sbuf_addc(&sb, '\'');
 	for (; *arg; arg++) {
 		if (*arg == '\'')

@@ -55,6 +55,25 @@ int userfile_replace(const char *path, const char *content, size_t len, char **r
 	return 0;
 }
 
+int userfile_write_output(const char *path, const char *content, size_t len, mode_t mode,
+			  struct diag *d)
+{
+	const char *slash = strrchr(path, '/');
+	AUTOFREE char *dir = !slash	     ? xstrdup(".")
+			     : slash == path ? xstrdup("/")
+					     : xstrndup(path, (size_t)(slash - path));
+	const char *base = slash ? slash + 1 : path;
+	AUTOCLOSE int dirfd = -1;
+
+	if (!*base)
+		return diag_set(d, EINVAL, path, "'%s' names a directory, not a file", path);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return diag_set(d, errno, path, "cannot open directory '%s': %s", dir,
+				strerror(errno));
+	return safe_write_at(dirfd, base, path, content, len, mode, SAFE_WRITE_KEEP_OWNER, NULL, d);
+}
+
 int userfile_lock(const char *path, unsigned timeout_ms, struct diag *d)
 {
 	struct timespec step = {.tv_sec = 0, .tv_nsec = 20L * 1000 * 1000};

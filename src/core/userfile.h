@@ -8,6 +8,7 @@
 #define KVMTUNE_CORE_USERFILE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct diag;
 
@@ -29,6 +30,17 @@ int userfile_read(const char *path, size_t max_bytes, char **ret_buf, size_t *re
  */
 int userfile_replace(const char *path, const char *content, size_t len, char **ret_target,
 		     char **ret_backup, struct diag *d);
+
+/*
+ * Write an output file the user named (metrics for node_exporter's textfile
+ * collector): path, which need not exist, is replaced by content through a
+ * temporary file beside it and a rename, so a reader sees the old file or
+ * the new one, never a part; no backup; an existing file's owner and mode
+ * are kept, a new one gets mode.  A final symlink is refused (-EINVAL), as
+ * is a FIFO or device.  Errors as safe_write_at().
+ */
+int userfile_write_output(const char *path, const char *content, size_t len, mode_t mode,
+			  struct diag *d);
 
 /*
  * One writer at a time for path: an exclusive flock on the directory of the

@@ -12,7 +12,8 @@ A case is a directory tests/golden/<case>/ holding:
                   with root/ beside it, root/ holds only the files that differ
                   from that tree (copied over it)
   stdin           optional standard input
-  expected.out    standard output (the temporary root appears as @ROOT@)
+  expected.out    standard output (the temporary root appears as @ROOT@, the
+                  case directory as @CASE@, tests/golden as @GOLDEN@)
   expected.exit   optional exit status (default 0)
   expected.err    optional standard error
   expected.writes optional: files created or changed below the root, each as
@@ -22,7 +23,10 @@ A case is a directory tests/golden/<case>/ holding:
   env             optional: NAME=VALUE lines added to kvmtune's environment
                   (e.g. KVMTUNE_TEST_FAIL_WRITE=3, a failing write)
 The root is copied to a temporary directory first, so a command that writes
-never touches the input.  GOLDEN_UPDATE=1 rewrites the expectations: read the
+never touches the input.  PATH starts with qemu-bin/7.2-debian12, whose
+qemu-system-x86_64 prints Debian 12's --version line, so commands that read the
+QEMU version see 7.2 whatever QEMU the machine has (qemu-bin/ holds the
+other versions for --qemu).  GOLDEN_UPDATE=1 rewrites the expectations: read the
 diff before committing it.
 """
 import difflib
@@ -163,12 +167,13 @@ def run_case(name):
         # and @TOP@ the repository top (a ../shared input beside a ../shared root)
         args = [a.replace("@ROOT@", root).replace("@CASE@", case).replace("@TOP@", TOP)
                 for a in args]
-        p = subprocess.run([kvmtune, "--root", root] + args, input=stdin or "",
+        env["PATH"] = os.path.join(HERE, "qemu-bin", "7.2-debian12") + os.pathsep + env.get("PATH", "")
+        p = subprocess.run([kvmtune, "--root", root] + args, input=stdin or "", env=env,
                            capture_output=True, text=True, errors="surrogateescape",
-                           timeout=120, env=env)
-        out = (p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@")
+                           timeout=120)
+        out = (p.stdout.replace(root, "@ROOT@").replace(case, "@CASE@").replace(HERE, "@GOLDEN@")
                .replace(shared, "@SHARED@").replace(TOP, "@TOP@"))
-        err = (p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@")
+        err = (p.stderr.replace(root, "@ROOT@").replace(case, "@CASE@").replace(HERE, "@GOLDEN@")
                .replace(shared, "@SHARED@").replace(TOP, "@TOP@"))
         writes = tree_writes(src_root, root).replace(root, "@ROOT@")
     failures = []

@@ -44,6 +44,23 @@ orig_node0=$(cat "$NODE0")
 had_rundir=0
 [[ -d $RUNDIR ]] && had_rundir=1
 tmp=$(mktemp -d)
+# reserve and release record in the undo journal: the entries this test made go at exit
+# (as lib.sh does for the tests that use it), and the directories when it created them
+JOURNAL=/var/lib/kvmtune/journal
+had_journal=0
+had_journal_parent=0
+[[ -d $JOURNAL ]] && had_journal=1
+[[ -d ${JOURNAL%/*} ]] && had_journal_parent=1
+journal_before=$(ls -A "$JOURNAL" 2>/dev/null || true)
+restore_journal() {
+	local f
+	for f in "$JOURNAL"/*; do
+		[[ -e $f ]] || continue
+		grep -qxF -- "${f##*/}" <<<"$journal_before" || rm -f -- "$f"
+	done
+	if [[ $had_journal -eq 0 ]]; then rmdir "$JOURNAL" 2>/dev/null || true; fi
+	if [[ $had_journal_parent -eq 0 ]]; then rmdir "${JOURNAL%/*}" 2>/dev/null || true; fi
+}
 restore() {
 	"$KVMTUNE" hugepages release --owner "$A" >/dev/null 2>&1 || true
 	"$KVMTUNE" hugepages release --owner "$B" >/dev/null 2>&1 || true
@@ -53,6 +70,7 @@ restore() {
 	fi
 	if [[ $(cat "$NODE0") != "$orig_node0" ]]; then echo "$orig_node0" >"$NODE0" || true; fi
 	rm -rf "$tmp"
+	restore_journal
 }
 trap restore EXIT
 

@@ -156,7 +156,9 @@ def diff(a, b, path=""):
 
 
 def run_kvmtune(kvmtune, root, xml):
-    p = subprocess.run([kvmtune, "--root", root, "qemu-args", "--json", "--domain", xml],
+    # x86_64-latest in libvirt 11.3.0's tests is QEMU 10.0 (caps_10.0.0_x86_64)
+    p = subprocess.run([kvmtune, "--root", root, "qemu-args", "--json", "--qemu-version", "10.0",
+                        "--domain", xml],
                        capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
 

@@ -214,6 +214,22 @@ static void test_records_on_disk(void **state)
 	assert_int_equal(back.n, 2);
 	assert_int_equal(back.v[1].node, -1);
 	assert_int_equal(back.v[1].pages, 3);
+	assert_int_equal(back.v[0].holder_pid, 0);
+	hp_resv_release(&back);
+	/* a holder process: saved as 'pid P start S', read back, stale when /proc/P is gone */
+	hp_resv_set_holder(&l, "vm1", 4242, 99);
+	assert_int_equal(hp_resv_save_owner(h, &l, "vm1", &d), 0);
+	assert_int_equal(hp_resv_load(h, &back, &d), 0);
+	assert_int_equal(back.n, 2);
+	assert_int_equal(back.v[1].holder_pid, 4242);
+	assert_int_equal(back.v[1].holder_start, 99);
+	{
+		char **stale = NULL;
+
+		assert_int_equal(hp_resv_stale_owners(h, &back, &stale), 1);
+		assert_string_equal(stale[0], "vm1");
+		host_names_free(stale);
+	}
 	hp_resv_release(&back);
 	/* No entries left: the record is removed. */
 	l.n = 0;

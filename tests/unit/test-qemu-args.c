@@ -212,6 +212,72 @@ static void test_shell_quote(void **state)
 	q = qemu_shell_quote("");
 	assert_string_equal(q, "''");
 	free(q);
+	/* control characters never reach the terminal: $'...' with \xHH */
+	q = qemu_shell_quote("a\033[2J'\\\n\x7f");
+	assert_string_equal(q, "$'a\\x1b[2J\\'\\\\\\x0a\\x7f'");
+	free(q);
+}
+
+/* QEMU 5.2: key=value objects with on/off, one key per range, commas doubled. */
+static void test_keyval(void **state)
+{
+	struct qobject o = {0};
+	struct qprop p[3] = {0};
+	char *s;
+
+	o.qom_type = (char *)"memory-backend-file";
+	o.id = (char *)"ram,node0";
+	p[0].key = "mem-path";
+	p[0].kind = QPROP_STR;
+	p[0].str = (char *)"/dev/hp,x";
+	p[1].key = "prealloc";
+	p[1].kind = QPROP_BOOL;
+	p[1].b = true;
+	p[2].key = "host-nodes";
+	p[2].kind = QPROP_LIST;
+	cpuset_set(&p[2].list, 0);
+	cpuset_set(&p[2].list, 1);
+	cpuset_set(&p[2].list, 3);
+	o.props = p;
+	o.nprops = 3;
+	s = qobject_to_keyval(&o);
+	assert_string_equal(s, "memory-backend-file,id=ram,,node0,mem-path=/dev/hp,,x,prealloc=on,"
+			       "host-nodes=0-1,host-nodes=3");
+	free(s);
+	cpuset_release(&p[2].list);
+}
+
+/* Before 5.2 a VM without cells: -mem-prealloc -mem-path, or refused when a policy would be lost.
+ */
+static void test_legacy(void **state)
+{
+	struct qemu_version v = {5, 1, 0};
+	struct qemu_args_opts opts = {0};
+	struct qemu_caps caps;
+	struct host_model m;
+	struct vm_spec vm;
+	struct qemu_mem_args a = {0};
+	struct diag d = {0};
+
+	assert_int_equal(qemu_caps_for(&v, &caps, NULL), 0);
+	opts.caps = &caps;
+	fake_host(&m);
+	vm_spec_init(&vm);
+	vm.mem_kib = 1048576;
+	vm.page_kib = 2048;
+	assert_int_equal(qemu_args_build(&vm, &m, &opts, &a, NULL), 0);
+	assert_int_equal(a.argc, 5);
+	assert_string_equal(a.argv[2], "-mem-prealloc");
+	assert_string_equal(a.argv[3], "-mem-path");
+	assert_string_equal(a.argv[4], "/hp2M");
+	assert_string_equal(a.backends[0].type, "mem-path");
+	qemu_mem_args_release(&a);
+	vm.policy = VM_POLICY_BIND;
+	cpuset_set(&vm.host_nodes, 1);
+	assert_int_equal(qemu_args_build(&vm, &m, &opts, &a, &d), -EDOM);
+	assert_non_null(strstr(d.msg, "QEMU 5.1.0 has no -machine memory-backend="));
+	vm_spec_release(&vm);
+	host_model_release(&m);
 }
 
 int main(void)
@@ -222,6 +288,8 @@ int main(void)
 		cmocka_unit_test(test_memfd_and_policies),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_shell_quote),
+		cmocka_unit_test(test_keyval),
+		cmocka_unit_test(test_legacy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
