@@ -40,7 +40,7 @@ rc=0
 got=$(finding_for)
 echo "typo mount: $got"
 case "$got" in
-error\|*"has mode 1352, the mark of mode 1770"*) ;;
+error\|*"has mode 1352, not 1770"*) ;;
 *) echo "FAIL: no mount-mode-typo error for $mnt"; exit 1 ;;
 esac
 
