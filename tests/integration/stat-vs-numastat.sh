@@ -205,7 +205,7 @@ if [ "$nodes" = 1 ]; then
         notok "locality: $(j '.processes[0].vm_placement.locality')"
 fi
 prom=$("$KVMTUNE" stat --prometheus "$q")
-grep -q "^kvmtune_vm_hugepage_memory_bytes{vm=\"kvmtune-stat-test\",pid=\"$q\",node=\"0\"} 67108864$" <<<"$prom" &&
+grep -q "^kvmtune_vm_hugepage_memory_bytes{vm=\"kvmtune-stat-test\",pid=\"$q\",node=\"0\",page_size=\"2097152\"} 67108864$" <<<"$prom" &&
     ok "prometheus: hugepage bytes on node 0" || notok "prometheus output:"$'\n'"$prom"
 
 echo "1..$n"
