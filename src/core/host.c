@@ -104,8 +104,8 @@ static char *splice_link(const char *target, const char *rest, struct fd_stack *
 static int walk_in_root(struct host *h, const char *path, int flags, mode_t mode)
 {
 	struct fd_stack dirs = {0};
-	char *todo = xstrdup(path);
-	char *p = todo;
+	char *unwalked = xstrdup(path);
+	char *p = unwalked;
 	unsigned links = 0;
 	int fd = -ENOENT;
 
@@ -147,8 +147,8 @@ static int walk_in_root(struct host *h, const char *path, int flags, mode_t mode
 			}
 			target[n] = '\0';
 			spliced = splice_link(target, next, &dirs);
-			free(todo);
-			todo = p = spliced;
+			free(unwalked);
+			unwalked = p = spliced;
 			continue;
 		}
 		if (n < 0 && errno != EINVAL && errno != ENOENT) {
@@ -169,7 +169,7 @@ static int walk_in_root(struct host *h, const char *path, int flags, mode_t mode
 		p = next;
 	}
 	fd_stack_release(&dirs);
-	free(todo);
+	free(unwalked);
 	return fd;
 }
 
