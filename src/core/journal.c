@@ -278,6 +278,7 @@ static int get_string(struct json_object *o, const char *key, bool nullable, con
 {
 	struct json_object *v = NULL;
 
+	*ret = NULL; /* also on error: callers test r, the optimiser cannot see diag_set() < 0 */
 	if (!json_object_object_get_ex(o, key, &v))
 		return diag_set(d, EINVAL, key, "'%s' is missing", key);
 	if (!v && nullable) {
