@@ -19,7 +19,8 @@
  * every CPU the process runs on) plus a part per page.  The job measures the
  * fixed part with a one-page probe batch (the first, then every
  * MOVE_PROBE_EVERY batches; the smallest of the last MOVE_PROBES counts) and
- * the part per page from the other batches.
+ * the part per page from the other batches (the smallest of their last
+ * MOVE_PROBES).
  */
 #define MOVE_PROBE_EVERY 32
 #define MOVE_PROBES 4
@@ -57,8 +58,7 @@ struct move_job {
 	/* cost model */
 	uint64_t probe_us[MOVE_PROBES]; /* the last one-page batches (0: none yet) */
 	uint64_t fixed_us;		/* smallest of them: what one call costs at least */
-	uint64_t over_us_sum;		/* time of full batches beyond fixed_us (decayed) */
-	uint64_t pages_sum;		/* their pages (decayed the same way) */
+	uint64_t page_ns[MOVE_PROBES];	/* the last full batches' cost per page beyond it, + 1 */
 	uint64_t target_us; /* what a batch may take: max pause, or 2 x fixed_us when more */
 	/* outcome */
 	enum move_state state;

@@ -124,6 +124,8 @@ struct fake {
 	uint64_t now_us;
 	uint64_t us_per_page; /* a batch takes this per page */
 	uint64_t fixed_us;    /* and this per call */
+	size_t delay_every;   /* every n-th call is delayed (a CPU not scheduled) */
+	uint64_t delay_us;
 	size_t calls;
 	size_t vanish_at;   /* this call (1-based) finds the process gone; 0 never */
 	size_t short_after; /* pages the target takes in all before it is full; 0 unlimited */
@@ -145,6 +147,8 @@ static int fake_move(void *ctx, int pid, size_t n, void *const *pages, int node,
 	if (f->vanish_at && f->calls == f->vanish_at)
 		return -ESRCH;
 	f->now_us += f->fixed_us + f->us_per_page * n;
+	if (f->delay_every && f->calls % f->delay_every == 0)
+		f->now_us += f->delay_us;
 	for (size_t i = 0; i < n; i++) {
 		if (f->busy_every && ++f->seen % f->busy_every == 0)
 			status[i] = -EBUSY;
@@ -261,6 +265,25 @@ static void test_mover_fixed_cost(void **state)
 		fail_msg("longest %llu us, all %llu us, %zu batches",
 			 (unsigned long long)j.longest_batch_us, (unsigned long long)f.now_us,
 			 j.batches);
+	move_job_release(&j);
+}
+
+/* An overloaded host delays every third call by 3 s: the estimates must not take the delays for
+ * cost per page and shrink the batches (more calls, more delays). */
+static void test_mover_noisy_cost(void **state)
+{
+	struct fake f = {
+		.us_per_page = 40, .fixed_us = 200000, .delay_every = 3, .delay_us = 3000000};
+	struct move_job j;
+
+	(void)state;
+	move_job_init(&j, 42, 1, 4, pages(100000), 100000, 256, 20);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_DONE);
+	assert_int_equal(j.moved, 100000);
+	if (f.largest_batch < 4000 || f.now_us > 60000000)
+		fail_msg("largest batch %zu, all %llu us, %zu batches", f.largest_batch,
+			 (unsigned long long)f.now_us, j.batches);
 	move_job_release(&j);
 }
 
@@ -591,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_mover_stall_budget),
 		cmocka_unit_test(test_mover_linear_cost),
 		cmocka_unit_test(test_mover_fixed_cost),
+		cmocka_unit_test(test_mover_noisy_cost),
 		cmocka_unit_test(test_mover_vanished),
 		cmocka_unit_test(test_mover_target_short),
 		cmocka_unit_test(test_mover_busy_pages),
