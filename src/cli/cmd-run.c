@@ -66,7 +66,8 @@ static void run_usage(FILE *out)
 		"                     the default) or 'none'\n"
 		"  --mem SIZE         guest memory (else -m; both must agree)\n"
 		"  --vcpus N          vCPUs (else -smp; default 1)\n"
-		"  --name NAME        the VM's name and reservation owner (else -name guest=)\n"
+		"  --name NAME        the VM's name and reservation owner: 1-64 letters, digits\n"
+		"                     or '_.@:-' (else -name guest=, or run-PID)\n"
 		"  --hugetlbfs DIR    the hugetlbfs mount for the backends\n"
 		"  --qemu-version X.Y instead of asking the binary for its version\n"
 		"  --keep-free SIZE   memory each node keeps out of the pools (as hugepages set)\n"
@@ -231,13 +232,22 @@ static int vm_shape(const struct run_opts *o, const struct run_argv *a, struct r
 
 /*
  * The reservation owner: the VM's name where it is a valid owner, else
- * run-PID (run's own PID; the dry run shows "run-PID").
+ * run-PID (run's own PID; the dry run shows "run-PID").  A --name that is
+ * not a valid owner is refused (EXIT_USAGE): it was asked for by name.
  */
 static int pick_owner(struct cli *c, const struct run_opts *o, const struct run_argv *a,
 		      struct run_state *s)
 {
 	const char *name = o->name ? o->name : a->name;
 
+	if (o->name && hp_owner_check(o->name, NULL) < 0) {
+		AUTOFREE char *got = str_escape(o->name, 200);
+
+		cli_error("--name '%s': not a valid name: it is the owner of the VM's hugepage "
+			  "reservation, 1-%d letters, digits or '_.@:-', not starting with '.'",
+			  got, HP_OWNER_MAX);
+		return EXIT_USAGE;
+	}
 	if (name && hp_owner_check(name, NULL) == 0)
 		(void)snprintf(s->owner, sizeof(s->owner), "%s", name);
 	else if (c->dry_run)
