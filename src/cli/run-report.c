@@ -118,10 +118,10 @@ static void placement_text(const struct run_state *s)
 	}
 }
 
-static struct json_object *report_json(const struct run_state *s, const char *result)
+static struct json_object *report_json(const struct run_state *s, bool dry_run, const char *result)
 {
 	struct json_object *o = json_object_new_object(), *argv = json_object_new_array();
-	struct json_object *resv = hp_cli_plan_json(&s->resv.plan, s->resv.res, result);
+	struct json_object *resv = hp_cli_plan_json(&s->resv.plan, s->resv.res, dry_run, result);
 
 	for (size_t i = 0; i < s->argc; i++)
 		json_object_array_add(argv, json_object_new_string(s->argv[i]));
@@ -141,7 +141,7 @@ static struct json_object *report_json(const struct run_state *s, const char *re
 void run_report_dry_run(struct cli *c, const struct run_state *s)
 {
 	if (c->json) {
-		render_json_print(report_json(s, "planned"), stdout);
+		render_json_print(report_json(s, true, "planned"), stdout);
 		return;
 	}
 	placement_text(s);
@@ -202,7 +202,7 @@ void run_report_ended(struct cli *c, const struct run_state *s, bool quiet)
 			: s->rel.plan.nchanges ? "released"
 					       : "none held");
 	if (c->json) {
-		struct json_object *o = report_json(s, s->reserved ? "reserved" : "none");
+		struct json_object *o = report_json(s, false, s->reserved ? "reserved" : "none");
 
 		json_object_object_add(o, "pid", json_object_new_int(pid));
 		json_object_object_add(o, "exit_code", json_object_new_int(l->exit_code));
