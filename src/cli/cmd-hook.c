@@ -30,6 +30,7 @@
 #include "core/vmspec.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
@@ -285,8 +286,11 @@ static int qemu_pid_of(struct host *h, const char *name, int *ret_pid, uint64_t 
 	if (r < 0)
 		return r;
 	text[strcspn(text, "\n")] = '\0';
-	if (parse_int(text, ret_pid) < 0 || *ret_pid <= 1)
-		return diag_set(d, EINVAL, path, "'%s': expected a PID, got '%.32s'", path, text);
+	if (parse_int(text, ret_pid) < 0 || *ret_pid <= 1) {
+		AUTOFREE char *got = str_escape(text, 32);
+
+		return diag_set(d, EINVAL, path, "'%s': expected a PID, got '%s'", path, got);
+	}
 	r = hp_proc_start_time(h, *ret_pid, ret_start, d);
 	if (r == -ENOENT)
 		return diag_set(d, ESRCH, path, "'%s': QEMU's PID %d is not running", path,
