@@ -41,7 +41,7 @@ int hp_owner_check(const char *owner, struct diag *d)
 }
 
 static void resv_add(struct hp_resv_list *l, const char *owner, int node, uint64_t page_kib,
-		     int64_t pages)
+		     int64_t pages, int64_t grown)
 {
 	struct hp_resv *r;
 
@@ -52,18 +52,19 @@ static void resv_add(struct hp_resv_list *l, const char *owner, int node, uint64
 	r->node = node;
 	r->page_kib = page_kib;
 	r->pages = pages;
+	r->grown = grown;
 }
 
-/* "node N page_kb K pages P", or "pid PID start TICKS" (into *holder) */
+/* "node N page_kb K pages P [grown G]", or "pid PID start TICKS" (into *holder) */
 static int parse_line(const char *path, unsigned lineno, char *line, const char *owner,
 		      struct hp_resv_list *l, struct hp_resv *holder, struct diag *d)
 {
 	AUTOFREE char *shown = str_escape(line, 200);
-	char *w[7] = {NULL};
+	char *w[9] = {NULL};
 	int node, nw = 0;
-	uint64_t page_kib, pages, kib, start;
+	uint64_t page_kib, pages, kib, start, grown;
 
-	for (char *p = line; *p && nw < 7;) {
+	for (char *p = line; *p && nw < 9;) {
 		while (*p == ' ' || *p == '\t')
 			*p++ = '\0';
 		if (!*p)
@@ -77,13 +78,17 @@ static int parse_line(const char *path, unsigned lineno, char *line, const char 
 		holder->holder_start = start;
 		return 0;
 	}
-	if (nw != 6 || strcmp(w[0], "node") != 0 || strcmp(w[2], "page_kb") != 0 ||
+	if ((nw != 6 && nw != 8) || strcmp(w[0], "node") != 0 || strcmp(w[2], "page_kb") != 0 ||
 	    strcmp(w[4], "pages") != 0 || parse_int(w[1], &node) < 0 || node < -1 ||
-	    parse_u64(w[3], &page_kib) < 0 || parse_u64(w[5], &pages) < 0 || page_kib == 0)
+	    parse_u64(w[3], &page_kib) < 0 || parse_u64(w[5], &pages) < 0 || page_kib == 0 ||
+	    (nw == 8 &&
+	     (strcmp(w[6], "grown") != 0 || parse_u64(w[7], &grown) < 0 || grown > pages)))
 		return diag_set(d, EINVAL, path,
-				"'%s' line %u: expected 'node N page_kb K pages P' or 'pid PID "
-				"start TICKS', got '%s'",
+				"'%s' line %u: expected 'node N page_kb K pages P [grown G]' "
+				"(G at most P) or 'pid PID start TICKS', got '%s'",
 				path, lineno, shown);
+	if (nw == 6) /* written before the field: the pool grew by all of them */
+		grown = pages;
 	/* Lines of one owner, node and page size are one entry: a record of 20000
 	 * lines is not 20000 steps of a plan; their sum is bounded like one line. */
 	struct hp_resv *same = NULL;
@@ -94,16 +99,20 @@ static int parse_line(const char *path, unsigned lineno, char *line, const char 
 			same = &l->v[i];
 	if (same && !safe_add_u64(pages, (uint64_t)same->pages, &pages))
 		pages = UINT64_MAX;
+	if (same && !safe_add_u64(grown, (uint64_t)same->grown, &grown))
+		grown = UINT64_MAX;
 	if (!safe_mul_u64(pages, page_kib, &kib) || kib > SIZE_MAX_KIB)
 		return diag_set(d, ERANGE, path,
 				"'%s' line %u: %" PRIu64 " pages of %" PRIu64
 				" KiB is too large (over 4 EiB)",
 				path, lineno, pages, page_kib);
+	/* grown <= pages, and pages is bounded now */
 	if (same) {
 		same->pages = (int64_t)pages;
+		same->grown = (int64_t)grown;
 		return 0;
 	}
-	resv_add(l, owner, node, page_kib, (int64_t)pages);
+	resv_add(l, owner, node, page_kib, (int64_t)pages, (int64_t)grown);
 	return 0;
 }
 
@@ -260,8 +269,12 @@ char *hp_resv_format_owner(const struct hp_resv_list *l, const char *owner)
 			sbuf_addf(&sb, "pid %d start %" PRIu64 "\n", l->v[i].holder_pid,
 				  l->v[i].holder_start);
 		holder = true;
-		sbuf_addf(&sb, "node %d page_kb %" PRIu64 " pages %" PRId64 "\n", l->v[i].node,
+		sbuf_addf(&sb, "node %d page_kb %" PRIu64 " pages %" PRId64, l->v[i].node,
 			  l->v[i].page_kib, l->v[i].pages);
+		/* "grown" only when some pages were claimed free: older records read the same */
+		if (l->v[i].grown != l->v[i].pages)
+			sbuf_addf(&sb, " grown %" PRId64, l->v[i].grown);
+		sbuf_addc(&sb, '\n');
 	}
 	return sbuf_detach(&sb, NULL);
 }
@@ -350,6 +363,29 @@ static const struct pool *find_pool(const struct host_model *m, int node, uint64
 	return n ? node_find_pool(n, page_kib) : NULL;
 }
 
+/*
+ * The free pages of a pool no record claims: free, less surplus pages and
+ * pages reserved for a mapping (only the host-wide pool reports those; a
+ * node pool subtracts the host-wide count, to be safe), less the pages of
+ * every record on the pool (for a node: its records and the host-wide ones;
+ * records whose QEMU runs count twice, which only claims less).
+ */
+static int64_t pool_unclaimed(const struct host_model *m, const struct hp_resv_list *l,
+			      const struct pool *pl, int node, uint64_t page_kib)
+{
+	const struct pool *all = model_find_pool(m, page_kib);
+	const char *owner;
+	int64_t left = pl->free > 0 ? pl->free : 0;
+
+	left -= pl->surplus > 0 ? pl->surplus : 0;
+	if (all && all->reserved > 0)
+		left -= all->reserved;
+	left -= held_in_pool(l, node, page_kib, &owner);
+	if (node >= 0)
+		left -= hp_resv_held(l, -1, page_kib, NULL);
+	return left > 0 ? left : 0;
+}
+
 int hugepages_decide_reserve(const struct host_model *m, const struct hp_mem *mem,
 			     struct hp_resv_list *l, const char *owner, int node, uint64_t page_kib,
 			     uint64_t size_kib, int64_t keep_free_kib, struct hp_plan *ret,
@@ -358,7 +394,7 @@ int hugepages_decide_reserve(const struct host_model *m, const struct hp_mem *me
 	struct hp_request req = HP_REQUEST_INIT;
 	const struct hp_resv *have;
 	const struct pool *pl;
-	int64_t pages, total;
+	int64_t pages, total, claim;
 	char ask[64], ps[16];
 	int r;
 
@@ -383,7 +419,10 @@ int hugepages_decide_reserve(const struct host_model *m, const struct hp_mem *me
 				owner, have->pages, ps, pages);
 	pl = find_pool(m, node, page_kib);
 	total = pl && pl->total > 0 ? pl->total : 0;
-	(void)snprintf(ask, sizeof(ask), "%s=%" PRId64, ps, total + pages);
+	claim = pl ? pool_unclaimed(m, l, pl, node, page_kib) : 0;
+	if (claim > pages)
+		claim = pages;
+	(void)snprintf(ask, sizeof(ask), "%s=%" PRId64, ps, total + pages - claim);
 	req.keep_free_kib = keep_free_kib;
 	r = hp_request_add(&req, ask, d);
 	if (r >= 0 && node >= 0) {
@@ -397,9 +436,15 @@ int hugepages_decide_reserve(const struct host_model *m, const struct hp_mem *me
 	hp_request_release(&req);
 	if (r < 0)
 		return r;
-	(void)snprintf(ret->changes[0].reason, sizeof(ret->changes[0].reason),
-		       "reserve %" PRId64 " x %s for '%s'", pages, ps, owner);
-	resv_add(l, owner, node, page_kib, pages);
+	if (claim > 0)
+		(void)snprintf(ret->changes[0].reason, sizeof(ret->changes[0].reason),
+			       "reserve %" PRId64 " x %s for '%s', %" PRId64
+			       " of them free in the pool",
+			       pages, ps, owner, claim);
+	else
+		(void)snprintf(ret->changes[0].reason, sizeof(ret->changes[0].reason),
+			       "reserve %" PRId64 " x %s for '%s'", pages, ps, owner);
+	resv_add(l, owner, node, page_kib, pages, pages - claim);
 	return 0;
 }
 
@@ -440,7 +485,7 @@ static void release_pool(const struct host_model *m, const struct hp_resv_list *
 			others += e->pages;
 			continue;
 		}
-		mine += e->pages;
+		mine += e->grown; /* the pages it claimed free stay in the pool */
 		(void)snprintf(quoted, sizeof(quoted), "'%s'", e->owner);
 		if (!strstr(who.buf, quoted))
 			sbuf_addf(&who, "%s%s", who.len ? ", " : "", quoted);

@@ -28,6 +28,11 @@ struct hp_resv {
 	uint64_t page_kib;
 	int64_t pages;
 	/*
+	 * Of pages, how many the reservation added to the pool (the rest were
+	 * free pages it claimed); release shrinks the pool by this much only.
+	 */
+	int64_t grown;
+	/*
 	 * The process holding the reservation ('kvmtune run', the hook), 0 for
 	 * none (a manual 'hugepages reserve'), and its start time (/proc/PID/stat
 	 * field 22), so that a recycled PID is not taken for it.
@@ -46,9 +51,10 @@ int hp_owner_check(const char *owner, struct diag *d);
 
 /*
  * Read every record below HP_RESV_DIR (absent directory: none).  A record
- * file holds lines "node N page_kb K pages P" (N is -1 for the host-wide
- * pool) and optionally one "pid PID start TICKS" line naming the process
- * that holds them.  -EINVAL with a diag naming file and line on a malformed
+ * file holds lines "node N page_kb K pages P [grown G]" (N is -1 for the
+ * host-wide pool; G <= P is how many of the pages the pool grew by, P when
+ * absent as in records written before the field) and optionally one "pid PID start TICKS" line
+ * naming the process that holds them.  -EINVAL with a diag naming file and line on a malformed
  * record.
  */
 int hp_resv_load(struct host *h, struct hp_resv_list *ret, struct diag *d);
@@ -81,9 +87,13 @@ char *hp_resv_format_owner(const struct hp_resv_list *l, const char *owner);
  * for owner in one pool.  When the owner already holds exactly that, sets
  * *ret_already and returns an empty plan (reserving is idempotent); when it
  * holds a different amount there, -EEXIST (release first).  Otherwise the
- * plan grows the pool by the pages, checked by hugepages_decide() (sizes,
- * node, keep-free guard), and l gains the new entry (to be saved once the
- * pages are there).  keep_free_kib is --keep-free or -1.
+ * reservation first claims the pool's unclaimed free pages (free, less
+ * surplus and reserved-for-a-mapping pages, less the pages of every record
+ * on that pool) and the plan grows the pool only by the shortfall (a change
+ * with old == new when nothing is short), checked by hugepages_decide()
+ * (sizes, node, keep-free guard); l gains the new entry with its grown
+ * count (to be saved once the pages are there).  keep_free_kib is
+ * --keep-free or -1.
  */
 int hugepages_decide_reserve(const struct host_model *m, const struct hp_mem *mem,
 			     struct hp_resv_list *l, const char *owner, int node, uint64_t page_kib,
@@ -109,7 +119,8 @@ size_t hp_resv_stale_owners(struct host *h, const struct hp_resv_list *l, char *
 
 /*
  * Decide the release of everything owner holds: each pool shrinks by the
- * owner's pages but not below the pages other owners hold nor below the pages
+ * pages the owner grew it by (its entries' grown: pages it claimed free stay
+ * in the pool) but not below the pages other owners hold nor below the pages
  * in use (total - free, plus reserved for host-wide pools).  The entries are
  * removed from l.  *ret_kept_pages sums what could not be given back because
  * it is in use.  An owner without records gives an empty plan.

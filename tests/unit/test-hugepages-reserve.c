@@ -110,12 +110,15 @@ static void test_reserve_idempotent(void **state)
 	assert_int_equal(hugepages_decide_reserve(&f->m, &f->mem, &l, "vm1", 0, 1048576, 2097152,
 						  -1, &plan, &already, &d),
 			 -EEXIST);
-	/* 3 MiB of 2M pages rounds up to 2 pages; host-wide pool 4096 -> 4098. */
+	/* 3 MiB of 2M pages rounds up to 2 pages, taken from the host-wide pool's 4096 free. */
 	assert_int_equal(hugepages_decide_reserve(&f->m, &f->mem, &l, "vm2", -1, 2048, 3072, -1,
 						  &plan, &already, &d),
 			 0);
 	assert_int_equal(plan.changes[0].node, -1);
-	assert_int_equal(plan.changes[0].new_pages, 4098);
+	assert_int_equal(plan.changes[0].new_pages, 4096);
+	text = hp_resv_format_owner(&l, "vm2");
+	assert_string_equal(text, "node -1 page_kb 2048 pages 2 grown 0\n");
+	free(text);
 	assert_int_equal(hp_resv_held(&l, 0, 1048576, NULL), 8);
 	assert_int_equal(hp_resv_held(&l, 0, 1048576, "vm1"), 0);
 	/* The guard and validation of 'set' apply. */
@@ -135,6 +138,75 @@ static void test_reserve_idempotent(void **state)
 	fx_free(f);
 }
 
+/*
+ * A reservation claims the pool's unclaimed free pages and grows it only by
+ * the shortfall; release gives back only what it grew.
+ */
+static void test_reserve_claims_free(void **state)
+{
+	struct fx *f = fx_load();
+	struct hp_resv_list l = {0};
+	struct hp_plan plan = {0};
+	struct pool *p0 = node_pool(f, 0, 2048);
+	struct diag d = {0};
+	bool already;
+	int64_t kept;
+	char *text;
+
+	(void)state;
+	/* 8 pages free on node 0 (sized at boot): 'a' takes them, the pool stays 8. */
+	p0->total = 8;
+	p0->free = 8;
+	assert_int_equal(hugepages_decide_reserve(&f->m, &f->mem, &l, "a", 0, 2048, 8 * 2048, -1,
+						  &plan, &already, &d),
+			 0);
+	assert_int_equal(plan.nchanges, 1);
+	assert_int_equal(plan.changes[0].old_pages, 8);
+	assert_int_equal(plan.changes[0].new_pages, 8);
+	text = hp_resv_format_owner(&l, "a");
+	assert_string_equal(text, "node 0 page_kb 2048 pages 8 grown 0\n");
+	free(text);
+	/* Those free pages are a's now: 'b' grows the pool by all of its 4. */
+	assert_int_equal(hugepages_decide_reserve(&f->m, &f->mem, &l, "b", 0, 2048, 4 * 2048, -1,
+						  &plan, &already, &d),
+			 0);
+	assert_int_equal(plan.changes[0].new_pages, 12);
+	text = hp_resv_format_owner(&l, "b");
+	assert_string_equal(text, "node 0 page_kb 2048 pages 4\n");
+	free(text);
+	/* Releasing a (it grew nothing) leaves the pool as it is. */
+	p0->total = 12;
+	assert_int_equal(hugepages_decide_release(&f->m, &l, "a", &plan, &kept, &d), 0);
+	assert_int_equal(plan.changes[0].old_pages, 12);
+	assert_int_equal(plan.changes[0].new_pages, 12);
+	assert_int_equal(kept, 0);
+	/* Partly free: 8 free, 3 of them surplus, a host-wide record holds 2: 3 claimed. */
+	hp_resv_release(&l);
+	p0->total = 8;
+	p0->free = 8;
+	p0->surplus = 3;
+	l.v = calloc(1, sizeof(*l.v));
+	l.v[0] = (struct hp_resv){"w", -1, 2048, 2, 2};
+	l.n = 1;
+	assert_int_equal(hugepages_decide_reserve(&f->m, &f->mem, &l, "c", 0, 2048, 10 * 2048, -1,
+						  &plan, &already, &d),
+			 0);
+	assert_int_equal(plan.changes[0].new_pages, 15);
+	assert_non_null(strstr(plan.changes[0].reason,
+			       "reserve 10 x 2M for 'c', 3 of them free in the pool"));
+	text = hp_resv_format_owner(&l, "c");
+	assert_string_equal(text, "node 0 page_kb 2048 pages 10 grown 7\n");
+	free(text);
+	/* Its release shrinks by the 7 it added. */
+	p0->total = 15;
+	p0->free = 15;
+	assert_int_equal(hugepages_decide_release(&f->m, &l, "c", &plan, &kept, &d), 0);
+	assert_int_equal(plan.changes[0].new_pages, 8);
+	hp_plan_release(&plan);
+	hp_resv_release(&l);
+	fx_free(f);
+}
+
 static void test_release_floor(void **state)
 {
 	struct fx *f = fx_load();
@@ -147,9 +219,9 @@ static void test_release_floor(void **state)
 	(void)state;
 	/* Pool node 0: 2048 pages, 2048 free; a owns 100, b owns 50. */
 	l.v = calloc(3, sizeof(*l.v));
-	l.v[0] = (struct hp_resv){"a", 0, 2048, 100};
-	l.v[1] = (struct hp_resv){"b", 0, 2048, 50};
-	l.v[2] = (struct hp_resv){"a", 1, 2048, 10};
+	l.v[0] = (struct hp_resv){"a", 0, 2048, 100, 100};
+	l.v[1] = (struct hp_resv){"b", 0, 2048, 50, 50};
+	l.v[2] = (struct hp_resv){"a", 1, 2048, 10, 10};
 	l.n = 3;
 	assert_int_equal(hugepages_decide_release(&f->m, &l, "a", &plan, &kept, &d), 0);
 	assert_int_equal(plan.nchanges, 2);
@@ -164,7 +236,7 @@ static void test_release_floor(void **state)
 	p0->total = 60;
 	p0->free = 60;
 	l.v = realloc(l.v, 2 * sizeof(*l.v));
-	l.v[1] = (struct hp_resv){"c", 0, 2048, 30};
+	l.v[1] = (struct hp_resv){"c", 0, 2048, 30, 30};
 	l.n = 2;
 	assert_int_equal(hugepages_decide_release(&f->m, &l, "c", &plan, &kept, &d), 0);
 	assert_int_equal(plan.changes[0].new_pages, 50);
@@ -206,14 +278,16 @@ static void test_records_on_disk(void **state)
 	assert_int_equal(hp_resv_load(h, &back, &d), 0);
 	assert_int_equal(back.n, 0);
 	l.v = calloc(2, sizeof(*l.v));
-	l.v[0] = (struct hp_resv){"vm1", 0, 1048576, 8};
-	l.v[1] = (struct hp_resv){"vm1", -1, 2048, 3};
+	l.v[0] = (struct hp_resv){"vm1", 0, 1048576, 8, 8};
+	l.v[1] = (struct hp_resv){"vm1", -1, 2048, 3, 1};
 	l.n = 2;
 	assert_int_equal(hp_resv_save_owner(h, &l, "vm1", &d), 0);
 	assert_int_equal(hp_resv_load(h, &back, &d), 0);
 	assert_int_equal(back.n, 2);
 	assert_int_equal(back.v[1].node, -1);
 	assert_int_equal(back.v[1].pages, 3);
+	assert_int_equal(back.v[1].grown, 1);
+	assert_int_equal(back.v[0].grown, 8);
 	assert_int_equal(back.v[0].holder_pid, 0);
 	hp_resv_release(&back);
 	/* a holder process: saved as 'pid P start S', read back, stale when /proc/P is gone */
@@ -242,7 +316,31 @@ static void test_records_on_disk(void **state)
 	fputs("node 0 page_kb 2048 pages -3\n", fp);
 	fclose(fp);
 	assert_int_equal(hp_resv_load(h, &back, &d), -EINVAL);
-	assert_non_null(strstr(d.msg, "line 1: expected 'node N page_kb K pages P'"));
+	assert_non_null(strstr(d.msg, "line 1: expected 'node N page_kb K pages P"));
+	/* grown: at most pages, a number, after the word 'grown'; absent = pages */
+	for (int i = 0; i < 3; i++) {
+		static const char *const bad[] = {"pages 5 grown 6", "pages 5 grown -1",
+						  "pages 5 grows 1"};
+
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		fprintf(fp, "node 0 page_kb 2048 %s\n", bad[i]);
+		fclose(fp);
+		assert_int_equal(hp_resv_load(h, &back, &d), -EINVAL);
+		assert_non_null(strstr(d.msg, "G at most P"));
+	}
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("node 0 page_kb 2048 pages 5\nnode 1 page_kb 2048 pages 5 grown 2\n"
+	      "node 1 page_kb 2048 pages 1 grown 1\n",
+	      fp);
+	fclose(fp);
+	assert_int_equal(hp_resv_load(h, &back, &d), 0);
+	assert_int_equal(back.n, 2);
+	assert_int_equal(back.v[0].grown, 5);
+	assert_int_equal(back.v[1].pages, 6);
+	assert_int_equal(back.v[1].grown, 3);
+	hp_resv_release(&back);
 	/* Lines of one node and page size are one entry (a release makes one step of
 	 * them, not 20000); their sum is bounded like one line. */
 	fp = fopen(path, "w");
@@ -274,6 +372,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_owner_names),
 		cmocka_unit_test(test_reserve_idempotent),
+		cmocka_unit_test(test_reserve_claims_free),
 		cmocka_unit_test(test_release_floor),
 		cmocka_unit_test(test_records_on_disk),
 	};
