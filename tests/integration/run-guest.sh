@@ -13,7 +13,9 @@
 # a guest cell: half the pages, and vCPU n runs on node n's CPU.  Without
 # --nodes, after node 1's pool got 8 free pages (node 0's has none), the
 # planner puts the VM on node 1: its dry run says so, the record and
-# numa_maps show node 1, every thread is on node 1's CPU.
+# numa_maps show node 1, every thread is on node 1's CPU, and the
+# reservation claims those 8 free pages ('grown 0'): the pool stays 8 while
+# QEMU runs and after it ends.
 # shellcheck disable=SC2016 # script text
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
@@ -223,8 +225,10 @@ check "E: node 1's pool preset to 8 free pages ($(val preset_rc), $before -> $(v
 check "E: the dry run names the planner's choice, node 1 ($(val dry_g5))" \
     grep -q "^placement: node 1, the planner's choice" <<<"$(val dry_g5)"
 check "E: without --nodes, QEMU started and pinned ($(val started_g5))" test "$(val started_g5 | cut -d' ' -f1)" != none
-check "E: the reservation is on node 1 ($(val record_g5))" \
-    grep -qx 'pid [0-9]* start [0-9]*;node 1 page_kb 2048 pages 8;' <<<"$(val record_g5)"
+check "E: the reservation is on node 1, claimed from its free pages ($(val record_g5))" \
+    grep -qx 'pid [0-9]* start [0-9]*;node 1 page_kb 2048 pages 8 grown 0;' <<<"$(val record_g5)"
+check "E: node 1's pool did not grow while QEMU runs ($(val pool_preset) -> $(val pool_g5))" \
+    test "$(val pool_g5)" = "$((before + 8))"
 check "E: numa_maps: bound to node 1, 8 huge pages on N1 ($(val numa_maps_g5))" \
     grep -q 'bind:1 .*huge.*N1=8 kernelpagesize_kB=2048' <<<"$(val numa_maps_g5)"
 check "E: every QEMU thread allowed only node 1's CPUs ($cpus1)" \
