@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * kvmtune hugepages reserve / release: grow a pool by exactly what one VM
- * needs and record it under /run/kvmtune/hugepages, and give it back.
+ * kvmtune hugepages reserve / release: give one VM exactly the pages it
+ * needs (free pages of the pool first, growing it by the shortfall), record
+ * it under /run/kvmtune/hugepages, and give back what it grew.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,11 +34,12 @@ static void reserve_usage(FILE *out)
 		"                                 [--dry-run] [--timeout S] [--keep-free SIZE]\n"
 		"                                 [--drop-caches] [--json]\n"
 		"       kvmtune hugepages release --owner NAME | --stale [--dry-run] [--json]\n\n"
-		"reserve: grow the pool of --page pages (on --node, else host-wide) by exactly\n"
-		"--size (rounded up to whole pages) and record it in /run/kvmtune/hugepages/NAME.\n"
+		"reserve: take --size (rounded up to whole pages) from the pool of --page pages\n"
+		"(on --node, else host-wide): first its free pages no other record holds, then\n"
+		"grow the pool by the shortfall; record it in /run/kvmtune/hugepages/NAME.\n"
 		"All or nothing: if the pages cannot all be found, the pool is put back (exit 3).\n"
 		"Reserving the same again for the same owner changes nothing.\n"
-		"release: shrink each pool by what NAME reserved, never below what other owners\n"
+		"release: shrink each pool by what NAME grew it, never below what other owners\n"
 		"hold or what running processes use, and remove the record.  Records whose\n"
 		"holder process is gone (a 'kvmtune run' killed with SIGKILL) are released too;\n"
 		"--stale releases only those.\n"

@@ -46,7 +46,7 @@ static void hugepages_usage(FILE *out)
 		"Without a verb: the hugepage pools per NUMA node and page size.\n"
 		"Verbs:\n"
 		"  set       size pools now, per node or host-wide (below)\n"
-		"  reserve   grow a pool by exactly what one VM needs, recorded per owner\n"
+		"  reserve   give one VM exactly its pages (free ones first), recorded per owner\n"
 		"  release   give an owner's reservation back\n"
 		"  persist   make the pools survive a reboot (sysctl.d, kernel command line,\n"
 		"            a oneshot unit); --verify checks after the reboot\n"
