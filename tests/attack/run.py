@@ -680,7 +680,11 @@ def attacks_numbers(quick):
                 "node 99999999999 page_kb 2048 pages 1\n", "node 0 page_kb 0 pages 1\n",
                 "node 0 page_kb 2048 pages -5\n", "node 0 page_kb 2048\n",
                 "node 0 page_kb 2048 pages 1\x1b[2J\n", "\xff\xfe\n" * 3,
-                "node 0 page_kb 2048 pages 1\n" * 20000):
+                "node 0 page_kb 2048 pages 1\n" * 20000,
+                "node 0 page_kb 2048 pages 5 grown 18446744073709551615\n",
+                "node 0 page_kb 2048 pages 4503599627370496 grown 4503599627370496\n",
+                "node 0 page_kb 2048 pages 1 grown 1 grown 1\n",
+                "node 0 page_kb 2048 pages 3 grown 1\n" * 20000):
         for argv in (["hugepages", "set", "2M=0", "--node", "0"],
                      ["hugepages", "reserve", "--size", "1G", "--page", "2M", "--owner", "vm1"],
                      ["hugepages", "release", "--owner", "other"]):
