@@ -315,7 +315,8 @@ static void test_mover_vanished(void **state)
 	run(&j, &f);
 	assert_int_equal(j.state, MOVE_VANISHED);
 	assert_int_equal(j.err, -ESRCH);
-	assert_int_equal(j.moved, 1 + MOVE_MIN_BATCH); /* a one-page probe, then the smallest batch */
+	assert_int_equal(j.moved,
+			 1 + MOVE_MIN_BATCH); /* a one-page probe, then the smallest batch */
 	assert_int_equal(j.moved + j.not_moved, 10000);
 	assert_int_equal(f.calls, 3); /* nothing tried after it was gone */
 	move_job_release(&j);
