@@ -438,6 +438,13 @@ static void job_done(struct daemon *dm, size_t i)
 	       move_state_name(j->state), j->moved,
 	       format_size_kib(j->moved * j->page_kib, sz, sizeof(sz)), j->not_moved, j->batches,
 	       (unsigned long long)(j->longest_batch_us / 1000));
+	if (!move_job_budget_attainable(j))
+		dm_log(dm, 4,
+		       "pid %d (%s): max_pause_ms = %llu cannot be met here: one move_pages call "
+		       "alone took %llu ms (the TLB shootdown waits for every CPU the process "
+		       "runs on); batches took up to twice that",
+		       a->pid, a->name, (unsigned long long)(j->max_pause_us / 1000),
+		       (unsigned long long)(j->fixed_us / 1000));
 	if ((int)i == a->huge_job && j->moved) { /* give back what the sources freed */
 		for (size_t n = 0; n < a->nsrc; n++) {
 			struct diag d = {0};
