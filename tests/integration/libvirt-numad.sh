@@ -26,9 +26,10 @@ require_private_mounts
 KVMTUNE_BIN=$(kvmtune_path)
 
 # The numad path libvirt runs: compiled into libvirt.so (virNumaGetAutoPlacementAdvice).
-libvirt_so=$(ldd "$(command -v libvirtd)" | awk '$1 ~ /^libvirt\.so/ { print $3; exit }')
+# (no early exit in these pipelines: with pipefail a writer's SIGPIPE would end the test)
+libvirt_so=$(ldd "$(command -v libvirtd)" | awk '$1 ~ /^libvirt\.so/ && !f { print $3; f = 1 }')
 [[ -r $libvirt_so ]] || skip_all "cannot find libvirtd's libvirt.so"
-numad_path=$(grep -aoE '/[a-z/]+/numad' "$libvirt_so" | head -n 1 || true)
+numad_path=$(grep -aoE '/[a-z/]+/numad' "$libvirt_so" | awk '!f { print; f = 1 }' || true)
 [[ -n $numad_path ]] || skip_all "this libvirt was built without numad (no numad path in $libvirt_so)"
 [[ -f $numad_path ]] ||
     skip_all "nothing at libvirt's numad path $numad_path to bind-mount over (install numad, or see kvmtune(1) numad)"
