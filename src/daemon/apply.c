@@ -106,9 +106,10 @@ static int set_affinity(struct daemon *dm, int pid, const struct cpuset *cpus)
 	return 0;
 }
 
-/* The mappings of pid: start and end addresses from /proc/PID/maps. */
+/* The mappings of pid: start and end addresses and whether writable, from /proc/PID/maps. */
 struct vma {
 	uint64_t start, end;
+	bool writable;
 };
 
 static int read_vmas(struct host *h, int pid, struct vma **ret, size_t *ret_n)
@@ -135,7 +136,8 @@ static int read_vmas(struct host *h, int pid, struct vma **ret, size_t *ret_n)
 		}
 		if (!errno && end != line && *end == ' ' && b > a) {
 			v = xreallocarray(v, n + 1, sizeof(*v));
-			v[n++] = (struct vma){a, b};
+			/* "rw-p": the permissions follow the range */
+			v[n++] = (struct vma){a, b, end[1] && end[2] == 'w'};
 		}
 		line = next ? next + 1 : NULL;
 	}
@@ -202,8 +204,13 @@ static int collect_line(struct collect *c, const char *text, size_t len)
 		return 0;
 	for (size_t i = 0; i < c->e.nnodes; i++)
 		off = off || (c->e.nodes[i].pages && !in_target(c->m, c->e.nodes[i].node));
+	/*
+	 * Only writable mappings: guest RAM, heaps and stacks are; the text and
+	 * read-only data of binaries are not, are shared with other processes
+	 * (not movable by move_pages without MPOL_MF_MOVE_ALL) and small.
+	 */
 	for (size_t i = 0; i < c->nvmas; i++)
-		if (c->vmas[i].start == c->e.addr)
+		if (c->vmas[i].start == c->e.addr && c->vmas[i].writable)
 			end = c->vmas[i].end;
 	c->nvmas_seen++;
 	if (!off || !end)
