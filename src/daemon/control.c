@@ -159,7 +159,8 @@ static void answer(struct daemon *dm, int fd, const char *req)
 		if (dm_advise(dm->h, &dm->cfg, n, m, text, sizeof(text), &d) < 0)
 			snprintf(text, sizeof(text), "error: %s", d.msg);
 		out = xstrdup(text);
-		dm_log(dm, 6, "advice for %u CPUs, %llu MB: %s", n, (unsigned long long)m, text);
+		dm_log(dm, 6, "advice for %u CPUs, %llu MB: %.*s", n, (unsigned long long)m,
+		       (int)strcspn(text, "\n"), text);
 	} else {
 		out = xstrdup("error: unknown request (status, status json, advise NCPUS MB)\n");
 	}

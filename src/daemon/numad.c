@@ -101,7 +101,8 @@ int dm_advise(struct host *h, const struct daemon_config *cfg, unsigned ncpus, u
 	if (r >= 0 && ncpus > cpuset_count(&m.cpus_online))
 		ncpus = cpuset_count(&m.cpus_online); /* numad answers too: all nodes */
 	if (r >= 0) {
-		bool huge = ph.default_hugepage_kib && huge_free_kib(&ph) >= kib;
+		/* no MB given (-w N): a small VM, on normal pages */
+		bool huge = ph.default_hugepage_kib && kib && huge_free_kib(&ph) >= kib;
 
 		r = pick(&ph, ncpus, kib, huge ? ph.default_hugepage_kib : VM_PAGE_NORMAL, &nodes,
 			 d);
