@@ -57,6 +57,10 @@ struct dm_action {
 	size_t nsrc;
 	int huge_job; /* index of the hugetlb job, -1 none */
 	char reason[256];
+	/* placed through its cgroup cpuset: mems narrowed to these nodes when all moved */
+	bool cgroup;
+	struct cpuset cg_nodes;
+	bool all_moved; /* every job so far done with nothing left behind */
 };
 
 struct daemon {
