@@ -27,6 +27,7 @@
 #include "daemon/daemon.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
 
@@ -410,12 +411,14 @@ static int place_cpus(struct daemon *dm, const struct rc_vm *v, const struct rc_
 		r = cgp_decide_start(&t, &m->cpus, &dm->act.cg_nodes, &p, &d);
 	if (r >= 0)
 		r = cgp_apply(dm->h, &p, &d);
-	if (r >= 0)
+	if (r >= 0) {
+		AUTOFREE char *dir = str_escape(t.groups[0].dir, 200);
+
 		dm_log(dm, 6,
 		       "pid %d: cgroup %s%s: %zu cpuset writes (CPUs set, memory nodes "
 		       "widened to include the target)",
-		       v->pid, t.groups[0].dir, t.v1 ? " (v1)" : "", p.n);
-	else
+		       v->pid, dir, t.v1 ? " (v1)" : "", p.n);
+	} else
 		dm_log(dm, 3, "pid %d: cgroup cpuset not changed (every write undone): %s", v->pid,
 		       d.msg);
 	dm->act.cgroup = r >= 0;
