@@ -214,6 +214,10 @@ static bool read_vm(struct daemon *dm, const struct host_model *m, const struct 
 		  (dm->cfg.scope == DAEMON_SCOPE_QEMU ? PROCSTAT_QEMU_ONLY : 0);
 	if (procstat_read_proc(dm->h, m, pid, &o, &p, NULL) < 0)
 		return false;
+	if (p.name && strcmp(p.name, "kvmtune") == 0) { /* its own tools: short-lived, never VMs */
+		procstat_proc_release(&p);
+		return false;
+	}
 	v->pid = pid;
 	snprintf(v->name, sizeof(v->name), "%s", p.vm_name ? p.vm_name : p.name);
 	v->vcpus = p.nvcpus ? (unsigned)p.nvcpus : 1;
