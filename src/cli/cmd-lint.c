@@ -187,7 +187,11 @@ int cmd_lint(struct cli *c, int argc, char **argv)
 		opts.numad_installed = m.numad_pid > 0 || host_exists(h, "/usr/bin/numad") ||
 				       host_exists(h, "/usr/sbin/numad");
 		r = vmflags_spec(&f, &d);
-		if (r == -EINVAL && f.domain && strcmp(d.object, "domain") != 0) {
+		/* a file that cannot be read at all (a directory, FIFO, device, too large)
+		 * is bad input like a missing one (exit 2); a domain libvirt would refuse
+		 * is a finding */
+		if (r == -EINVAL && f.domain && strcmp(d.object, "domain") != 0 &&
+		    strcmp(d.object, f.domain) != 0) {
 			parse_failure(&d, f.domain, &report);
 			r = 0;
 		} else if (r == 0) {

@@ -110,9 +110,10 @@ static int set_affinity(struct daemon *dm, int pid, const struct cpuset *cpus)
 	return 0;
 }
 
-/* The mappings of pid: start and end addresses from /proc/PID/maps. */
+/* The mappings of pid: start and end addresses and whether writable, from /proc/PID/maps. */
 struct vma {
 	uint64_t start, end;
+	bool writable;
 };
 
 static int read_vmas(struct host *h, int pid, struct vma **ret, size_t *ret_n)
@@ -139,7 +140,8 @@ static int read_vmas(struct host *h, int pid, struct vma **ret, size_t *ret_n)
 		}
 		if (!errno && end != line && *end == ' ' && b > a) {
 			v = xreallocarray(v, n + 1, sizeof(*v));
-			v[n++] = (struct vma){a, b};
+			/* "rw-p": the permissions follow the range */
+			v[n++] = (struct vma){a, b, end[1] && end[2] == 'w'};
 		}
 		line = next ? next + 1 : NULL;
 	}
@@ -206,8 +208,13 @@ static int collect_line(struct collect *c, const char *text, size_t len)
 		return 0;
 	for (size_t i = 0; i < c->e.nnodes; i++)
 		off = off || (c->e.nodes[i].pages && !in_target(c->m, c->e.nodes[i].node));
+	/*
+	 * Only writable mappings: guest RAM, heaps and stacks are; the text and
+	 * read-only data of binaries are not, are shared with other processes
+	 * (not movable by move_pages without MPOL_MF_MOVE_ALL) and small.
+	 */
 	for (size_t i = 0; i < c->nvmas; i++)
-		if (c->vmas[i].start == c->e.addr)
+		if (c->vmas[i].start == c->e.addr && c->vmas[i].writable)
 			end = c->vmas[i].end;
 	c->nvmas_seen++;
 	if (!off || !end)
@@ -514,6 +521,13 @@ static void job_done(struct daemon *dm, size_t i)
 	       move_state_name(j->state), j->moved,
 	       format_size_kib(j->moved * j->page_kib, sz, sizeof(sz)), j->not_moved, j->batches,
 	       (unsigned long long)(j->longest_batch_us / 1000));
+	if (!move_job_budget_attainable(j))
+		dm_log(dm, 4,
+		       "pid %d (%s): max_pause_ms = %llu cannot be met here: one move_pages call "
+		       "alone took %llu ms (the TLB shootdown waits for every CPU the process "
+		       "runs on); batches took up to twice that",
+		       a->pid, a->name, (unsigned long long)(j->max_pause_us / 1000),
+		       (unsigned long long)(j->fixed_us / 1000));
 	if ((int)i == a->huge_job && j->moved) { /* give back what the sources freed */
 		for (size_t n = 0; n < a->nsrc; n++) {
 			struct diag d = {0};

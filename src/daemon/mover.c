@@ -2,6 +2,7 @@
 /* Batches of page moves under a rate and a stall budget (pure: the mover is a seam). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon/mover.h"
 #include "util/cleanup.h"
@@ -22,12 +23,13 @@ void move_job_init(struct move_job *j, int pid, int node, uint64_t page_kib, voi
 			       .npages = npages};
 	j->rate_kib_s = (uint64_t)(rate_mib_s ? rate_mib_s : 1) * 1024;
 	j->max_pause_us = (uint64_t)(max_pause_ms ? max_pause_ms : 1) * 1000;
+	j->target_us = j->max_pause_us;
 	per_pause_kib = sat_mul_u64(j->rate_kib_s, max_pause_ms ? max_pause_ms : 1) / 1000;
 	j->batch_max = (size_t)(per_pause_kib / j->page_kib);
 	if (j->batch_max == 0)
 		j->batch_max = 1; /* a 1 GiB page is one batch whatever the budget */
-	/* start small (the speed of this move is unknown) and double while under the budget */
-	j->batch = j->batch_max / 16 ? j->batch_max / 16 : 1;
+	/* the first batch is a one-page probe; then the cost model sizes them */
+	j->batch = 1;
 	j->state = npages ? MOVE_RUNNING : MOVE_DONE;
 }
 
@@ -81,18 +83,69 @@ static void end_job(struct move_job *j, enum move_state s, int err)
 	j->next = j->npages;
 }
 
+/*
+ * Update the cost model from a batch of n pages that took took_us, and size
+ * the next batch.  Delays only ever add time (a CPU not scheduled, an
+ * interrupt), so the smallest recent observations are the truest: the fixed
+ * cost is the smallest of the last probes, the cost per page the smallest of
+ * the last full batches' time beyond it per page.
+ */
+static void learn(struct move_job *j, size_t n, bool probe, uint64_t took_us)
+{
+	uint64_t cap, fit, page_ns = UINT64_MAX;
+
+	if (probe) {
+		memmove(j->probe_us + 1, j->probe_us, sizeof(j->probe_us) - sizeof(j->probe_us[0]));
+		j->probe_us[0] = took_us ? took_us : 1;
+		j->fixed_us = UINT64_MAX;
+		for (size_t i = 0; i < MOVE_PROBES; i++)
+			if (j->probe_us[i] && j->probe_us[i] < j->fixed_us)
+				j->fixed_us = j->probe_us[i];
+	} else if (n > 1) {
+		uint64_t over = took_us > j->fixed_us ? took_us - j->fixed_us : 0;
+
+		memmove(j->page_ns + 1, j->page_ns, sizeof(j->page_ns) - sizeof(j->page_ns[0]));
+		j->page_ns[0] = sat_mul_u64(over, 1000) / n + 1; /* 0: none yet */
+	}
+	for (size_t i = 0; i < MOVE_PROBES; i++)
+		if (j->page_ns[i] && j->page_ns[i] < page_ns)
+			page_ns = j->page_ns[i];
+	/* the budget, unless one call alone costs more: then twice that */
+	j->target_us =
+		j->fixed_us > j->max_pause_us ? sat_mul_u64(j->fixed_us, 2) : j->max_pause_us;
+	cap = sat_mul_u64(j->rate_kib_s, j->target_us) / 1000000 / j->page_kib;
+	if (cap == 0)
+		cap = 1;
+	if (page_ns == UINT64_MAX || page_ns <= 1) /* none yet, or no cost per page seen: grow */
+		fit = sat_mul_u64(j->batch, 4);
+	else if (j->target_us > j->fixed_us)
+		fit = sat_mul_u64(j->target_us - j->fixed_us, 1000) / page_ns;
+	else
+		fit = 1;
+	if (fit > cap)
+		fit = cap;
+	j->batch = fit ? (size_t)fit : 1;
+}
+
+bool move_job_budget_attainable(const struct move_job *j)
+{
+	return j->fixed_us == 0 || j->fixed_us <= j->max_pause_us;
+}
+
 uint64_t move_job_step(struct move_job *j, const struct mover_ops *ops, void *ctx)
 {
 	AUTOFREE int *status = NULL;
 	uint64_t t0, t1, took, due_us, done_kib;
+	bool probe;
 	size_t n;
 	int r;
 
 	if (j->state != MOVE_RUNNING)
 		return 0;
+	probe = j->batches % MOVE_PROBE_EVERY == 0;
 	n = j->npages - j->next;
-	if (n > j->batch)
-		n = j->batch;
+	if (n > (probe ? 1 : j->batch))
+		n = probe ? 1 : j->batch;
 	status = xcalloc(n, sizeof(*status));
 	t0 = ops->now_us(ctx);
 	if (j->batches == 0)
@@ -120,15 +173,7 @@ uint64_t move_job_step(struct move_job *j, const struct mover_ops *ops, void *ct
 		end_job(j, MOVE_SHORT, -ENOMEM);
 		return 0;
 	}
-	if (took > j->max_pause_us && j->batch > 1) { /* scaled to fit the budget, with a margin */
-		size_t floor = j->batch_max < MOVE_MIN_BATCH ? j->batch_max : MOVE_MIN_BATCH;
-
-		j->batch = (size_t)((uint64_t)j->batch * (j->max_pause_us * 4 / 5) / took);
-		/* a call's fixed cost does not shrink with it: never below a floor */
-		if (j->batch < floor)
-			j->batch = floor;
-	} else if (took * 2 < j->max_pause_us && j->batch < j->batch_max)
-		j->batch = j->batch * 2 > j->batch_max ? j->batch_max : j->batch * 2;
+	learn(j, n, probe, took);
 	if (j->next >= j->npages) {
 		j->state = MOVE_DONE;
 		return 0;

@@ -14,8 +14,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Pages a batch shrinks to at least (one move_pages call costs about as much for 1 as for 16). */
-#define MOVE_MIN_BATCH 16
+/*
+ * A batch costs a fixed part (the call, and the TLB shootdown that must reach
+ * every CPU the process runs on) plus a part per page.  The job measures the
+ * fixed part with a one-page probe batch (the first, then every
+ * MOVE_PROBE_EVERY batches; the smallest of the last MOVE_PROBES counts) and
+ * the part per page from the other batches (the smallest of their last
+ * MOVE_PROBES).
+ */
+#define MOVE_PROBE_EVERY 32
+#define MOVE_PROBES 4
 
 struct mover_ops {
 	/*
@@ -46,7 +54,12 @@ struct move_job {
 	uint64_t rate_kib_s;
 	uint64_t max_pause_us;
 	size_t batch_max; /* pages per batch allowed by rate x max pause */
-	size_t batch;	  /* current batch size (halved when a batch ran over the budget) */
+	size_t batch;	  /* next batch size (from the cost model) */
+	/* cost model */
+	uint64_t probe_us[MOVE_PROBES]; /* the last one-page batches (0: none yet) */
+	uint64_t fixed_us;		/* smallest of them: what one call costs at least */
+	uint64_t page_ns[MOVE_PROBES];	/* the last full batches' cost per page beyond it, + 1 */
+	uint64_t target_us; /* what a batch may take: max pause, or 2 x fixed_us when more */
 	/* outcome */
 	enum move_state state;
 	int err;	  /* the -errno behind VANISHED/SHORT/FAILED */
@@ -68,11 +81,17 @@ void move_job_release(struct move_job *j);
 /*
  * Run one batch.  Returns the microseconds to wait before the next one
  * (keeping the average at the rate), or 0 when the job is no longer
- * MOVE_RUNNING.  A batch that took longer than the pause budget scales the
- * batch size down to fit it (with a 20 % margin); one under half of it
- * doubles it, up to batch_max.
+ * MOVE_RUNNING.  The next batch is as large as fits the pause budget by the
+ * cost model, up to what the rate allows in that time.  When one call alone
+ * costs more than the budget (a nested or overloaded machine: the shootdown
+ * waits for CPUs that do not run), no batch size can meet it: batches may
+ * then take twice the fixed cost, so that half of every pause moves pages
+ * (move_job_budget_attainable() says so for the log).
  */
 uint64_t move_job_step(struct move_job *j, const struct mover_ops *ops, void *ctx);
+
+/* False when the measured fixed cost of one call exceeds the pause budget. */
+bool move_job_budget_attainable(const struct move_job *j);
 
 const char *move_state_name(enum move_state s);
 

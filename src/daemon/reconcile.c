@@ -296,8 +296,10 @@ bool rc_decide(const struct place_host *h, const struct daemon_config *cfg, stru
 	for (size_t i = 0; i < nvms; i++) {
 		if (!judge(h, cfg, &vms[i], &m))
 			continue;
-		/* the largest first; the others wait for their tick */
-		if (chosen == SIZE_MAX || vms[i].total_kib > vms[chosen].total_kib) {
+		/* the least to move first (a VM needing only its affinity is placed at
+		 * once, not after a long move), then the largest; the others wait */
+		if (chosen == SIZE_MAX || m.move_kib < ret->move_kib ||
+		    (m.move_kib == ret->move_kib && vms[i].total_kib > vms[chosen].total_kib)) {
 			if (chosen != SIZE_MAX) {
 				vms[chosen].verdict = RC_WAITING;
 				snprintf(vms[chosen].why, sizeof(vms[chosen].why),

@@ -320,13 +320,17 @@ void dm_tick(struct daemon *dm)
 	int r;
 
 	dm->ticks++;
+	/* while a move runs nothing is decided (one at a time) and reading every process's
+	 * numa_maps would compete with it: the status keeps the last tick's view */
+	if (dm->act.active)
+		return;
 	r = read_host(dm, &m, &mem, &ph, &d);
 	if (r >= 0)
 		r = collect_vms(dm, &m, &ph, &vms, &n);
 	if (r < 0) {
 		dm_log(dm, 3, "tick %llu: reading the host failed: %s",
 		       (unsigned long long)dm->ticks, d.msg[0] ? d.msg : strerror(-r));
-	} else if (rc_decide(&ph, &dm->cfg, vms, n, &mv) && !dm->act.active) {
+	} else if (rc_decide(&ph, &dm->cfg, vms, n, &mv)) {
 		const struct rc_vm *v = &vms[mv.vm];
 		char cpus[128] = "", sz[32];
 		AUTOFREE char *list = cpuset_to_list(&mv.cpus);

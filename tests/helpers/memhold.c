@@ -9,12 +9,14 @@
  * when several prealloc threads on different nodes fault a VM's RAM).
  * --busy N: N threads keep reading the memory in a timing loop; the longest
  * gap between two iterations (a stall, e.g. while pages move) is written to
- * PATH every 200 ms as "stall_max_us N iterations N".
+ * PATH every 200 ms as "stall_max_us N iterations N"; SIGUSR1 starts a new
+ * window (the longest gap counts from then on).
  * A test helper, not part of kvmtune: it talks to the kernel directly.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,13 @@ struct region {
 static struct region regions[16];
 static size_t nregions;
 static volatile unsigned long stall_max_us, iterations;
+static volatile sig_atomic_t new_window;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	new_window = 1;
+}
 
 static void keep(char *p, size_t len)
 {
@@ -75,6 +84,11 @@ static void *busy(void *arg)
 			r++;
 		}
 		t = now_us();
+		if (new_window) {
+			new_window = 0;
+			stall_max_us = 0;
+			last = t;
+		}
 		if (t - last > stall_max_us)
 			stall_max_us = t - last;
 		last = t;
@@ -196,6 +210,7 @@ int main(int argc, char **argv)
 
 		pthread_create(&th, NULL, busy, (void *)(uintptr_t)t);
 	}
+	signal(SIGUSR1, on_usr1);
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
 	for (;;) {

@@ -123,6 +123,9 @@ static void test_config_bad(void **state)
 struct fake {
 	uint64_t now_us;
 	uint64_t us_per_page; /* a batch takes this per page */
+	uint64_t fixed_us;    /* and this per call */
+	size_t delay_every;   /* every n-th call is delayed (a CPU not scheduled) */
+	uint64_t delay_us;
 	size_t calls;
 	size_t vanish_at;   /* this call (1-based) finds the process gone; 0 never */
 	size_t short_after; /* pages the target takes in all before it is full; 0 unlimited */
@@ -143,7 +146,9 @@ static int fake_move(void *ctx, int pid, size_t n, void *const *pages, int node,
 		f->largest_batch = n;
 	if (f->vanish_at && f->calls == f->vanish_at)
 		return -ESRCH;
-	f->now_us += f->us_per_page * n;
+	f->now_us += f->fixed_us + f->us_per_page * n;
+	if (f->delay_every && f->calls % f->delay_every == 0)
+		f->now_us += f->delay_us;
 	for (size_t i = 0; i < n; i++) {
 		if (f->busy_every && ++f->seen % f->busy_every == 0)
 			status[i] = -EBUSY;
@@ -218,6 +223,70 @@ static void test_mover_stall_budget(void **state)
 	move_job_release(&j);
 }
 
+/* Real hardware: a call costs little beyond its pages; the budget holds, the rate caps batches. */
+static void test_mover_linear_cost(void **state)
+{
+	struct fake f = {.now_us = 0, .us_per_page = 5, .fixed_us = 50};
+	struct move_job j;
+
+	(void)state;
+	move_job_init(&j, 42, 1, 4, pages(100000), 100000, 256, 20);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_DONE);
+	assert_int_equal(j.moved, 100000);
+	assert_true(move_job_budget_attainable(&j));
+	assert_true(j.longest_batch_us <= 20000);
+	assert_int_equal(f.largest_batch, j.batch_max); /* the rate, not the budget, limits */
+	move_job_release(&j);
+}
+
+/*
+ * A nested or overloaded machine: every call waits ~300 ms for a TLB shootdown
+ * whatever its size (measured in a TCG guest with a busy thread: 1 page 18 ms
+ * to 4096 pages 430 ms a call).  Shrinking batches cannot meet a 20 ms budget
+ * and only slows the move (16-page batches: 100000 pages in half an hour);
+ * batches of twice the fixed cost move it in seconds.
+ */
+static void test_mover_fixed_cost(void **state)
+{
+	struct fake f = {.now_us = 0, .us_per_page = 40, .fixed_us = 300000};
+	struct move_job j;
+
+	(void)state;
+	move_job_init(&j, 42, 1, 4, pages(100000), 100000, 256, 20);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_DONE);
+	assert_int_equal(j.moved, 100000);
+	assert_false(move_job_budget_attainable(&j));
+	assert_int_equal(j.fixed_us, 300040);
+	assert_true(f.largest_batch >= 5000);
+	/* no batch above twice the fixed cost (with the estimate's overshoot) */
+	if (j.longest_batch_us > 750000 || f.now_us > 15000000)
+		fail_msg("longest %llu us, all %llu us, %zu batches",
+			 (unsigned long long)j.longest_batch_us, (unsigned long long)f.now_us,
+			 j.batches);
+	move_job_release(&j);
+}
+
+/* An overloaded host delays every third call by 3 s: the estimates must not take the delays for
+ * cost per page and shrink the batches (more calls, more delays). */
+static void test_mover_noisy_cost(void **state)
+{
+	struct fake f = {
+		.us_per_page = 40, .fixed_us = 200000, .delay_every = 3, .delay_us = 3000000};
+	struct move_job j;
+
+	(void)state;
+	move_job_init(&j, 42, 1, 4, pages(100000), 100000, 256, 20);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_DONE);
+	assert_int_equal(j.moved, 100000);
+	if (f.largest_batch < 4000 || f.now_us > 60000000)
+		fail_msg("largest batch %zu, all %llu us, %zu batches", f.largest_batch,
+			 (unsigned long long)f.now_us, j.batches);
+	move_job_release(&j);
+}
+
 static void test_mover_vanished(void **state)
 {
 	struct fake f = {.us_per_page = 1, .vanish_at = 3};
@@ -228,7 +297,7 @@ static void test_mover_vanished(void **state)
 	run(&j, &f);
 	assert_int_equal(j.state, MOVE_VANISHED);
 	assert_int_equal(j.err, -ESRCH);
-	assert_int_equal(j.moved, 4 + 8); /* batches start at 1/16 of 65 pages, then double */
+	assert_int_equal(j.moved, 1 + 4); /* a one-page probe, then 4 (no cost per page known) */
 	assert_int_equal(j.moved + j.not_moved, 10000);
 	assert_int_equal(f.calls, 3); /* nothing tried after it was gone */
 	move_job_release(&j);
@@ -248,8 +317,8 @@ static void test_mover_target_short(void **state)
 	assert_int_equal(j.err, -ENOMEM);
 	assert_int_equal(j.moved, 100);
 	assert_int_equal(j.moved + j.not_moved, 500);
-	assert_int_equal(f.calls, 15); /* 1+2+4+8, then 8 a batch: stopped at the first batch that
-					  found the node full */
+	assert_int_equal(f.calls, 14); /* a one-page probe, 4, then 8 a batch: stopped at the
+					  first batch that found the node full */
 	move_job_release(&j);
 }
 
@@ -472,9 +541,32 @@ static void test_decide_one_at_a_time(void **state)
 	vm(&v[0], 10, "0-3", VM_PAGE_NORMAL, 200 * 1024, 200 * 1024);
 	vm(&v[1], 11, "0-3", VM_PAGE_NORMAL, 400 * 1024, 200 * 1024);
 	assert_true(rc_decide(&ph, &cfg, v, 2, &m));
-	assert_int_equal(m.vm, 1); /* the larger first */
+	assert_int_equal(m.vm, 1); /* as much to move: the larger first */
 	assert_int_equal(v[0].verdict, RC_WAITING);
 	assert_int_equal(v[1].verdict, RC_MOVE);
+	for (int i = 0; i < 2; i++)
+		rc_vm_release(&v[i]);
+	cpuset_release(&m.cpus);
+	place_host_release(&ph);
+}
+
+/* Shortest move first: the VM whose memory is nearly all on one node only needs its affinity. */
+static void test_decide_least_to_move_first(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v[2];
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	two_nodes(&ph);
+	vm(&v[0], 10, "0-3", VM_PAGE_NORMAL, 300 * 1024, 300 * 1024); /* 300 MiB to move */
+	vm(&v[1], 11, "0-3", VM_PAGE_NORMAL, 390 * 1024, 10 * 1024);  /* 10 MiB to move */
+	assert_true(rc_decide(&ph, &cfg, v, 2, &m));
+	assert_int_equal(m.vm, 1);
+	assert_int_equal(m.move_kib, 10 * 1024);
+	assert_int_equal(v[0].verdict, RC_WAITING);
 	for (int i = 0; i < 2; i++)
 		rc_vm_release(&v[i]);
 	cpuset_release(&m.cpus);
@@ -554,6 +646,9 @@ int main(void)
 		cmocka_unit_test(test_config_bad),
 		cmocka_unit_test(test_mover_rate),
 		cmocka_unit_test(test_mover_stall_budget),
+		cmocka_unit_test(test_mover_linear_cost),
+		cmocka_unit_test(test_mover_fixed_cost),
+		cmocka_unit_test(test_mover_noisy_cost),
 		cmocka_unit_test(test_mover_vanished),
 		cmocka_unit_test(test_mover_target_short),
 		cmocka_unit_test(test_mover_busy_pages),
@@ -563,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_decide_free_vm),
 		cmocka_unit_test(test_decide_hysteresis),
 		cmocka_unit_test(test_decide_one_at_a_time),
+		cmocka_unit_test(test_decide_least_to_move_first),
 		cmocka_unit_test(test_decide_hugetlb_and_keep_free),
 		cmocka_unit_test(test_ksm_governor),
 	};
