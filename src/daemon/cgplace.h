@@ -16,9 +16,10 @@
  * (v2 always, v1 with cpuset.memory_migrate), the stall the daemon avoids by
  * moving pages in rate-limited batches itself.  So a move first only widens
  * mems to include the target (nothing to migrate), the mover moves the pages,
- * and only when every page moved are mems narrowed to the target (whatever
- * was left, new allocations, lands there from then on).  A move that ends
- * early (the VM vanished, SIGTERM, pages not moved) keeps the widened mems: a
+ * and only when the move ran to its end with at most 1 % of its pages
+ * refused (busy) are mems narrowed to the target (the kernel migrates those
+ * few; new allocations land there from then on).  A move that ends early
+ * (the VM vanished, SIGTERM, the target short) keeps the widened mems: a
  * consistent state, nothing half-applied.
  */
 #ifndef KVMTUNE_DAEMON_CGPLACE_H

@@ -60,7 +60,8 @@ struct dm_action {
 	/* placed through its cgroup cpuset: mems narrowed to these nodes when all moved */
 	bool cgroup;
 	struct cpuset cg_nodes;
-	bool all_moved; /* every job so far done with nothing left behind */
+	bool all_done; /* every job so far ran to its end (not vanished, short, failed) */
+	size_t cg_moved, cg_left; /* pages moved and refused per page (busy) so far */
 };
 
 struct daemon {
