@@ -389,8 +389,33 @@ static int plan_memory(struct daemon *dm, const struct rc_vm *v, const struct rc
 	return 0;
 }
 
+/*
+ * Run the move itself on the target CPUs: move_pages copies on the calling
+ * CPU, so the copies write local memory, and the TLB shootdown of each batch
+ * has no other CPU to wait for when the VM's threads are confined there
+ * (the daemon runs while they are preempted).  Undone by action_release.
+ */
+static void move_beside(struct daemon *dm, struct dm_action *a, const struct cpuset *cpus)
+{
+	cpu_set_t set;
+	int c;
+
+	if (cpuset_last(cpus) < 0 || cpuset_last(cpus) >= CPU_SETSIZE ||
+	    sched_getaffinity(0, sizeof(a->own_cpus), &a->own_cpus) < 0)
+		return;
+	CPU_ZERO(&set);
+	cpuset_foreach (c, cpus)
+		CPU_SET((size_t)c, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) == 0)
+		a->own_saved = true;
+	else
+		dm_log(dm, 7, "the mover stays on its CPUs: %s", strerror(errno));
+}
+
 static void action_release(struct dm_action *a)
 {
+	if (a->own_saved)
+		(void)sched_setaffinity(0, sizeof(a->own_cpus), &a->own_cpus);
 	for (size_t i = 0; i < a->njobs; i++)
 		move_job_release(&a->jobs[i]);
 	free(a->src_pages);
@@ -504,6 +529,8 @@ int dm_apply_start(struct daemon *dm, const struct rc_vm *v, const struct rc_mov
 	if (!a->active) { /* its CPUs were all it needed */
 		finish_cgroup(dm);
 		action_release(a);
+	} else {
+		move_beside(dm, a, &m->cpus);
 	}
 	return 0;
 }

@@ -8,6 +8,7 @@
 #ifndef KVMTUNE_DAEMON_DAEMON_H
 #define KVMTUNE_DAEMON_DAEMON_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +63,9 @@ struct dm_action {
 	struct cpuset cg_nodes;
 	bool all_done; /* every job so far ran to its end (not vanished, short, failed) */
 	size_t cg_moved, cg_left; /* pages moved and refused per page (busy) so far */
+	/* the daemon's own CPUs before it moved beside the VM for the move */
+	bool own_saved;
+	cpu_set_t own_cpus;
 };
 
 struct daemon {

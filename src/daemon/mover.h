@@ -23,6 +23,8 @@
  * MOVE_PROBES).
  */
 #define MOVE_PROBE_EVERY 32
+/* Pages a full batch has at least (unless the rate allows fewer: 1 GiB pages). */
+#define MOVE_MIN_BATCH 8
 #define MOVE_PROBES 4
 
 struct mover_ops {
@@ -57,8 +59,9 @@ struct move_job {
 	size_t batch;	  /* next batch size (from the cost model) */
 	/* cost model */
 	uint64_t probe_us[MOVE_PROBES]; /* the last one-page batches (0: none yet) */
-	uint64_t fixed_us;		/* smallest of them: what one call costs at least */
-	uint64_t page_ns[MOVE_PROBES];	/* the last full batches' cost per page beyond it, + 1 */
+	uint64_t probe_min_us;		/* smallest of them */
+	uint64_t fixed_us;		/* what one call costs whatever its size (0: not known) */
+	uint64_t page_ns[MOVE_PROBES];	/* the last full batches' cost per page, + 1 (0: none) */
 	uint64_t target_us; /* what a batch may take: max pause, or 2 x fixed_us when more */
 	/* outcome */
 	enum move_state state;

@@ -258,7 +258,7 @@ static void test_mover_fixed_cost(void **state)
 	assert_int_equal(j.state, MOVE_DONE);
 	assert_int_equal(j.moved, 100000);
 	assert_false(move_job_budget_attainable(&j));
-	assert_int_equal(j.fixed_us, 300040);
+	assert_int_equal(j.fixed_us, 300000); /* the probe less its one page */
 	assert_true(f.largest_batch >= 5000);
 	/* no batch above twice the fixed cost (with the estimate's overshoot) */
 	if (j.longest_batch_us > 750000 || f.now_us > 15000000)
@@ -287,6 +287,24 @@ static void test_mover_noisy_cost(void **state)
 	move_job_release(&j);
 }
 
+/* A few pages, and the first full batch hit by a 2 s delay: the batch must not stick at one page
+ * (a one-page batch measures no cost per page, so it would never grow again). */
+static void test_mover_small_job_delayed(void **state)
+{
+	struct fake f = {
+		.us_per_page = 40, .fixed_us = 120000, .delay_every = 2, .delay_us = 2000000};
+	struct move_job j;
+
+	(void)state;
+	move_job_init(&j, 42, 1, 4, pages(515), 515, 256, 20);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_DONE);
+	assert_int_equal(j.moved, 515);
+	if (j.batches > 40)
+		fail_msg("%zu batches for 515 pages", j.batches);
+	move_job_release(&j);
+}
+
 static void test_mover_vanished(void **state)
 {
 	struct fake f = {.us_per_page = 1, .vanish_at = 3};
@@ -297,7 +315,8 @@ static void test_mover_vanished(void **state)
 	run(&j, &f);
 	assert_int_equal(j.state, MOVE_VANISHED);
 	assert_int_equal(j.err, -ESRCH);
-	assert_int_equal(j.moved, 1 + 4); /* a one-page probe, then 4 (no cost per page known) */
+	assert_int_equal(j.moved,
+			 1 + MOVE_MIN_BATCH); /* a one-page probe, then the smallest batch */
 	assert_int_equal(j.moved + j.not_moved, 10000);
 	assert_int_equal(f.calls, 3); /* nothing tried after it was gone */
 	move_job_release(&j);
@@ -649,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_mover_linear_cost),
 		cmocka_unit_test(test_mover_fixed_cost),
 		cmocka_unit_test(test_mover_noisy_cost),
+		cmocka_unit_test(test_mover_small_job_delayed),
 		cmocka_unit_test(test_mover_vanished),
 		cmocka_unit_test(test_mover_target_short),
 		cmocka_unit_test(test_mover_busy_pages),
