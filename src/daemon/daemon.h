@@ -58,6 +58,11 @@ struct dm_action {
 	size_t nsrc;
 	int huge_job; /* index of the hugetlb job, -1 none */
 	char reason[256];
+	/* placed through its cgroup cpuset: mems narrowed to these nodes when all moved */
+	bool cgroup;
+	struct cpuset cg_nodes;
+	bool all_done; /* every job so far ran to its end (not vanished, short, failed) */
+	size_t cg_moved, cg_left; /* pages moved and refused per page (busy) so far */
 	/* the daemon's own CPUs before it moved beside the VM for the move */
 	bool own_saved;
 	cpu_set_t own_cpus;

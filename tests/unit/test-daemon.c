@@ -436,7 +436,7 @@ static void test_decide_pinned_left_alone(void **state)
 {
 	struct daemon_config cfg;
 	struct place_host ph;
-	struct rc_vm v[3];
+	struct rc_vm v[5];
 	struct rc_move m = {0};
 
 	(void)state;
@@ -446,12 +446,46 @@ static void test_decide_pinned_left_alone(void **state)
 	vm(&v[1], 11, "0-2", VM_PAGE_NORMAL, GIB / 2, GIB / 2); /* a node and a half */
 	vm(&v[2], 12, "0-3", VM_PAGE_NORMAL, GIB / 2, GIB / 2); /* free, but a bind policy */
 	v[2].bind_policy = true;
-	assert_false(rc_decide(&ph, &cfg, v, 3, &m));
-	for (int i = 0; i < 3; i++) {
+	/* free CPUs, its cgroup's cpuset.mems narrowed to node 0 (libvirt's strict numatune) */
+	vm(&v[3], 13, "0-3", VM_PAGE_NORMAL, GIB / 2, GIB / 2);
+	assert_int_equal(cpuset_parse_list("0", &v[3].mems, NULL), 0);
+	/* confined to node 1's CPUs (a cgroup cpuset), memory held to node 0 */
+	vm(&v[4], 14, "2-3", VM_PAGE_NORMAL, GIB / 2, GIB / 2);
+	assert_int_equal(cpuset_parse_list("0", &v[4].mems, NULL), 0);
+	assert_false(rc_decide(&ph, &cfg, v, 5, &m));
+	for (int i = 0; i < 5; i++) {
 		assert_int_equal(v[i].verdict, RC_PINNED);
 		assert_non_null(strstr(v[i].why, "left alone"));
 	}
-	for (int i = 0; i < 3; i++)
+	assert_non_null(strstr(v[4].why, "memory nodes"));
+	for (int i = 0; i < 5; i++)
+		rc_vm_release(&v[i]);
+	place_host_release(&ph);
+}
+
+/* A VM the daemon placed through its cgroup (CPUs and mems on node 1) is not pinned. */
+static void test_decide_cgroup_placed(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v[2];
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	two_nodes(&ph);
+	vm(&v[0], 10, "2-3", VM_PAGE_NORMAL, 0, GIB / 2); /* mems narrowed after the move */
+	assert_int_equal(cpuset_parse_list("1", &v[0].mems, NULL), 0);
+	vm(&v[1], 11, "2-3", VM_PAGE_NORMAL, GIB / 4, GIB / 4); /* mid-move: mems widened */
+	assert_int_equal(cpuset_parse_list("0-1", &v[1].mems, NULL), 0);
+	assert_true(rc_decide(&ph, &cfg, v, 2, &m));
+	assert_int_equal(v[0].verdict, RC_SETTLED);
+	assert_int_equal(v[1].verdict, RC_MOVE);
+	assert_int_equal(m.vm, 1);
+	assert_int_equal(m.nodes[0], 1);
+	assert_false(m.set_affinity);
+	cpuset_release(&m.cpus);
+	for (int i = 0; i < 2; i++)
 		rc_vm_release(&v[i]);
 	place_host_release(&ph);
 }
@@ -640,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_mover_busy_pages),
 		cmocka_unit_test(test_mover_one_gib_page),
 		cmocka_unit_test(test_decide_pinned_left_alone),
+		cmocka_unit_test(test_decide_cgroup_placed),
 		cmocka_unit_test(test_decide_free_vm),
 		cmocka_unit_test(test_decide_hysteresis),
 		cmocka_unit_test(test_decide_one_at_a_time),
