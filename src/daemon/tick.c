@@ -361,7 +361,13 @@ void dm_tick(struct daemon *dm)
 		rc_vm_release(&vms[i]);
 	free(vms);
 	cpuset_release(&mv.cpus);
-	place_host_release(&ph);
+	if (r >= 0) { /* kept for advice (numad -w) until the next tick */
+		place_host_release(&dm->last_ph);
+		dm->last_ph = ph;
+		dm->last_ph_us = dm_now_us();
+	} else {
+		place_host_release(&ph);
+	}
 	hugepages_mem_release(&mem);
 	host_model_release(&m);
 }

@@ -21,6 +21,7 @@
 #include "core/model.h"
 #include "core/vmspec.h"
 #include "daemon/config.h"
+#include "daemon/daemon.h"
 #include "daemon/ksm.h"
 #include "daemon/mover.h"
 #include "daemon/reconcile.h"
@@ -592,6 +593,30 @@ static void test_decide_least_to_move_first(void **state)
 	place_host_release(&ph);
 }
 
+/* numad -w through the daemon: the advice held counts, so back-to-back VMs spread over nodes. */
+static void test_advice_spreads(void **state)
+{
+	struct place_host ph;
+	struct dm_advice a[3];
+	struct diag d = {0};
+
+	(void)state;
+	two_nodes(&ph); /* 64 free 2 MiB pages a node */
+	assert_int_equal(dm_advise_on(&ph, 2, 100, NULL, 0, &a[0], &d), 0);
+	assert_int_equal(a[0].page_kib, 2048);
+	assert_int_equal(cpuset_count(&a[0].nodes), 1);
+	/* the same request again, with the first one held: the other node */
+	assert_int_equal(dm_advise_on(&ph, 2, 100, a, 1, &a[1], &d), 0);
+	assert_int_equal(cpuset_count(&a[1].nodes), 1);
+	assert_false(cpuset_equal(&a[0].nodes, &a[1].nodes));
+	/* without what is held, the same answer as the first */
+	assert_int_equal(dm_advise_on(&ph, 2, 100, NULL, 0, &a[2], &d), 0);
+	assert_true(cpuset_equal(&a[0].nodes, &a[2].nodes));
+	for (int i = 0; i < 3; i++)
+		cpuset_release(&a[i].nodes);
+	place_host_release(&ph);
+}
+
 static void test_decide_hugetlb_and_keep_free(void **state)
 {
 	struct daemon_config cfg;
@@ -679,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_decide_hysteresis),
 		cmocka_unit_test(test_decide_one_at_a_time),
 		cmocka_unit_test(test_decide_least_to_move_first),
+		cmocka_unit_test(test_advice_spreads),
 		cmocka_unit_test(test_decide_hugetlb_and_keep_free),
 		cmocka_unit_test(test_ksm_governor),
 	};
