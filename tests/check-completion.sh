@@ -52,6 +52,8 @@ check "--host-nodes 0,1,: the next item of a list"
 [[ "$(comp --root "$root" run --page "" | tr '\n' ' ')" == "1G 2M default none " ]]; check "--page: the host's page sizes"
 [[ "$(comp --root "$root" bench memory --sizes 4K, | tr '\n' ' ')" == "4K,1G 4K,2M 4K,4K 4K,THP " ]]
 check "--sizes 4K,: the page kinds"
+[[ "$(comp plan --format q)" == qemu && "$(comp plan --format qemu --qemu | tr '\n' ' ')" == "--qemu --qemu-version " ]]
+check "plan: --format's forms, --qemu and --qemu-version offered"
 [[ "$(comp bench "")" == memory && "$(comp top -o l)" == locality ]]; check "bench's verb, top's sort keys"
 [[ "$(comp --root "$src/tests/golden/hugepages-release-stale/root" hugepages release --owner run- | tr '\n' ' ')" == "run-alive run-gone run-recycled " ]]
 check "--owner: the reservation owners"

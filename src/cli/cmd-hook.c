@@ -4,12 +4,16 @@
  * (/etc/libvirt/hooks/qemu.d/kvmtune calls it), the domain XML on stdin.
  * 'prepare' reserves the domain's hugepages on its nodes, refusing (exit 1,
  * the reason on stderr, which libvirt puts in its error) when the host would
- * starve; 'release' gives them back.  Other operations do nothing.  Nothing
+ * starve; 'started' hands the reservation's record to QEMU (holder PID from
+ * /run/libvirt/qemu/NAME.pid), so 'hugepages release --stale' frees it once
+ * QEMU is gone even when libvirtd never calls 'release' (it crashed);
+ * 'release' gives them back.  Other operations do nothing.  Nothing
  * goes to stdout: libvirt would take it as a new domain XML for some
  * operations.  Every wait is bounded (--timeout, and an alarm behind it).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd-hugepages.h"
+#include "cli/render.h"
 #include "core/domxml.h"
 #include "core/host.h"
 #include "core/hugepages-reserve.h"
@@ -25,6 +30,7 @@
 #include "core/vmspec.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
@@ -33,6 +39,8 @@
 
 /* The most domain XML read from stdin. */
 #define HOOK_XML_MAX (16u << 20)
+/* Where libvirt's QEMU driver keeps NAME.pid (below the root). */
+#define HOOK_LIBVIRT_RUN_DIR "/run/libvirt/qemu"
 
 static void hook_usage(FILE *out)
 {
@@ -44,8 +52,11 @@ static void hook_usage(FILE *out)
 		"(its <memnode>s, else its <numatune> nodeset, else the host-wide pool; owner:\n"
 		"the domain's name), all or nothing; a request that would leave a node less\n"
 		"than its keep-free memory is refused with exit 1 and the reason on stderr,\n"
-		"which libvirt reports as the start's error.  'release': give them back.\n"
-		"Every other operation does nothing.  Output goes to stderr only, and\n"
+		"which libvirt reports as the start's error; the record's holder is the hook's\n"
+		"parent, libvirtd (the hook must be exec'd).  'started': the holder becomes\n"
+		"QEMU (/run/libvirt/qemu/NAME.pid), so 'hugepages release --stale' frees the\n"
+		"pages once QEMU is gone, also after a libvirtd crash.  'release': give them\n"
+		"back.  Every other operation does nothing.  Output goes to stderr only, and\n"
 		"the whole hook ends within --timeout seconds (default 30) plus 15 s.\n\n"
 		"  --timeout S        seconds for the lock and the pool growth (default 30)\n"
 		"  --keep-free SIZE   memory each node keeps out of the pools (default\n"
@@ -193,6 +204,23 @@ static struct hp_txn_opts txn_opts(struct cli *c, const struct hook_opts *o)
 	return t;
 }
 
+/*
+ * The holder of a record the hook writes at 'prepare': its parent, libvirtd
+ * (the packaged script execs kvmtune).  None under --root: the parent is a
+ * process of this machine, not of the tree.
+ */
+static void prepare_holder(struct host *h, struct hp_txn_opts *t)
+{
+	int ppid = (int)getppid();
+	uint64_t start = 0;
+
+	if (!host_is_live(h) || t->dry_run || ppid <= 1 ||
+	    hp_proc_start_time(h, ppid, &start, NULL) < 0)
+		return;
+	t->holder_pid = ppid;
+	t->holder_start = start;
+}
+
 static int hook_prepare(struct cli *c, const struct hook_opts *o, const char *owner)
 {
 	AUTOFREE char *xml = NULL;
@@ -222,6 +250,7 @@ static int hook_prepare(struct cli *c, const struct hook_opts *o, const char *ow
 					  &d);
 	if (r >= 0)
 		r = hp_needs_from_vm(&vm, &m, &needs, &d);
+	prepare_holder(h, &t);
 	if (r < 0) {
 		cli_error_diag(&d, r);
 		rc = cli_exit_for(r);
@@ -235,6 +264,99 @@ static int hook_prepare(struct cli *c, const struct hook_opts *o, const char *ow
 	vm_spec_release(&vm);
 	/* libvirt stops the start on any non-zero status; 1 reads as "refused" in its log */
 	return rc == EXIT_OK ? EXIT_OK : EXIT_FAILED;
+}
+
+/* QEMU's PID from libvirt's PID file for domain name (through the seam), and its start time. */
+static int qemu_pid_of(struct host *h, const char *name, int *ret_pid, uint64_t *ret_start,
+		       struct diag *d)
+{
+	AUTOFREE char *path = NULL;
+	AUTOFREE char *text = NULL;
+	int r;
+
+	/* libvirt's names never hold '/'; a hostile one must not leave the directory */
+	if (!*name || strchr(name, '/') || name[0] == '.')
+		return diag_set(d, EINVAL, "NAME",
+				"domain name '%s': no PID file of libvirt's can have that name",
+				name);
+	path = xasprintf("%s/%s.pid", HOOK_LIBVIRT_RUN_DIR, name);
+	r = host_read_attr(h, path, &text, NULL, d);
+	if (r == -ENOENT)
+		return diag_set(d, ESRCH, path, "'%s': no such PID file", path);
+	if (r < 0)
+		return r;
+	text[strcspn(text, "\n")] = '\0';
+	if (parse_int(text, ret_pid) < 0 || *ret_pid <= 1) {
+		AUTOFREE char *got = str_escape(text, 32);
+
+		return diag_set(d, EINVAL, path, "'%s': expected a PID, got '%s'", path, got);
+	}
+	r = hp_proc_start_time(h, *ret_pid, ret_start, d);
+	if (r == -ENOENT)
+		return diag_set(d, ESRCH, path, "'%s': QEMU's PID %d is not running", path,
+				*ret_pid);
+	return r;
+}
+
+/* Whether owner has a reservation record (a bad record directory: say yes, the update reports it).
+ */
+static bool has_record(struct host *h, const char *owner)
+{
+	struct hp_resv_list l = {0};
+	bool found = hp_resv_load(h, &l, NULL) < 0;
+
+	for (size_t i = 0; i < l.n; i++)
+		found = found || strcmp(l.v[i].owner, owner) == 0;
+	hp_resv_release(&l);
+	return found;
+}
+
+/*
+ * 'started': the domain's reservation record gets QEMU as its holder.  Never
+ * fails the start (libvirt would stop the domain): a failure is reported on
+ * stderr and the record keeps libvirtd as its holder.  A domain without a
+ * reservation has nothing to hand over.
+ */
+static int hook_started(struct cli *c, const struct hook_opts *o, const char *name,
+			const char *owner)
+{
+	struct diag d = {0};
+	struct host *h;
+	uint64_t start = 0;
+	int pid = 0, r;
+
+	r = cli_host(c, &h, &d);
+	if (r >= 0 && !has_record(h, owner))
+		return EXIT_OK; /* no hugepages reserved for it */
+	if (r >= 0)
+		r = qemu_pid_of(h, name, &pid, &start, &d);
+	if (r >= 0 && c->dry_run) {
+		printf("dry run: the reservation of '%s', if any, would be held by QEMU pid %d\n",
+		       owner, pid);
+		return EXIT_OK;
+	}
+	if (r >= 0)
+		r = hp_txn_set_holder(h, owner, pid, start, o->timeout_s * 1000 / 3, &d);
+	if (r == -ENOENT)
+		return EXIT_OK; /* released meanwhile */
+	if (r < 0) {
+		cli_error_diag(&d, r);
+		cli_error("hook: '%s': the reservation's holder stays libvirtd (the start goes on)",
+			  owner);
+		return EXIT_OK;
+	}
+	if (c->json) {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "owner", json_object_new_string(owner));
+		json_object_object_add(j, "holder_pid", json_object_new_int(pid));
+		json_object_object_add(j, "holder_start", json_object_new_int64((int64_t)start));
+		json_object_object_add(j, "dry_run", json_object_new_boolean(false));
+		render_json_print(j, stdout);
+	} else {
+		printf("reservation of '%s' now held by QEMU pid %d\n", owner, pid);
+	}
+	return EXIT_OK;
 }
 
 int cmd_hook(struct cli *c, int argc, char **argv)
@@ -253,13 +375,15 @@ int cmd_hook(struct cli *c, int argc, char **argv)
 	saved = to_stderr();
 	if (strcmp(op, "prepare") == 0) {
 		rc = hook_prepare(c, &o, owner);
+	} else if (strcmp(op, "started") == 0) {
+		rc = hook_started(c, &o, argv[optind + 1], owner);
 	} else if (strcmp(op, "release") == 0) {
 		struct hp_txn_opts t = txn_opts(c, &o);
 		char *owners[] = {owner};
 
 		rc = hp_cli_release(c, owners, 1, &t);
 	} else {
-		rc = EXIT_OK; /* start, started, stopped, migrate, restore, reconnect, attach */
+		rc = EXIT_OK; /* start, stopped, migrate, restore, reconnect, attach */
 	}
 	restore_stdout(saved);
 	return rc;

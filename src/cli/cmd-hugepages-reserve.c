@@ -178,7 +178,7 @@ void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char 
 		       const char *result)
 {
 	if (c->json) {
-		struct json_object *o = hp_cli_plan_json(&t->plan, t->res, result);
+		struct json_object *o = hp_cli_plan_json(&t->plan, t->res, c->dry_run, result);
 		struct json_object *st = json_object_new_array();
 
 		for (char **p = t->stale; p && *p; p++)
@@ -194,7 +194,7 @@ void hp_cli_txn_report(struct cli *c, const struct hp_txn_result *t, const char 
 		if (t->stale_plan.nchanges)
 			json_object_object_add(
 				o, "stale_release",
-				hp_cli_plan_json(&t->stale_plan, t->stale_res,
+				hp_cli_plan_json(&t->stale_plan, t->stale_res, c->dry_run,
 						 t->stale_res ? "released" : "planned"));
 		render_json_print(o, stdout);
 		return;

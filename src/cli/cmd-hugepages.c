@@ -335,11 +335,12 @@ static const char *where(int node, char *buf, size_t n)
 }
 
 struct json_object *hp_cli_plan_json(const struct hp_plan *p, const struct hp_result *res,
-				     const char *result)
+				     bool dry_run, const char *result)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
 
-	json_object_object_add(o, "dry_run", json_object_new_boolean(res == NULL));
+	/* not res == NULL: a reservation already held applies nothing and is no dry run */
+	json_object_object_add(o, "dry_run", json_object_new_boolean(dry_run));
 	for (size_t i = 0; i < p->nchanges; i++) {
 		const struct hp_change *ch = &p->changes[i];
 		struct json_object *e = json_object_new_object();
@@ -487,7 +488,7 @@ static int run_set(struct cli *c, struct set_opts *s)
 	} else if (c->dry_run) {
 		rc = EXIT_OK;
 		if (c->json)
-			render_json_print(hp_cli_plan_json(&plan, NULL, "planned"), stdout);
+			render_json_print(hp_cli_plan_json(&plan, NULL, true, "planned"), stdout);
 		else
 			hp_cli_plan_text(&plan, &mem, s->req.keep_free_kib);
 	} else {
@@ -498,7 +499,7 @@ static int run_set(struct cli *c, struct set_opts *s)
 			cli_error_diag(&d, r);
 		if (c->json) {
 			struct json_object *o =
-				hp_cli_plan_json(&plan, res, outcome_names[outcome]);
+				hp_cli_plan_json(&plan, res, false, outcome_names[outcome]);
 
 			json_object_object_add(o, "journal_id",
 					       id ? json_object_new_int64((int64_t)id) : NULL);

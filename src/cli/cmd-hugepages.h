@@ -6,6 +6,7 @@
 #ifndef KVMTUNE_CLI_CMD_HUGEPAGES_H
 #define KVMTUNE_CLI_CMD_HUGEPAGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,9 +36,12 @@ int hp_cli_lock(struct cli *c, int *ret_fd);
 int hp_cli_load_model(struct cli *c, struct host **ret_h, struct host_model *m);
 /* hp_progress_fn for hugepages_apply(): userdata is the struct cli. */
 void hp_cli_progress(void *userdata, const struct hp_change *ch, int64_t got, const char *what);
-/* The plan (res NULL: a dry run) with the results, as a JSON object. */
+/*
+ * The plan with the results (res NULL: not applied, by a dry run or because
+ * nothing needed changing), as a JSON object; "dry_run" is dry_run.
+ */
 struct json_object *hp_cli_plan_json(const struct hp_plan *p, const struct hp_result *res,
-				     const char *result);
+				     bool dry_run, const char *result);
 /* The dry-run view: each file, old -> new, reason; mem NULL omits the keep-free line. */
 void hp_cli_plan_text(const struct hp_plan *p, const struct hp_mem *mem, int64_t keep_free_kib);
 /* The per-pool table of before/asked/got/status, problems, next steps and result. */

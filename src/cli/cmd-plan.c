@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/plan-render.h"
+#include "cli/qemu-target.h"
 #include "core/domxml-write.h"
 #include "core/domxml.h"
 #include "core/host.h"
@@ -82,7 +83,12 @@ static void plan_usage(FILE *out)
 		"(backup\n"
 		"                         FILE.bak, atomic); with --dry-run show it, change "
 		"nothing\n"
-		"  --hugetlbfs DIR        hugetlbfs mount for the QEMU arguments\n\n"
+		"  --hugetlbfs DIR        hugetlbfs mount for the QEMU arguments\n"
+		"  --qemu BINARY          with --format qemu: the QEMU the arguments are for (its\n"
+		"                         --version is read; default: qemu-system-x86_64 in PATH,\n"
+		"                         else the newest); only what it accepts is written, and\n"
+		"                         a VM it cannot express is refused (exit 2)\n"
+		"  --qemu-version X.Y     the QEMU version instead of asking a binary\n\n"
 		"Host:\n"
 		"  --capacity             free cores and pages per node; with --shape, how many\n"
 		"  --shape S              more VMs of shape VCPUSc:MEM[:PAGE] still fit\n"
@@ -112,6 +118,7 @@ struct plan_cli {
 	const char **domain_paths;
 	bool *from_domain;
 	const char *format, *topology, *domains, *shape, *hugetlbfs, *costs;
+	const char *qemu, *qemu_version; /* --format qemu's target */
 	bool capacity, write, no_processes, grow, spread;
 	unsigned host_cores;
 	int64_t keep_free_kib;
@@ -223,6 +230,8 @@ enum {
 	OPT_KEEP_FREE,
 	OPT_COSTS,
 	OPT_JSON,
+	OPT_QEMU,
+	OPT_QEMU_VERSION,
 };
 
 static const struct option plan_options[] = {
@@ -245,6 +254,8 @@ static const struct option plan_options[] = {
 	{"keep-free", required_argument, NULL, OPT_KEEP_FREE},
 	{"costs", required_argument, NULL, OPT_COSTS},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"qemu", required_argument, NULL, OPT_QEMU},
+	{"qemu-version", required_argument, NULL, OPT_QEMU_VERSION},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -351,6 +362,12 @@ static bool parse_options(struct plan_cli *p, struct cli *c, int argc, char **ar
 		case OPT_JSON:
 			c->json = true;
 			break;
+		case OPT_QEMU:
+			p->qemu = optarg;
+			break;
+		case OPT_QEMU_VERSION:
+			p->qemu_version = optarg;
+			break;
 		default:
 			err = value_option(p, opt, optarg, d);
 			if (err < 0) {
@@ -394,6 +411,10 @@ static bool bad_usage(const struct plan_cli *p, int argc, char **argv)
 		cli_error("plan: --shape goes with --capacity");
 	else if (p->write && !any_domain(p))
 		cli_error("plan: --write needs --domain FILE (it edits domain files)");
+	else if (p->qemu && p->qemu_version)
+		cli_error("plan: --qemu and --qemu-version exclude each other");
+	else if ((p->qemu || p->qemu_version) && !(p->format && strcmp(p->format, "qemu") == 0))
+		cli_error("plan: --%s goes with --format qemu", p->qemu ? "qemu" : "qemu-version");
 	else
 		return false;
 	return true;
@@ -635,11 +656,11 @@ static int write_domains(struct cli *c, struct plan_cli *p, struct plan_env *e,
 }
 
 static int run_plan(struct cli *c, struct plan_cli *p, struct plan_env *e,
-		    const struct place_opts *o)
+		    const struct place_opts *o, const struct qemu_target *qemu)
 {
 	struct place_plan plan = {0};
-	struct plan_outputs out = {p->format, p->hugetlbfs,   &e->m,
-				   p->specs,  p->from_domain, &e->usage};
+	struct plan_outputs out = {p->format,	   p->hugetlbfs, &e->m, p->specs,
+				   p->from_domain, &e->usage,	 qemu};
 	int rc;
 
 	place_plan_build(&e->ph, p->reqs, p->nreqs, o, &plan);
@@ -663,6 +684,7 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 	struct plan_cli p = {0};
 	struct plan_env e = {0};
 	struct place_opts o = {0};
+	struct qemu_target qemu;
 	struct diag d = {0};
 	int rc = EXIT_OK, r = 0;
 
@@ -675,6 +697,14 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 	if (bad_usage(&p, argc, argv) || bad_names(&p)) {
 		plan_cli_release(&p);
 		return EXIT_USAGE;
+	}
+	/* the QEMU the arguments are for, as qemu-args reads it (errors printed) */
+	if (p.format && strcmp(p.format, "qemu") == 0) {
+		rc = qemu_target_resolve(p.qemu, p.qemu_version, &qemu);
+		if (rc != EXIT_OK) {
+			plan_cli_release(&p);
+			return rc;
+		}
 	}
 	for (size_t i = 0; i < p.nreqs; i++)
 		if (p.from_domain[i]) {
@@ -689,7 +719,10 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 	if (r < 0)
 		rc = cli_fail(&d, r);
 	else
-		rc = p.capacity ? run_capacity(c, &p, &e, &o, &d) : run_plan(c, &p, &e, &o);
+		rc = p.capacity
+			     ? run_capacity(c, &p, &e, &o, &d)
+			     : run_plan(c, &p, &e, &o,
+					p.format && strcmp(p.format, "qemu") == 0 ? &qemu : NULL);
 	plan_env_release(&e);
 	plan_cli_release(&p);
 	return rc;

@@ -29,6 +29,7 @@
 #include "run/run-argv.h"
 #include "run/run-launch.h"
 #include "run/run-place.h"
+#include "run/run-plan.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
 #include "util/escape.h"
@@ -46,8 +47,9 @@ static void run_usage(FILE *out)
 		"                   [--keep-free SIZE] [--timeout S] [--quiet] [--dry-run] "
 		"[--json]\n"
 		"                   -- qemu-system-x86_64 ARGS...\n\n"
-		"Start a VM the right way in one step: place it on --nodes (one node: memory\n"
-		"bound there; several: one guest NUMA cell per node), reserve its hugepages\n"
+		"Start a VM the right way in one step: place it (--nodes, else the planner's\n"
+		"choice as 'kvmtune plan' makes it; one node: memory bound there; several:\n"
+		"one guest NUMA cell per node), reserve its hugepages\n"
 		"(owner: the VM's name), add the memory arguments this QEMU version accepts\n"
 		"(as 'kvmtune qemu-args'), start QEMU paused with a QMP socket of its own, pin\n"
 		"each vCPU thread to its node's CPUs and QEMU's other threads to the nodes' CPUs,\n"
@@ -58,12 +60,14 @@ static void run_usage(FILE *out)
 		"release'.  The VM's size and vCPUs come from -m and -smp unless given here;\n"
 		"ARGS may not set the memory layout (-mem-path, -mem-prealloc, -numa, memory\n"
 		"backends, -machine memory-backend=) nor -daemonize.\n\n"
-		"  --nodes LIST       host NUMA nodes (required: run does not place VMs yet)\n"
+		"  --nodes LIST       host NUMA nodes (default: where the planner puts the VM,\n"
+		"                     counting the VMs and reservations already there)\n"
 		"  --page SIZE        2M, 1G, 'default' (the host's default hugepage size,\n"
 		"                     the default) or 'none'\n"
 		"  --mem SIZE         guest memory (else -m; both must agree)\n"
 		"  --vcpus N          vCPUs (else -smp; default 1)\n"
-		"  --name NAME        the VM's name and reservation owner (else -name guest=)\n"
+		"  --name NAME        the VM's name and reservation owner: 1-64 letters, digits\n"
+		"                     or '_.@:-' (else -name guest=, or run-PID)\n"
 		"  --hugetlbfs DIR    the hugetlbfs mount for the backends\n"
 		"  --qemu-version X.Y instead of asking the binary for its version\n"
 		"  --keep-free SIZE   memory each node keeps out of the pools (as hugepages set)\n"
@@ -228,19 +232,29 @@ static int vm_shape(const struct run_opts *o, const struct run_argv *a, struct r
 
 /*
  * The reservation owner: the VM's name where it is a valid owner, else
- * run-PID (run's own PID; the dry run shows "run-PID").
+ * run-PID (run's own PID; the dry run shows "run-PID").  A --name that is
+ * not a valid owner is refused (EXIT_USAGE): it was asked for by name.
  */
-static void pick_owner(struct cli *c, const struct run_opts *o, const struct run_argv *a,
-		       struct run_state *s)
+static int pick_owner(struct cli *c, const struct run_opts *o, const struct run_argv *a,
+		      struct run_state *s)
 {
 	const char *name = o->name ? o->name : a->name;
 
+	if (o->name && hp_owner_check(o->name, NULL) < 0) {
+		AUTOFREE char *got = str_escape(o->name, 200);
+
+		cli_error("--name '%s': not a valid name: it is the owner of the VM's hugepage "
+			  "reservation, 1-%d letters, digits or '_.@:-', not starting with '.'",
+			  got, HP_OWNER_MAX);
+		return EXIT_USAGE;
+	}
 	if (name && hp_owner_check(name, NULL) == 0)
 		(void)snprintf(s->owner, sizeof(s->owner), "%s", name);
 	else if (c->dry_run)
 		(void)snprintf(s->owner, sizeof(s->owner), "run-PID");
 	else
 		(void)snprintf(s->owner, sizeof(s->owner), "run-%d", (int)getpid());
+	return EXIT_OK;
 }
 
 static void add_arg(struct run_state *s, const char *arg)
@@ -301,6 +315,38 @@ static int parse_page(const struct run_opts *o, uint64_t *ret)
 	return EXIT_OK;
 }
 
+/*
+ * No --nodes: the planner's choice (run/run-plan.c) into *nodes.  A VM the
+ * planner places nowhere is refused (exit 2, its reason per node); *ret_r
+ * gets -errno when the host or the request could not be read.
+ */
+static int ask_planner(const struct run_opts *o, struct run_state *s,
+		       const struct run_place_req *req, struct cpuset *nodes, struct diag *d,
+		       int *ret_r)
+{
+	struct run_plan_opts po = {s->owner, o->keep_free_kib};
+	char sz[32], ps[16];
+
+	*ret_r = run_plan_nodes(s->h, &s->m, req, &po, &s->plan, d);
+	if (*ret_r < 0 || s->plan.placed) {
+		cpuset_copy(nodes, &s->plan.nodes);
+		return EXIT_OK;
+	}
+	cli_error("run: the planner finds no node set for '%s' (%u vCPU%s, %s of %s pages); "
+		  "nothing was started or reserved:",
+		  s->owner, s->vcpus, s->vcpus == 1 ? "" : "s",
+		  format_size_kib(s->mem_kib, sz, sizeof(sz)),
+		  req->page_kib == VM_PAGE_NORMAL ? "normal"
+		  : req->page_kib == VM_PAGE_HOST_DEFAULT
+			  ? format_pagesize(s->m.default_hugepage_kib, ps, sizeof(ps))
+			  : format_pagesize(req->page_kib, ps, sizeof(ps)));
+	for (size_t i = 0; i < s->plan.nlines; i++)
+		cli_error("  node %d: %s", s->plan.lines[i].node, s->plan.lines[i].text);
+	if (s->plan.reason[0])
+		cli_error("  fix: %s", s->plan.reason);
+	return EXIT_USAGE;
+}
+
 /* Read, place, build the arguments and the needs: everything before a change. */
 static int prepare(struct cli *c, const struct run_opts *o, struct run_argv *a, struct run_state *s)
 {
@@ -313,9 +359,10 @@ static int prepare(struct cli *c, const struct run_opts *o, struct run_argv *a, 
 	rc = vm_shape(o, a, s);
 	if (rc == EXIT_OK)
 		rc = parse_page(o, &req.page_kib);
+	if (rc == EXIT_OK)
+		rc = pick_owner(c, o, a, s);
 	if (rc != EXIT_OK)
 		return rc;
-	pick_owner(c, o, a, s);
 	if (o->nodes && (cpuset_parse_list(o->nodes, &nodes, NULL) < 0 || cpuset_empty(&nodes))) {
 		cli_error("--nodes: '%s' is not a node list (0, 0-1, 1,3)", o->nodes);
 		return EXIT_USAGE;
@@ -330,13 +377,24 @@ static int prepare(struct cli *c, const struct run_opts *o, struct run_argv *a, 
 		cpuset_release(&nodes);
 		return rc;
 	}
-	r = host_model_load_flags(s->h, HOST_MODEL_NO_TOPOLOGY | HOST_MODEL_NO_PROCESSES, &s->m,
-				  &d);
+	/* the planner needs the cores (topology); --nodes only the nodes */
+	r = host_model_load_flags(
+		s->h, (o->nodes ? HOST_MODEL_NO_TOPOLOGY : 0) | HOST_MODEL_NO_PROCESSES, &s->m, &d);
 	req.nodes = &nodes;
 	req.mem_kib = s->mem_kib;
 	req.vcpus = s->vcpus;
+	if (r >= 0 && !o->nodes) {
+		rc = ask_planner(o, s, &req, &nodes, &d, &r);
+		if (rc != EXIT_OK) {
+			cpuset_release(&nodes);
+			return rc;
+		}
+	}
 	if (r >= 0)
 		r = run_place(&s->m, &req, &s->vm, &s->pins, &d);
+	s->planned = !o->nodes;
+	if (r >= 0 && o->nodes)
+		cpuset_copy(&s->plan.nodes, &nodes);
 	qo.caps = &s->qemu.caps;
 	qo.hugetlbfs_dir = o->hugetlbfs;
 	if (r >= 0)

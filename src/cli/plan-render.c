@@ -2,6 +2,7 @@
 /* kvmtune plan's output: one plan rendered as text, JSON, XML, QEMU, Proxmox or pool commands. */
 #include "cli/plan-render.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "cli/qemu-target.h"
 #include "cli/render.h"
 #include "core/domxml-write.h"
 #include "core/qemu-args.h"
@@ -234,7 +236,7 @@ static int vm_qemu(const struct place_host *h, const struct place_vm_plan *v,
 		   const struct plan_outputs *o, size_t i, struct qemu_mem_args *a,
 		   char ***ret_argv, size_t *ret_argc, struct diag *d)
 {
-	struct qemu_args_opts qo = {NULL, o->hugetlbfs};
+	struct qemu_args_opts qo = {NULL, o->hugetlbfs, o->qemu ? &o->qemu->caps : NULL};
 	const struct vm_topology *t = &o->specs[i].topology;
 	char **argv;
 	size_t n = 0;
@@ -272,6 +274,16 @@ static int form_text(const struct place_host *h, const struct place_plan *p,
 {
 	int rc = EXIT_OK;
 
+	if (strcmp(o->format, "qemu") == 0 && o->qemu && o->qemu->known) {
+		char ver[32];
+
+		printf("# for QEMU %s (%s)\n",
+		       qemu_version_format(&o->qemu->caps.version, ver, sizeof(ver)),
+		       o->qemu->source);
+	} else if (strcmp(o->format, "qemu") == 0 && o->qemu) {
+		printf("# for the %s\n", o->qemu->source);
+	}
+
 	for (size_t i = 0; i < p->nvms; i++) {
 		const struct place_vm_plan *v = &p->vms[i];
 		struct qemu_mem_args a = {0};
@@ -280,6 +292,7 @@ static int form_text(const struct place_host *h, const struct place_plan *p,
 		struct diag d = {0};
 		char **argv = NULL;
 		size_t argc = 0;
+		int r;
 
 		if (!v->choice.placed) {
 			printf(strcmp(o->format, "xml") == 0 ? "<!-- %s: not placed -->\n"
@@ -298,9 +311,10 @@ static int form_text(const struct place_host *h, const struct place_plan *p,
 			} else {
 				fputs(text, stdout);
 			}
-		} else if (vm_qemu(h, v, o, i, &a, &argv, &argc, &d) < 0) {
+		} else if ((r = vm_qemu(h, v, o, i, &a, &argv, &argc, &d)) < 0) {
 			cli_error("%s: cannot build QEMU arguments: %s", v->req.name, d.msg);
-			rc = EXIT_FAILED;
+			/* the target QEMU cannot express it (EDOM): refused, as qemu-args does */
+			rc = cli_exit_for(r);
 		} else {
 			pins = place_export_taskset(v);
 			printf("# %s\n", v->req.name);
@@ -380,7 +394,7 @@ static struct json_object *json_why(const struct place_vm_plan *v)
 	return arr;
 }
 
-/* The form asked for with --format, as members of the VM's object. */
+/* The form asked for with --format, as members of the VM's object; an exit code. */
 static int json_form(const struct place_host *h, const struct place_vm_plan *v,
 		     const struct plan_outputs *o, size_t i, struct json_object *obj)
 {
@@ -389,6 +403,7 @@ static int json_form(const struct place_host *h, const struct place_vm_plan *v,
 	struct diag d = {0};
 	char **argv = NULL;
 	size_t argc = 0;
+	int r;
 
 	if (!o->format || !v->choice.placed || strcmp(o->format, "text") == 0 ||
 	    strcmp(o->format, "hugepages") == 0)
@@ -396,20 +411,21 @@ static int json_form(const struct place_host *h, const struct place_vm_plan *v,
 	if (strcmp(o->format, "proxmox") == 0) {
 		text = place_export_proxmox(h, v);
 		json_object_object_add(obj, "proxmox", json_object_new_string(text));
-		return 0;
+		return EXIT_OK;
 	}
 	if (strcmp(o->format, "xml") == 0) {
 		if (vm_xml(h, v, o, i, &text, &d) < 0) {
 			json_object_object_add(obj, "libvirt_xml_error",
 					       json_object_new_string(d.msg));
-			return -1;
+			return EXIT_FAILED;
 		}
 		json_object_object_add(obj, "libvirt_xml", json_object_new_string(text));
-		return 0;
+		return EXIT_OK;
 	}
-	if (vm_qemu(h, v, o, i, &a, &argv, &argc, &d) < 0) {
+	r = vm_qemu(h, v, o, i, &a, &argv, &argc, &d);
+	if (r < 0) {
 		json_object_object_add(obj, "qemu_error", json_object_new_string(d.msg));
-		return -1;
+		return cli_exit_for(r); /* EDOM: the target QEMU cannot express it */
 	}
 	struct json_object *arr = json_object_new_array();
 
@@ -418,7 +434,7 @@ static int json_form(const struct place_host *h, const struct place_vm_plan *v,
 	json_object_object_add(obj, "qemu_argv", arr);
 	free_argv(argv, argc);
 	qemu_mem_args_release(&a);
-	return 0;
+	return EXIT_OK;
 }
 
 static struct json_object *json_vm(const struct place_host *h, const struct place_vm_plan *v)
@@ -530,11 +546,14 @@ static int plan_json(const struct place_host *h, const struct place_plan *p,
 	json_object_object_add(root, "distance",
 			       json_object_new_int64((int64_t)p->objective.distance));
 	json_object_object_add(root, "grow_pools", json_object_new_boolean(p->opts.grow_pools));
+	if (o->qemu)
+		json_object_object_add(root, "qemu", qemu_target_json(o->qemu));
 	for (size_t i = 0; i < p->nvms; i++) {
 		struct json_object *v = json_vm(h, &p->vms[i]);
 
-		if (json_form(h, &p->vms[i], o, i, v) < 0)
-			rc = EXIT_FAILED;
+		int f = json_form(h, &p->vms[i], o, i, v);
+
+		rc = f != EXIT_OK ? f : rc;
 		json_object_array_add(vms, v);
 	}
 	json_object_object_add(root, "vms", vms);

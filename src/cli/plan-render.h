@@ -11,6 +11,7 @@ struct place_host;
 struct place_plan;
 struct place_req;
 struct place_usage;
+struct qemu_target;
 struct vm_spec;
 
 struct plan_outputs {
@@ -20,9 +21,14 @@ struct plan_outputs {
 	struct vm_spec *specs;	 /* per VM: its domain (or an empty spec); exported into */
 	const bool *from_domain; /* per VM */
 	const struct place_usage *existing; /* the VMs already counted (may be NULL) */
+	const struct qemu_target *qemu;	    /* the QEMU of --format qemu (NULL: the newest) */
 };
 
-/* Print the plan; returns EXIT_OK, or EXIT_FAILED when a QEMU form could not be built. */
+/*
+ * Print the plan; returns EXIT_OK, EXIT_USAGE when the target QEMU cannot
+ * express a VM's memory (qemu_args_build refused it), or EXIT_FAILED when
+ * another form could not be built.
+ */
 int plan_render(bool json, const struct place_host *h, const struct place_plan *p,
 		const struct plan_outputs *o);
 /* Free cores and pages per node; with a shape (and its counts), how many more fit. */

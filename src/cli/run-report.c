@@ -12,6 +12,7 @@
 #include "cli/cmd-hugepages.h"
 #include "cli/render.h"
 #include "util/cleanup.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
 
@@ -28,6 +29,7 @@ void run_state_release(struct run_state *s)
 	hp_needs_release(&s->needs);
 	qemu_mem_args_release(&s->mem);
 	run_pins_release(&s->pins);
+	run_plan_result_release(&s->plan);
 	vm_spec_release(&s->vm);
 	host_model_release(&s->m);
 }
@@ -72,10 +74,54 @@ static struct json_object *pins_json(const struct run_state *s)
 	return o;
 }
 
-static struct json_object *report_json(const struct run_state *s, const char *result)
+/* {"source": "planner" | "--nodes", "nodes": "1", "reason", "nodes_why": [...], "notes"} */
+static struct json_object *placement_json(const struct run_state *s)
+{
+	struct json_object *o = json_object_new_object();
+	AUTOFREE char *nodes = cpuset_to_list(&s->plan.nodes);
+	struct json_object *why = json_object_new_array(), *notes = json_object_new_array();
+
+	json_object_object_add(o, "source",
+			       json_object_new_string(s->planned ? "planner" : "--nodes"));
+	json_object_object_add(o, "nodes", json_object_new_string(nodes));
+	json_object_object_add(o, "reason",
+			       s->planned ? json_object_new_string(s->plan.reason) : NULL);
+	for (size_t i = 0; i < s->plan.nlines; i++) {
+		struct json_object *l = json_object_new_object();
+
+		json_object_object_add(l, "node", json_object_new_int(s->plan.lines[i].node));
+		json_object_object_add(l, "text", json_object_new_string(s->plan.lines[i].text));
+		json_object_array_add(why, l);
+	}
+	for (size_t i = 0; i < s->plan.nnotes; i++)
+		json_object_array_add(notes, json_object_new_string(s->plan.notes[i]));
+	json_object_object_add(o, "per_node", why);
+	json_object_object_add(o, "notes", notes);
+	return o;
+}
+
+/* The planner's choice and why, before the command line (nothing with --nodes). */
+static void placement_text(const struct run_state *s)
+{
+	AUTOFREE char *nodes = cpuset_to_list(&s->plan.nodes);
+
+	if (!s->planned)
+		return;
+	printf("placement: node%s %s, the planner's choice (no --nodes): %s\n",
+	       cpuset_count(&s->plan.nodes) > 1 ? "s" : "", nodes, s->plan.reason);
+	for (size_t i = 0; i < s->plan.nlines; i++)
+		printf("  node %d: %s\n", s->plan.lines[i].node, s->plan.lines[i].text);
+	for (size_t i = 0; i < s->plan.nnotes; i++) {
+		AUTOFREE char *n = str_escape(s->plan.notes[i], 512);
+
+		printf("  note: %s\n", n);
+	}
+}
+
+static struct json_object *report_json(const struct run_state *s, bool dry_run, const char *result)
 {
 	struct json_object *o = json_object_new_object(), *argv = json_object_new_array();
-	struct json_object *resv = hp_cli_plan_json(&s->resv.plan, s->resv.res, result);
+	struct json_object *resv = hp_cli_plan_json(&s->resv.plan, s->resv.res, dry_run, result);
 
 	for (size_t i = 0; i < s->argc; i++)
 		json_object_array_add(argv, json_object_new_string(s->argv[i]));
@@ -86,6 +132,7 @@ static struct json_object *report_json(const struct run_state *s, const char *re
 	json_object_object_add(o, "vcpus", json_object_new_int((int)s->vcpus));
 	json_object_object_add(o, "qemu", qemu_target_json(&s->qemu));
 	json_object_object_add(o, "argv", argv);
+	json_object_object_add(o, "placement", placement_json(s));
 	json_object_object_add(o, "pins", pins_json(s));
 	json_object_object_add(o, "reservation", resv);
 	return o;
@@ -94,9 +141,10 @@ static struct json_object *report_json(const struct run_state *s, const char *re
 void run_report_dry_run(struct cli *c, const struct run_state *s)
 {
 	if (c->json) {
-		render_json_print(report_json(s, "planned"), stdout);
+		render_json_print(report_json(s, true, "planned"), stdout);
 		return;
 	}
+	placement_text(s);
 	printf("command line:\n");
 	print_argv(s);
 	printf("pins:\n");
@@ -154,7 +202,7 @@ void run_report_ended(struct cli *c, const struct run_state *s, bool quiet)
 			: s->rel.plan.nchanges ? "released"
 					       : "none held");
 	if (c->json) {
-		struct json_object *o = report_json(s, s->reserved ? "reserved" : "none");
+		struct json_object *o = report_json(s, false, s->reserved ? "reserved" : "none");
 
 		json_object_object_add(o, "pid", json_object_new_int(pid));
 		json_object_object_add(o, "exit_code", json_object_new_int(l->exit_code));

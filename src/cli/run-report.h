@@ -19,6 +19,7 @@
 #include "core/vmspec.h"
 #include "run/run-launch.h"
 #include "run/run-place.h"
+#include "run/run-plan.h"
 
 struct cli;
 struct host;
@@ -28,6 +29,7 @@ struct run_state {
 	struct host_model m;
 	struct vm_spec vm;
 	struct run_pins pins;
+	struct run_plan_result plan; /* without --nodes: the planner's choice */
 	struct qemu_target qemu;
 	struct qemu_mem_args mem;
 	struct hp_needs needs;
@@ -41,6 +43,7 @@ struct run_state {
 	uint64_t mem_kib;
 	unsigned vcpus;
 	bool user_paused, reserved, released;
+	bool planned; /* the nodes came from the planner (no --nodes) */
 };
 
 void run_state_release(struct run_state *s);

@@ -508,3 +508,30 @@ int hp_txn_release(struct host *h, char *const *owners, size_t nowners, const st
 	state_release(&s);
 	return r;
 }
+
+int hp_txn_set_holder(struct host *h, const char *owner, int pid, uint64_t start,
+		      unsigned lock_timeout_ms, struct diag *d)
+{
+	AUTOCLOSE int lock = -1;
+	struct hp_resv_list l = {0};
+	bool held = false;
+	int r;
+
+	r = hp_owner_check(owner, d);
+	if (r < 0)
+		return r;
+	lock = host_lock(h, "hugepages", lock_timeout_ms, d);
+	if (lock < 0)
+		return lock;
+	r = hp_resv_load(h, &l, d);
+	for (size_t i = 0; r >= 0 && i < l.n; i++)
+		held = held || strcmp(l.v[i].owner, owner) == 0;
+	if (r >= 0 && !held)
+		r = -ENOENT;
+	if (r >= 0) {
+		hp_resv_set_holder(&l, owner, pid, start);
+		r = hp_resv_save_owner(h, &l, owner, d);
+	}
+	hp_resv_release(&l);
+	return r;
+}

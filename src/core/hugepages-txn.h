@@ -128,4 +128,15 @@ int hp_txn_reserve(struct host *h, const char *owner, const struct hp_needs *nee
 int hp_txn_release(struct host *h, char *const *owners, size_t nowners, const struct hp_txn_opts *o,
 		   struct hp_txn_result *ret, struct diag *d);
 
+/*
+ * Hand owner's reservation to another holder process (pid, its start time;
+ * the libvirt hook: from libvirtd at 'prepare' to QEMU at 'started'), under
+ * the "hugepages" lock within lock_timeout_ms: the record is rewritten with
+ * the new "pid PID start TICKS" line, the pools are not touched.  -ENOENT
+ * (no diag) when owner holds nothing; -EAGAIN when the lock was busy; other
+ * -errno with a diag when a record cannot be read or written.
+ */
+int hp_txn_set_holder(struct host *h, const char *owner, int pid, uint64_t start,
+		      unsigned lock_timeout_ms, struct diag *d);
+
 #endif

@@ -106,9 +106,10 @@ static int set_affinity(struct daemon *dm, int pid, const struct cpuset *cpus)
 	return 0;
 }
 
-/* The mappings of pid: start and end addresses from /proc/PID/maps. */
+/* The mappings of pid: start and end addresses and whether writable, from /proc/PID/maps. */
 struct vma {
 	uint64_t start, end;
+	bool writable;
 };
 
 static int read_vmas(struct host *h, int pid, struct vma **ret, size_t *ret_n)
@@ -135,7 +136,8 @@ static int read_vmas(struct host *h, int pid, struct vma **ret, size_t *ret_n)
 		}
 		if (!errno && end != line && *end == ' ' && b > a) {
 			v = xreallocarray(v, n + 1, sizeof(*v));
-			v[n++] = (struct vma){a, b};
+			/* "rw-p": the permissions follow the range */
+			v[n++] = (struct vma){a, b, end[1] && end[2] == 'w'};
 		}
 		line = next ? next + 1 : NULL;
 	}
@@ -202,8 +204,13 @@ static int collect_line(struct collect *c, const char *text, size_t len)
 		return 0;
 	for (size_t i = 0; i < c->e.nnodes; i++)
 		off = off || (c->e.nodes[i].pages && !in_target(c->m, c->e.nodes[i].node));
+	/*
+	 * Only writable mappings: guest RAM, heaps and stacks are; the text and
+	 * read-only data of binaries are not, are shared with other processes
+	 * (not movable by move_pages without MPOL_MF_MOVE_ALL) and small.
+	 */
 	for (size_t i = 0; i < c->nvmas; i++)
-		if (c->vmas[i].start == c->e.addr)
+		if (c->vmas[i].start == c->e.addr && c->vmas[i].writable)
 			end = c->vmas[i].end;
 	c->nvmas_seen++;
 	if (!off || !end)
@@ -378,8 +385,33 @@ static int plan_memory(struct daemon *dm, const struct rc_vm *v, const struct rc
 	return 0;
 }
 
+/*
+ * Run the move itself on the target CPUs: move_pages copies on the calling
+ * CPU, so the copies write local memory, and the TLB shootdown of each batch
+ * has no other CPU to wait for when the VM's threads are confined there
+ * (the daemon runs while they are preempted).  Undone by action_release.
+ */
+static void move_beside(struct daemon *dm, struct dm_action *a, const struct cpuset *cpus)
+{
+	cpu_set_t set;
+	int c;
+
+	if (cpuset_last(cpus) < 0 || cpuset_last(cpus) >= CPU_SETSIZE ||
+	    sched_getaffinity(0, sizeof(a->own_cpus), &a->own_cpus) < 0)
+		return;
+	CPU_ZERO(&set);
+	cpuset_foreach (c, cpus)
+		CPU_SET((size_t)c, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) == 0)
+		a->own_saved = true;
+	else
+		dm_log(dm, 7, "the mover stays on its CPUs: %s", strerror(errno));
+}
+
 static void action_release(struct dm_action *a)
 {
+	if (a->own_saved)
+		(void)sched_setaffinity(0, sizeof(a->own_cpus), &a->own_cpus);
 	for (size_t i = 0; i < a->njobs; i++)
 		move_job_release(&a->jobs[i]);
 	free(a->src_pages);
@@ -417,6 +449,8 @@ int dm_apply_start(struct daemon *dm, const struct rc_vm *v, const struct rc_mov
 	a->next_us = dm_now_us();
 	if (!a->active)
 		action_release(a); /* its CPUs were all it needed */
+	else
+		move_beside(dm, a, &m->cpus);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #ifndef KVMTUNE_DAEMON_DAEMON_H
 #define KVMTUNE_DAEMON_DAEMON_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,9 @@ struct dm_action {
 	size_t nsrc;
 	int huge_job; /* index of the hugetlb job, -1 none */
 	char reason[256];
+	/* the daemon's own CPUs before it moved beside the VM for the move */
+	bool own_saved;
+	cpu_set_t own_cpus;
 };
 
 struct daemon {

@@ -85,41 +85,54 @@ static void end_job(struct move_job *j, enum move_state s, int err)
 
 /*
  * Update the cost model from a batch of n pages that took took_us, and size
- * the next batch.  The cost per page is the time beyond the fixed cost over
- * the pages, summed with decay and weighted by pages (a small batch's noise
- * weighs little).
+ * the next batch.  A probe moves one page: t1 = fixed + per page; a batch of
+ * n: tn = fixed + n x per page; so per page = (tn - t1) / (n - 1).  Delays
+ * only ever add time (a CPU not scheduled, an interrupt), so the smallest
+ * recent observations are the truest: t1 is the smallest of the last probes,
+ * the cost per page the smallest of the last full batches'.
  */
 static void learn(struct move_job *j, size_t n, bool probe, uint64_t took_us)
 {
-	uint64_t cap, fit;
+	uint64_t cap, fit, page_ns = UINT64_MAX, fixed;
 
 	if (probe) {
 		memmove(j->probe_us + 1, j->probe_us, sizeof(j->probe_us) - sizeof(j->probe_us[0]));
 		j->probe_us[0] = took_us ? took_us : 1;
-		j->fixed_us = UINT64_MAX;
+		j->probe_min_us = UINT64_MAX;
 		for (size_t i = 0; i < MOVE_PROBES; i++)
-			if (j->probe_us[i] && j->probe_us[i] < j->fixed_us)
-				j->fixed_us = j->probe_us[i];
+			if (j->probe_us[i] && j->probe_us[i] < j->probe_min_us)
+				j->probe_min_us = j->probe_us[i];
 	} else if (n > 1) {
-		j->over_us_sum = j->over_us_sum / 4 * 3 +
-				 (took_us > j->fixed_us ? took_us - j->fixed_us : 0);
-		j->pages_sum = j->pages_sum / 4 * 3 + n;
+		uint64_t over = took_us > j->probe_min_us ? took_us - j->probe_min_us : 0;
+
+		memmove(j->page_ns + 1, j->page_ns, sizeof(j->page_ns) - sizeof(j->page_ns[0]));
+		j->page_ns[0] = sat_mul_u64(over, 1000) / (n - 1) + 1; /* 0: none yet */
 	}
+	for (size_t i = 0; i < MOVE_PROBES; i++)
+		if (j->page_ns[i] && j->page_ns[i] < page_ns)
+			page_ns = j->page_ns[i];
+	fixed = j->probe_min_us;
+	if (page_ns != UINT64_MAX)
+		fixed = fixed > page_ns / 1000 ? fixed - page_ns / 1000 : 0;
+	j->fixed_us = fixed;
 	/* the budget, unless one call alone costs more: then twice that */
-	j->target_us =
-		j->fixed_us > j->max_pause_us ? sat_mul_u64(j->fixed_us, 2) : j->max_pause_us;
+	j->target_us = fixed > j->max_pause_us ? sat_mul_u64(fixed, 2) : j->max_pause_us;
 	cap = sat_mul_u64(j->rate_kib_s, j->target_us) / 1000000 / j->page_kib;
 	if (cap == 0)
 		cap = 1;
-	if (j->over_us_sum == 0) /* no cost per page seen yet: grow */
+	if (page_ns == UINT64_MAX || page_ns <= 1) /* none yet, or no cost per page seen: grow */
 		fit = sat_mul_u64(j->batch, 4);
-	else if (j->target_us > j->fixed_us)
-		fit = sat_mul_u64(j->target_us - j->fixed_us, j->pages_sum) / j->over_us_sum;
+	else if (j->target_us > fixed)
+		fit = sat_mul_u64(j->target_us - fixed, 1000) / page_ns;
 	else
 		fit = 1;
+	/* never below a few pages: they cost about what one does, and only batches of more
+	 * than one page measure the cost per page (a batch of 1 would never grow again) */
+	if (fit < MOVE_MIN_BATCH)
+		fit = MOVE_MIN_BATCH;
 	if (fit > cap)
 		fit = cap;
-	j->batch = fit ? (size_t)fit : 1;
+	j->batch = (size_t)fit;
 }
 
 bool move_job_budget_attainable(const struct move_job *j)

@@ -19,9 +19,12 @@
  * every CPU the process runs on) plus a part per page.  The job measures the
  * fixed part with a one-page probe batch (the first, then every
  * MOVE_PROBE_EVERY batches; the smallest of the last MOVE_PROBES counts) and
- * the part per page from the other batches.
+ * the part per page from the other batches (the smallest of their last
+ * MOVE_PROBES).
  */
 #define MOVE_PROBE_EVERY 32
+/* Pages a full batch has at least (unless the rate allows fewer: 1 GiB pages). */
+#define MOVE_MIN_BATCH 8
 #define MOVE_PROBES 4
 
 struct mover_ops {
@@ -56,9 +59,9 @@ struct move_job {
 	size_t batch;	  /* next batch size (from the cost model) */
 	/* cost model */
 	uint64_t probe_us[MOVE_PROBES]; /* the last one-page batches (0: none yet) */
-	uint64_t fixed_us;		/* smallest of them: what one call costs at least */
-	uint64_t over_us_sum;		/* time of full batches beyond fixed_us (decayed) */
-	uint64_t pages_sum;		/* their pages (decayed the same way) */
+	uint64_t probe_min_us;		/* smallest of them */
+	uint64_t fixed_us;		/* what one call costs whatever its size (0: not known) */
+	uint64_t page_ns[MOVE_PROBES];	/* the last full batches' cost per page, + 1 (0: none) */
 	uint64_t target_us; /* what a batch may take: max pause, or 2 x fixed_us when more */
 	/* outcome */
 	enum move_state state;

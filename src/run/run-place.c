@@ -99,8 +99,8 @@ int run_place(const struct host_model *m, const struct run_place_req *req, struc
 
 	if (!req->nodes || cpuset_empty(req->nodes))
 		return diag_set(d, EINVAL, "--nodes",
-				"give --nodes LIST: run does not place VMs itself yet; 'kvmtune "
-				"plan --vm vcpus=N,mem=SIZE' proposes the nodes");
+				"no host nodes to place the VM on (--nodes, or the planner's "
+				"choice)");
 	r = check_nodes(m, req->nodes, d);
 	if (r >= 0)
 		r = split_unit(m, req->page_kib, &unit, d);

@@ -3,8 +3,8 @@
  * Where a VM started by 'kvmtune run' goes: its memory layout (a struct
  * vm_spec: one host node, or one guest NUMA cell per host node) and the host
  * CPUs of each vCPU thread and of QEMU's other threads.  The one seam between
- * 'run' and a placement policy: today the nodes come from --nodes; the
- * planner (src/place, 'kvmtune plan', on main now) is to plug in here.  Pure.
+ * 'run' and a placement policy: the nodes come from --nodes or from the
+ * planner (run/run-plan.c), whose split over them is the same.  Pure.
  */
 #ifndef KVMTUNE_RUN_RUN_PLACE_H
 #define KVMTUNE_RUN_RUN_PLACE_H
@@ -19,7 +19,7 @@ struct host_model;
 struct vm_spec;
 
 struct run_place_req {
-	const struct cpuset *nodes; /* host nodes; NULL or empty: ask the planner */
+	const struct cpuset *nodes; /* host nodes (--nodes or the planner's choice) */
 	uint64_t mem_kib;
 	uint64_t page_kib; /* VM_PAGE_* or a size */
 	unsigned vcpus;
@@ -41,7 +41,7 @@ struct run_pins {
  * its node.  vCPUs run on their cell's node's CPUs (all chosen nodes' CPUs
  * for a CPU-less node), the emulator on all chosen nodes' CPUs.  -EINVAL
  * with a diag for a node the host lacks or one without memory, memory that
- * does not divide into whole pages per node, no nodes (no planner yet).
+ * does not divide into whole pages per node, no nodes.
  */
 int run_place(const struct host_model *m, const struct run_place_req *req, struct vm_spec *vm,
 	      struct run_pins *pins, struct diag *d);

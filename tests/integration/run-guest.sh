@@ -10,7 +10,10 @@
 # 0), a QEMU wrapper that exits 42 (run exits 42), and kill -9 of run itself
 # (QEMU gets SIGTERM; the stale record is released by the next
 # 'hugepages release --stale').  With --nodes 0-1 and 2 vCPUs, each node gets
-# a guest cell: half the pages, and vCPU n runs on node n's CPU.
+# a guest cell: half the pages, and vCPU n runs on node n's CPU.  Without
+# --nodes, after node 1's pool got 8 free pages (node 0's has none), the
+# planner puts the VM on node 1: its dry run says so, the record and
+# numa_maps show node 1, every thread is on node 1's CPU.
 # shellcheck disable=SC2016 # script text
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
@@ -62,9 +65,11 @@ qemu_of() {
     done
 }
 
-# start NAME BINARY [RUN-OPTIONS]: kvmtune run in the background; sets RUN and QEMU once pinned
+# start NAME BINARY [RUN-OPTIONS]: kvmtune run in the background (on $PLACE); sets RUN and QEMU once pinned
+PLACE="--nodes 1"
 start() {
-    $K run --nodes 1 --page 2M --hugetlbfs /dev/hugepages --keep-free 64M --name "$1" $3 \
+    # shellcheck disable=SC2086 # PLACE and the options are word lists
+    $K run $PLACE --page 2M --hugetlbfs /dev/hugepages --keep-free 64M --name "$1" $3 \
         -- "$2" -accel tcg -display none -nodefaults -no-user-config -m 16M -S \
         >"/tmp/$1.out" 2>"/tmp/$1.err" &
     RUN=$!
@@ -130,6 +135,27 @@ echo "pool_stale $(cat $HP)"
 $K hugepages release --stale >/tmp/stale.out 2>&1; echo "stale_release_rc $?"
 echo "pool_final $(cat $HP)"
 echo "record_final_g4 $( [ -e /run/kvmtune/hugepages/g4 ] && echo present || echo absent)"
+
+# E: no --nodes: the planner's choice.  Node 1's pool gets 8 free pages first
+# (hugepages set), node 0's has none, so node 1 is the node that holds the VM
+# without growing its pool; the dry run says so, the run binds it there.
+$K hugepages set 2M=8 --node 1 --keep-free 64M >/tmp/preset.out 2>&1; echo "preset_rc $?"
+E_BEFORE=$(cat $HP)
+echo "pool_preset $E_BEFORE"
+$K run --dry-run --page 2M --keep-free 64M --name g5 $V -- "$Q" -m 16M >/tmp/g5-dry.out 2>&1
+echo "dry_g5 $(head -n 3 /tmp/g5-dry.out | tr '\n' ';')"
+PLACE=""
+start g5 "$Q" "$V"
+echo "record_g5 $(tr '\n' ';' </run/kvmtune/hugepages/g5)"
+echo "pool_g5 $(cat $HP)"
+echo "numa_maps_g5 $(grep ' huge ' /proc/$QEMU/numa_maps | tr '\n' ';')"
+for t in /proc/$QEMU/task/*; do
+    echo "task_g5 $(tr ' ' '_' <$t/comm) $(awk '/^Cpus_allowed_list:/ { print $2 }' $t/status)"
+done
+kill -TERM "$RUN"
+wait "$RUN"; echo "exit_g5 $?"
+echo "pool_after_g5 $(cat $HP)"
+echo "record_after_g5 $( [ -e /run/kvmtune/hugepages/g5 ] && echo present || echo absent)"
 GUEST
 chmod +x "$work/in-guest.sh"
 echo "$QEMU_BIN" >"$work/qemu-path"
@@ -192,4 +218,17 @@ check "D: the record stays (stale) and holds the pages" \
     test "$(val record_stale_g4) $(val pool_stale)" = "present $((before + 8))"
 check "D: hugepages release --stale gives them back ($(val pool_final))" \
     test "$(val stale_release_rc) $(val pool_final) $(val record_final_g4)" = "0 $before absent"
+check "E: node 1's pool preset to 8 free pages ($(val preset_rc), $before -> $(val pool_preset))" \
+    test "$(val preset_rc) $(val pool_preset)" = "0 $((before + 8))"
+check "E: the dry run names the planner's choice, node 1 ($(val dry_g5))" \
+    grep -q "^placement: node 1, the planner's choice" <<<"$(val dry_g5)"
+check "E: without --nodes, QEMU started and pinned ($(val started_g5))" test "$(val started_g5 | cut -d' ' -f1)" != none
+check "E: the reservation is on node 1 ($(val record_g5))" \
+    grep -qx 'pid [0-9]* start [0-9]*;node 1 page_kb 2048 pages 8;' <<<"$(val record_g5)"
+check "E: numa_maps: bound to node 1, 8 huge pages on N1 ($(val numa_maps_g5))" \
+    grep -q 'bind:1 .*huge.*N1=8 kernelpagesize_kB=2048' <<<"$(val numa_maps_g5)"
+check "E: every QEMU thread allowed only node 1's CPUs ($cpus1)" \
+    test "$(awk -v c="$cpus1" '$1 == "task_g5" && $3 != c' "$work/out" | wc -l)" -eq 0
+check "E: SIGTERM: run exits 0, the pool is back to the preset 8 and the record gone" \
+    test "$(val exit_g5) $(val pool_after_g5) $(val record_after_g5)" = "0 $((before + 8)) absent"
 finish

@@ -124,6 +124,8 @@ struct fake {
 	uint64_t now_us;
 	uint64_t us_per_page; /* a batch takes this per page */
 	uint64_t fixed_us;    /* and this per call */
+	size_t delay_every;   /* every n-th call is delayed (a CPU not scheduled) */
+	uint64_t delay_us;
 	size_t calls;
 	size_t vanish_at;   /* this call (1-based) finds the process gone; 0 never */
 	size_t short_after; /* pages the target takes in all before it is full; 0 unlimited */
@@ -145,6 +147,8 @@ static int fake_move(void *ctx, int pid, size_t n, void *const *pages, int node,
 	if (f->vanish_at && f->calls == f->vanish_at)
 		return -ESRCH;
 	f->now_us += f->fixed_us + f->us_per_page * n;
+	if (f->delay_every && f->calls % f->delay_every == 0)
+		f->now_us += f->delay_us;
 	for (size_t i = 0; i < n; i++) {
 		if (f->busy_every && ++f->seen % f->busy_every == 0)
 			status[i] = -EBUSY;
@@ -254,13 +258,50 @@ static void test_mover_fixed_cost(void **state)
 	assert_int_equal(j.state, MOVE_DONE);
 	assert_int_equal(j.moved, 100000);
 	assert_false(move_job_budget_attainable(&j));
-	assert_int_equal(j.fixed_us, 300040);
+	assert_int_equal(j.fixed_us, 300000); /* the probe less its one page */
 	assert_true(f.largest_batch >= 5000);
 	/* no batch above twice the fixed cost (with the estimate's overshoot) */
 	if (j.longest_batch_us > 750000 || f.now_us > 15000000)
 		fail_msg("longest %llu us, all %llu us, %zu batches",
 			 (unsigned long long)j.longest_batch_us, (unsigned long long)f.now_us,
 			 j.batches);
+	move_job_release(&j);
+}
+
+/* An overloaded host delays every third call by 3 s: the estimates must not take the delays for
+ * cost per page and shrink the batches (more calls, more delays). */
+static void test_mover_noisy_cost(void **state)
+{
+	struct fake f = {
+		.us_per_page = 40, .fixed_us = 200000, .delay_every = 3, .delay_us = 3000000};
+	struct move_job j;
+
+	(void)state;
+	move_job_init(&j, 42, 1, 4, pages(100000), 100000, 256, 20);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_DONE);
+	assert_int_equal(j.moved, 100000);
+	if (f.largest_batch < 4000 || f.now_us > 60000000)
+		fail_msg("largest batch %zu, all %llu us, %zu batches", f.largest_batch,
+			 (unsigned long long)f.now_us, j.batches);
+	move_job_release(&j);
+}
+
+/* A few pages, and the first full batch hit by a 2 s delay: the batch must not stick at one page
+ * (a one-page batch measures no cost per page, so it would never grow again). */
+static void test_mover_small_job_delayed(void **state)
+{
+	struct fake f = {
+		.us_per_page = 40, .fixed_us = 120000, .delay_every = 2, .delay_us = 2000000};
+	struct move_job j;
+
+	(void)state;
+	move_job_init(&j, 42, 1, 4, pages(515), 515, 256, 20);
+	run(&j, &f);
+	assert_int_equal(j.state, MOVE_DONE);
+	assert_int_equal(j.moved, 515);
+	if (j.batches > 40)
+		fail_msg("%zu batches for 515 pages", j.batches);
 	move_job_release(&j);
 }
 
@@ -274,7 +315,7 @@ static void test_mover_vanished(void **state)
 	run(&j, &f);
 	assert_int_equal(j.state, MOVE_VANISHED);
 	assert_int_equal(j.err, -ESRCH);
-	assert_int_equal(j.moved, 1 + 4); /* a one-page probe, then 4 (no cost per page known) */
+	assert_int_equal(j.moved, 1 + MOVE_MIN_BATCH); /* a one-page probe, then the smallest batch */
 	assert_int_equal(j.moved + j.not_moved, 10000);
 	assert_int_equal(f.calls, 3); /* nothing tried after it was gone */
 	move_job_release(&j);
@@ -591,6 +632,8 @@ int main(void)
 		cmocka_unit_test(test_mover_stall_budget),
 		cmocka_unit_test(test_mover_linear_cost),
 		cmocka_unit_test(test_mover_fixed_cost),
+		cmocka_unit_test(test_mover_noisy_cost),
+		cmocka_unit_test(test_mover_small_job_delayed),
 		cmocka_unit_test(test_mover_vanished),
 		cmocka_unit_test(test_mover_target_short),
 		cmocka_unit_test(test_mover_busy_pages),

@@ -168,8 +168,9 @@ static void test_place_refusals(void **state)
 
 	fake_host(&m);
 	vm_spec_init(&vm);
-	assert_int_equal(run_place(&m, &req, &vm, &p, &d), -EINVAL); /* no nodes: the planner */
-	assert_non_null(strstr(d.msg, "kvmtune plan"));
+	assert_int_equal(run_place(&m, &req, &vm, &p, &d),
+			 -EINVAL); /* no nodes (run asks the planner first) */
+	assert_non_null(strstr(d.msg, "no host nodes"));
 	cpuset_set(&nodes, 5);
 	assert_int_equal(run_place(&m, &req, &vm, &p, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "no NUMA node 5"));
