@@ -167,6 +167,15 @@ static int check_items(struct host *h, struct undo_report *rep, struct diag *d)
 
 		fc = &e->changes[firsts[i]];
 		lc = &e->changes[last];
+		if (firsts[i] != i) { /* the path was read for its first change: same verdict */
+			const struct undo_item *f = &rep->items[firsts[i]];
+
+			memcpy(it->now, f->now, sizeof(it->now));
+			it->status = f->status;
+			it->conflict = f->conflict;
+			rep->nconflicts += it->conflict && i == last;
+			continue;
+		}
 		r = read_now(h, c, &n, d);
 		if (r < 0)
 			return r;
