@@ -5,6 +5,12 @@
  *
  *   spawn-time N CMD [ARGS...]   ->   "wall_us cpu_us"
  *
+ * With --each, one such line per run instead of the mean (for percentiles);
+ * with --out FILE, the child's stdout is appended to FILE instead of going to
+ * /dev/null (to check what it printed):
+ *
+ *   spawn-time [--each] [--out FILE] N CMD [ARGS...]
+ *
  * The child is started with posix_spawn (vfork-like) and its stdout and stderr
  * go to /dev/null, so what is measured is the command itself: exec, dynamic
  * loading, its work, exit.  A Python subprocess.run adds about a millisecond
@@ -41,11 +47,23 @@ int main(int argc, char **argv)
 {
 	posix_spawn_file_actions_t fa;
 	double wall = 0, cpu = 0;
+	const char *out = "/dev/null";
+	int each = 0;
 	char *end;
 	long n;
 
+	for (; argc > 1 && argv[1][0] == '-'; argc--, argv++) {
+		if (strcmp(argv[1], "--each") == 0) {
+			each = 1;
+		} else if (strcmp(argv[1], "--out") == 0 && argc > 2) {
+			out = argv[2];
+			argc--, argv++;
+		} else {
+			break;
+		}
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: spawn-time N CMD [ARGS...]\n");
+		fprintf(stderr, "usage: spawn-time [--each] [--out FILE] N CMD [ARGS...]\n");
 		return 2;
 	}
 	n = strtol(argv[1], &end, 10);
@@ -54,7 +72,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	for (long i = 0; i < n; i++) {
 		struct rusage ru;
@@ -71,7 +89,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "spawn-time: wait4: %s\n", strerror(errno));
 			return 1;
 		}
-		wall += now_us() - t0;
+		t0 = now_us() - t0;
+		if (each)
+			printf("%.1f %.1f\n", t0, tv_us(&ru.ru_utime) + tv_us(&ru.ru_stime));
+		wall += t0;
 		cpu += tv_us(&ru.ru_utime) + tv_us(&ru.ru_stime);
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			fprintf(stderr, "spawn-time: '%s' failed (status 0x%x)\n", argv[2], status);
@@ -79,6 +100,7 @@ int main(int argc, char **argv)
 		}
 	}
 	posix_spawn_file_actions_destroy(&fa);
-	printf("%.1f %.1f\n", wall / (double)n, cpu / (double)n);
+	if (!each)
+		printf("%.1f %.1f\n", wall / (double)n, cpu / (double)n);
 	return 0;
 }

@@ -61,6 +61,8 @@ int cgstat_mounts_load(struct host *h, struct cgstat_mounts *ret, struct diag *d
 			slot = &m.memory_v1;
 		else if (strcmp(e.fstype, "cgroup") == 0 && list_has(e.options, "hugetlb"))
 			slot = &m.hugetlb_v1;
+		else if (strcmp(e.fstype, "cgroup") == 0 && list_has(e.options, "cpuset"))
+			slot = &m.cpuset_v1;
 		if (slot && !*slot)
 			*slot = STEAL_PTR(e.path);
 		mount_entry_release(&e);
@@ -74,10 +76,42 @@ void cgstat_mounts_release(struct cgstat_mounts *m)
 	free(m->unified);
 	free(m->memory_v1);
 	free(m->hugetlb_v1);
+	free(m->cpuset_v1);
 	*m = (struct cgstat_mounts){0};
 }
 
-/* Whether every cgroup.procs below dir (inclusive) lists only pid (or nothing). */
+/* Whether every line of text is pid (tids: a thread of pid), or empty. */
+static bool lists_only(struct host *h, char *text, int pid, bool tids)
+{
+	for (char *p = text; *p;) {
+		char *nl = strchr(p, '\n');
+		int64_t v;
+
+		if (nl)
+			*nl = '\0';
+		if (*p && parse_i64(p, &v) < 0)
+			return false;
+		if (*p && !tids && v != pid)
+			return false;
+		if (*p && tids && v != pid) {
+			char task[64];
+
+			snprintf(task, sizeof(task), "/proc/%d/task/%lld", pid, (long long)v);
+			if (!host_exists(h, task))
+				return false;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return true;
+}
+
+/*
+ * Whether every cgroup.procs below dir (inclusive) lists only pid (or
+ * nothing).  A threaded cgroup refuses to list processes (EOPNOTSUPP): its
+ * cgroup.threads must then hold only threads of pid.
+ */
 static bool subtree_only(struct host *h, const char *dir, int pid, int depth)
 {
 	AUTOFREE char *procs = NULL, *path = NULL;
@@ -87,19 +121,14 @@ static bool subtree_only(struct host *h, const char *dir, int pid, int depth)
 	if (depth > 16)
 		return false;
 	path = xasprintf("%s/cgroup.procs", dir);
-	if (host_read(h, path, &procs, NULL, NULL) < 0)
-		return false;
-	for (char *p = procs; *p;) {
-		char *nl = strchr(p, '\n');
-		int64_t v;
-
-		if (nl)
-			*nl = '\0';
-		if (*p && (parse_i64(p, &v) < 0 || v != pid))
+	if (host_read(h, path, &procs, NULL, NULL) >= 0) {
+		if (!lists_only(h, procs, pid, false))
 			return false;
-		if (!nl)
-			break;
-		p = nl + 1;
+	} else {
+		free(path);
+		path = xasprintf("%s/cgroup.threads", dir);
+		if (host_read(h, path, &procs, NULL, NULL) < 0 || !lists_only(h, procs, pid, true))
+			return false;
 	}
 	if (host_list_dirs(h, dir, &names, NULL, NULL) < 0)
 		return false;
@@ -112,9 +141,29 @@ static bool subtree_only(struct host *h, const char *dir, int pid, int depth)
 	return ok;
 }
 
-/* The highest cgroup under mnt, from rel up, whose subtree holds only pid. */
-static int climb(struct host *h, const char *mnt, char *rel, int pid, char **ret_dir,
-		 struct diag *d)
+static bool name_ends(const char *path, const char *suffix)
+{
+	const char *base = strrchr(path, '/');
+	size_t n = strlen(suffix), len;
+
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	return len > n && strcmp(base + len - n, suffix) == 0;
+}
+
+/* A unit of its own: the highest cgroup worth writing for one process. */
+static bool is_unit(const char *rel)
+{
+	return name_ends(rel, ".scope") || name_ends(rel, ".service") ||
+	       name_ends(rel, ".libvirt-qemu");
+}
+
+/*
+ * The highest cgroup under mnt, from rel up, whose subtree holds only pid;
+ * units_only: never into a slice, never above a unit (see cgstat_find_unit).
+ */
+static int climb(struct host *h, const char *mnt, char *rel, int pid, bool units_only,
+		 char **ret_dir, struct diag *d)
 {
 	AUTOFREE char *dir = xasprintf("%s%s", mnt, rel);
 
@@ -124,15 +173,17 @@ static int climb(struct host *h, const char *mnt, char *rel, int pid, char **ret
 		char *slash = strrchr(rel, '/');
 		AUTOFREE char *parent = NULL;
 
-		if (!slash || slash == rel)
+		if (!slash || slash == rel || (units_only && is_unit(rel)))
 			break;
 		*slash = '\0';
 		parent = xasprintf("%s%s", mnt, rel);
-		if (!subtree_only(h, parent, pid, 0)) {
+		if ((units_only && name_ends(rel, ".slice")) || !subtree_only(h, parent, pid, 0)) {
 			*slash = '/';
 			break;
 		}
 	}
+	if (units_only && name_ends(rel, ".slice"))
+		return diag_set(d, ENOENT, dir, "process %d's cgroup '%s' is a slice", pid, dir);
 	*ret_dir = xasprintf("%s%s", mnt, rel);
 	return 0;
 }
@@ -163,8 +214,8 @@ static char *cgroup_path(char *text, const char *controller, bool v1_mounted, bo
 }
 
 static int find_one(struct host *h, int pid, const char *cgroup_text, const char *controller,
-		    const char *v1_mnt, const char *unified_mnt, char **ret_dir, bool *ret_v1,
-		    struct diag *d)
+		    const char *v1_mnt, const char *unified_mnt, bool units_only, char **ret_dir,
+		    bool *ret_v1, struct diag *d)
 {
 	AUTOFREE char *text = xstrdup(cgroup_text);
 	AUTOFREE char *rel = cgroup_path(text, controller, v1_mnt != NULL, ret_v1);
@@ -173,7 +224,7 @@ static int find_one(struct host *h, int pid, const char *cgroup_text, const char
 	if (!rel || !mnt || strcmp(rel, "/") == 0 || rel[0] != '/')
 		return diag_set(d, ENOENT, "cgroup", "process %d has no %s cgroup of its own", pid,
 				controller);
-	return climb(h, mnt, rel, pid, ret_dir, d);
+	return climb(h, mnt, rel, pid, units_only, ret_dir, d);
 }
 
 int cgstat_find(struct host *h, const struct cgstat_mounts *cm, int pid, struct cgstat_dirs *ret,
@@ -187,17 +238,33 @@ int cgstat_find(struct host *h, const struct cgstat_mounts *cm, int pid, struct 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
 	if (host_read_attr(h, path, &text, NULL, NULL) < 0)
 		return diag_set(d, ENOENT, path, "cannot read '%s'", path);
-	r = find_one(h, pid, text, "memory", cm->memory_v1, cm->unified, &dirs.memory,
+	r = find_one(h, pid, text, "memory", cm->memory_v1, cm->unified, false, &dirs.memory,
 		     &dirs.memory_v1, d);
 	if (r >= 0)
-		r = find_one(h, pid, text, "hugetlb", cm->hugetlb_v1, cm->unified, &dirs.hugetlb,
-			     &dirs.hugetlb_v1, d);
+		r = find_one(h, pid, text, "hugetlb", cm->hugetlb_v1, cm->unified, false,
+			     &dirs.hugetlb, &dirs.hugetlb_v1, d);
 	if (r < 0) {
 		cgstat_dirs_release(&dirs);
 		return r;
 	}
 	*ret = dirs;
 	return 0;
+}
+
+int cgstat_find_unit(struct host *h, const struct cgstat_mounts *cm, int pid,
+		     const char *controller, char **ret_dir, bool *ret_v1, struct diag *d)
+{
+	const char *v1_mnt = strcmp(controller, "cpuset") == 0	  ? cm->cpuset_v1
+			     : strcmp(controller, "memory") == 0  ? cm->memory_v1
+			     : strcmp(controller, "hugetlb") == 0 ? cm->hugetlb_v1
+								  : NULL;
+	AUTOFREE char *text = NULL;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	if (host_read_attr(h, path, &text, NULL, NULL) < 0)
+		return diag_set(d, ENOENT, path, "cannot read '%s'", path);
+	return find_one(h, pid, text, controller, v1_mnt, cm->unified, true, ret_dir, ret_v1, d);
 }
 
 void cgstat_dirs_release(struct cgstat_dirs *dirs)

@@ -25,6 +25,7 @@ struct cgstat_mounts {
 	char *unified;	  /* the cgroup2 mount */
 	char *memory_v1;  /* the v1 hierarchy with the memory controller */
 	char *hugetlb_v1; /* the v1 hierarchy with the hugetlb controller */
+	char *cpuset_v1;  /* the v1 hierarchy with the cpuset controller */
 };
 
 /* Read /proc/mounts once; a host without cgroups gives all NULL. */
@@ -48,6 +49,20 @@ struct cgstat_dirs {
 int cgstat_find(struct host *h, const struct cgstat_mounts *cm, int pid, struct cgstat_dirs *ret,
 		struct diag *d);
 void cgstat_dirs_release(struct cgstat_dirs *dirs);
+
+/*
+ * The cgroup that is pid's own unit for controller ("cpuset"; the v1
+ * hierarchy of that controller when mounted, else the unified one), for
+ * writing: climbed from pid's cgroup like cgstat_find, but never into a
+ * slice (a "*.slice" directory holds every VM started later too) and never
+ * above a unit of its own ("*.scope", "*.service", "*.libvirt-qemu": a
+ * libvirt machine scope).  Threaded subtrees (libvirt's vcpuN on v2) count
+ * as holding pid when every thread in them is one of pid's.  *ret_dir gets
+ * the host path; -ENOENT (with a diag) when pid is in the root cgroup or
+ * shares its cgroup with other processes.
+ */
+int cgstat_find_unit(struct host *h, const struct cgstat_mounts *cm, int pid,
+		     const char *controller, char **ret_dir, bool *ret_v1, struct diag *d);
 
 /*
  * Fill u (Private: anonymous memory, plus mapped files on v2, which v1 does

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Applying one move: CPU affinity first (sched_setaffinity on every thread;
- * a cgroup cpuset that forbids the target shows as a failure), then memory
+ * Applying one move: CPU affinity first (through the VM's own cgroup cpuset
+ * when it has one, cgplace.c: CPUs set, memory nodes widened to include the
+ * target, and narrowed to it once every page moved; else sched_setaffinity
+ * on every thread), then memory
  * with move_pages(2) in batches (mover.c), hugetlb pages only when the target
  * node has free pages of that size: its pool is grown first through the
  * hugepages module's guarded apply under host_lock "hugepages", and the
@@ -21,9 +23,11 @@
 #include "core/model.h"
 #include "core/numamaps.h"
 #include "core/vmspec.h"
+#include "daemon/cgplace.h"
 #include "daemon/daemon.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
 
@@ -415,7 +419,81 @@ static void action_release(struct dm_action *a)
 	for (size_t i = 0; i < a->njobs; i++)
 		move_job_release(&a->jobs[i]);
 	free(a->src_pages);
+	cpuset_release(&a->cg_nodes);
 	*a = (struct dm_action){.huge_job = -1};
+}
+
+/* The CPUs of the move through pid's cgroup cpuset, else sched_setaffinity on every thread. */
+static int place_cpus(struct daemon *dm, const struct rc_vm *v, const struct rc_move *m)
+{
+	struct cgp_tree t = {0};
+	struct cgp_plan p = {0};
+	struct diag d = {0};
+	int r = cgp_read(dm->h, v->pid, &t, &d);
+
+	if (r == -ENOENT) {
+		dm_log(dm, 7, "pid %d: no cpuset of its own (%s): sched_setaffinity", v->pid,
+		       d.msg);
+		return set_affinity(dm, v->pid, &m->cpus);
+	}
+	cpuset_clear(&dm->act.cg_nodes);
+	for (size_t i = 0; i < m->nnodes; i++)
+		cpuset_set(&dm->act.cg_nodes, (unsigned)m->nodes[i]);
+	if (r >= 0)
+		r = cgp_decide_start(&t, &m->cpus, &dm->act.cg_nodes, &p, &d);
+	if (r >= 0)
+		r = cgp_apply(dm->h, &p, &d);
+	if (r >= 0) {
+		AUTOFREE char *dir = str_escape(t.groups[0].dir, 200);
+
+		dm_log(dm, 6,
+		       "pid %d: cgroup %s%s: %zu cpuset writes (CPUs set, memory nodes "
+		       "widened to include the target)",
+		       v->pid, dir, t.v1 ? " (v1)" : "", p.n);
+	} else
+		dm_log(dm, 3, "pid %d: cgroup cpuset not changed (every write undone): %s", v->pid,
+		       d.msg);
+	dm->act.cgroup = r >= 0;
+	cgp_plan_release(&p);
+	cgp_tree_release(&t);
+	return r < 0 ? r : 0;
+}
+
+/* After the last job: narrow the cgroup's memory nodes to the target when (nearly) every page
+ * moved. */
+static void finish_cgroup(struct daemon *dm)
+{
+	struct dm_action *a = &dm->act;
+	struct cgp_tree t = {0};
+	struct cgp_plan p = {0};
+	struct diag d = {0};
+	int r;
+
+	if (!a->cgroup)
+		return;
+	/*
+	 * A few pages refused one by one (busy at that moment) are left for the
+	 * kernel to migrate when mems narrow: a bounded stall.  More than 1 %, or
+	 * a job that ended early, keep the widened mems.
+	 */
+	if (!a->all_done || a->cg_left > a->cg_moved / 100) {
+		dm_log(dm, 5,
+		       "pid %d: %zu pages left behind: its cgroup keeps the widened memory nodes",
+		       a->pid, a->cg_left);
+		return;
+	}
+	r = cgp_read(dm->h, a->pid, &t, &d);
+	if (r >= 0) {
+		cgp_decide_finish(&t, &a->cg_nodes, &p);
+		r = cgp_apply(dm->h, &p, &d);
+	}
+	if (r >= 0)
+		dm_log(dm, 6, "pid %d: cgroup memory nodes narrowed to the target (%zu writes)",
+		       a->pid, p.n);
+	else
+		dm_log(dm, 4, "pid %d: cgroup memory nodes not narrowed: %s", a->pid, d.msg);
+	cgp_plan_release(&p);
+	cgp_tree_release(&t);
 }
 
 int dm_apply_start(struct daemon *dm, const struct rc_vm *v, const struct rc_move *m)
@@ -431,8 +509,9 @@ int dm_apply_start(struct daemon *dm, const struct rc_vm *v, const struct rc_mov
 	snprintf(a->name, sizeof(a->name), "%s", v->name);
 	snprintf(a->reason, sizeof(a->reason), "%s", m->reason);
 	dm_apply_remember(dm, v->pid);
+	a->all_done = true;
 	if (m->set_affinity)
-		r = set_affinity(dm, v->pid, &m->cpus);
+		r = place_cpus(dm, v, m);
 	if (r >= 0)
 		r = plan_memory(dm, v, m);
 	if (r < 0) {
@@ -447,10 +526,12 @@ int dm_apply_start(struct daemon *dm, const struct rc_vm *v, const struct rc_mov
 	       format_size_kib(m->move_kib, sz, sizeof(sz)), a->njobs, m->reason);
 	a->active = a->njobs > 0;
 	a->next_us = dm_now_us();
-	if (!a->active)
-		action_release(a); /* its CPUs were all it needed */
-	else
+	if (!a->active) { /* its CPUs were all it needed */
+		finish_cgroup(dm);
+		action_release(a);
+	} else {
 		move_beside(dm, a, &m->cpus);
+	}
 	return 0;
 }
 
@@ -463,6 +544,9 @@ static void job_done(struct daemon *dm, size_t i)
 
 	dm->moved_kib += j->moved * j->page_kib;
 	dm->pages_not_moved += j->not_moved;
+	a->all_done = a->all_done && j->state == MOVE_DONE;
+	a->cg_moved += j->moved;
+	a->cg_left += j->not_moved;
 	if ((int)i == a->huge_job)
 		dm->huge_pages_moved += j->moved;
 	dm_log(dm, j->state == MOVE_DONE ? 6 : 4,
@@ -504,6 +588,8 @@ int dm_apply_step(struct daemon *dm)
 	if (a->jobs[a->cur].state != MOVE_RUNNING) {
 		job_done(dm, a->cur);
 		if (a->jobs[a->cur].state == MOVE_VANISHED || ++a->cur >= a->njobs) {
+			if (a->cur >= a->njobs)
+				finish_cgroup(dm);
 			action_release(a);
 			return -1;
 		}

@@ -151,6 +151,51 @@ static bool read_request(int fd, char *buf, size_t bufsz)
 	return off > 0;
 }
 
+int dm_advise_daemon(struct daemon *dm, unsigned ncpus, uint64_t mb, char *ret, size_t retsz,
+		     struct diag *d)
+{
+	uint64_t now = dm_now_us(), fresh_us = (uint64_t)dm->cfg.interval_ms * 2000;
+	struct dm_advice a = {.nodes = CPUSET_INIT};
+	size_t keep = 0;
+	int r = 0;
+
+	/* the advice older than DM_ADVICE_HOLD_S: its VM's memory shows by now */
+	for (size_t i = 0; i < dm->nadvice; i++) {
+		if (now - dm->advice[i].at_us < (uint64_t)DM_ADVICE_HOLD_S * 1000000u)
+			dm->advice[keep++] = dm->advice[i];
+		else
+			cpuset_release(&dm->advice[i].nodes);
+	}
+	dm->nadvice = keep;
+	/* the last tick's host while fresh (a tick is skipped while a move runs) */
+	if (fresh_us < 10000000)
+		fresh_us = 10000000;
+	if (!dm->last_ph_us || now - dm->last_ph_us > fresh_us) {
+		struct place_host ph = {0};
+
+		r = dm_advise_host(dm->h, &dm->cfg, &ph, d);
+		if (r < 0)
+			return r;
+		place_host_release(&dm->last_ph);
+		dm->last_ph = ph;
+		dm->last_ph_us = now;
+	}
+	r = dm_advise_on(&dm->last_ph, ncpus, mb, dm->advice, dm->nadvice, &a, d);
+	if (r < 0) {
+		cpuset_release(&a.nodes);
+		return r;
+	}
+	dm_advice_text(&a, ret, retsz);
+	if (dm->nadvice == DM_ADVICE_MAX) { /* the oldest goes */
+		cpuset_release(&dm->advice[0].nodes);
+		memmove(dm->advice, dm->advice + 1, sizeof(dm->advice[0]) * (DM_ADVICE_MAX - 1));
+		dm->nadvice--;
+	}
+	a.at_us = now;
+	dm->advice[dm->nadvice++] = a;
+	return 0;
+}
+
 static void answer(struct daemon *dm, int fd, const char *req)
 {
 	AUTOFREE char *out = NULL;
@@ -165,10 +210,11 @@ static void answer(struct daemon *dm, int fd, const char *req)
 		out = dm_status_json(dm);
 	} else if (sscanf(req, "advise %15s %31s %c", cpus, mb, &extra) == 2 &&
 		   parse_u32(cpus, &n) == 0 && parse_u64(mb, &m) == 0 && m < (1ULL << 40)) {
-		if (dm_advise(dm->h, &dm->cfg, n, m, text, sizeof(text), &d) < 0)
+		if (dm_advise_daemon(dm, n, m, text, sizeof(text), &d) < 0)
 			snprintf(text, sizeof(text), "error: %s", d.msg);
 		out = xstrdup(text);
-		dm_log(dm, 6, "advice for %u CPUs, %llu MB: %s", n, (unsigned long long)m, text);
+		dm_log(dm, 6, "advice for %u CPUs, %llu MB: %.*s", n, (unsigned long long)m,
+		       (int)strcspn(text, "\n"), text);
 	} else {
 		out = xstrdup("error: unknown request (status, status json, advise NCPUS MB)\n");
 	}

@@ -20,6 +20,7 @@
 #include "daemon/ksm.h"
 #include "daemon/mover.h"
 #include "daemon/reconcile.h"
+#include "place/host.h"
 
 struct host;
 
@@ -58,9 +59,24 @@ struct dm_action {
 	size_t nsrc;
 	int huge_job; /* index of the hugetlb job, -1 none */
 	char reason[256];
+	/* placed through its cgroup cpuset: mems narrowed to these nodes when all moved */
+	bool cgroup;
+	struct cpuset cg_nodes;
+	bool all_done; /* every job so far ran to its end (not vanished, short, failed) */
+	size_t cg_moved, cg_left; /* pages moved and refused per page (busy) so far */
 	/* the daemon's own CPUs before it moved beside the VM for the move */
 	bool own_saved;
 	cpu_set_t own_cpus;
+};
+
+/* Advice given for a VM about to start (numad -w), held until its memory shows. */
+#define DM_ADVICE_MAX 16
+#define DM_ADVICE_HOLD_S 60
+struct dm_advice {
+	unsigned ncpus;
+	uint64_t kib, page_kib;
+	struct cpuset nodes; /* kernel nodes */
+	uint64_t at_us;
 };
 
 struct daemon {
@@ -90,6 +106,11 @@ struct daemon {
 	size_t nlog;
 	uint64_t ticks, moves, moved_kib, huge_pages_moved, pages_not_moved;
 	char last_error[320];
+	/* the last tick's planner host (advice uses it while fresh) and the advice held */
+	struct place_host last_ph;
+	uint64_t last_ph_us; /* 0: none */
+	struct dm_advice advice[DM_ADVICE_MAX];
+	size_t nadvice;
 	/* the KSM governor (ksm = yes) */
 	struct ksm_setting ksm;
 	bool ksm_set;
@@ -135,5 +156,19 @@ int dm_control_request(const char *path, const char *request, char **ret, unsign
 /* numad.c: numad's -w answer for ncpus and mb, from a fresh look at the host */
 int dm_advise(struct host *h, const struct daemon_config *cfg, unsigned ncpus, uint64_t mb,
 	      char *ret, size_t retsz, struct diag *d);
+/* The planner's host for advice, from a fresh look at the host. */
+int dm_advise_host(struct host *h, const struct daemon_config *cfg, struct place_host *ret,
+		   struct diag *d);
+/*
+ * The answer on ph with the resources of the held advice taken first (so that
+ * VMs started back to back spread); ret gets the new advice (its at_us 0).
+ */
+int dm_advise_on(const struct place_host *ph, unsigned ncpus, uint64_t mb,
+		 const struct dm_advice *held, size_t nheld, struct dm_advice *ret, struct diag *d);
+/* The answer as numad prints it ("0-1\n"). */
+void dm_advice_text(const struct dm_advice *a, char *buf, size_t bufsz);
+/* control.c: answer an advise request as the daemon (cached host, held advice). */
+int dm_advise_daemon(struct daemon *dm, unsigned ncpus, uint64_t mb, char *ret, size_t retsz,
+		     struct diag *d);
 
 #endif

@@ -156,6 +156,11 @@ void dm_teardown(struct daemon *dm)
 
 	if (dm->ctlfd >= 0 && dm->sock_path[0])
 		(void)unlink(dm->sock_path);
+	place_host_release(&dm->last_ph);
+	dm->last_ph_us = 0;
+	for (size_t i = 0; i < dm->nadvice; i++)
+		cpuset_release(&dm->advice[i].nodes);
+	dm->nadvice = 0;
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0) {
 			(void)close(*fds[i]);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * numad's -w answer: the node set for a VM of NCPUS vCPUs and MB of memory,
- * printed as numad prints it ("1", "0-2", "2-3,6"), from the planner on a
- * fresh look at the host.  Hugepage-aware: when the host's default
+ * printed as numad prints it ("1", "0-2", "2-3,6"), from the planner (the
+ * node with the most room left, as numad) on a fresh look at the host, or in
+ * the daemon on its last tick's look with the advice it gave in the last
+ * DM_ADVICE_HOLD_S seconds taken first.  Hugepage-aware: when the host's default
  * hugepage pools hold the memory, the VM is placed by their free pages (a
  * hugepage host's VMs use them), else by free memory after the keep-free
  * guard.  Answers within milliseconds (numad sleeps 2 s).
@@ -41,28 +43,73 @@ static uint64_t huge_free_kib(const struct place_host *ph)
 	return sum;
 }
 
-static int pick(const struct place_host *ph, unsigned ncpus, uint64_t mem_kib, uint64_t page_kib,
-		struct cpuset *ret, struct diag *d)
+/* Node indexes of ph for a set of kernel nodes; the count, 0 when one is not in ph. */
+static size_t node_indexes(const struct place_host *ph, const struct cpuset *nodes, size_t *idx,
+			   size_t max)
+{
+	size_t n = 0;
+	int node;
+
+	cpuset_foreach (node, nodes) {
+		size_t i = 0;
+
+		while (i < ph->nnodes && ph->nodes[i].node != node)
+			i++;
+		if (i == ph->nnodes || n == max)
+			return 0;
+		idx[n++] = i;
+	}
+	return n;
+}
+
+static void request(struct place_req *r, unsigned ncpus, uint64_t kib, uint64_t page_kib)
+{
+	place_req_init(r);
+	snprintf(r->name, sizeof(r->name), "numad-w");
+	r->pin = PLACE_PIN_SHARED;
+	r->vcpus = ncpus ? ncpus : 1;
+	r->page_kib = page_kib;
+	r->mem_kib = kib ? kib : 1024;
+	if (page_kib != VM_PAGE_NORMAL && r->mem_kib % page_kib)
+		r->mem_kib += page_kib - r->mem_kib % page_kib;
+}
+
+/* Take what the held advice will use from s (advice whose nodes are gone is skipped). */
+static void take_held(const struct place_host *ph, struct place_state *s,
+		      const struct dm_advice *held, size_t nheld)
 {
 	struct place_opts o = {0};
+
+	for (size_t k = 0; k < nheld; k++) {
+		size_t idx[PLACE_MAX_SPAN],
+			n = node_indexes(ph, &held[k].nodes, idx, PLACE_MAX_SPAN);
+		struct place_choice c = {0};
+		struct place_req r;
+
+		request(&r, held[k].ncpus, held[k].kib, held[k].page_kib);
+		if (n && place_req_resolve(&r, ph, NULL) >= 0 &&
+		    place_try(ph, s, &r, &o, idx, n, &c))
+			place_apply(ph, s, &r, &c, 1);
+	}
+}
+
+static int pick(const struct place_host *ph, unsigned ncpus, uint64_t mem_kib, uint64_t page_kib,
+		const struct dm_advice *held, size_t nheld, struct cpuset *ret, struct diag *d)
+{
+	/* as numad: the node(s) with the most room left, not the tightest fit */
+	struct place_opts o = {.spread = true};
 	struct place_state s = {0};
 	struct place_candidate *c = NULL;
 	struct place_req r;
 	size_t nc = 0;
 	int err;
 
-	place_req_init(&r);
-	snprintf(r.name, sizeof(r.name), "numad-w");
-	r.pin = PLACE_PIN_SHARED;
-	r.vcpus = ncpus ? ncpus : 1;
-	r.page_kib = page_kib;
-	r.mem_kib = mem_kib ? mem_kib : 1024;
-	if (page_kib != VM_PAGE_NORMAL && r.mem_kib % page_kib)
-		r.mem_kib += page_kib - r.mem_kib % page_kib;
+	request(&r, ncpus, mem_kib, page_kib);
 	err = place_req_resolve(&r, ph, d);
 	if (err < 0)
 		return err;
 	place_state_init(&s, ph);
+	take_held(ph, &s, held, nheld);
 	place_one(ph, &s, &r, &o, &c, &nc);
 	if (nc && c[0].fits)
 		for (size_t i = 0; i < c[0].choice.nnodes; i++)
@@ -76,18 +123,14 @@ static int pick(const struct place_host *ph, unsigned ncpus, uint64_t mem_kib, u
 	return err;
 }
 
-int dm_advise(struct host *h, const struct daemon_config *cfg, unsigned ncpus, uint64_t mb,
-	      char *ret, size_t retsz, struct diag *d)
+int dm_advise_host(struct host *h, const struct daemon_config *cfg, struct place_host *ret,
+		   struct diag *d)
 {
 	struct host_model m = {0};
 	struct hp_mem mem = {0};
-	struct place_host ph = {0};
 	struct place_usage usage = {0};
 	struct place_inventory_opts io = {.no_processes = true};
 	struct place_host_opts ho = {cfg->keep_free_kib, 0};
-	struct cpuset nodes = CPUSET_INIT;
-	struct sbuf out = SBUF_INIT;
-	uint64_t kib = mb * 1024;
 	char **notes = NULL;
 	size_t nnotes = 0;
 	int r = host_model_load(h, &m, d);
@@ -97,27 +140,57 @@ int dm_advise(struct host *h, const struct daemon_config *cfg, unsigned ncpus, u
 	if (r >= 0)
 		r = place_inventory_load(h, &m, &io, &usage, &notes, &nnotes, d);
 	if (r >= 0)
-		r = place_host_build(&m, &mem, &usage, &ho, &ph, d);
-	if (r >= 0 && ncpus > cpuset_count(&m.cpus_online))
-		ncpus = cpuset_count(&m.cpus_online); /* numad answers too: all nodes */
-	if (r >= 0) {
-		bool huge = ph.default_hugepage_kib && huge_free_kib(&ph) >= kib;
-
-		r = pick(&ph, ncpus, kib, huge ? ph.default_hugepage_kib : VM_PAGE_NORMAL, &nodes,
-			 d);
-	}
-	if (r >= 0) {
-		cpuset_format_list(&nodes, &out);
-		snprintf(ret, retsz, "%s\n", out.buf);
-	}
-	sbuf_release(&out);
-	cpuset_release(&nodes);
+		r = place_host_build(&m, &mem, &usage, &ho, ret, d);
 	for (size_t i = 0; i < nnotes; i++)
 		free(notes[i]);
 	free(notes);
 	place_usage_release(&usage);
-	place_host_release(&ph);
 	hugepages_mem_release(&mem);
 	host_model_release(&m);
+	return r;
+}
+
+int dm_advise_on(const struct place_host *ph, unsigned ncpus, uint64_t mb,
+		 const struct dm_advice *held, size_t nheld, struct dm_advice *ret, struct diag *d)
+{
+	uint64_t kib = mb * 1024;
+	unsigned online = 0;
+	bool huge;
+
+	for (size_t i = 0; i < ph->nnodes; i++)
+		online += cpuset_count(&ph->nodes[i].cpus);
+	if (online && ncpus > online)
+		ncpus = online; /* numad answers too: all nodes */
+	/* a hugepage host's VMs use its default pages when they hold the memory */
+	huge = kib && ph->default_hugepage_kib && huge_free_kib(ph) >= kib;
+	*ret = (struct dm_advice){.ncpus = ncpus,
+				  .kib = kib,
+				  .page_kib = huge ? ph->default_hugepage_kib : VM_PAGE_NORMAL,
+				  .nodes = CPUSET_INIT};
+	return pick(ph, ncpus, kib, ret->page_kib, held, nheld, &ret->nodes, d);
+}
+
+void dm_advice_text(const struct dm_advice *a, char *buf, size_t bufsz)
+{
+	struct sbuf out = SBUF_INIT;
+
+	cpuset_format_list(&a->nodes, &out);
+	snprintf(buf, bufsz, "%s\n", out.buf);
+	sbuf_release(&out);
+}
+
+int dm_advise(struct host *h, const struct daemon_config *cfg, unsigned ncpus, uint64_t mb,
+	      char *ret, size_t retsz, struct diag *d)
+{
+	struct place_host ph = {0};
+	struct dm_advice a = {.nodes = CPUSET_INIT};
+	int r = dm_advise_host(h, cfg, &ph, d);
+
+	if (r >= 0)
+		r = dm_advise_on(&ph, ncpus, mb, NULL, 0, &a, d);
+	if (r >= 0)
+		dm_advice_text(&a, ret, retsz);
+	cpuset_release(&a.nodes);
+	place_host_release(&ph);
 	return r;
 }

@@ -27,6 +27,22 @@ void rc_vm_release(struct rc_vm *v)
 	free(v->node_kib);
 	v->node_kib = NULL;
 	cpuset_release(&v->allowed);
+	cpuset_release(&v->mems);
+}
+
+/* Whether v's memory nodes hold the nodes it may need: every node (free), or those of idx. */
+static bool mems_follow(const struct place_host *h, const struct rc_vm *v, const size_t *idx,
+			size_t n, bool free_vm)
+{
+	if (cpuset_empty(&v->mems))
+		return true;
+	for (size_t i = 0; i < (free_vm ? h->nnodes : n); i++) {
+		int node = h->nodes[free_vm ? i : idx[i]].node;
+
+		if (node >= 0 && !cpuset_isset(&v->mems, (unsigned)node))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -218,10 +234,12 @@ static bool judge(const struct place_host *h, const struct daemon_config *cfg, s
 		return false;
 	}
 	n = confined_nodes(h, &v->allowed, idx, &free_vm);
-	if (n == 0 || v->narrowed_vcpu || v->bind_policy) {
+	if (n == 0 || v->narrowed_vcpu || v->bind_policy || !mems_follow(h, v, idx, n, free_vm)) {
 		v->verdict = RC_PINNED;
 		snprintf(v->why, sizeof(v->why), "pinned by its owner (%s): left alone",
-			 v->bind_policy ? "memory policy" : "CPU affinity");
+			 v->bind_policy				    ? "memory policy"
+			 : n && !mems_follow(h, v, idx, n, free_vm) ? "memory nodes"
+								    : "CPU affinity");
 		return false;
 	}
 	if (!free_vm) { /* confined to whole nodes: bring its memory there */

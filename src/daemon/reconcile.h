@@ -6,7 +6,10 @@
  * threads are confined to a node set holding at least min_locality_pct of its
  * memory is settled; a VM moved recently cools down; one move at a time.
  * Never a VM the admin pinned (threads narrowed to CPUs that are not a whole
- * node set, or a bind memory policy), never a move the target cannot hold
+ * node set, a bind memory policy, or memory nodes narrowed (a cgroup's
+ * cpuset.mems, libvirt's strict numatune) so that its memory cannot follow its
+ * CPUs: a free VM needs every node, a VM confined to whole nodes needs those),
+ * never a move the target cannot hold
  * after its keep-free guard (the planner's fit).
  */
 #ifndef KVMTUNE_DAEMON_RECONCILE_H
@@ -42,6 +45,7 @@ struct rc_vm {
 	uint64_t rss_kib;   /* QEMU: resident plus hugetlb (status), for the KSM governor; else 0 */
 	uint64_t *node_kib; /* that memory per node index of the place_host */
 	struct cpuset allowed; /* CPUs its threads may run on (union) */
+	struct cpuset mems;    /* memory nodes it may use (cpuset.mems; empty: not known) */
 	bool narrowed_vcpu;    /* a vCPU thread's affinity differs from the others' */
 	bool bind_policy;      /* memory with an explicit bind/preferred policy */
 	bool cooling;	       /* moved less than cooldown_s ago */

@@ -116,22 +116,35 @@ static uint64_t status_kib(const char *text, const char *key)
 	return v;
 }
 
-/* From /proc/PID/status: resident plus hugetlb KiB, and the main thread's allowed CPUs. */
-static int read_status(struct host *h, int pid, uint64_t *ret_kib, struct cpuset *allowed)
+/* The list after key in /proc/PID/status into set. */
+static int status_list(const char *text, const char *key, struct cpuset *set)
+{
+	const char *p = strstr(text, key);
+	char list[4096];
+
+	if (!p || sscanf(p + strlen(key), " %4095s", list) != 1)
+		return -EINVAL;
+	return cpuset_parse_list(list, set, NULL) < 0 ? -EINVAL : 0;
+}
+
+/*
+ * From /proc/PID/status: resident plus hugetlb KiB, and the main thread's
+ * allowed CPUs and memory nodes.
+ */
+static int read_status(struct host *h, int pid, uint64_t *ret_kib, struct cpuset *allowed,
+		       struct cpuset *mems)
 {
 	AUTOFREE char *text = NULL;
-	char path[64], list[4096];
-	const char *p;
+	char path[64];
 	size_t len;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	if (host_read_attr(h, path, &text, &len, NULL) < 0)
 		return -ESRCH;
 	*ret_kib = status_kib(text, "\nVmRSS:") + status_kib(text, "\nHugetlbPages:");
-	p = strstr(text, "\nCpus_allowed_list:");
-	if (!p || sscanf(p + 19, " %4095s", list) != 1)
-		return -EINVAL;
-	return cpuset_parse_list(list, allowed, NULL) < 0 ? -EINVAL : 0;
+	if (status_list(text, "\nMems_allowed_list:", mems) < 0) /* older kernels, fixtures */
+		cpuset_clear(mems);
+	return status_list(text, "\nCpus_allowed_list:", allowed);
 }
 
 static bool cooling(const struct daemon *dm, int pid, uint64_t now)
@@ -193,7 +206,7 @@ static bool read_vm(struct daemon *dm, const struct host_model *m, const struct 
 
 	if (pid == getpid())
 		return false;
-	if (read_status(dm->h, pid, &kib, &v->allowed) < 0)
+	if (read_status(dm->h, pid, &kib, &v->allowed, &v->mems) < 0)
 		return false;
 	if (dm->cfg.scope == DAEMON_SCOPE_ALL && kib < dm->cfg.min_mem_kib)
 		return false;
@@ -201,6 +214,10 @@ static bool read_vm(struct daemon *dm, const struct host_model *m, const struct 
 		  (dm->cfg.scope == DAEMON_SCOPE_QEMU ? PROCSTAT_QEMU_ONLY : 0);
 	if (procstat_read_proc(dm->h, m, pid, &o, &p, NULL) < 0)
 		return false;
+	if (p.name && strcmp(p.name, "kvmtune") == 0) { /* its own tools: short-lived, never VMs */
+		procstat_proc_release(&p);
+		return false;
+	}
 	v->pid = pid;
 	snprintf(v->name, sizeof(v->name), "%s", p.vm_name ? p.vm_name : p.name);
 	v->vcpus = p.nvcpus ? (unsigned)p.nvcpus : 1;
@@ -344,7 +361,13 @@ void dm_tick(struct daemon *dm)
 		rc_vm_release(&vms[i]);
 	free(vms);
 	cpuset_release(&mv.cpus);
-	place_host_release(&ph);
+	if (r >= 0) { /* kept for advice (numad -w) until the next tick */
+		place_host_release(&dm->last_ph);
+		dm->last_ph = ph;
+		dm->last_ph_us = dm_now_us();
+	} else {
+		place_host_release(&ph);
+	}
 	hugepages_mem_release(&mem);
 	host_model_release(&m);
 }

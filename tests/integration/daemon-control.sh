@@ -94,7 +94,7 @@ check "a good file reloads" grep -q 'configuration reloaded (interval 300 ms, dr
 # 5. numad -w through the daemon, and as the binary named numad
 out=$("$KT" --root "$root" numad -w 2:1024)
 check "kvmtune numad -w 2:1024 prints a nodeset ($out)" grep -qxE '[0-9]+([-,][0-9]+)*' <<<"$out"
-check "the answer came from the daemon" grep -q 'advice for 2 CPUs, 1024 MB' "$work/log"
+check "the answer came from the daemon, logged on one line" grep -qxE "<6>advice for 2 CPUs, 1024 MB: $out" "$work/log"
 ln -s "$KT" "$work/numad"
 out2=$("$work/numad" --help | head -1)
 check "argv[0] numad answers numad's usage ($out2)" grep -q 'numad -w NCPUS' <<<"$out2"

@@ -21,6 +21,7 @@
 #include "core/model.h"
 #include "core/vmspec.h"
 #include "daemon/config.h"
+#include "daemon/daemon.h"
 #include "daemon/ksm.h"
 #include "daemon/mover.h"
 #include "daemon/reconcile.h"
@@ -315,7 +316,8 @@ static void test_mover_vanished(void **state)
 	run(&j, &f);
 	assert_int_equal(j.state, MOVE_VANISHED);
 	assert_int_equal(j.err, -ESRCH);
-	assert_int_equal(j.moved, 1 + MOVE_MIN_BATCH); /* a one-page probe, then the smallest batch */
+	assert_int_equal(j.moved,
+			 1 + MOVE_MIN_BATCH); /* a one-page probe, then the smallest batch */
 	assert_int_equal(j.moved + j.not_moved, 10000);
 	assert_int_equal(f.calls, 3); /* nothing tried after it was gone */
 	move_job_release(&j);
@@ -435,7 +437,7 @@ static void test_decide_pinned_left_alone(void **state)
 {
 	struct daemon_config cfg;
 	struct place_host ph;
-	struct rc_vm v[3];
+	struct rc_vm v[5];
 	struct rc_move m = {0};
 
 	(void)state;
@@ -445,12 +447,46 @@ static void test_decide_pinned_left_alone(void **state)
 	vm(&v[1], 11, "0-2", VM_PAGE_NORMAL, GIB / 2, GIB / 2); /* a node and a half */
 	vm(&v[2], 12, "0-3", VM_PAGE_NORMAL, GIB / 2, GIB / 2); /* free, but a bind policy */
 	v[2].bind_policy = true;
-	assert_false(rc_decide(&ph, &cfg, v, 3, &m));
-	for (int i = 0; i < 3; i++) {
+	/* free CPUs, its cgroup's cpuset.mems narrowed to node 0 (libvirt's strict numatune) */
+	vm(&v[3], 13, "0-3", VM_PAGE_NORMAL, GIB / 2, GIB / 2);
+	assert_int_equal(cpuset_parse_list("0", &v[3].mems, NULL), 0);
+	/* confined to node 1's CPUs (a cgroup cpuset), memory held to node 0 */
+	vm(&v[4], 14, "2-3", VM_PAGE_NORMAL, GIB / 2, GIB / 2);
+	assert_int_equal(cpuset_parse_list("0", &v[4].mems, NULL), 0);
+	assert_false(rc_decide(&ph, &cfg, v, 5, &m));
+	for (int i = 0; i < 5; i++) {
 		assert_int_equal(v[i].verdict, RC_PINNED);
 		assert_non_null(strstr(v[i].why, "left alone"));
 	}
-	for (int i = 0; i < 3; i++)
+	assert_non_null(strstr(v[4].why, "memory nodes"));
+	for (int i = 0; i < 5; i++)
+		rc_vm_release(&v[i]);
+	place_host_release(&ph);
+}
+
+/* A VM the daemon placed through its cgroup (CPUs and mems on node 1) is not pinned. */
+static void test_decide_cgroup_placed(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v[2];
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	two_nodes(&ph);
+	vm(&v[0], 10, "2-3", VM_PAGE_NORMAL, 0, GIB / 2); /* mems narrowed after the move */
+	assert_int_equal(cpuset_parse_list("1", &v[0].mems, NULL), 0);
+	vm(&v[1], 11, "2-3", VM_PAGE_NORMAL, GIB / 4, GIB / 4); /* mid-move: mems widened */
+	assert_int_equal(cpuset_parse_list("0-1", &v[1].mems, NULL), 0);
+	assert_true(rc_decide(&ph, &cfg, v, 2, &m));
+	assert_int_equal(v[0].verdict, RC_SETTLED);
+	assert_int_equal(v[1].verdict, RC_MOVE);
+	assert_int_equal(m.vm, 1);
+	assert_int_equal(m.nodes[0], 1);
+	assert_false(m.set_affinity);
+	cpuset_release(&m.cpus);
+	for (int i = 0; i < 2; i++)
 		rc_vm_release(&v[i]);
 	place_host_release(&ph);
 }
@@ -557,6 +593,30 @@ static void test_decide_least_to_move_first(void **state)
 	place_host_release(&ph);
 }
 
+/* numad -w through the daemon: the advice held counts, so back-to-back VMs spread over nodes. */
+static void test_advice_spreads(void **state)
+{
+	struct place_host ph;
+	struct dm_advice a[3];
+	struct diag d = {0};
+
+	(void)state;
+	two_nodes(&ph); /* 64 free 2 MiB pages a node */
+	assert_int_equal(dm_advise_on(&ph, 2, 100, NULL, 0, &a[0], &d), 0);
+	assert_int_equal(a[0].page_kib, 2048);
+	assert_int_equal(cpuset_count(&a[0].nodes), 1);
+	/* the same request again, with the first one held: the other node */
+	assert_int_equal(dm_advise_on(&ph, 2, 100, a, 1, &a[1], &d), 0);
+	assert_int_equal(cpuset_count(&a[1].nodes), 1);
+	assert_false(cpuset_equal(&a[0].nodes, &a[1].nodes));
+	/* without what is held, the same answer as the first */
+	assert_int_equal(dm_advise_on(&ph, 2, 100, NULL, 0, &a[2], &d), 0);
+	assert_true(cpuset_equal(&a[0].nodes, &a[2].nodes));
+	for (int i = 0; i < 3; i++)
+		cpuset_release(&a[i].nodes);
+	place_host_release(&ph);
+}
+
 static void test_decide_hugetlb_and_keep_free(void **state)
 {
 	struct daemon_config cfg;
@@ -639,10 +699,12 @@ int main(void)
 		cmocka_unit_test(test_mover_busy_pages),
 		cmocka_unit_test(test_mover_one_gib_page),
 		cmocka_unit_test(test_decide_pinned_left_alone),
+		cmocka_unit_test(test_decide_cgroup_placed),
 		cmocka_unit_test(test_decide_free_vm),
 		cmocka_unit_test(test_decide_hysteresis),
 		cmocka_unit_test(test_decide_one_at_a_time),
 		cmocka_unit_test(test_decide_least_to_move_first),
+		cmocka_unit_test(test_advice_spreads),
 		cmocka_unit_test(test_decide_hugetlb_and_keep_free),
 		cmocka_unit_test(test_ksm_governor),
 	};
