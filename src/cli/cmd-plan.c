@@ -108,7 +108,7 @@ static void plan_usage(FILE *out)
 		"                         threads (default 1)\n"
 		"  --keep-free SIZE       memory per node kept out of VMs and pools (default: the\n"
 		"                         hugepages guard, max(5%% of the node, 512 MiB))\n",
-		MEMCOST_PATH, PLACE_DOMAINS_DIR);
+		PLACE_DOMAINS_DIR, MEMCOST_PATH);
 }
 
 struct plan_cli {

@@ -112,16 +112,39 @@ static void summarise(const struct journal_change *c, const struct now *n, char 
 		(void)snprintf(buf, sz, "%zu bytes", n->len);
 }
 
-/* Index of the first and the last change of the entry naming path. */
-static void path_span(const struct journal_entry *e, const char *path, size_t *first, size_t *last)
+struct path_idx {
+	const char *path;
+	size_t i;
+};
+
+static int path_idx_cmp(const void *a, const void *b)
 {
-	*first = *last = SIZE_MAX;
-	for (size_t i = 0; i < e->nchanges; i++)
-		if (strcmp(e->changes[i].path, path) == 0) {
-			if (*first == SIZE_MAX)
-				*first = i;
-			*last = i;
+	const struct path_idx *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * For each change, the index of the first and the last change of the entry
+ * naming its path: sorted once, O(n log n) (an entry may hold 100,000 changes).
+ */
+static void path_spans(const struct journal_entry *e, size_t *ret_first, size_t *ret_last)
+{
+	size_t n = e->nchanges;
+	AUTOFREE struct path_idx *v = xcalloc(n ? n : 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct path_idx){e->changes[i].path, i};
+	qsort(v, n, sizeof(*v), path_idx_cmp);
+	for (size_t a = 0, b; a < n; a = b) {
+		for (b = a + 1; b < n && strcmp(v[a].path, v[b].path) == 0; b++)
+			;
+		for (size_t k = a; k < b; k++) {
+			ret_first[v[k].i] = v[a].i;
+			ret_last[v[k].i] = v[b - 1].i;
 		}
+	}
 }
 
 /*
@@ -131,17 +154,28 @@ static void path_span(const struct journal_entry *e, const char *path, size_t *f
 static int check_items(struct host *h, struct undo_report *rep, struct diag *d)
 {
 	const struct journal_entry *e = &rep->entry;
+	AUTOFREE size_t *firsts = xcalloc(e->nchanges ? e->nchanges : 1, sizeof(size_t));
+	AUTOFREE size_t *lasts = xcalloc(e->nchanges ? e->nchanges : 1, sizeof(size_t));
 
+	path_spans(e, firsts, lasts);
 	for (size_t i = 0; i < e->nchanges; i++) {
 		const struct journal_change *c = &e->changes[i], *fc, *lc;
 		struct undo_item *it = &rep->items[i];
 		struct now n;
-		size_t first, last;
+		size_t last = lasts[i];
 		int r;
 
-		path_span(e, c->path, &first, &last);
-		fc = &e->changes[first];
+		fc = &e->changes[firsts[i]];
 		lc = &e->changes[last];
+		if (firsts[i] != i) { /* the path was read for its first change: same verdict */
+			const struct undo_item *f = &rep->items[firsts[i]];
+
+			memcpy(it->now, f->now, sizeof(it->now));
+			it->status = f->status;
+			it->conflict = f->conflict;
+			rep->nconflicts += it->conflict && i == last;
+			continue;
+		}
 		r = read_now(h, c, &n, d);
 		if (r < 0)
 			return r;

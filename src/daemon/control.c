@@ -26,6 +26,10 @@
 
 #include "util/banned.h"
 
+/* The most a client's request may take to arrive, and connections served per wake-up. */
+#define CONTROL_READ_MS 200
+#define CONTROL_BATCH 16
+
 static int fill_addr(const char *path, struct sockaddr_un *a)
 {
 	size_t len = strlen(path);
@@ -119,16 +123,21 @@ static void reply(int fd, const char *text)
 	}
 }
 
-/* Read one request line (short wait: a silent client cannot stall the loop). */
+/*
+ * Read one request line within CONTROL_READ_MS in all: a client that never
+ * writes, or drips a byte at a time, costs the loop that long and no more.
+ */
 static bool read_request(int fd, char *buf, size_t bufsz)
 {
+	uint64_t end_us = dm_now_us() + CONTROL_READ_MS * 1000ULL;
 	size_t off = 0;
 
 	while (off + 1 < bufsz) {
+		uint64_t now_us = dm_now_us();
 		struct pollfd p = {fd, POLLIN, 0};
 		ssize_t n;
 
-		if (poll(&p, 1, 200) <= 0)
+		if (now_us >= end_us || poll(&p, 1, (int)((end_us - now_us + 999) / 1000)) <= 0)
 			return false;
 		n = recv(fd, buf + off, bufsz - 1 - off, 0);
 		if (n <= 0)
@@ -214,7 +223,8 @@ static void answer(struct daemon *dm, int fd, const char *req)
 
 void dm_control_serve(struct daemon *dm)
 {
-	for (;;) {
+	/* a batch, then back to the loop (epoll wakes it again): clients cannot hold off ticks */
+	for (unsigned served = 0; served < CONTROL_BATCH; served++) {
 		AUTOCLOSE int fd = accept4(dm->ctlfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct ucred cred;
 		socklen_t len = sizeof(cred);

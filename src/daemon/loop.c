@@ -19,7 +19,9 @@
 
 #include "core/host.h"
 #include "daemon/daemon.h"
+#include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 
 #include "util/banned.h"
@@ -40,16 +42,28 @@ uint64_t dm_now_us(void)
 void dm_log(struct daemon *dm, int prio, const char *fmt, ...)
 {
 	char *line = dm->log[dm->nlog % DM_LOG_LINES];
+	char raw[sizeof(dm->log[0])];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(dm->log[0]), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	dm->nlog++;
-	/* control characters from process names never reach the log raw */
-	for (char *p = line; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	/*
+	 * Process names, configuration values and requests are quoted here:
+	 * controls (C0, DEL, C1) and bytes that are not UTF-8 never reach the
+	 * log, the status text or its JSON raw.
+	 */
+	AUTOFREE char *safe = str_escape(raw, sizeof(raw));
+	size_t len = strlen(safe);
+
+	if (len >= sizeof(dm->log[0])) { /* cut before a character, not inside one */
+		len = sizeof(dm->log[0]) - 1;
+		while (len > 0 && ((unsigned char)safe[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(line, safe, len);
+	line[len] = '\0';
 	fprintf(stderr, "<%d>%s\n", prio, line);
 	if (prio <= 3)
 		snprintf(dm->last_error, sizeof(dm->last_error), "%s", line);

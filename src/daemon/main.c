@@ -3,8 +3,10 @@
  * 'kvmtune daemon' (run, --status) and 'kvmtune numad -w': options, the
  * host, the configuration, then the event loop (loop.c) or one request.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "daemon/daemon.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/xalloc.h"
 
@@ -42,13 +45,21 @@ static void daemon_usage(FILE *out)
 		DAEMON_CONFIG_PATH, DAEMON_SOCKET_PATH);
 }
 
+/* "kvmtune: " and a message that may quote a hostile file or argument, safe for a terminal. */
+static void print_error(const char *prefix, const struct diag *d, int r, const char *suffix)
+{
+	AUTOFREE char *safe = str_term_safe(d->msg[0] ? d->msg : strerror(-r));
+
+	fprintf(stderr, "kvmtune: %s%s%s\n", prefix, safe, suffix);
+}
+
 static int open_host(const struct daemon_entry *e, struct host **h)
 {
 	struct diag d = {0};
 	int r = host_open(e->root, h, &d);
 
 	if (r < 0)
-		fprintf(stderr, "kvmtune: %s\n", d.msg[0] ? d.msg : strerror(-r));
+		print_error("", &d, r, "");
 	return r;
 }
 
@@ -63,6 +74,41 @@ static void socket_path(const struct daemon_entry *e, const struct daemon_config
 			 c->socket_path);
 }
 
+/*
+ * Print what answered on the socket: the socket is a path anyone may have
+ * bound, so the text is escaped for the terminal and JSON must parse (and
+ * leaves valid UTF-8, without controls) before it reaches stdout.
+ */
+static int print_answer(const char *path, const char *out, bool json)
+{
+	json_object *o;
+
+	if (strncmp(out, "error:", 6) == 0 || !json) {
+		AUTOFREE char *safe = str_term_safe(out);
+
+		fputs(safe, stdout);
+		if (safe[0] && safe[strlen(safe) - 1] != '\n')
+			fputc('\n', stdout);
+		return strncmp(out, "error:", 6) == 0 ? 1 : 0;
+	}
+	o = json_tokener_parse(out);
+	if (!json_object_is_type(o, json_type_object)) {
+		AUTOFREE char *where = str_escape(path, 200);
+
+		json_object_put(o);
+		fprintf(stderr, "kvmtune: the answer on %s is not the daemon's JSON status\n",
+			where);
+		return 1;
+	}
+	AUTOFREE char *safe = str_json_safe(json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(o);
+	fputs(safe, stdout);
+	fputc('\n', stdout);
+	return 0;
+}
+
 static int ask_status(const struct daemon_entry *e, const struct daemon_config *c, const char *sock,
 		      bool json)
 {
@@ -73,13 +119,12 @@ static int ask_status(const struct daemon_entry *e, const struct daemon_config *
 	socket_path(e, c, sock, path, sizeof(path));
 	r = dm_control_request(path, json ? "status json" : "status", &out, 5000);
 	if (r < 0) {
-		fprintf(stderr, "kvmtune: no daemon answers on %s: %s\n", path, strerror(-r));
+		AUTOFREE char *where = str_escape(path, 200);
+
+		fprintf(stderr, "kvmtune: no daemon answers on %s: %s\n", where, strerror(-r));
 		return 1;
 	}
-	fputs(out, stdout);
-	if (out[0] && out[strlen(out) - 1] != '\n')
-		fputc('\n', stdout);
-	return strncmp(out, "error:", 6) == 0 ? 1 : 0;
+	return print_answer(path, out, json);
 }
 
 int daemon_cmd_main(const struct daemon_entry *e, int argc, char **argv)
@@ -137,12 +182,12 @@ int daemon_cmd_main(const struct daemon_entry *e, int argc, char **argv)
 		return 1;
 	r = daemon_config_load(dm.h, dm.config_path, &dm.cfg, &d);
 	if (r < 0 && status) { /* the running daemon still answers: find its socket */
-		fprintf(stderr, "kvmtune: warning: %s; using the default socket path\n", d.msg);
+		print_error("warning: ", &d, r, "; using the default socket path");
 		daemon_config_defaults(&dm.cfg);
 		r = 0;
 	}
 	if (r < 0) {
-		fprintf(stderr, "kvmtune: %s\n", d.msg[0] ? d.msg : strerror(-r));
+		print_error("", &d, r, "");
 		host_free(dm.h);
 		return r == -EINVAL || r == -ENOENT ? 2 : 1;
 	}
@@ -198,6 +243,14 @@ static int parse_w(const char *arg, uint32_t *cpus, uint64_t *mb)
 	return parse_u32(copy, cpus) < 0 || *cpus == 0 || *cpus > 65536 ? -EINVAL : 0;
 }
 
+/* Whether a daemon's answer is a node list ("1", "0-2,4") and a newline: else it is ignored. */
+static bool is_nodeset_line(const char *s)
+{
+	size_t n = strspn(s, "0123456789,-");
+
+	return n > 0 && n < 200 && s[n] == '\n' && s[n + 1] == '\0' && isdigit((unsigned char)s[0]);
+}
+
 int numad_cmd_main(const struct daemon_entry *e, int argc, char **argv)
 {
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -223,8 +276,10 @@ int numad_cmd_main(const struct daemon_entry *e, int argc, char **argv)
 		}
 	}
 	if (!w || optind < argc || parse_w(w, &cpus, &mb) < 0) {
+		AUTOFREE char *got = w ? str_escape(w, 200) : NULL;
+
 		fprintf(stderr, "kvmtune: numad: expected -w NCPUS[:MB] (e.g. -w 4:1024)%s%s\n",
-			w ? ", got " : "", w ? w : "");
+			w ? ", got " : "", w ? got : "");
 		return 2;
 	}
 	if (open_host(e, &h) < 0)
@@ -234,8 +289,7 @@ int numad_cmd_main(const struct daemon_entry *e, int argc, char **argv)
 		daemon_config_defaults(&cfg);
 	socket_path(e, &cfg, NULL, path, sizeof(path));
 	snprintf(req, sizeof(req), "advise %u %llu", cpus, (unsigned long long)mb);
-	if (dm_control_request(path, req, &out, 1000) == 0 && strncmp(out, "error:", 6) != 0 &&
-	    out[0]) {
+	if (dm_control_request(path, req, &out, 1000) == 0 && is_nodeset_line(out)) {
 		fputs(out, stdout);
 		host_free(h);
 		return 0;
@@ -243,7 +297,7 @@ int numad_cmd_main(const struct daemon_entry *e, int argc, char **argv)
 	r = dm_advise(h, &cfg, cpus, mb, text, sizeof(text), &d);
 	host_free(h);
 	if (r < 0) {
-		fprintf(stderr, "kvmtune: numad: %s\n", d.msg[0] ? d.msg : strerror(-r));
+		print_error("numad: ", &d, r, "");
 		return 1;
 	}
 	fputs(text, stdout);

@@ -28,6 +28,8 @@ argv (every option with empty, huge, negative, non-UTF-8 values), writes
 (containment of every write), concurrency (parallel writers, the lock file
 replaced, SIGKILL mid-write), text (control characters and non-UTF-8 in
 every text the commands print), live (read-only commands on this host).
+The classes of the commands that came later (plan, run, hook, numad, daemon,
+control, undo) are in cmds.py.
 
   tests/attack/run.py                 # everything (a few minutes)
   tests/attack/run.py --quick         # a sample of each class (the suite)
@@ -231,12 +233,16 @@ class Attack:
     expect    exit codes that are right (None: any of 0-3)
     stdin     bytes for standard input
     post      fn(ctx, result) -> list of problems, for invariants of this attack
+    serve     fn(ctx, popen) -> list of problems, called while the command runs
+              (a daemon); then the command is ended by SIGTERM (its PID) and
+              must exit 0
     """
 
     def __init__(self, cls, name, argv, tree=None, mutate=None, expect=None, stdin=None,
-                 post=None, env=None, timeout=None, root_arg=True):
+                 post=None, env=None, timeout=None, root_arg=True, serve=None):
         self.cls, self.name, self.argv, self.tree = cls, name, argv, tree
         self.mutate, self.expect, self.stdin, self.post = mutate, expect, stdin, post
+        self.serve = serve
         self.env, self.timeout, self.root_arg = env or {}, timeout, root_arg
 
 
@@ -327,7 +333,9 @@ class Runner:
                 cmd += ["--root", ctx.root]
             cmd += argv
             watch = Watch([ctx.out, os.path.join(ctx.out, "sub")])
+            ctx.serve_problems = []
             res = self.execute(cmd, a, ctx)
+            problems += ctx.serve_problems
             touched = watch.events()
             watch.close()
             after = snapshot(ctx.root)
@@ -356,6 +364,12 @@ class Runner:
         p = subprocess.Popen(cmd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                              start_new_session=True)
+        if a.serve:
+            ctx.serve_problems = a.serve(ctx, p) or []
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                if a.expect is None:
+                    a.expect = {0}
         try:
             out, err = p.communicate(stdin, timeout=timeout)
             timed_out = False
@@ -415,7 +429,7 @@ class Runner:
                 self.broken.append((a, res, problems))
             if self.verbose or problems:
                 status = "BROKE" if problems else "held"
-                args = " ".join(x if isinstance(x, str) else repr(x) for x in a.argv)
+                args = " ".join((x if isinstance(x, str) else repr(x))[:120] for x in a.argv)[:600]
                 print(f"# {status} [{a.cls}] {a.name}: kvmtune {args} -> exit {res.rc} "
                       f"({res.elapsed:.1f} s)", flush=True)
                 for p in problems:
@@ -1282,7 +1296,7 @@ def attacks_valgrind(quick):
                        ("check", ["xml", "--domain", "@DATA@/vm.xml", "--write", "--mem", "2G"]),
                        ("check", ["explain", "@DATA@/log"])):
         out.append(Attack("valgrind", " ".join(argv), argv, tree=tree))
-    return out
+    return out + cmds.attacks_valgrind_new(quick)
 
 
 CLASSES = {
@@ -1290,6 +1304,10 @@ CLASSES = {
     "xml": attacks_xml, "argv": attacks_argv, "writes": attacks_writes, "text": attacks_text,
     "concurrency": attacks_concurrency, "live": attacks_live,
 }
+sys.path.insert(0, HERE)
+import cmds  # noqa: E402  (the classes of the commands after plan; they use this module)
+
+CLASSES.update(cmds.classes(sys.modules[__name__]))
 RUNNER = None
 
 
