@@ -176,6 +176,16 @@ static bool place_free_vm(const struct place_host *h, const struct rc_vm *v, str
 				s.n[i].pool_free[k] += (int64_t)(v->node_kib[i] / v->page_kib);
 	}
 	place_one(h, &s, &r, &o, &c, &nc);
+	if ((nc == 0 || !c[0].fits) && r.vcpus < h->nnodes && r.vcpus < PLACE_MAX_SPAN) {
+		/* no node holds it alone; its threads can still all run on a node set that
+		 * does (the planner gives each node of a VM's set a vCPU: count that many) */
+		r.vcpus = h->nnodes < PLACE_MAX_SPAN ? (unsigned)h->nnodes : PLACE_MAX_SPAN;
+		free(c);
+		c = NULL;
+		nc = 0;
+		if (place_req_resolve(&r, h, NULL) >= 0)
+			place_one(h, &s, &r, &o, &c, &nc);
+	}
 	for (size_t i = 0; i < nc && c[i].fits; i++) {
 		uint64_t kib;
 

@@ -593,6 +593,34 @@ static void test_decide_least_to_move_first(void **state)
 	place_host_release(&ph);
 }
 
+/* A one-thread process whose hugepages no single node can hold (pools full, no memory to grow
+ * them): its threads go to the node set that holds its pages (in the bench: 2 x 1 GiB pages on
+ * two nodes was "no fit", the planner giving each node of a set a vCPU). */
+static void test_decide_free_vm_spans(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v;
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	cfg.min_mem_kib = 0;
+	two_nodes(&ph);
+	for (size_t i = 0; i < ph.nnodes; i++) {
+		ph.nodes[i].mem_kib = 0; /* nothing to grow a pool with */
+		ph.nodes[i].pools[0].free_pages = 0;
+	}
+	vm(&v, 10, "0-3", 2048, 64 * 2048, 64 * 2048); /* every page of both pools */
+	v.vcpus = 1;
+	assert_true(rc_decide(&ph, &cfg, &v, 1, &m));
+	assert_int_equal(m.nnodes, 2);
+	assert_int_equal(m.move_kib, 0);
+	rc_vm_release(&v);
+	cpuset_release(&m.cpus);
+	place_host_release(&ph);
+}
+
 /* numad -w through the daemon: the advice held counts, so back-to-back VMs spread over nodes. */
 static void test_advice_spreads(void **state)
 {
@@ -704,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_decide_hysteresis),
 		cmocka_unit_test(test_decide_one_at_a_time),
 		cmocka_unit_test(test_decide_least_to_move_first),
+		cmocka_unit_test(test_decide_free_vm_spans),
 		cmocka_unit_test(test_advice_spreads),
 		cmocka_unit_test(test_decide_hugetlb_and_keep_free),
 		cmocka_unit_test(test_ksm_governor),
