@@ -323,6 +323,23 @@ static int resize_pool(struct daemon *dm, int node, uint64_t size_kib, int64_t d
 	}
 	if (r >= 0 && plan.nchanges <= 4)
 		r = hugepages_apply(dm->h, &plan, &o, res, d);
+	if (r == 1 && delta > 0 && plan.nchanges == 1) {
+		/* short: the kernel found no free contiguous memory for all of them; a pool
+		 * grown part way would hold pages nobody uses: put it back */
+		int64_t got = res[0].got_pages, before = res[0].before_pages;
+		struct hp_plan back = {0};
+		struct diag d2 = {0};
+
+		hp_plan_add(&back, node, size_kib, got, before);
+		if (got != before && hugepages_apply(dm->h, &back, &o, res, &d2) < 0)
+			dm_log(dm, 3, "node %d: pool not put back to %lld: %s", node,
+			       (long long)before, d2.msg);
+		hp_plan_release(&back);
+		r = diag_set(d, ENOMEM, "hugepages",
+			     "the kernel gave %lld of %lld more pages (no free contiguous "
+			     "memory); pool left at %lld",
+			     (long long)(got - before), (long long)delta, (long long)before);
+	}
 	hp_plan_release(&plan);
 	hugepages_mem_release(&mem);
 	host_model_release(&m);
@@ -556,7 +573,13 @@ static void job_done(struct daemon *dm, size_t i)
 	       move_state_name(j->state), j->moved,
 	       format_size_kib(j->moved * j->page_kib, sz, sizeof(sz)), j->not_moved, j->batches,
 	       (unsigned long long)(j->longest_batch_us / 1000));
-	if (!move_job_budget_attainable(j))
+	if (!move_job_budget_attainable(j) && (j->batches <= 1 || j->page_kib >= 1024 * 1024))
+		dm_log(dm, 4,
+		       "pid %d (%s): max_pause_ms = %llu cannot be met for %s pages: one page is "
+		       "the smallest batch, and it took %llu ms",
+		       a->pid, a->name, (unsigned long long)(j->max_pause_us / 1000), pg,
+		       (unsigned long long)(j->longest_batch_us / 1000));
+	else if (!move_job_budget_attainable(j))
 		dm_log(dm, 4,
 		       "pid %d (%s): max_pause_ms = %llu cannot be met here: one move_pages call "
 		       "alone took %llu ms (the TLB shootdown waits for every CPU the process "
