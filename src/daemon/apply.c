@@ -573,7 +573,7 @@ static void job_done(struct daemon *dm, size_t i)
 	       move_state_name(j->state), j->moved,
 	       format_size_kib(j->moved * j->page_kib, sz, sizeof(sz)), j->not_moved, j->batches,
 	       (unsigned long long)(j->longest_batch_us / 1000));
-	if (!move_job_budget_attainable(j) && (j->batches <= 1 || j->page_kib >= 1024 * 1024))
+	if (!move_job_budget_attainable(j) && (j->batches <= 1 || j->page_kib >= 1024ULL * 1024))
 		dm_log(dm, 4,
 		       "pid %d (%s): max_pause_ms = %llu cannot be met for %s pages: one page is "
 		       "the smallest batch, and it took %llu ms",
