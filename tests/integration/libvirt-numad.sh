@@ -11,7 +11,8 @@
 # nodeset, QEMU's CPU affinity is that nodeset's CPUs and its memory is bound
 # to it; the nodeset is what 'kvmtune numad -w' answers on this host (node 0
 # on a one-node host).  Then, with kvmtune answering from a captured 2-node
-# machine (tests/data/machine-32intel64) where it picks node 1, libvirt's live
+# 2-node host (tests/data/plan-host: node 1 has the most free 2 MiB pages, so
+# numad's rule, the node with the most room, picks node 1), libvirt's live
 # start takes that nodeset (and refuses it where this host has no node 1).
 # shellcheck disable=SC2016 # script text
 set -euo pipefail
@@ -54,8 +55,8 @@ exit \$rc
 EOF
 chmod 755 "$work/numad-wrapper"
 
-# A captured 2-node machine (tests/data/machine-32intel64) where a small VM goes to node 1.
-fixture=$REPO_ROOT/tests/data/machine-32intel64
+# A 2-node host tree where a small VM goes to node 1 (the most free 2 MiB pages).
+fixture=$REPO_ROOT/tests/data/plan-host
 [[ -d $fixture/sys/devices/system/node/node1 ]] || skip_all "fixture $fixture is missing"
 fixture_answer=$("$KVMTUNE_BIN" --root "$fixture" numad -w 2:64 2>&1) || true
 host_answer=$("$KVMTUNE_BIN" numad -w 2:64 2>&1) || true
@@ -164,7 +165,7 @@ check "QEMU's memory is bound to the nodeset ($(val qemu_policy))" test "$(val q
 
 # the fixture: kvmtune's nodeset for the same request there, and what libvirt did with it
 call2=$(sed -n 2p "$work/calls" 2>/dev/null)
-check "on the captured 2-node machine kvmtune picks node 1 ($fixture_answer)" test "$fixture_answer" = 1
+check "on the 2-node host tree kvmtune picks node 1, the most room ($fixture_answer)" test "$fixture_answer" = 1
 check "libvirt ran kvmtune again and got that nodeset ($call2)" \
     test "$(val calls_after) $call2" = "2 args=-w 2:64 out=$fixture_answer rc=0"
 check "libvirt's debug log has that nodeset ($(val fixture_log))" \
