@@ -156,7 +156,14 @@ int dm_control_request(const char *path, const char *request, char **ret, unsign
 /* numad.c: numad's -w answer for ncpus and mb, from a fresh look at the host */
 int dm_advise(struct host *h, const struct daemon_config *cfg, unsigned ncpus, uint64_t mb,
 	      char *ret, size_t retsz, struct diag *d);
-/* The planner's host for advice, from a fresh look at the host. */
+/*
+ * The planner's host from a fresh look at the host (defined VMs and
+ * reservations counted, keep_free applied); m and mem are filled too (the
+ * caller releases them, also on error).
+ */
+int dm_place_host_load(struct host *h, const struct daemon_config *cfg, struct host_model *m,
+		       struct hp_mem *mem, struct place_host *ret, struct diag *d);
+/* The same when only the planner's host is wanted (advice). */
 int dm_advise_host(struct host *h, const struct daemon_config *cfg, struct place_host *ret,
 		   struct diag *d);
 /*

@@ -123,28 +123,36 @@ static int pick(const struct place_host *ph, unsigned ncpus, uint64_t mem_kib, u
 	return err;
 }
 
-int dm_advise_host(struct host *h, const struct daemon_config *cfg, struct place_host *ret,
-		   struct diag *d)
+int dm_place_host_load(struct host *h, const struct daemon_config *cfg, struct host_model *m,
+		       struct hp_mem *mem, struct place_host *ret, struct diag *d)
 {
-	struct host_model m = {0};
-	struct hp_mem mem = {0};
 	struct place_usage usage = {0};
 	struct place_inventory_opts io = {.no_processes = true};
 	struct place_host_opts ho = {cfg->keep_free_kib, 0};
 	char **notes = NULL;
 	size_t nnotes = 0;
-	int r = host_model_load(h, &m, d);
+	int r = host_model_load(h, m, d);
 
 	if (r >= 0)
-		r = hugepages_mem_load(h, &m, &mem, d);
+		r = hugepages_mem_load(h, m, mem, d);
 	if (r >= 0)
-		r = place_inventory_load(h, &m, &io, &usage, &notes, &nnotes, d);
+		r = place_inventory_load(h, m, &io, &usage, &notes, &nnotes, d);
 	if (r >= 0)
-		r = place_host_build(&m, &mem, &usage, &ho, ret, d);
+		r = place_host_build(m, mem, &usage, &ho, ret, d);
 	for (size_t i = 0; i < nnotes; i++)
 		free(notes[i]);
 	free(notes);
 	place_usage_release(&usage);
+	return r;
+}
+
+int dm_advise_host(struct host *h, const struct daemon_config *cfg, struct place_host *ret,
+		   struct diag *d)
+{
+	struct host_model m = {0};
+	struct hp_mem mem = {0};
+	int r = dm_place_host_load(h, cfg, &m, &mem, ret, d);
+
 	hugepages_mem_release(&mem);
 	host_model_release(&m);
 	return r;

@@ -286,23 +286,8 @@ static void keep_seen(struct daemon *dm, const struct rc_vm *vms, size_t n)
 static int read_host(struct daemon *dm, struct host_model *m, struct hp_mem *mem,
 		     struct place_host *ph, struct diag *d)
 {
-	struct place_inventory_opts io = {.no_processes = true};
-	struct place_host_opts ho = {dm->cfg.keep_free_kib, 0};
-	struct place_usage usage = {0};
-	char **notes = NULL;
-	size_t nnotes = 0;
-	int r = host_model_load(dm->h, m, d);
+	int r = dm_place_host_load(dm->h, &dm->cfg, m, mem, ph, d);
 
-	if (r >= 0)
-		r = hugepages_mem_load(dm->h, m, mem, d);
-	if (r >= 0)
-		r = place_inventory_load(dm->h, m, &io, &usage, &notes, &nnotes, d);
-	if (r >= 0)
-		r = place_host_build(m, mem, &usage, &ho, ph, d);
-	for (size_t i = 0; i < nnotes; i++)
-		free(notes[i]);
-	free(notes);
-	place_usage_release(&usage);
 	if (r >= 0)
 		cpu_free_per_node(dm, ph);
 	return r;
