@@ -46,6 +46,20 @@ struct dm_cpu_sample {
 	uint64_t at_us;
 };
 
+/*
+ * A VM's reading of numa_maps and its threads, kept between ticks: reading a
+ * large VM's numa_maps walks its page tables (the most CPU a tick spends), so
+ * a settled or pinned VM is read again only when its size, its CPUs or memory
+ * nodes change, it is moved, or rescan_s has passed.
+ */
+struct dm_vm_cache {
+	int64_t start_ticks; /* the process (a reused PID is another) */
+	uint64_t at_us;	     /* when read */
+	uint64_t kib;	     /* its resident plus hugetlb KiB then */
+	size_t nnodes;	     /* the planner host's nodes then (node_kib's length) */
+	struct rc_vm v;	     /* as read, before any decision */
+};
+
 /* A VM the daemon moved: when, and the affinity it gave it. */
 struct dm_moved {
 	int pid;
@@ -109,6 +123,9 @@ struct daemon {
 	size_t ncpu;
 	struct dm_cpu_sample *cpu_seen; /* each VM's CPU time at the last tick it was read */
 	size_t ncpu_seen;
+	struct dm_vm_cache *vcache; /* each VM's last full reading (pid 0: none) */
+	size_t nvcache;
+	uint64_t maps_read, maps_reused; /* full readings, and readings re-used */
 	/* report */
 	struct dm_seen *seen;
 	size_t nseen;
@@ -134,6 +151,8 @@ uint64_t dm_now_us(void);
 uint64_t dm_thread_cpu_us(void);
 /* The daemon's CPU time so far (every thread, user and system), µs. */
 uint64_t dm_process_cpu_us(void);
+/* Forget the VMs' cached readings. */
+void dm_vm_cache_release(struct dm_vm_cache *c, size_t n);
 /* Log a line on stderr with its priority ("<6>") and keep it for --status. */
 void dm_log(struct daemon *dm, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -52,6 +52,7 @@ static void test_config_defaults(void **state)
 	assert_int_equal(c.interval_ms, 5000);
 	assert_int_equal(c.rate_mib_s, 256);
 	assert_int_equal(c.max_pause_ms, 20);
+	assert_int_equal(c.rescan_s, 30);
 	assert_int_equal(c.min_mem_kib, 300 * 1024);
 	assert_true(c.move_hugetlb);
 	assert_false(c.dry_run);
@@ -103,6 +104,10 @@ static void test_config_bad(void **state)
 		{"just words\n",
 		 "daemon.conf:1: just words: 'just words' is not valid (expected key = value)"},
 		{"min_locality_pct = 101\n", "daemon.conf:1: min_locality_pct: '101' is not valid"},
+		{"rescan_s = 3601\n",
+		 "daemon.conf:1: rescan_s: '3601' is not valid (expected 0..3600 seconds)"},
+		{"ksm = yes\nksm = no\n",
+		 "daemon.conf:2: ksm: 'no' is not valid (expected each key once)"},
 	};
 
 	(void)state;
