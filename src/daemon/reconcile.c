@@ -216,7 +216,14 @@ static bool place_free_vm(const struct place_host *h, const double *used, const 
 	for (size_t i = 0; i < h->nnodes; i++)
 		if (cpuset_count(&h->nodes[i].cpus) > maxcpu)
 			maxcpu = cpuset_count(&h->nodes[i].cpus);
+	/* its vCPUs, at most a node's CPUs (vCPUs may share them), unless it keeps more
+	 * CPUs than a node has busy: then as many as it keeps busy, over several nodes */
 	r.vcpus = v->vcpus < maxcpu ? (v->vcpus ? v->vcpus : 1) : (unsigned)maxcpu;
+	if (v->vcpus > maxcpu && v->cpu_use - RC_CPU_SLACK > (double)maxcpu) {
+		double busy = v->cpu_use - RC_CPU_SLACK;
+
+		r.vcpus = busy >= (double)v->vcpus ? v->vcpus : (unsigned)busy + 1;
+	}
 	r.mem_kib = v->total_kib;
 	if (v->page_kib != VM_PAGE_NORMAL && r.mem_kib % v->page_kib)
 		r.mem_kib += v->page_kib - r.mem_kib % v->page_kib;

@@ -686,6 +686,34 @@ static void test_decide_busy_vm_needs_cpu(void **state)
 	place_host_release(&ph);
 }
 
+/* A VM keeping more CPUs busy than a node has spans nodes; one that shares a node's CPUs fits one.
+ */
+static void test_decide_busy_vm_spans(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v;
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	two_nodes(&ph); /* 2 CPUs a node */
+	vm(&v, 10, "0-3", VM_PAGE_NORMAL, 120 * 1024, 280 * 1024);
+	v.vcpus = 4;
+	v.cpu_use = 3.8;
+	assert_true(rc_decide(&ph, &cfg, &v, 1, &m));
+	assert_int_equal(m.nnodes, 2);
+	assert_int_equal(m.move_kib, 0);
+	cpuset_release(&m.cpus);
+	v.cpu_use = 1.5; /* four vCPUs mostly idle: one node */
+	assert_true(rc_decide(&ph, &cfg, &v, 1, &m));
+	assert_int_equal(m.nnodes, 1);
+	assert_int_equal(m.nodes[0], 1);
+	cpuset_release(&m.cpus);
+	rc_vm_release(&v);
+	place_host_release(&ph);
+}
+
 /* numad -w through the daemon: the advice held counts, so back-to-back VMs spread over nodes. */
 static void test_advice_spreads(void **state)
 {
@@ -799,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_decide_least_to_move_first),
 		cmocka_unit_test(test_decide_free_vm_spans),
 		cmocka_unit_test(test_decide_busy_vm_needs_cpu),
+		cmocka_unit_test(test_decide_busy_vm_spans),
 		cmocka_unit_test(test_advice_spreads),
 		cmocka_unit_test(test_decide_hugetlb_and_keep_free),
 		cmocka_unit_test(test_ksm_governor),
