@@ -186,6 +186,16 @@ int dm_advise_daemon(struct daemon *dm, unsigned ncpus, uint64_t mb, char *ret, 
 		return r;
 	}
 	dm_advice_text(&a, ret, retsz);
+	if (a.dropped) { /* no room beside them: their VMs did not start, or not as told */
+		dm_log(dm, 6,
+		       "advice: the %zu oldest answers held no longer count (no room beside them)",
+		       a.dropped);
+		for (size_t i = 0; i < a.dropped; i++)
+			cpuset_release(&dm->advice[i].nodes);
+		memmove(dm->advice, dm->advice + a.dropped,
+			sizeof(dm->advice[0]) * (dm->nadvice - a.dropped));
+		dm->nadvice -= a.dropped;
+	}
 	if (dm->nadvice == DM_ADVICE_MAX) { /* the oldest goes */
 		cpuset_release(&dm->advice[0].nodes);
 		memmove(dm->advice, dm->advice + 1, sizeof(dm->advice[0]) * (DM_ADVICE_MAX - 1));

@@ -99,6 +99,7 @@ struct dm_advice {
 	uint64_t kib, page_kib;
 	struct cpuset nodes; /* kernel nodes */
 	uint64_t at_us;
+	size_t dropped; /* the oldest held advice left out of this answer (no room with it) */
 };
 
 struct daemon {
@@ -203,6 +204,8 @@ int dm_advise_host(struct host *h, const struct daemon_config *cfg, struct place
 /*
  * The answer on ph with the resources of the held advice taken first (so that
  * VMs started back to back spread); ret gets the new advice (its at_us 0).
+ * When no node set has room beside every held advice, the oldest count no
+ * longer, one by one (ret->dropped says how many).
  */
 int dm_advise_on(const struct place_host *ph, unsigned ncpus, uint64_t mb,
 		 const struct dm_advice *held, size_t nheld, struct dm_advice *ret, struct diag *d);
