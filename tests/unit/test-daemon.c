@@ -592,6 +592,20 @@ static void test_decide_least_to_move_first(void **state)
 	assert_int_equal(m.vm, 1);
 	assert_int_equal(m.move_kib, 10 * 1024);
 	assert_int_equal(v[0].verdict, RC_WAITING);
+	cpuset_release(&m.cpus);
+	/* the one with 300 MiB away is busy, the other idle: the busy one first (the bench's
+	 * busy processes waited behind paused VMs and crossed 95 % last) */
+	v[0].cpu_use = 1.0;
+	v[1].node_kib[0] = 300 * 1024; /* 100 MiB to move */
+	v[1].node_kib[1] = 100 * 1024;
+	assert_true(rc_decide(&ph, &cfg, v, 2, &m));
+	assert_int_equal(m.vm, 0);
+	cpuset_release(&m.cpus);
+	/* unless the idle one's move is twenty times smaller */
+	v[1].node_kib[0] = 390 * 1024;
+	v[1].node_kib[1] = 10 * 1024;
+	assert_true(rc_decide(&ph, &cfg, v, 2, &m));
+	assert_int_equal(m.vm, 1);
 	for (int i = 0; i < 2; i++)
 		rc_vm_release(&v[i]);
 	cpuset_release(&m.cpus);
