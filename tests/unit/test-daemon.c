@@ -755,6 +755,7 @@ static void test_advice_spreads(void **state)
 	assert_int_equal(dm_advise_on(&ph, 2, 100, a, 2, &a[2], &d), 0);
 	assert_int_equal(a[2].dropped, 1);
 	assert_true(cpuset_equal(&a[2].nodes, &a[0].nodes));
+	cpuset_release(&a[2].nodes);
 	/* what no node set holds even alone (100 GB) is still an error */
 	assert_int_equal(dm_advise_on(&ph, 2, 100000, a, 2, &a[2], &d), -ERANGE);
 	for (int i = 0; i < 3; i++)
