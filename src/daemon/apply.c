@@ -431,6 +431,7 @@ static int plan_memory(struct daemon *dm, const struct rc_vm *v, const struct rc
 	a->nsrc = hc->nsrc;
 	a->huge_job = hc->npages ? (int)a->njobs : -1;
 	a->huge_kib = v->page_kib;
+	a->grown_pages = hc->grown_pages;
 	add_job(dm, hc, m->nodes[0]);
 	hc->pages = NULL;
 	hc->grown_pages = 0;
@@ -467,6 +468,20 @@ static void action_release(struct daemon *dm)
 
 	if (a->own_saved)
 		(void)sys(dm)->set_affinity(dm->sys_ctx, 0, sizeof(a->own_cpus), &a->own_cpus);
+	if (a->grown_pages) { /* a move that ended early gives back what it did not use */
+		uint64_t used = a->huge_job >= 0 ? a->jobs[a->huge_job].moved : 0;
+		struct diag d = {0};
+
+		if (used < a->grown_pages &&
+		    dm_pool_resize(dm, a->node, a->huge_kib, -(int64_t)(a->grown_pages - used),
+				   &d) < 0)
+			dm_log(dm, 4, "node %d: pool not given back: %s", a->node, d.msg);
+		else if (used < a->grown_pages)
+			dm_log(dm, 6,
+			       "node %d: the %llu pages the move grew its pool by and did not "
+			       "use were given back",
+			       a->node, (unsigned long long)(a->grown_pages - used));
+	}
 	for (size_t i = 0; i < a->njobs; i++)
 		move_job_release(&a->jobs[i]);
 	free(a->src_pages);

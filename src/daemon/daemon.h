@@ -106,7 +106,8 @@ struct dm_action {
 	uint64_t huge_kib;
 	uint64_t *src_pages; /* per kernel node, for jobs[huge_job] */
 	size_t nsrc;
-	int huge_job; /* index of the hugetlb job, -1 none */
+	int huge_job;	      /* index of the hugetlb job, -1 none */
+	uint64_t grown_pages; /* the target pool grew by these for it (given back if unused) */
 	char reason[256];
 	/* placed through its cgroup cpuset: mems narrowed to these nodes when all moved */
 	bool cgroup;

@@ -31,10 +31,50 @@ struct pool_seen {
 	bool grew_short;
 };
 
+/* The plan for one node's pool n/p: a grow through the keep-free guard, a shrink of free pages. */
+static int plan_resize(struct daemon *dm, const struct host_model *m, const struct hp_mem *mem,
+		       const struct numa_node *n, const struct pool *p, int64_t delta,
+		       struct hp_plan *ret, struct diag *d)
+{
+	if (delta > 0) {
+		struct hp_ask ask = {p->size_kib, (uint64_t)(p->total + delta), "daemon"};
+		int nodes[1] = {n->node};
+		struct hp_request req = {&ask, 1, nodes, 1, dm->cfg.keep_free_kib};
+
+		return hugepages_decide(m, mem, &req, ret, d); /* the keep-free guard */
+	}
+	hp_plan_add(ret, n->node, p->size_kib, p->total,
+		    p->total - (-delta < p->free ? -delta : p->free));
+	return 0;
+}
+
+/* A grow that came back short (res): the pool put back to its size before, and why in d. */
+static int put_back(struct daemon *dm, int node, uint64_t size_kib, int64_t delta,
+		    const struct hp_result *res, struct diag *d)
+{
+	int64_t got = res->got_pages, before = res->before_pages;
+	struct hp_apply_opts o = {.timeout_s = 5};
+	struct hp_plan back = {0};
+	struct hp_result r2[1];
+	struct diag d2 = {0};
+
+	hp_plan_add(&back, node, size_kib, got, before);
+	if (got != before && hugepages_apply(dm->h, &back, &o, r2, &d2) < 0)
+		dm_log(dm, 3, "node %d: pool not put back to %lld: %s", node, (long long)before,
+		       d2.msg);
+	hp_plan_release(&back);
+	return diag_set(d, ENOMEM, "hugepages",
+			"the kernel gave %lld of %lld more pages (no free contiguous memory); "
+			"pool left at %lld",
+			(long long)(got - before), (long long)delta, (long long)before);
+}
+
 /*
  * Change one node's pool of size_kib by delta pages, guarded, under the
- * hugepages lock.  A grow that comes back short is put back: -ENOMEM, and
- * ret_seen (may be NULL) says so.
+ * hugepages lock.  A grow that comes back short (the kernel found no free
+ * contiguous memory for all of them) is put back, since a pool grown part
+ * way would hold pages nobody uses: -ENOMEM, and ret_seen (may be NULL) says
+ * so.  ret_seen gets the node's free memory and pool before.
  */
 static int resize_pool(struct daemon *dm, int node, uint64_t size_kib, int64_t delta,
 		       struct pool_seen *ret_seen, struct diag *d)
@@ -44,8 +84,8 @@ static int resize_pool(struct daemon *dm, int node, uint64_t size_kib, int64_t d
 	struct hp_plan plan = {0};
 	struct hp_result res[4];
 	struct hp_apply_opts o = {.timeout_s = 5};
-	const struct numa_node *n;
-	const struct pool *p;
+	const struct numa_node *n = NULL;
+	const struct pool *p = NULL;
 	int r, lock = host_lock(dm->h, "hugepages", 5000, d);
 
 	if (lock < 0)
@@ -53,44 +93,24 @@ static int resize_pool(struct daemon *dm, int node, uint64_t size_kib, int64_t d
 	r = host_model_load(dm->h, &m, d);
 	if (r >= 0)
 		r = hugepages_mem_load(dm->h, &m, &mem, d);
-	n = r >= 0 ? model_find_node(&m, node) : NULL;
-	p = n ? node_find_pool(n, size_kib) : NULL;
-	if (r >= 0 && !p)
+	if (r >= 0)
+		n = model_find_node(&m, node);
+	if (n)
+		p = node_find_pool(n, size_kib);
+	if (r >= 0 && (!n || !p))
 		r = diag_set(d, EINVAL, "hugepages", "node %d has no pool of %llu KiB", node,
 			     (unsigned long long)size_kib);
-	if (p && ret_seen)
-		*ret_seen = (struct pool_seen){n->mem_free_kib, p->total, false};
-	if (r >= 0 && delta > 0) {
-		struct hp_ask ask = {size_kib, (uint64_t)(p->total + delta), "daemon"};
-		int nodes[1] = {node};
-		struct hp_request req = {&ask, 1, nodes, 1, dm->cfg.keep_free_kib};
-
-		r = hugepages_decide(&m, &mem, &req, &plan, d); /* the keep-free guard */
-	} else if (r >= 0) {
-		int64_t shrink = -delta < p->free ? -delta : p->free;
-
-		hp_plan_add(&plan, node, size_kib, p->total, p->total - shrink);
+	if (r >= 0 && n && p) {
+		if (ret_seen)
+			*ret_seen = (struct pool_seen){n->mem_free_kib, p->total, false};
+		r = plan_resize(dm, &m, &mem, n, p, delta, &plan, d);
 	}
 	if (r >= 0 && plan.nchanges <= 4)
 		r = hugepages_apply(dm->h, &plan, &o, res, d);
 	if (r == 1 && delta > 0 && plan.nchanges == 1) {
-		/* short: the kernel found no free contiguous memory for all of them; a pool
-		 * grown part way would hold pages nobody uses: put it back */
-		int64_t got = res[0].got_pages, before = res[0].before_pages;
-		struct hp_plan back = {0};
-		struct diag d2 = {0};
-
-		hp_plan_add(&back, node, size_kib, got, before);
-		if (got != before && hugepages_apply(dm->h, &back, &o, res, &d2) < 0)
-			dm_log(dm, 3, "node %d: pool not put back to %lld: %s", node,
-			       (long long)before, d2.msg);
-		hp_plan_release(&back);
 		if (ret_seen)
 			ret_seen->grew_short = true;
-		r = diag_set(d, ENOMEM, "hugepages",
-			     "the kernel gave %lld of %lld more pages (no free contiguous "
-			     "memory); pool left at %lld",
-			     (long long)(got - before), (long long)delta, (long long)before);
+		r = put_back(dm, node, size_kib, delta, &res[0], d);
 	}
 	hp_plan_release(&plan);
 	hugepages_mem_release(&mem);

@@ -158,22 +158,35 @@ static long get_long(const char *root, const char *path)
 	return v;
 }
 
-/* The kernel's side of the pools: node 1's 2 MiB pool gives at most node1_cap pages. */
+/*
+ * The kernel's side of the pools: a node's 2 MiB pool takes the value written
+ * (node 1's at most node1_cap pages) and its free pages follow the change.
+ */
 static int hook(void *userdata, const char *path, const char *value)
 {
 	struct fake *f = userdata;
-	char buf[32];
-	long v;
+	char buf[32], free_path[160];
+	const char *tail = "/hugepages/hugepages-2048kB/nr_hugepages";
+	long v, old, free_pages;
 
 	if (strstr(path, "/compact") || strstr(path, "drop_caches"))
 		return 1;
 	if (!strstr(path, "nr_hugepages"))
 		return 0;
 	f->pool_writes++;
-	if (strcmp(path, NODE1_POOL) != 0 || !f->node1_cap)
+	if (strncmp(path, "/sys/devices/system/node/node", 29) != 0 ||
+	    strlen(path) <= strlen(tail) || strcmp(path + strlen(path) - strlen(tail), tail) != 0)
 		return 0;
 	v = strtol(value, NULL, 10);
-	(void)snprintf(buf, sizeof(buf), "%ld\n", v < f->node1_cap ? v : f->node1_cap);
+	if (strcmp(path, NODE1_POOL) == 0 && f->node1_cap && v > f->node1_cap)
+		v = f->node1_cap;
+	old = get_long(f->root, path);
+	(void)snprintf(free_path, sizeof(free_path), "%.*s/free_hugepages",
+		       (int)(strlen(path) - strlen("/nr_hugepages")), path);
+	free_pages = get_long(f->root, free_path) + v - old;
+	(void)snprintf(buf, sizeof(buf), "%ld\n", free_pages > 0 ? free_pages : 0);
+	put(f->root, free_path, buf);
+	(void)snprintf(buf, sizeof(buf), "%ld\n", v);
 	put(f->root, path, buf);
 	return 1;
 }
@@ -350,6 +363,10 @@ static void test_move_beside_ended_early(void **state)
 		if (!CPU_EQUAL(&F.own, &F.before))
 			fail_msg("case %d: the daemon kept the target CPUs after the move", k);
 		assert_true(k != 1 || logged(&dm, "vanished"));
+		/* the pages node 1's pool grew by and the move did not use went back */
+		if (get_long(F.root, NODE1_POOL) != 512 + (long)F.huge_pages)
+			fail_msg("case %d: node 1's pool %ld after %zu hugepages moved", k,
+				 get_long(F.root, NODE1_POOL), F.huge_pages);
 		cpuset_release(&m.cpus);
 		dm_fini(&dm);
 		teardown(NULL);
