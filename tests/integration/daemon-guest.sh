@@ -65,10 +65,12 @@ printf 'interval_ms = 2000\nscope = all\nmin_mem = 8M\nkeep_free = 32M\nrate_mib
 "$kt" daemon --foreground 2>/daemon.log &
 d=$!
 # the daemon's own CPUs, sampled while it runs: the target's CPUs while it moves, all after
-(while kill -0 $d 2>/dev/null; do
-    while read -r k v; do [ "$k" = Cpus_allowed_list: ] && echo "$v"; done </proc/$d/status
+(last=; while kill -0 $d 2>/dev/null; do
+    while read -r k v; do [ "$k" = Cpus_allowed_list: ] && c=$v; done </proc/$d/status
+    [ "$c" = "$last" ] || echo "$c" >>/daemon-cpus # each change, written at once
+    last=$c
     sleep 0.05
-done 2>/dev/null | uniq >/daemon-cpus) &
+done 2>/dev/null) &
 # the daemon's own view: pid's state in /status.json
 state() {
     awk -v p="$1" '/"pid": *[0-9]/ {s = $0; sub(/.*"pid": */, "", s); sub(/[^0-9].*/, "", s); cur = s}
