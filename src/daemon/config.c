@@ -21,6 +21,7 @@ void daemon_config_defaults(struct daemon_config *c)
 		.min_mem_kib = 300ULL * 1024,
 		.min_locality_pct = 90,
 		.cooldown_s = 60,
+		.rescan_s = 30,
 		.rate_mib_s = 256,
 		.max_pause_ms = 20,
 		.move_hugetlb = true,
@@ -102,6 +103,8 @@ static int cfg_set(const struct cfg_ctx *x, const char *v, struct daemon_config 
 		return cfg_uint(x, v, 1, 100, "percent", &c->min_locality_pct);
 	if (strcmp(k, "cooldown_s") == 0)
 		return cfg_uint(x, v, 0, 86400, "seconds", &c->cooldown_s);
+	if (strcmp(k, "rescan_s") == 0)
+		return cfg_uint(x, v, 0, 3600, "seconds", &c->rescan_s);
 	if (strcmp(k, "rate_mib_s") == 0)
 		return cfg_uint(x, v, 1, 100000, "MiB/s", &c->rate_mib_s);
 	if (strcmp(k, "max_pause_ms") == 0)
@@ -154,9 +157,9 @@ static char *trim(char *s)
 int daemon_config_parse(char *text, const char *file, struct daemon_config *ret, struct diag *d)
 {
 	static const char *const keys[] = {
-		"interval_ms",	    "dry_run",	  "scope",	"min_mem",
-		"min_locality_pct", "cooldown_s", "rate_mib_s", "max_pause_ms",
-		"move_hugetlb",	    "keep_free",  "socket"};
+		"interval_ms", "dry_run",  "scope",	 "min_mem",	  "min_locality_pct",
+		"cooldown_s",  "rescan_s", "rate_mib_s", "max_pause_ms",  "move_hugetlb",
+		"keep_free",   "socket",   "ksm",	 "ksm_interval_s"};
 	bool seen[sizeof(keys) / sizeof(keys[0])] = {false};
 	struct daemon_config c;
 	struct cfg_ctx x = {file, 0, NULL, d};

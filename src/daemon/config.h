@@ -30,6 +30,7 @@ struct daemon_config {
 	uint64_t min_mem_kib;	   /* smaller processes are left alone */
 	unsigned min_locality_pct; /* a process at or above it is not moved */
 	unsigned cooldown_s;	   /* a moved process is not moved again before this */
+	unsigned rescan_s;	   /* a settled VM's numa_maps re-read at least this often */
 	unsigned rate_mib_s;	   /* memory migration rate */
 	unsigned max_pause_ms;	   /* longest single batch of move_pages */
 	bool move_hugetlb;	   /* move hugetlb memory (growing target pools first) */

@@ -187,6 +187,16 @@ int dm_advise_daemon(struct daemon *dm, unsigned ncpus, uint64_t mb, char *ret, 
 		return r;
 	}
 	dm_advice_text(&a, ret, retsz);
+	if (a.dropped) { /* no room beside them: their VMs did not start, or not as told */
+		dm_log(dm, 6,
+		       "advice: the %zu oldest answers held no longer count (no room beside them)",
+		       a.dropped);
+		for (size_t i = 0; i < a.dropped; i++)
+			cpuset_release(&dm->advice[i].nodes);
+		memmove(dm->advice, dm->advice + a.dropped,
+			sizeof(dm->advice[0]) * (dm->nadvice - a.dropped));
+		dm->nadvice -= a.dropped;
+	}
 	if (dm->nadvice == DM_ADVICE_MAX) { /* the oldest goes */
 		cpuset_release(&dm->advice[0].nodes);
 		memmove(dm->advice, dm->advice + 1, sizeof(dm->advice[0]) * (DM_ADVICE_MAX - 1));
@@ -332,9 +342,12 @@ char *dm_status_text(const struct daemon *dm)
 		(unsigned long long)dm->ticks, (unsigned long long)dm->moves,
 		format_size_kib(dm->moved_kib, sz, sizeof(sz)),
 		(unsigned long long)dm->huge_pages_moved, (unsigned long long)dm->pages_not_moved);
-	sbuf_addf(&s, "CPU: %.1f s in all, %.1f s moving pages, %.1f s reading and deciding\n",
+	sbuf_addf(&s,
+		  "CPU: %.1f s in all, %.1f s moving pages, %.1f s reading and deciding "
+		  "(%llu VM readings, %llu re-used)\n",
 		  (double)dm_process_cpu_us() / 1e6, (double)dm->move_cpu_us / 1e6,
-		  (double)dm->tick_cpu_us / 1e6);
+		  (double)dm->tick_cpu_us / 1e6, (unsigned long long)dm->maps_read,
+		  (unsigned long long)dm->maps_reused);
 	if (dm->act.active)
 		sbuf_addf(&s, "moving: pid %d (%s) to node %d: %s\n", dm->act.pid, dm->act.name,
 			  dm->act.node, dm->act.reason);
@@ -441,6 +454,8 @@ char *dm_status_json(const struct daemon *dm)
 	jadd_u64(o, "cpu_us", dm_process_cpu_us());
 	jadd_u64(o, "cpu_moving_us", dm->move_cpu_us);
 	jadd_u64(o, "cpu_ticks_us", dm->tick_cpu_us);
+	jadd_u64(o, "maps_read", dm->maps_read);
+	jadd_u64(o, "maps_reused", dm->maps_reused);
 	if (dm->act.active) {
 		json_object *a = json_object_new_object();
 

@@ -47,6 +47,20 @@ struct dm_cpu_sample {
 	uint64_t at_us;
 };
 
+/*
+ * A VM's reading of numa_maps and its threads, kept between ticks: reading a
+ * large VM's numa_maps walks its page tables (the most CPU a tick spends), so
+ * a settled or pinned VM is read again only when its size, its CPUs or memory
+ * nodes change, it is moved, or rescan_s has passed.
+ */
+struct dm_vm_cache {
+	int64_t start_ticks; /* the process (a reused PID is another) */
+	uint64_t at_us;	     /* when read */
+	uint64_t kib;	     /* its resident plus hugetlb KiB then */
+	size_t nnodes;	     /* the planner host's nodes then (node_kib's length) */
+	struct rc_vm v;	     /* as read, before any decision */
+};
+
 /* A VM the daemon moved (or tried to): when, and how long it is left alone after. */
 struct dm_moved {
 	int pid;
@@ -135,6 +149,7 @@ struct dm_advice {
 	uint64_t kib, page_kib;
 	struct cpuset nodes; /* kernel nodes */
 	uint64_t at_us;
+	size_t dropped; /* the oldest held advice left out of this answer (no room with it) */
 };
 
 struct daemon {
@@ -165,6 +180,9 @@ struct daemon {
 	size_t ncpu;
 	struct dm_cpu_sample *cpu_seen; /* each VM's CPU time at the last tick it was read */
 	size_t ncpu_seen;
+	struct dm_vm_cache *vcache; /* each VM's last full reading (pid 0: none) */
+	size_t nvcache;
+	uint64_t maps_read, maps_reused; /* full readings, and readings re-used */
 	/* report */
 	struct dm_seen *seen;
 	size_t nseen;
@@ -190,6 +208,8 @@ uint64_t dm_now_us(void);
 uint64_t dm_thread_cpu_us(void);
 /* The daemon's CPU time so far (every thread, user and system), µs. */
 uint64_t dm_process_cpu_us(void);
+/* Forget the VMs' cached readings. */
+void dm_vm_cache_release(struct dm_vm_cache *c, size_t n);
 /* Log a line on stderr with its priority ("<6>") and keep it for --status. */
 void dm_log(struct daemon *dm, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -265,6 +285,8 @@ int dm_advise_host(struct host *h, const struct daemon_config *cfg, struct place
 /*
  * The answer on ph with the resources of the held advice taken first (so that
  * VMs started back to back spread); ret gets the new advice (its at_us 0).
+ * When no node set has room beside every held advice, the oldest count no
+ * longer, one by one (ret->dropped says how many).
  */
 int dm_advise_on(const struct place_host *ph, unsigned ncpus, uint64_t mb,
 		 const struct dm_advice *held, size_t nheld, struct dm_advice *ret, struct diag *d);

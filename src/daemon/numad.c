@@ -175,7 +175,17 @@ int dm_advise_on(const struct place_host *ph, unsigned ncpus, uint64_t mb,
 				  .kib = kib,
 				  .page_kib = huge ? ph->default_hugepage_kib : VM_PAGE_NORMAL,
 				  .nodes = CPUSET_INIT};
-	return pick(ph, ncpus, kib, ret->page_kib, held, nheld, &ret->nodes, d);
+	/* held advice whose VMs never started (or not yet) must not make every later
+	 * answer fail: without room beside them all, the oldest count no longer */
+	for (size_t k = 0;; k++) {
+		int r = pick(ph, ncpus, kib, ret->page_kib, held ? held + k : NULL, nheld - k,
+			     &ret->nodes, d);
+
+		if (r != -ERANGE || k == nheld) {
+			ret->dropped = r < 0 ? 0 : k;
+			return r;
+		}
+	}
 }
 
 void dm_advice_text(const struct dm_advice *a, char *buf, size_t bufsz)

@@ -216,7 +216,14 @@ static bool place_free_vm(const struct place_host *h, const double *used, const 
 	for (size_t i = 0; i < h->nnodes; i++)
 		if (cpuset_count(&h->nodes[i].cpus) > maxcpu)
 			maxcpu = cpuset_count(&h->nodes[i].cpus);
+	/* its vCPUs, at most a node's CPUs (vCPUs may share them), unless it keeps more
+	 * CPUs than a node has busy: then as many as it keeps busy, over several nodes */
 	r.vcpus = v->vcpus < maxcpu ? (v->vcpus ? v->vcpus : 1) : (unsigned)maxcpu;
+	if (v->vcpus > maxcpu && v->cpu_use - RC_CPU_SLACK > (double)maxcpu) {
+		double busy = v->cpu_use - RC_CPU_SLACK;
+
+		r.vcpus = busy >= (double)v->vcpus ? v->vcpus : (unsigned)busy + 1;
+	}
 	r.mem_kib = v->total_kib;
 	if (v->page_kib != VM_PAGE_NORMAL && r.mem_kib % v->page_kib)
 		r.mem_kib += v->page_kib - r.mem_kib % v->page_kib;
@@ -380,6 +387,20 @@ static bool judge(const struct place_host *h, const struct daemon_config *cfg, c
 	return true;
 }
 
+/*
+ * Which move goes first: the least memory to move per CPU the VM uses (Smith's
+ * rule: the remote accesses waiting are its memory still away times how busy
+ * it is).  A VM needing only its affinity is placed at once; among VMs alike
+ * the least to move; a busy VM before an idle one unless the idle one's move is
+ * twenty times smaller.  Not known: as busy as one CPU.
+ */
+static double move_order(const struct rc_vm *v, const struct rc_move *m)
+{
+	double weight = v->cpu_use < 0 ? 1.0 : v->cpu_use < 0.05 ? 0.05 : v->cpu_use;
+
+	return (double)m->move_kib / weight;
+}
+
 bool rc_decide(const struct place_host *h, const struct daemon_config *cfg, struct rc_vm *vms,
 	       size_t nvms, struct rc_move *ret)
 {
@@ -387,14 +408,19 @@ bool rc_decide(const struct place_host *h, const struct daemon_config *cfg, stru
 	size_t chosen = SIZE_MAX;
 	AUTOFREE double *used = xcalloc(h->nnodes ? h->nnodes : 1, sizeof(*used));
 
+	double best = 0;
+
 	cpu_committed(h, vms, nvms, used);
 	for (size_t i = 0; i < nvms; i++) {
+		double order;
+
 		if (!judge(h, cfg, used, &vms[i], &m))
 			continue;
-		/* the least to move first (a VM needing only its affinity is placed at
-		 * once, not after a long move), then the largest; the others wait */
-		if (chosen == SIZE_MAX || m.move_kib < ret->move_kib ||
-		    (m.move_kib == ret->move_kib && vms[i].total_kib > vms[chosen].total_kib)) {
+		/* by move_order, then the largest; the others wait */
+		order = move_order(&vms[i], &m);
+		if (chosen == SIZE_MAX || order < best ||
+		    (order <= best && vms[i].total_kib > vms[chosen].total_kib)) {
+			best = order;
 			if (chosen != SIZE_MAX) {
 				vms[chosen].verdict = RC_WAITING;
 				snprintf(vms[chosen].why, sizeof(vms[chosen].why),

@@ -251,22 +251,108 @@ static void vm_memory(const struct procstat_proc *p, const struct place_host *ph
 	}
 }
 
+void dm_vm_cache_release(struct dm_vm_cache *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		rc_vm_release(&c[i].v);
+	free(c);
+}
+
+/* dst = src, with its own copies (node_kib of nnodes). */
+static void vm_copy(struct rc_vm *dst, const struct rc_vm *src, size_t nnodes)
+{
+	*dst = *src;
+	dst->node_kib = xcalloc(nnodes ? nnodes : 1, sizeof(*dst->node_kib));
+	if (src->node_kib)
+		memcpy(dst->node_kib, src->node_kib, nnodes * sizeof(*dst->node_kib));
+	dst->allowed = (struct cpuset){0};
+	dst->mems = (struct cpuset){0};
+	cpuset_copy(&dst->allowed, &src->allowed);
+	cpuset_copy(&dst->mems, &src->mems);
+}
+
+static const struct dm_vm_cache *cache_find(const struct daemon *dm, int pid)
+{
+	for (size_t i = 0; i < dm->nvcache; i++)
+		if (dm->vcache[i].v.pid == pid)
+			return &dm->vcache[i];
+	return NULL;
+}
+
+/*
+ * Whether c still stands for the VM whose status now says kib, v->allowed
+ * and v->mems: the same process, read less than rescan_s ago, not moved
+ * since, settled or pinned at the last tick (a VM that needs a move is read
+ * afresh: its reading decides where it goes), its size within 1/32 and its
+ * CPUs and memory nodes unchanged.
+ */
+static bool cache_fresh(const struct daemon *dm, const struct dm_vm_cache *c,
+			const struct place_host *ph, const struct dm_cpu_sample *cpu, uint64_t kib,
+			const struct rc_vm *v, uint64_t now)
+{
+	uint64_t diff = kib > c->kib ? kib - c->kib : c->kib - kib;
+	bool steady = false;
+
+	if (!c || !cpu->pid || cpu->start_ticks != c->start_ticks || c->nnodes != ph->nnodes ||
+	    now - c->at_us >= (uint64_t)dm->cfg.rescan_s * 1000000u || diff > c->kib / 32 ||
+	    !cpuset_equal(&v->allowed, &c->v.allowed) || !cpuset_equal(&v->mems, &c->v.mems))
+		return false;
+	for (size_t i = 0; i < dm->nmoved; i++)
+		if (dm->moved[i].pid == v->pid && dm->moved[i].at_us >= c->at_us)
+			return false;
+	for (size_t i = 0; i < dm->nseen; i++)
+		if (dm->seen[i].pid == v->pid)
+			steady = dm->seen[i].verdict == RC_SETTLED ||
+				 dm->seen[i].verdict == RC_PINNED ||
+				 dm->seen[i].verdict == RC_SMALL;
+	return steady;
+}
+
 /* Read one process into v; false to skip it (gone, not a VM, too small to look at). */
 static bool read_vm(struct daemon *dm, const struct host_model *m, const struct place_host *ph,
-		    int pid, double uptime_s, struct rc_vm *v, struct dm_cpu_sample *ret_cpu)
+		    int pid, double uptime_s, struct rc_vm *v, struct dm_cpu_sample *ret_cpu,
+		    struct dm_vm_cache *ret_cache)
 {
 	struct procstat_opts o = {.self_pid = getpid(),
 				  .base_page_kib = 4,
 				  .default_huge_kib = m->default_hugepage_kib};
 	struct procstat_proc p = {0};
-	uint64_t kib = 0;
+	const struct dm_vm_cache *c;
+	uint64_t kib = 0, now = dm_now_us();
+	bool have_cpu = false;
 
+	*ret_cpu = (struct dm_cpu_sample){0};
 	if (pid == getpid())
 		return false;
 	if (read_status(dm->h, pid, &kib, &v->allowed, &v->mems) < 0)
 		return false;
 	if (dm->cfg.scope == DAEMON_SCOPE_ALL && kib < dm->cfg.min_mem_kib)
 		return false;
+	v->pid = pid;
+	c = cache_find(dm, pid);
+	if (c) {
+		double use = vm_cpu_use(dm, pid, uptime_s, now, ret_cpu);
+
+		have_cpu = true;
+		if (cache_fresh(dm, c, ph, ret_cpu, kib, v, now)) {
+			struct cpuset allowed = v->allowed, mems = v->mems;
+
+			vm_copy(v, &c->v, ph->nnodes); /* the same CPUs and nodes, as checked */
+			cpuset_release(&allowed);
+			cpuset_release(&mems);
+			v->rss_kib = c->v.rss_kib ? kib : 0;
+			v->cpu_use = use;
+			v->cooling = cooling(dm, pid, now);
+			vm_copy(&ret_cache->v, &c->v, ph->nnodes);
+			ret_cache->start_ticks = c->start_ticks;
+			ret_cache->at_us = c->at_us;
+			ret_cache->kib = c->kib;
+			ret_cache->nnodes = c->nnodes;
+			dm->maps_reused++;
+			return true;
+		}
+		v->cpu_use = use;
+	}
 	o.flags = PROCSTAT_VCPUS | PROCSTAT_AFFINITY |
 		  (dm->cfg.scope == DAEMON_SCOPE_QEMU ? PROCSTAT_QEMU_ONLY : 0);
 	if (procstat_read_proc(dm->h, m, pid, &o, &p, NULL) < 0)
@@ -275,7 +361,6 @@ static bool read_vm(struct daemon *dm, const struct host_model *m, const struct 
 		procstat_proc_release(&p);
 		return false;
 	}
-	v->pid = pid;
 	snprintf(v->name, sizeof(v->name), "%s", p.vm_name ? p.vm_name : p.name);
 	v->vcpus = p.nvcpus ? (unsigned)p.nvcpus : 1;
 	for (size_t i = 0; i < p.nvcpus; i++)
@@ -286,10 +371,19 @@ static bool read_vm(struct daemon *dm, const struct host_model *m, const struct 
 			 p.usage.policy_kib[NUMAMAPS_POLICY_PREFER] ||
 			 p.usage.policy_kib[NUMAMAPS_POLICY_PREFER_MANY];
 	v->rss_kib = p.qemu ? kib : 0;
-	v->cooling = cooling(dm, pid, dm_now_us());
-	v->cpu_use = vm_cpu_use(dm, pid, uptime_s, dm_now_us(), ret_cpu);
+	v->cooling = cooling(dm, pid, now);
+	if (!have_cpu)
+		v->cpu_use = vm_cpu_use(dm, pid, uptime_s, now, ret_cpu);
 	vm_memory(&p, ph, v);
 	procstat_proc_release(&p);
+	dm->maps_read++;
+	if (ret_cpu->pid) { /* kept only when the process's start is known */
+		vm_copy(&ret_cache->v, v, ph->nnodes);
+		ret_cache->start_ticks = ret_cpu->start_ticks;
+		ret_cache->at_us = now;
+		ret_cache->kib = kib;
+		ret_cache->nnodes = ph->nnodes;
+	}
 	return true;
 }
 
@@ -299,6 +393,7 @@ static int collect_vms(struct daemon *dm, const struct host_model *m, const stru
 	char **names = NULL;
 	struct rc_vm *vms = NULL;
 	struct dm_cpu_sample *cpu = NULL;
+	struct dm_vm_cache *cache = NULL;
 	size_t n = 0, cap = 0;
 	uint32_t pid;
 	double uptime_s = read_uptime(dm->h);
@@ -313,17 +408,25 @@ static int collect_vms(struct daemon *dm, const struct host_model *m, const stru
 			cap = cap ? cap * 2 : 16;
 			vms = xreallocarray(vms, cap, sizeof(*vms));
 			cpu = xreallocarray(cpu, cap, sizeof(*cpu));
+			cache = xreallocarray(cache, cap, sizeof(*cache));
 		}
 		memset(&vms[n], 0, sizeof(vms[n]));
-		if (read_vm(dm, m, ph, (int)pid, uptime_s, &vms[n], &cpu[n]))
+		memset(&cache[n], 0, sizeof(cache[n]));
+		if (read_vm(dm, m, ph, (int)pid, uptime_s, &vms[n], &cpu[n], &cache[n])) {
 			n++;
-		else
+		} else {
 			rc_vm_release(&vms[n]);
+			rc_vm_release(&cache[n].v);
+		}
 	}
 	host_names_free(names);
-	free(dm->cpu_seen); /* only the VMs of this tick: the list stays small */
+	/* only the VMs of this tick: the lists stay small */
+	free(dm->cpu_seen);
 	dm->cpu_seen = cpu;
 	dm->ncpu_seen = n;
+	dm_vm_cache_release(dm->vcache, dm->nvcache);
+	dm->vcache = cache;
+	dm->nvcache = n;
 	*ret = vms;
 	*ret_n = n;
 	return 0;

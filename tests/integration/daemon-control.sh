@@ -24,6 +24,10 @@ cp -r "$TREE" "$root"
 # the tree's QEMU (bound to node 1 by a bind policy) gets what a live status has
 printf 'VmRSS:\t32000 kB\nHugetlbPages:\t3145728 kB\nCpus_allowed_list:\t0-3\n' \
     >>"$root/proc/4242/status"
+# and a stat (utime 500, stime 100, started 12345 ticks after boot) and an uptime
+echo '4242 (qemu-system-x86) S 1 4242 4242 0 -1 4194560 0 0 0 0 500 100 0 0 20 0 5 0 12345 0 0' \
+    >"$root/proc/4242/stat"
+echo '1000.00 1900.00' >"$root/proc/uptime"
 mkdir -p "$root/etc/kvmtune"
 conf=$root/etc/kvmtune/daemon.conf
 sock=$root/run/kvmtune/daemon.sock
@@ -59,6 +63,21 @@ fi
 "$KT" --root "$root" daemon --status --json >"$work/status.json"
 check "status --json: dry run, web01 pinned" \
     jq -e '.dry_run == true and ([.vms[] | select(.pid == 4242 and .state == "pinned")] | length == 1)' "$work/status.json"
+# a pinned VM's numa_maps is read once, then re-used while it stays the same size
+sleep 1 # five ticks
+"$KT" --root "$root" daemon --status --json >"$work/status.json"
+check "a pinned VM is read once, then re-used ($(jq -c '[.maps_read, .maps_reused]' "$work/status.json"))" \
+    jq -e '.maps_read == 1 and .maps_reused >= 2' "$work/status.json"
+check "its CPU time is counted: in ticks, none in moves" \
+    jq -e '.cpu_ticks_us > 0 and .cpu_moving_us == 0 and .cpu_us >= .cpu_ticks_us' "$work/status.json"
+sed -i 's/^HugetlbPages:\t3145728 kB/HugetlbPages:\t4194304 kB/' "$root/proc/4242/status"
+for _ in $(seq 50); do
+    "$KT" --root "$root" daemon --status --json >"$work/status.json"
+    jq -e '.maps_read >= 2' "$work/status.json" >/dev/null && break
+    sleep 0.1
+done
+check "it is read again when its size changes by more than 1/32 ($(jq -c '.maps_read' "$work/status.json"))" \
+    jq -e '.maps_read == 2' "$work/status.json"
 mode=$(stat -c %a "$sock")
 check "the socket is 0600 (mode $mode)" [ "$mode" = 600 ]
 

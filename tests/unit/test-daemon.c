@@ -52,6 +52,7 @@ static void test_config_defaults(void **state)
 	assert_int_equal(c.interval_ms, 5000);
 	assert_int_equal(c.rate_mib_s, 256);
 	assert_int_equal(c.max_pause_ms, 20);
+	assert_int_equal(c.rescan_s, 30);
 	assert_int_equal(c.min_mem_kib, 300 * 1024);
 	assert_true(c.move_hugetlb);
 	assert_false(c.dry_run);
@@ -103,6 +104,10 @@ static void test_config_bad(void **state)
 		{"just words\n",
 		 "daemon.conf:1: just words: 'just words' is not valid (expected key = value)"},
 		{"min_locality_pct = 101\n", "daemon.conf:1: min_locality_pct: '101' is not valid"},
+		{"rescan_s = 3601\n",
+		 "daemon.conf:1: rescan_s: '3601' is not valid (expected 0..3600 seconds)"},
+		{"ksm = yes\nksm = no\n",
+		 "daemon.conf:2: ksm: 'no' is not valid (expected each key once)"},
 	};
 
 	(void)state;
@@ -587,6 +592,20 @@ static void test_decide_least_to_move_first(void **state)
 	assert_int_equal(m.vm, 1);
 	assert_int_equal(m.move_kib, 10 * 1024);
 	assert_int_equal(v[0].verdict, RC_WAITING);
+	cpuset_release(&m.cpus);
+	/* the one with 300 MiB away is busy, the other idle: the busy one first (the bench's
+	 * busy processes waited behind paused VMs and crossed 95 % last) */
+	v[0].cpu_use = 1.0;
+	v[1].node_kib[0] = 300 * 1024; /* 100 MiB to move */
+	v[1].node_kib[1] = 100 * 1024;
+	assert_true(rc_decide(&ph, &cfg, v, 2, &m));
+	assert_int_equal(m.vm, 0);
+	cpuset_release(&m.cpus);
+	/* unless the idle one's move is twenty times smaller */
+	v[1].node_kib[0] = 390 * 1024;
+	v[1].node_kib[1] = 10 * 1024;
+	assert_true(rc_decide(&ph, &cfg, v, 2, &m));
+	assert_int_equal(m.vm, 1);
 	for (int i = 0; i < 2; i++)
 		rc_vm_release(&v[i]);
 	cpuset_release(&m.cpus);
@@ -681,6 +700,34 @@ static void test_decide_busy_vm_needs_cpu(void **state)
 	place_host_release(&ph);
 }
 
+/* A VM keeping more CPUs busy than a node has spans nodes; one that shares a node's CPUs fits one.
+ */
+static void test_decide_busy_vm_spans(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v;
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	two_nodes(&ph); /* 2 CPUs a node */
+	vm(&v, 10, "0-3", VM_PAGE_NORMAL, 120 * 1024, 280 * 1024);
+	v.vcpus = 4;
+	v.cpu_use = 3.8;
+	assert_true(rc_decide(&ph, &cfg, &v, 1, &m));
+	assert_int_equal(m.nnodes, 2);
+	assert_int_equal(m.move_kib, 0);
+	cpuset_release(&m.cpus);
+	v.cpu_use = 1.5; /* four vCPUs mostly idle: one node */
+	assert_true(rc_decide(&ph, &cfg, &v, 1, &m));
+	assert_int_equal(m.nnodes, 1);
+	assert_int_equal(m.nodes[0], 1);
+	cpuset_release(&m.cpus);
+	rc_vm_release(&v);
+	place_host_release(&ph);
+}
+
 /* numad -w through the daemon: the advice held counts, so back-to-back VMs spread over nodes. */
 static void test_advice_spreads(void **state)
 {
@@ -700,6 +747,17 @@ static void test_advice_spreads(void **state)
 	/* without what is held, the same answer as the first */
 	assert_int_equal(dm_advise_on(&ph, 2, 100, NULL, 0, &a[2], &d), 0);
 	assert_true(cpuset_equal(&a[0].nodes, &a[2].nodes));
+	assert_int_equal(a[2].dropped, 0);
+	cpuset_release(&a[2].nodes);
+	/* a third with two held: no node has room beside both (128 MiB a node), so the
+	 * oldest counts no longer and the answer is its node (the guest bench: 75 of 100
+	 * answers were errors once 16 held answers filled the nodes) */
+	assert_int_equal(dm_advise_on(&ph, 2, 100, a, 2, &a[2], &d), 0);
+	assert_int_equal(a[2].dropped, 1);
+	assert_true(cpuset_equal(&a[2].nodes, &a[0].nodes));
+	cpuset_release(&a[2].nodes);
+	/* what no node set holds even alone (100 GB) is still an error */
+	assert_int_equal(dm_advise_on(&ph, 2, 100000, a, 2, &a[2], &d), -ERANGE);
 	for (int i = 0; i < 3; i++)
 		cpuset_release(&a[i].nodes);
 	place_host_release(&ph);
@@ -794,6 +852,7 @@ int main(void)
 		cmocka_unit_test(test_decide_least_to_move_first),
 		cmocka_unit_test(test_decide_free_vm_spans),
 		cmocka_unit_test(test_decide_busy_vm_needs_cpu),
+		cmocka_unit_test(test_decide_busy_vm_spans),
 		cmocka_unit_test(test_advice_spreads),
 		cmocka_unit_test(test_decide_hugetlb_and_keep_free),
 		cmocka_unit_test(test_ksm_governor),
