@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Applying one move: CPU affinity first (through the VM's own cgroup cpuset
- * when it has one, cgplace.c: CPUs set, memory nodes widened to include the
- * target, and narrowed to it once every page moved; else sched_setaffinity
- * on every thread), then memory
- * with move_pages(2) in batches (mover.c), hugetlb pages only when the target
- * node has free pages of that size: its pool is grown first through the
- * hugepages module's guarded apply under host_lock "hugepages", and the
- * source pools are shrunk after by what was freed there.
+ * Applying one move: for hugetlb pages the target node's pool grown first
+ * (pool.c; when it cannot grow, nothing of the VM moves), then CPU affinity
+ * (through the VM's own cgroup cpuset when it has one, cgplace.c: CPUs set,
+ * memory nodes widened to include the target, and narrowed to it once every
+ * page moved; else sched_setaffinity on every thread), then memory with
+ * move_pages(2) in batches (mover.c), run on the target's CPUs, and the
+ * source pools shrunk after by what was freed there.  The system calls go
+ * through a seam (struct dm_sys) that the unit tests fake.
  */
 #include <errno.h>
 #include <numaif.h>
@@ -18,8 +18,6 @@
 #include <unistd.h>
 
 #include "core/host.h"
-#include "core/hugepages-apply.h"
-#include "core/hugepages-plan.h"
 #include "core/model.h"
 #include "core/numamaps.h"
 #include "core/vmspec.h"
@@ -37,17 +35,74 @@
 #define DM_MAX_PAGES (1u << 20)
 #define DM_QUERY_CHUNK 4096
 
-void dm_apply_remember(struct daemon *dm, int pid)
+struct dm_moved *dm_apply_hold(struct daemon *dm, int pid, uint64_t hold_us)
 {
-	uint64_t now = dm_now_us(), keep = (uint64_t)dm->cfg.cooldown_s * 1000000u;
+	uint64_t now = dm_now_us();
 	size_t out = 0;
 
 	for (size_t i = 0; i < dm->nmoved; i++) /* forget what cooled down: the list stays small */
-		if (dm->moved[i].pid != pid && now - dm->moved[i].at_us < keep)
+		if (dm->moved[i].pid != pid && now - dm->moved[i].at_us < dm->moved[i].hold_us)
 			dm->moved[out++] = dm->moved[i];
 	dm->moved = xreallocarray(dm->moved, out + 1, sizeof(*dm->moved));
-	dm->moved[out] = (struct dm_moved){pid, now};
+	dm->moved[out] = (struct dm_moved){.pid = pid, .at_us = now, .hold_us = hold_us};
 	dm->nmoved = out + 1;
+	return &dm->moved[out];
+}
+
+void dm_apply_remember(struct daemon *dm, int pid)
+{
+	(void)dm_apply_hold(dm, pid, (uint64_t)dm->cfg.cooldown_s * 1000000u);
+}
+
+const char *dm_apply_held_why(const struct daemon *dm, int pid)
+{
+	uint64_t now = dm_now_us();
+
+	for (size_t i = 0; i < dm->nmoved; i++)
+		if (dm->moved[i].pid == pid && dm->moved[i].why[0] &&
+		    now - dm->moved[i].at_us < dm->moved[i].hold_us)
+			return dm->moved[i].why;
+	return NULL;
+}
+
+const struct dm_placed *dm_apply_placed(const struct daemon *dm, int pid)
+{
+	for (size_t i = 0; i < dm->nplaced; i++)
+		if (dm->placed[i].pid == pid)
+			return &dm->placed[i];
+	return NULL;
+}
+
+/* Note how pid's CPUs were placed; forget the VMs the last tick no longer saw. */
+static void note_placed(struct daemon *dm, const struct dm_placed *p)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < dm->nplaced; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < dm->nseen && !seen; k++)
+			seen = dm->seen[k].pid == dm->placed[i].pid;
+		if (seen && dm->placed[i].pid != p->pid)
+			dm->placed[out++] = dm->placed[i];
+	}
+	dm->placed = xreallocarray(dm->placed, out + 1, sizeof(*dm->placed));
+	dm->placed[out] = *p;
+	dm->nplaced = out + 1;
+}
+
+static void action_release(struct daemon *dm);
+
+void dm_apply_release(struct daemon *dm)
+{
+	action_release(dm);
+	free(dm->moved);
+	dm->moved = NULL;
+	dm->nmoved = 0;
+	free(dm->placed);
+	dm->placed = NULL;
+	dm->nplaced = 0;
+	dm->nbackoff = 0;
 }
 
 static int real_move(void *ctx, int pid, size_t n, void *const *pages, int node, int *status)
@@ -68,7 +123,31 @@ static uint64_t real_now(void *ctx)
 	return dm_now_us();
 }
 
-static const struct mover_ops real_ops = {real_move, real_now};
+static int real_query(void *ctx, int pid, size_t n, void *const *pages, int *status)
+{
+	(void)ctx;
+	return move_pages(pid, (unsigned long)n, (void **)pages, NULL, status, 0) < 0 ? -errno : 0;
+}
+
+static int real_set_affinity(void *ctx, int tid, size_t setsz, const cpu_set_t *set)
+{
+	(void)ctx;
+	return sched_setaffinity((pid_t)tid, setsz, set) < 0 ? -errno : 0;
+}
+
+static int real_get_affinity(void *ctx, int tid, size_t setsz, cpu_set_t *set)
+{
+	(void)ctx;
+	return sched_getaffinity((pid_t)tid, setsz, set) < 0 ? -errno : 0;
+}
+
+static const struct dm_sys real_sys = {
+	{real_move, real_now}, real_query, real_set_affinity, real_get_affinity};
+
+static const struct dm_sys *sys(const struct daemon *dm)
+{
+	return dm->sys ? dm->sys : &real_sys;
+}
 
 /* Every thread of pid on cpus; -ESRCH when the process is gone. */
 static int set_affinity(struct daemon *dm, int pid, const struct cpuset *cpus)
@@ -92,12 +171,12 @@ static int set_affinity(struct daemon *dm, int pid, const struct cpuset *cpus)
 
 		if (parse_u32(*t, &tid) < 0)
 			continue;
-		r = sched_setaffinity((pid_t)tid, setsz, set);
+		r = sys(dm)->set_affinity(dm->sys_ctx, (int)tid, setsz, set);
 		if (r == 0)
 			done++;
-		else if (errno != ESRCH) {
+		else if (r != -ESRCH) {
 			failed++;
-			err = errno;
+			err = -r;
 		}
 	}
 	CPU_FREE(set);
@@ -163,6 +242,7 @@ struct collect {
 	size_t nsrc;
 	size_t nmatched, nvmas_seen; /* for the debug log */
 	uint64_t sparse_pages;	     /* resident in mappings too sparse to walk */
+	uint64_t grown_pages;	     /* the target pool grew by these for them */
 	struct numamaps_entry e;
 };
 
@@ -178,9 +258,10 @@ static bool in_target(const struct rc_move *m, int node)
 static int keep_off_target(struct collect *c, void **cand, size_t n)
 {
 	AUTOFREE int *status = xcalloc(n, sizeof(*status));
+	int r = sys(c->dm)->query(c->dm->sys_ctx, c->pid, n, cand, status);
 
-	if (move_pages(c->pid, (unsigned long)n, cand, NULL, status, 0) < 0)
-		return -errno;
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < n && c->npages < DM_MAX_PAGES; i++) {
 		if (status[i] < 0 || in_target(c->m, status[i]))
 			continue;
@@ -287,66 +368,6 @@ static int list_pages(struct collect *c)
 	return 0;
 }
 
-/* Change one node's pool of size_kib by delta pages, guarded, under the hugepages lock. */
-static int resize_pool(struct daemon *dm, int node, uint64_t size_kib, int64_t delta,
-		       struct diag *d)
-{
-	struct host_model m = {0};
-	struct hp_mem mem = {0};
-	struct hp_plan plan = {0};
-	struct hp_result res[4];
-	struct hp_apply_opts o = {.timeout_s = 5};
-	const struct numa_node *n;
-	const struct pool *p;
-	int r, lock = host_lock(dm->h, "hugepages", 5000, d);
-
-	if (lock < 0)
-		return lock;
-	r = host_model_load(dm->h, &m, d);
-	if (r >= 0)
-		r = hugepages_mem_load(dm->h, &m, &mem, d);
-	n = r >= 0 ? model_find_node(&m, node) : NULL;
-	p = n ? node_find_pool(n, size_kib) : NULL;
-	if (r >= 0 && !p)
-		r = diag_set(d, EINVAL, "hugepages", "node %d has no pool of %llu KiB", node,
-			     (unsigned long long)size_kib);
-	if (r >= 0 && delta > 0) {
-		struct hp_ask ask = {size_kib, (uint64_t)(p->total + delta), "daemon"};
-		int nodes[1] = {node};
-		struct hp_request req = {&ask, 1, nodes, 1, dm->cfg.keep_free_kib};
-
-		r = hugepages_decide(&m, &mem, &req, &plan, d); /* the keep-free guard */
-	} else if (r >= 0) {
-		int64_t shrink = -delta < p->free ? -delta : p->free;
-
-		hp_plan_add(&plan, node, size_kib, p->total, p->total - shrink);
-	}
-	if (r >= 0 && plan.nchanges <= 4)
-		r = hugepages_apply(dm->h, &plan, &o, res, d);
-	if (r == 1 && delta > 0 && plan.nchanges == 1) {
-		/* short: the kernel found no free contiguous memory for all of them; a pool
-		 * grown part way would hold pages nobody uses: put it back */
-		int64_t got = res[0].got_pages, before = res[0].before_pages;
-		struct hp_plan back = {0};
-		struct diag d2 = {0};
-
-		hp_plan_add(&back, node, size_kib, got, before);
-		if (got != before && hugepages_apply(dm->h, &back, &o, res, &d2) < 0)
-			dm_log(dm, 3, "node %d: pool not put back to %lld: %s", node,
-			       (long long)before, d2.msg);
-		hp_plan_release(&back);
-		r = diag_set(d, ENOMEM, "hugepages",
-			     "the kernel gave %lld of %lld more pages (no free contiguous "
-			     "memory); pool left at %lld",
-			     (long long)(got - before), (long long)delta, (long long)before);
-	}
-	hp_plan_release(&plan);
-	hugepages_mem_release(&mem);
-	host_model_release(&m);
-	close(lock);
-	return r;
-}
-
 static void add_job(struct daemon *dm, struct collect *c, int node)
 {
 	struct dm_action *a = &dm->act;
@@ -359,50 +380,61 @@ static void add_job(struct daemon *dm, struct collect *c, int node)
 		      c->npages, dm->cfg.rate_mib_s, dm->cfg.max_pause_ms);
 }
 
-/* Memory jobs: normal pages, then the hugetlb pages of the VM's size (target pool grown first). */
-static int plan_memory(struct daemon *dm, const struct rc_vm *v, const struct rc_move *m)
+/*
+ * The hugetlb pages of the VM's size off the target (hc), with the target's
+ * pool grown for them first.  1: the VM stays where it is (nothing changed).
+ */
+static int list_hugetlb(struct daemon *dm, const struct rc_vm *v, const struct rc_move *m,
+			struct collect *hc)
 {
-	struct dm_action *a = &dm->act;
-	struct collect c = {dm, v->pid, m, VM_PAGE_NORMAL};
-	struct diag d = {0};
-	int r = list_pages(&c);
+	int r;
 
-	if (r < 0)
-		return r;
-	add_job(dm, &c, m->nodes[0]);
+	*hc = (struct collect){dm, v->pid, m, v->page_kib};
 	if (v->page_kib == VM_PAGE_NORMAL)
 		return 0;
 	if (!dm->cfg.move_hugetlb) {
 		dm_log(dm, 6, "pid %d: hugetlb memory stays (move_hugetlb = no)", v->pid);
 		return 0;
 	}
-	c = (struct collect){dm, v->pid, m, v->page_kib};
-	c.nsrc = 1024;
-	c.src = xcalloc(c.nsrc, sizeof(*c.src));
-	r = list_pages(&c);
+	hc->nsrc = 1024;
+	hc->src = xcalloc(hc->nsrc, sizeof(*hc->src));
+	r = list_pages(hc);
+	if (r >= 0 && hc->npages && m->grow_pages) {
+		r = dm_pool_grow(dm, v, m);
+		hc->grown_pages = r == 0 ? m->grow_pages : 0;
+	}
+	if (r != 0) {
+		free(hc->pages);
+		free(hc->src);
+		*hc = (struct collect){0};
+	}
+	return r;
+}
+
+/* Memory jobs: normal pages, then the hugetlb pages listed before (hc, taken over). */
+static int plan_memory(struct daemon *dm, const struct rc_vm *v, const struct rc_move *m,
+		       struct collect *hc)
+{
+	struct dm_action *a = &dm->act;
+	struct collect c = {dm, v->pid, m, VM_PAGE_NORMAL};
+	int r = list_pages(&c);
+
 	if (r < 0) {
-		free(c.src);
+		free(c.pages);
 		return r;
 	}
-	if (c.npages && m->grow_pages) {
-		r = resize_pool(dm, m->nodes[0], v->page_kib, (int64_t)m->grow_pages, &d);
-		if (r < 0) {
-			dm_log(dm, 4,
-			       "pid %d: node %d's %llu KiB pool cannot grow by %llu: %s; "
-			       "its hugetlb memory stays",
-			       v->pid, m->nodes[0], (unsigned long long)v->page_kib,
-			       (unsigned long long)m->grow_pages, d.msg);
-			free(c.pages);
-			free(c.src);
-			return 0;
-		}
-	}
-	free(a->src_pages);
-	a->src_pages = c.src;
-	a->nsrc = c.nsrc;
-	a->huge_job = c.npages ? (int)a->njobs : -1;
-	a->huge_kib = v->page_kib;
 	add_job(dm, &c, m->nodes[0]);
+	if (!hc->src) /* no hugetlb pages to move */
+		return 0;
+	free(a->src_pages);
+	a->src_pages = STEAL_PTR(hc->src);
+	a->nsrc = hc->nsrc;
+	a->huge_job = hc->npages ? (int)a->njobs : -1;
+	a->huge_kib = v->page_kib;
+	a->grown_pages = hc->grown_pages;
+	add_job(dm, hc, m->nodes[0]);
+	hc->pages = NULL;
+	hc->grown_pages = 0;
 	return 0;
 }
 
@@ -415,24 +447,41 @@ static int plan_memory(struct daemon *dm, const struct rc_vm *v, const struct rc
 static void move_beside(struct daemon *dm, struct dm_action *a, const struct cpuset *cpus)
 {
 	cpu_set_t set;
-	int c;
+	int c, r;
 
 	if (cpuset_last(cpus) < 0 || cpuset_last(cpus) >= CPU_SETSIZE ||
-	    sched_getaffinity(0, sizeof(a->own_cpus), &a->own_cpus) < 0)
+	    sys(dm)->get_affinity(dm->sys_ctx, 0, sizeof(a->own_cpus), &a->own_cpus) < 0)
 		return;
 	CPU_ZERO(&set);
 	cpuset_foreach (c, cpus)
 		CPU_SET((size_t)c, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) == 0)
+	r = sys(dm)->set_affinity(dm->sys_ctx, 0, sizeof(set), &set);
+	if (r == 0)
 		a->own_saved = true;
 	else
-		dm_log(dm, 7, "the mover stays on its CPUs: %s", strerror(errno));
+		dm_log(dm, 7, "the mover stays on its CPUs: %s", strerror(-r));
 }
 
-static void action_release(struct dm_action *a)
+static void action_release(struct daemon *dm)
 {
+	struct dm_action *a = &dm->act;
+
 	if (a->own_saved)
-		(void)sched_setaffinity(0, sizeof(a->own_cpus), &a->own_cpus);
+		(void)sys(dm)->set_affinity(dm->sys_ctx, 0, sizeof(a->own_cpus), &a->own_cpus);
+	if (a->grown_pages) { /* a move that ended early gives back what it did not use */
+		uint64_t used = a->huge_job >= 0 ? a->jobs[a->huge_job].moved : 0;
+		struct diag d = {0};
+
+		if (used < a->grown_pages &&
+		    dm_pool_resize(dm, a->node, a->huge_kib, -(int64_t)(a->grown_pages - used),
+				   &d) < 0)
+			dm_log(dm, 4, "node %d: pool not given back: %s", a->node, d.msg);
+		else if (used < a->grown_pages)
+			dm_log(dm, 6,
+			       "node %d: the %llu pages the move grew its pool by and did not "
+			       "use were given back",
+			       a->node, (unsigned long long)(a->grown_pages - used));
+	}
 	for (size_t i = 0; i < a->njobs; i++)
 		move_job_release(&a->jobs[i]);
 	free(a->src_pages);
@@ -451,7 +500,11 @@ static int place_cpus(struct daemon *dm, const struct rc_vm *v, const struct rc_
 	if (r == -ENOENT) {
 		dm_log(dm, 7, "pid %d: no cpuset of its own (%s): sched_setaffinity", v->pid,
 		       d.msg);
-		return set_affinity(dm, v->pid, &m->cpus);
+		r = set_affinity(dm, v->pid, &m->cpus);
+		if (r >= 0)
+			note_placed(dm, &(struct dm_placed){.pid = v->pid,
+							    .method = DM_METHOD_AFFINITY});
+		return r;
 	}
 	cpuset_clear(&dm->act.cg_nodes);
 	for (size_t i = 0; i < m->nnodes; i++)
@@ -462,11 +515,15 @@ static int place_cpus(struct daemon *dm, const struct rc_vm *v, const struct rc_
 		r = cgp_apply(dm->h, &p, &d);
 	if (r >= 0) {
 		AUTOFREE char *dir = str_escape(t.groups[0].dir, 200);
+		struct dm_placed pl = {.pid = v->pid, .method = DM_METHOD_CGROUP, .v1 = t.v1};
+
+		snprintf(pl.cgroup, sizeof(pl.cgroup), "%s", t.groups[0].dir);
 
 		dm_log(dm, 6,
 		       "pid %d: cgroup %s%s: %zu cpuset writes (CPUs set, memory nodes "
 		       "widened to include the target)",
 		       v->pid, dir, t.v1 ? " (v1)" : "", p.n);
+		note_placed(dm, &pl);
 	} else
 		dm_log(dm, 3, "pid %d: cgroup cpuset not changed (every write undone): %s", v->pid,
 		       d.msg);
@@ -517,24 +574,38 @@ int dm_apply_start(struct daemon *dm, const struct rc_vm *v, const struct rc_mov
 {
 	struct dm_action *a = &dm->act;
 	AUTOFREE char *cpus = cpuset_to_list(&m->cpus);
+	struct collect hc;
 	char sz[32];
-	int r = 0;
+	int r;
 
-	action_release(a);
+	action_release(dm);
 	a->pid = v->pid;
 	a->node = m->nodes[0];
 	snprintf(a->name, sizeof(a->name), "%s", v->name);
 	snprintf(a->reason, sizeof(a->reason), "%s", m->reason);
 	dm_apply_remember(dm, v->pid);
 	a->all_done = true;
-	if (m->set_affinity)
+	/* the target pool first: when it cannot take the hugetlb pages, nothing moves */
+	r = list_hugetlb(dm, v, m, &hc);
+	if (r == 1) {
+		action_release(dm);
+		return 0;
+	}
+	if (r >= 0 && m->set_affinity)
 		r = place_cpus(dm, v, m);
 	if (r >= 0)
-		r = plan_memory(dm, v, m);
+		r = plan_memory(dm, v, m, &hc);
 	if (r < 0) {
+		struct diag d = {0};
+
 		dm_log(dm, r == -ESRCH ? 6 : 3, "pid %d (%s): %s before the move to node %d",
 		       v->pid, v->name, r == -ESRCH ? "ended" : strerror(-r), a->node);
-		action_release(a);
+		if (hc.grown_pages &&
+		    dm_pool_resize(dm, a->node, v->page_kib, -(int64_t)hc.grown_pages, &d) < 0)
+			dm_log(dm, 4, "node %d: pool not given back: %s", a->node, d.msg);
+		free(hc.pages);
+		free(hc.src);
+		action_release(dm);
 		return r;
 	}
 	dm->moves++;
@@ -545,7 +616,7 @@ int dm_apply_start(struct daemon *dm, const struct rc_vm *v, const struct rc_mov
 	a->next_us = dm_now_us();
 	if (!a->active) { /* its CPUs were all it needed */
 		finish_cgroup(dm);
-		action_release(a);
+		action_release(dm);
 	} else {
 		move_beside(dm, a, &m->cpus);
 	}
@@ -590,8 +661,8 @@ static void job_done(struct daemon *dm, size_t i)
 		for (size_t n = 0; n < a->nsrc; n++) {
 			struct diag d = {0};
 
-			if (a->src_pages[n] &&
-			    resize_pool(dm, (int)n, a->huge_kib, -(int64_t)a->src_pages[n], &d) < 0)
+			if (a->src_pages[n] && dm_pool_resize(dm, (int)n, a->huge_kib,
+							      -(int64_t)a->src_pages[n], &d) < 0)
 				dm_log(dm, 4, "node %zu: pool not shrunk after the move: %s", n,
 				       d.msg);
 		}
@@ -607,13 +678,13 @@ int dm_apply_step(struct daemon *dm)
 		return -1;
 	if (now < a->next_us)
 		return (int)((a->next_us - now + 999) / 1000);
-	wait = move_job_step(&a->jobs[a->cur], &real_ops, NULL);
+	wait = move_job_step(&a->jobs[a->cur], &sys(dm)->mover, dm->sys_ctx);
 	if (a->jobs[a->cur].state != MOVE_RUNNING) {
 		job_done(dm, a->cur);
 		if (a->jobs[a->cur].state == MOVE_VANISHED || ++a->cur >= a->njobs) {
 			if (a->cur >= a->njobs)
 				finish_cgroup(dm);
-			action_release(a);
+			action_release(dm);
 			return -1;
 		}
 		wait = 0;
@@ -634,5 +705,5 @@ void dm_apply_abandon(struct daemon *dm)
 	       "every batch was whole",
 	       a->pid, a->name, j->moved, j->npages);
 	job_done(dm, a->cur);
-	action_release(a);
+	action_release(dm);
 }

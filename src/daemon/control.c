@@ -20,6 +20,7 @@
 #include "daemon/daemon.h"
 #include "util/cleanup.h"
 #include "util/diag.h"
+#include "util/escape.h"
 #include "util/parse-num.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
@@ -297,6 +298,35 @@ int dm_control_request(const char *path, const char *request, char **ret, unsign
 	return 0;
 }
 
+/* The VM's why: the reason it is held when a move of it was given up (a pool grew short). */
+static const char *seen_why(const struct daemon *dm, const struct dm_seen *v)
+{
+	const char *held = v->verdict == RC_COOLING || v->verdict == RC_MOVE
+				   ? dm_apply_held_why(dm, v->pid)
+				   : NULL;
+
+	return held ? held : v->why;
+}
+
+/* Printable ASCII only: a cgroup path shown as it is (its "\\x2d" kept as systemd writes it). */
+static bool plain_ascii(const char *text)
+{
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			return false;
+	return true;
+}
+
+/* How the daemon placed the VM's CPUs: "affinity", "cgroup-v1", "cgroup-v2", or "-". */
+static const char *placed_name(const struct dm_placed *p)
+{
+	if (!p)
+		return "-";
+	if (p->method == DM_METHOD_AFFINITY)
+		return "affinity";
+	return p->v1 ? "cgroup-v1" : "cgroup-v2";
+}
+
 char *dm_status_text(const struct daemon *dm)
 {
 	struct sbuf s = SBUF_INIT;
@@ -321,16 +351,41 @@ char *dm_status_text(const struct daemon *dm)
 	if (dm->act.active)
 		sbuf_addf(&s, "moving: pid %d (%s) to node %d: %s\n", dm->act.pid, dm->act.name,
 			  dm->act.node, dm->act.reason);
-	sbuf_addf(&s, "%-8s %-20s %10s %5s %6s  %-8s %s\n", "PID", "VM", "MEMORY", "PAGE", "LOCAL",
-		  "STATE", "WHY");
-	for (size_t i = 0; i < dm->nseen; i++) {
-		const struct dm_seen *v = &dm->seen[i];
+	for (size_t i = 0; i < dm->nbackoff; i++) {
+		const struct dm_backoff *b = &dm->backoff[i];
+		uint64_t now = dm_now_us();
 		char pg[16];
 
-		sbuf_addf(&s, "%-8d %-20s %10s %5s %5u%%  %-8s %s\n", v->pid, v->name,
+		sbuf_addf(
+			&s,
+			"backing off: node %d's %s pool grew short %u time%s, next grow in %llu s "
+			"(or when its free memory rises): %s\n",
+			b->node, format_pagesize(b->page_kib, pg, sizeof(pg)), b->shorts,
+			b->shorts == 1 ? "" : "s",
+			(unsigned long long)(b->until_us > now ? (b->until_us - now) / 1000000 : 0),
+			b->why);
+	}
+	sbuf_addf(&s, "%-8s %-20s %10s %5s %6s  %-8s %-9s %s\n", "PID", "VM", "MEMORY", "PAGE",
+		  "LOCAL", "STATE", "CPUS-BY", "WHY");
+	for (size_t i = 0; i < dm->nseen; i++) {
+		const struct dm_seen *v = &dm->seen[i];
+		const struct dm_placed *p = dm_apply_placed(dm, v->pid);
+		char pg[16];
+
+		sbuf_addf(&s, "%-8d %-20s %10s %5s %5u%%  %-8s %-9s %s\n", v->pid, v->name,
 			  format_size_kib(v->total_kib, sz, sizeof(sz)),
 			  v->page_kib ? format_pagesize(v->page_kib, pg, sizeof(pg)) : "4K",
-			  v->local_pct, rc_verdict_name(v->verdict), v->why);
+			  v->local_pct, rc_verdict_name(v->verdict), placed_name(p),
+			  seen_why(dm, v));
+		if (p && p->method == DM_METHOD_CGROUP) { /* escaped only when it must be */
+			sbuf_addf(&s, "%-8s cgroup ", "");
+			if (plain_ascii(p->cgroup))
+				sbuf_addf(&s, "%s\n", p->cgroup);
+			else {
+				sbuf_add_escaped(&s, p->cgroup, sizeof(p->cgroup));
+				sbuf_addf(&s, "\n");
+			}
+		}
 	}
 	first = dm->nlog > DM_LOG_LINES ? dm->nlog - DM_LOG_LINES : 0;
 	if (dm->nlog)
@@ -343,6 +398,44 @@ char *dm_status_text(const struct daemon *dm)
 static void jadd_u64(json_object *o, const char *k, uint64_t v)
 {
 	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+/* {"method": "cgroup", "cgroup": DIR, "cgroup_version": 2} or {"method": "affinity"}; null. */
+static json_object *placed_json(const struct dm_placed *p)
+{
+	json_object *o;
+
+	if (!p)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(
+		o, "method",
+		json_object_new_string(p->method == DM_METHOD_CGROUP ? "cgroup" : "affinity"));
+	if (p->method == DM_METHOD_CGROUP) {
+		json_object_object_add(o, "cgroup", json_object_new_string(p->cgroup));
+		json_object_object_add(o, "cgroup_version", json_object_new_int(p->v1 ? 1 : 2));
+	}
+	return o;
+}
+
+/* The target pools whose grow waits after short grows. */
+static json_object *backoff_json(const struct daemon *dm)
+{
+	json_object *arr = json_object_new_array();
+	uint64_t now = dm_now_us();
+
+	for (size_t i = 0; i < dm->nbackoff; i++) {
+		const struct dm_backoff *b = &dm->backoff[i];
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "node", json_object_new_int(b->node));
+		jadd_u64(j, "page_kib", b->page_kib);
+		jadd_u64(j, "short_grows", b->shorts);
+		jadd_u64(j, "retry_in_s", b->until_us > now ? (b->until_us - now) / 1000000 : 0);
+		json_object_object_add(j, "why", json_object_new_string(b->why));
+		json_object_array_add(arr, j);
+	}
+	return arr;
 }
 
 char *dm_status_json(const struct daemon *dm)
@@ -383,10 +476,12 @@ char *dm_status_json(const struct daemon *dm)
 		jadd_u64(j, "local_pct", v->local_pct);
 		json_object_object_add(j, "state",
 				       json_object_new_string(rc_verdict_name(v->verdict)));
-		json_object_object_add(j, "why", json_object_new_string(v->why));
+		json_object_object_add(j, "why", json_object_new_string(seen_why(dm, v)));
+		json_object_object_add(j, "placed", placed_json(dm_apply_placed(dm, v->pid)));
 		json_object_array_add(vms, j);
 	}
 	json_object_object_add(o, "vms", vms);
+	json_object_object_add(o, "backing_off", backoff_json(dm));
 	for (size_t i = dm->nlog > DM_LOG_LINES ? dm->nlog - DM_LOG_LINES : 0; i < dm->nlog; i++)
 		json_object_array_add(log, json_object_new_string(dm->log[i % DM_LOG_LINES]));
 	json_object_object_add(o, "recent", log);

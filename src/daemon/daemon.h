@@ -23,6 +23,7 @@
 #include "place/host.h"
 
 struct host;
+struct host_model;
 
 #define DM_MAX_JOBS 4
 #define DM_LOG_LINES 16
@@ -60,10 +61,58 @@ struct dm_vm_cache {
 	struct rc_vm v;	     /* as read, before any decision */
 };
 
-/* A VM the daemon moved: when, and the affinity it gave it. */
+/* A VM the daemon moved (or tried to): when, and how long it is left alone after. */
 struct dm_moved {
 	int pid;
 	uint64_t at_us;
+	uint64_t hold_us; /* cooldown_s, or longer while its target pool backs off */
+	char why[200];	  /* why it is held longer ("": the cooldown) */
+	int held_node;	  /* with why: the target pool it waits for */
+	uint64_t held_page_kib;
+};
+
+/*
+ * A target pool that grew short (the kernel found no free contiguous
+ * memory): the next grow of it waits, twice as long after each short grow
+ * (cooldown_s, 2 x, 4 x ... up to DM_BACKOFF_MAX_S), and is tried at once
+ * when the node's free memory rose by what the grow needed or its pool grew.
+ */
+#define DM_BACKOFF_MAX_S 3600
+#define DM_BACKOFF_MAX 16
+struct dm_backoff {
+	int node;
+	uint64_t page_kib;
+	unsigned shorts;    /* short grows in a row */
+	uint64_t until_us;  /* no grow before */
+	int64_t free_kib;   /* the node's free memory at the last short grow */
+	int64_t pool_pages; /* its pool then */
+	uint64_t need_kib;  /* what that grow needed */
+	char why[160];	    /* the last short grow's reason */
+};
+
+/* How the daemon placed a VM's CPUs, for --status. */
+enum dm_method {
+	DM_METHOD_AFFINITY, /* sched_setaffinity on every thread */
+	DM_METHOD_CGROUP,   /* its own cgroup's cpuset */
+};
+struct dm_placed {
+	int pid;
+	enum dm_method method;
+	bool v1;	  /* DM_METHOD_CGROUP: cgroup v1's cpuset hierarchy, else v2 */
+	char cgroup[512]; /* DM_METHOD_CGROUP: the unit's directory (host path, raw) */
+};
+
+/*
+ * The system calls of a move, a seam for the unit tests (NULL in struct
+ * daemon: the real ones).  Each returns 0 or -errno.
+ */
+struct dm_sys {
+	struct mover_ops mover; /* move_pages(2) to a node, and the clock of the batches */
+	/* move_pages(2) without nodes: where each page is, in status */
+	int (*query)(void *ctx, int pid, size_t n, void *const *pages, int *status);
+	/* sched_setaffinity(2) and sched_getaffinity(2); tid 0 is the daemon itself */
+	int (*set_affinity)(void *ctx, int tid, size_t setsz, const cpu_set_t *set);
+	int (*get_affinity)(void *ctx, int tid, size_t setsz, cpu_set_t *set);
 };
 
 /* The move in progress: one job per page size, run one after another. */
@@ -79,7 +128,8 @@ struct dm_action {
 	uint64_t huge_kib;
 	uint64_t *src_pages; /* per kernel node, for jobs[huge_job] */
 	size_t nsrc;
-	int huge_job; /* index of the hugetlb job, -1 none */
+	int huge_job;	      /* index of the hugetlb job, -1 none */
+	uint64_t grown_pages; /* the target pool grew by these for it (given back if unused) */
 	char reason[256];
 	/* placed through its cgroup cpuset: mems narrowed to these nodes when all moved */
 	bool cgroup;
@@ -119,6 +169,12 @@ struct daemon {
 	/* state */
 	struct dm_moved *moved;
 	size_t nmoved;
+	struct dm_backoff backoff[DM_BACKOFF_MAX];
+	size_t nbackoff;
+	struct dm_placed *placed; /* VMs whose CPUs it placed, while they run */
+	size_t nplaced;
+	const struct dm_sys *sys; /* NULL: the real system calls */
+	void *sys_ctx;
 	struct dm_action act;
 	uint64_t *cpu_busy, *cpu_total; /* /proc/stat of the last tick, per CPU */
 	size_t ncpu;
@@ -171,10 +227,35 @@ void dm_tick(struct daemon *dm);
 int dm_apply_start(struct daemon *dm, const struct rc_vm *v, const struct rc_move *m);
 /* Note that pid was moved now (its cooldown starts). */
 void dm_apply_remember(struct daemon *dm, int pid);
+/* Leave pid alone for hold_us from now; its entry (why empty) for the caller to fill. */
+struct dm_moved *dm_apply_hold(struct daemon *dm, int pid, uint64_t hold_us);
+/* How pid's CPUs were placed by the daemon, or NULL. */
+const struct dm_placed *dm_apply_placed(const struct daemon *dm, int pid);
+/* Why pid is held beyond its cooldown ("" when it is not), or NULL when it is not held. */
+const char *dm_apply_held_why(const struct daemon *dm, int pid);
+/* Free what apply.c keeps (the move in progress is released, not abandoned). */
+void dm_apply_release(struct daemon *dm);
 /* Run the due batch of the move in progress; returns ms until the next, -1 when none. */
 int dm_apply_step(struct daemon *dm);
 /* End the move in progress (SIGTERM), after its last whole batch. */
 void dm_apply_abandon(struct daemon *dm);
+
+/* pool.c: the hugepage pools of a move */
+/*
+ * Grow the target node's pool by the move's grow_pages for v's hugetlb
+ * pages.  0 when it grew; 1 when v stays where it is, held (dm_apply_hold)
+ * and logged: the pool grew short and was put back, it backs off after
+ * earlier short grows, or the grow was refused.
+ */
+int dm_pool_grow(struct daemon *dm, const struct rc_vm *v, const struct rc_move *m);
+/* Change node's pool of size_kib by delta pages (a shrink: at most its free pages). */
+int dm_pool_resize(struct daemon *dm, int node, uint64_t size_kib, int64_t delta, struct diag *d);
+/*
+ * A tick's look at the host: a pool backing off is tried again at once when
+ * its node's free memory rose by what its grow needed or the pool grew (the
+ * VMs held for it wait only their cooldown).
+ */
+void dm_pool_backoff_check(struct daemon *dm, const struct host_model *m);
 
 /* control.c */
 int dm_control_open(struct daemon *dm);

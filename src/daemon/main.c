@@ -206,7 +206,7 @@ int daemon_cmd_main(const struct daemon_entry *e, int argc, char **argv)
 		fprintf(stderr, "kvmtune: daemon: setup failed: %s\n", strerror(-r));
 	dm_teardown(&dm);
 	dm_apply_abandon(&dm);
-	free(dm.moved);
+	dm_apply_release(&dm);
 	free(dm.seen);
 	free(dm.cpu_busy);
 	free(dm.cpu_total);

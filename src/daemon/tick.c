@@ -208,7 +208,7 @@ static bool cooling(const struct daemon *dm, int pid, uint64_t now)
 {
 	for (size_t i = 0; i < dm->nmoved; i++)
 		if (dm->moved[i].pid == pid)
-			return now - dm->moved[i].at_us < (uint64_t)dm->cfg.cooldown_s * 1000000u;
+			return now - dm->moved[i].at_us < dm->moved[i].hold_us;
 	return false;
 }
 
@@ -477,8 +477,10 @@ void dm_tick(struct daemon *dm)
 	if (dm->act.active)
 		return;
 	r = read_host(dm, &m, &mem, &ph, &d);
-	if (r >= 0)
+	if (r >= 0) {
+		dm_pool_backoff_check(dm, &m);
 		r = collect_vms(dm, &m, &ph, &vms, &n);
+	}
 	if (r < 0) {
 		dm_log(dm, 3, "tick %llu: reading the host failed: %s",
 		       (unsigned long long)dm->ticks, d.msg[0] ? d.msg : strerror(-r));

@@ -64,6 +64,13 @@ mkdir -p /etc/kvmtune
 printf 'interval_ms = 2000\nscope = all\nmin_mem = 8M\nkeep_free = 32M\nrate_mib_s = 256\nmax_pause_ms = 20\ncooldown_s = 600\n' >/etc/kvmtune/daemon.conf
 "$kt" daemon --foreground 2>/daemon.log &
 d=$!
+# the daemon's own CPUs, sampled while it runs: the target's CPUs while it moves, all after
+(last=; while kill -0 $d 2>/dev/null; do
+    while read -r k v; do [ "$k" = Cpus_allowed_list: ] && c=$v; done </proc/$d/status
+    [ "$c" = "$last" ] || echo "$c" >>/daemon-cpus # each change, written at once
+    last=$c
+    sleep 0.05
+done 2>/dev/null) &
 # the daemon's own view: pid's state in /status.json
 state() {
     awk -v p="$1" '/"pid": *[0-9]/ {s = $0; sub(/.*"pid": */, "", s); sub(/[^0-9].*/, "", s); cur = s}
@@ -112,6 +119,9 @@ echo "@@ pools"
 for n in 0 1; do echo "node$n $(cat $h/node$n/hugepages/hugepages-2048kB/nr_hugepages) $(cat $h/node$n/hugepages/hugepages-2048kB/free_hugepages)"; done
 echo "@@ stall"
 cat /cg.stall
+echo "@@ daemon-cpus"
+cat /daemon-cpus
+echo "@@ daemon-cpus-after $(awk '/Cpus_allowed_list/ {print $2}' /proc/$d/status)"
 kill -TERM $d; wait $d; echo "@@ daemon-exit $?"
 echo "@@ log"
 cat /daemon.log
@@ -195,5 +205,20 @@ check "its process's CPUs still 0 ($qa)" [ "$qa" = 0 ]
 check "status says the pinned scope is pinned ($(state "$qpid"))" [ "$(state "$qpid")" = pinned ]
 stall=$(section stall | awk '{print $2}')
 diag "longest stall of the scoped process's busy thread while it moved: ${stall:-?} us (TCG guest)"
+# --status: how each one's CPUs were placed
+placed() { jq -r --argjson p "$1" '.vms[] | select(.pid == $p) | .placed | if . == null then "-" else .method + (if .cgroup then " v\(.cgroup_version) " + .cgroup else "" end) end' "$work/status.json"; }
+check "status: the free process placed by sched_setaffinity ($(placed "$fpid"))" [ "$(placed "$fpid")" = affinity ]
+check "status: the scoped process placed by its scope's v2 cpuset ($(placed "$cpid"))" \
+    [ "$(placed "$cpid")" = 'cgroup v2 /sys/fs/cgroup/machine.slice/machine-qemu\x2d1\x2dtest.scope' ]
+check "status: the pinned ones placed by nobody ($(placed "$ppid"), $(placed "$qpid"))" \
+    [ "$(placed "$ppid")$(placed "$qpid")" = -- ]
+# the daemon moved beside the target (its own CPUs one node's while a move ran) and came back
+dc=$(section daemon-cpus | tr '\n' ' ')
+dca=$(awk '$1 == "@@" && $2 == "daemon-cpus-after" {print $3}' "$work/out")
+diag "the daemon's own CPUs over the run (changes sampled every 50 ms): $dc; after: $dca"
+check "the daemon ran moves on the target node's CPUs ($dc)" grep -qxE '0-1|2-3' < <(section daemon-cpus)
+check "the daemon's own CPUs were only all or one node's ($dc)" \
+    [ -z "$(section daemon-cpus | grep -vxE '0-3|0-1|2-3')" ]
+check "the daemon's own CPUs restored after the moves ($dca)" [ "$dca" = 0-3 ]
 check "SIGTERM: the daemon exits 0" grep -qx '@@ daemon-exit 0' "$work/out"
 finish
