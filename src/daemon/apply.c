@@ -412,6 +412,18 @@ static int list_hugetlb(struct daemon *dm, const struct rc_vm *v, const struct r
 }
 
 /* Memory jobs: normal pages, then the hugetlb pages listed before (hc, taken over). */
+/* Free pages of node's pool of size_kib pages, UINT64_MAX when unreadable. */
+static uint64_t pool_free(struct daemon *dm, int node, uint64_t size_kib)
+{
+	char path[128];
+	unsigned long long v;
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/hugepages-%llukB/free_hugepages", node,
+		 (unsigned long long)size_kib);
+	return host_read_u64(dm->h, path, &v, NULL) < 0 ? UINT64_MAX : (uint64_t)v;
+}
+
 static int plan_memory(struct daemon *dm, const struct rc_vm *v, const struct rc_move *m,
 		       struct collect *hc)
 {
@@ -429,6 +441,10 @@ static int plan_memory(struct daemon *dm, const struct rc_vm *v, const struct rc
 	free(a->src_pages);
 	a->src_pages = STEAL_PTR(hc->src);
 	a->nsrc = hc->nsrc;
+	free(a->src_free);
+	a->src_free = xcalloc(a->nsrc ? a->nsrc : 1, sizeof(*a->src_free));
+	for (size_t n = 0; n < a->nsrc; n++)
+		a->src_free[n] = a->src_pages[n] ? pool_free(dm, (int)n, v->page_kib) : UINT64_MAX;
 	a->huge_job = hc->npages ? (int)a->njobs : -1;
 	a->huge_kib = v->page_kib;
 	a->grown_pages = hc->grown_pages;
@@ -485,6 +501,7 @@ static void action_release(struct daemon *dm)
 	for (size_t i = 0; i < a->njobs; i++)
 		move_job_release(&a->jobs[i]);
 	free(a->src_pages);
+	free(a->src_free);
 	cpuset_release(&a->cg_nodes);
 	*a = (struct dm_action){.huge_job = -1};
 }
@@ -660,9 +677,25 @@ static void job_done(struct daemon *dm, size_t i)
 	if ((int)i == a->huge_job && j->moved) { /* give back what the sources freed */
 		for (size_t n = 0; n < a->nsrc; n++) {
 			struct diag d = {0};
+			uint64_t now, freed;
 
-			if (a->src_pages[n] && dm_pool_resize(dm, (int)n, a->huge_kib,
-							      -(int64_t)a->src_pages[n], &d) < 0)
+			if (!a->src_pages[n])
+				continue;
+			/* what the move freed there (a move that ended early freed fewer
+			 * than it listed), never the free pages the pool had before */
+			now = pool_free(dm, (int)n, a->huge_kib);
+			if (now == UINT64_MAX || a->src_free[n] == UINT64_MAX) {
+				dm_log(dm, 4,
+				       "node %zu: pool not shrunk after the move: its free "
+				       "pages cannot be read",
+				       n);
+				continue;
+			}
+			freed = now > a->src_free[n] ? now - a->src_free[n] : 0;
+			if (freed > a->src_pages[n])
+				freed = a->src_pages[n];
+			if (freed &&
+			    dm_pool_resize(dm, (int)n, a->huge_kib, -(int64_t)freed, &d) < 0)
 				dm_log(dm, 4, "node %zu: pool not shrunk after the move: %s", n,
 				       d.msg);
 		}

@@ -127,6 +127,7 @@ struct dm_action {
 	/* hugetlb pages taken per source node (to shrink those pools after) */
 	uint64_t huge_kib;
 	uint64_t *src_pages; /* per kernel node, for jobs[huge_job] */
+	uint64_t *src_free; /* those nodes' free pages of that size before the move (-1: unknown) */
 	size_t nsrc;
 	int huge_job;	      /* index of the hugetlb job, -1 none */
 	uint64_t grown_pages; /* the target pool grew by these for it (given back if unused) */

@@ -58,6 +58,27 @@ struct fake {
 
 static struct fake F;
 
+static void put(const char *root, const char *path, const char *content);
+static long get_long(const char *root, const char *path);
+
+/* A 2 MiB page of db02 moved from node 0 to node: the kernel frees it on node 0's pool. */
+static void huge_moved(struct fake *f, int node)
+{
+	static const char *const free_path[2] = {
+		"/sys/devices/system/node/node0/hugepages/hugepages-2048kB/free_hugepages",
+		"/sys/devices/system/node/node1/hugepages/hugepages-2048kB/free_hugepages"};
+	char buf[32];
+
+	if (node != 1)
+		return;
+	(void)snprintf(buf, sizeof(buf), "%ld\n", get_long(f->root, free_path[0]) + 1);
+	put(f->root, free_path[0], buf);
+	(void)snprintf(buf, sizeof(buf), "%ld\n",
+		       get_long(f->root, free_path[1]) > 0 ? get_long(f->root, free_path[1]) - 1
+							   : 0);
+	put(f->root, free_path[1], buf);
+}
+
 static int fake_move(void *ctx, int pid, size_t n, void *const *pages, int node, int *status)
 {
 	struct fake *f = ctx;
@@ -77,8 +98,10 @@ static int fake_move(void *ctx, int pid, size_t n, void *const *pages, int node,
 		uint64_t a = (uint64_t)(uintptr_t)pages[i];
 
 		status[i] = node;
-		if (a >= DB02_HUGE && a < DB02_HUGE + 100 * 2048 * 1024ULL)
+		if (a >= DB02_HUGE && a < DB02_HUGE + 100 * 2048 * 1024ULL) {
 			f->huge_pages++;
+			huge_moved(f, node);
+		}
 	}
 	return 0;
 }
@@ -334,17 +357,21 @@ static void test_move_beside_whole(void **state)
 	dm_fini(&dm);
 }
 
-/* A batch that fails, a VM that vanishes, a SIGTERM: the daemon's CPUs come back each time. */
+/*
+ * A batch that fails, a VM that vanishes, a SIGTERM, a batch of the hugetlb
+ * job that fails after some of its pages moved: the daemon's CPUs come back
+ * each time, and the pools change by what moved.
+ */
 static void test_move_beside_ended_early(void **state)
 {
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		struct daemon dm;
 		struct rc_vm v;
 		struct rc_move m;
 
 		(void)state;
 		setup(NULL);
-		F.fail_at = k == 0 ? 3 : 0;
+		F.fail_at = k == 0 ? 3 : k == 3 ? 10 : 0;
 		F.vanish_at = k == 1 ? 3 : 0;
 		dm_init(&dm);
 		db02_move(&v, &m, 100);
@@ -363,10 +390,17 @@ static void test_move_beside_ended_early(void **state)
 		if (!CPU_EQUAL(&F.own, &F.before))
 			fail_msg("case %d: the daemon kept the target CPUs after the move", k);
 		assert_true(k != 1 || logged(&dm, "vanished"));
+		if (k == 3 && (F.huge_pages == 0 || F.huge_pages >= 100))
+			fail_msg("case 3: %zu hugepages moved, not some", F.huge_pages);
 		/* the pages node 1's pool grew by and the move did not use went back */
 		if (get_long(F.root, NODE1_POOL) != 512 + (long)F.huge_pages)
 			fail_msg("case %d: node 1's pool %ld after %zu hugepages moved", k,
 				 get_long(F.root, NODE1_POOL), F.huge_pages);
+		/* and node 0's shrank by the pages that left it, not by all listed: its 256
+		 * free pages from before the move stay */
+		if (get_long(F.root, NODE0_POOL) != 512 - (long)F.huge_pages)
+			fail_msg("case %d: node 0's pool %ld after %zu hugepages moved", k,
+				 get_long(F.root, NODE0_POOL), F.huge_pages);
 		cpuset_release(&m.cpus);
 		dm_fini(&dm);
 		teardown(NULL);
