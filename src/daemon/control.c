@@ -302,6 +302,9 @@ char *dm_status_text(const struct daemon *dm)
 		(unsigned long long)dm->ticks, (unsigned long long)dm->moves,
 		format_size_kib(dm->moved_kib, sz, sizeof(sz)),
 		(unsigned long long)dm->huge_pages_moved, (unsigned long long)dm->pages_not_moved);
+	sbuf_addf(&s, "CPU: %.1f s in all, %.1f s moving pages, %.1f s reading and deciding\n",
+		  (double)dm_process_cpu_us() / 1e6, (double)dm->move_cpu_us / 1e6,
+		  (double)dm->tick_cpu_us / 1e6);
 	if (dm->act.active)
 		sbuf_addf(&s, "moving: pid %d (%s) to node %d: %s\n", dm->act.pid, dm->act.name,
 			  dm->act.node, dm->act.reason);
@@ -342,6 +345,9 @@ char *dm_status_json(const struct daemon *dm)
 	jadd_u64(o, "moved_kib", dm->moved_kib);
 	jadd_u64(o, "hugepages_moved", dm->huge_pages_moved);
 	jadd_u64(o, "pages_not_moved", dm->pages_not_moved);
+	jadd_u64(o, "cpu_us", dm_process_cpu_us());
+	jadd_u64(o, "cpu_moving_us", dm->move_cpu_us);
+	jadd_u64(o, "cpu_ticks_us", dm->tick_cpu_us);
 	if (dm->act.active) {
 		json_object *a = json_object_new_object();
 

@@ -38,6 +38,14 @@ struct dm_seen {
 	char why[200];
 };
 
+/* A process's CPU time (utime + stime, clock ticks) when last read, to rate it. */
+struct dm_cpu_sample {
+	int pid;
+	int64_t start_ticks; /* stat field 22: tells a reused PID apart */
+	int64_t cpu_ticks;
+	uint64_t at_us;
+};
+
 /* A VM the daemon moved: when, and the affinity it gave it. */
 struct dm_moved {
 	int pid;
@@ -99,12 +107,15 @@ struct daemon {
 	struct dm_action act;
 	uint64_t *cpu_busy, *cpu_total; /* /proc/stat of the last tick, per CPU */
 	size_t ncpu;
+	struct dm_cpu_sample *cpu_seen; /* each VM's CPU time at the last tick it was read */
+	size_t ncpu_seen;
 	/* report */
 	struct dm_seen *seen;
 	size_t nseen;
 	char log[DM_LOG_LINES][320];
 	size_t nlog;
 	uint64_t ticks, moves, moved_kib, huge_pages_moved, pages_not_moved;
+	uint64_t tick_cpu_us, move_cpu_us; /* CPU time in ticks (read, decide) and in moves */
 	char last_error[320];
 	/* the last tick's planner host (advice uses it while fresh) and the advice held */
 	struct place_host last_ph;
@@ -119,6 +130,10 @@ struct daemon {
 
 bool dm_dry_run(const struct daemon *dm);
 uint64_t dm_now_us(void);
+/* The calling thread's CPU time (user and system), µs. */
+uint64_t dm_thread_cpu_us(void);
+/* The daemon's CPU time so far (every thread, user and system), µs. */
+uint64_t dm_process_cpu_us(void);
 /* Log a line on stderr with its priority ("<6>") and keep it for --status. */
 void dm_log(struct daemon *dm, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -39,6 +39,24 @@ uint64_t dm_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+uint64_t dm_thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t dm_process_cpu_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 void dm_log(struct daemon *dm, int prio, const char *fmt, ...)
 {
 	char *line = dm->log[dm->nlog % DM_LOG_LINES];
@@ -223,11 +241,13 @@ int dm_run(struct daemon *dm)
 			if (ev[i].data.fd == dm->sigfd) {
 				on_signal(dm);
 			} else if (ev[i].data.fd == dm->timerfd) {
-				uint64_t exp;
+				uint64_t exp, t;
 
 				while (read(dm->timerfd, &exp, sizeof(exp)) == (ssize_t)sizeof(exp))
 					;
+				t = dm_thread_cpu_us();
 				dm_tick(dm);
+				dm->tick_cpu_us += dm_thread_cpu_us() - t;
 				snprintf(msg, sizeof(msg), "STATUS=%llu ticks, %llu moves%s",
 					 (unsigned long long)dm->ticks,
 					 (unsigned long long)dm->moves,
@@ -239,7 +259,13 @@ int dm_run(struct daemon *dm)
 				dm_control_serve(dm);
 			}
 		}
-		timeout_ms = dm->act.active && !dm->stopping ? dm_apply_step(dm) : -1;
+		timeout_ms = -1;
+		if (dm->act.active && !dm->stopping) { /* the kernel's page copies count here */
+			uint64_t t = dm_thread_cpu_us();
+
+			timeout_ms = dm_apply_step(dm);
+			dm->move_cpu_us += dm_thread_cpu_us() - t;
+		}
 	}
 	if (dm->act.active)
 		dm_apply_abandon(dm);

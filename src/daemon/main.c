@@ -210,6 +210,7 @@ int daemon_cmd_main(const struct daemon_entry *e, int argc, char **argv)
 	free(dm.seen);
 	free(dm.cpu_busy);
 	free(dm.cpu_total);
+	free(dm.cpu_seen);
 	host_free(dm.h);
 	return r < 0 ? 1 : 0;
 }

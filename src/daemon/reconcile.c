@@ -10,7 +10,9 @@
 #include "place/host.h"
 #include "place/request.h"
 #include "place/solve.h"
+#include "util/cleanup.h"
 #include "util/parse-num.h"
+#include "util/xalloc.h"
 
 #include "util/banned.h"
 
@@ -139,8 +141,64 @@ static bool room_for(const struct place_host *h, const struct rc_vm *v, const si
 	return room >= 0 && (uint64_t)room >= move_kib;
 }
 
-/* A VM free to run anywhere: the planner's best node set, preferring where its memory is. */
-static bool place_free_vm(const struct place_host *h, const struct rc_vm *v, struct rc_move *m)
+/*
+ * The CPUs of each node index that VMs confined to CPUs there use (a pinned
+ * VM's or one placed before): its use shared by its allowed CPUs' nodes.  A
+ * free VM's use is not counted anywhere: it may run anywhere, and is itself
+ * the one to place.
+ */
+static void cpu_committed(const struct place_host *h, const struct rc_vm *vms, size_t nvms,
+			  double *used)
+{
+	struct cpuset all = {0}, part = {0};
+
+	for (size_t i = 0; i < h->nnodes; i++) {
+		used[i] = 0;
+		cpuset_or(&all, &h->nodes[i].cpus);
+	}
+	for (size_t k = 0; k < nvms; k++) {
+		const struct rc_vm *v = &vms[k];
+		unsigned n;
+
+		cpuset_copy(&part, &v->allowed);
+		cpuset_and(&part, &all);
+		n = cpuset_count(&part);
+		if (v->cpu_use <= 0 || n == 0 || cpuset_equal(&part, &all))
+			continue;
+		for (size_t i = 0; i < h->nnodes; i++) {
+			cpuset_copy(&part, &v->allowed);
+			cpuset_and(&part, &h->nodes[i].cpus);
+			used[i] += v->cpu_use * (double)cpuset_count(&part) / (double)n;
+		}
+	}
+	cpuset_release(&all);
+	cpuset_release(&part);
+}
+
+/* CPUs v would lack on the node set (its use shared evenly), beyond a tolerance: 0 when it fits. */
+#define RC_CPU_SLACK 0.1
+static double cpu_over(const struct place_host *h, const double *used, const struct rc_vm *v,
+		       const size_t *idx, size_t n)
+{
+	double worst = 0;
+
+	for (size_t i = 0; v->cpu_use > 0 && i < n; i++) {
+		double over = used[idx[i]] + v->cpu_use / (double)n -
+			      (double)cpuset_count(&h->nodes[idx[i]].cpus) - RC_CPU_SLACK;
+
+		if (over > worst)
+			worst = over;
+	}
+	return worst;
+}
+
+/*
+ * A VM free to run anywhere: the planner's best node set where its threads
+ * have CPU time to spare (used: what other VMs use of each node's CPUs),
+ * then where most of its memory already is.
+ */
+static bool place_free_vm(const struct place_host *h, const double *used, const struct rc_vm *v,
+			  struct rc_move *m)
 {
 	struct place_opts o = {.grow_pools = true};
 	struct place_state s = {0};
@@ -148,6 +206,7 @@ static bool place_free_vm(const struct place_host *h, const struct rc_vm *v, str
 	struct place_req r;
 	size_t nc = 0, best = SIZE_MAX, maxcpu = 1;
 	uint64_t best_kib = 0;
+	double best_over = 0;
 	bool ok = false;
 
 	place_req_init(&r);
@@ -188,13 +247,16 @@ static bool place_free_vm(const struct place_host *h, const struct rc_vm *v, str
 	}
 	for (size_t i = 0; i < nc && c[i].fits; i++) {
 		uint64_t kib;
+		double over;
 
 		if (c[i].choice.nnodes != c[0].choice.nnodes)
 			break;
 		kib = kib_on(v, c[i].choice.nodes, c[i].choice.nnodes);
-		if (best == SIZE_MAX || kib > best_kib) {
+		over = cpu_over(h, used, v, c[i].choice.nodes, c[i].choice.nnodes);
+		if (best == SIZE_MAX || over < best_over || (over <= best_over && kib > best_kib)) {
 			best = i;
 			best_kib = kib;
+			best_over = over;
 		}
 	}
 	if (best != SIZE_MAX) {
@@ -215,6 +277,26 @@ static void nodes_text(const struct rc_move *m, char *buf, size_t bufsz)
 		off += (size_t)snprintf(buf + off, bufsz - off, "%s%d", i ? "," : "", m->nodes[i]);
 }
 
+/* "; it uses 1.0 CPUs, other VMs 0.2 of node 1's 2" when its use is known, else "". */
+static const char *cpu_text(const struct place_host *h, const double *used, const struct rc_vm *v,
+			    const struct rc_move *m, char *buf, size_t bufsz)
+{
+	double others = 0;
+	unsigned ncpu = 0;
+
+	if (v->cpu_use < 0)
+		return "";
+	for (size_t i = 0; i < h->nnodes; i++)
+		for (size_t j = 0; j < m->nnodes; j++)
+			if (h->nodes[i].node == m->nodes[j]) {
+				others += used[i];
+				ncpu += cpuset_count(&h->nodes[i].cpus);
+			}
+	snprintf(buf, bufsz, "; it uses %.1f CPUs, other VMs %.1f of the %u there", v->cpu_use,
+		 others, ncpu);
+	return buf;
+}
+
 /* A VM that needs a move but was moved recently waits (hysteresis). */
 static bool cooling(const struct daemon_config *cfg, struct rc_vm *v)
 {
@@ -226,11 +308,11 @@ static bool cooling(const struct daemon_config *cfg, struct rc_vm *v)
 }
 
 /* Classify one VM; true (with m filled) when it needs a move. */
-static bool judge(const struct place_host *h, const struct daemon_config *cfg, struct rc_vm *v,
-		  struct rc_move *m)
+static bool judge(const struct place_host *h, const struct daemon_config *cfg, const double *used,
+		  struct rc_vm *v, struct rc_move *m)
 {
 	size_t idx[PLACE_MAX_SPAN], n;
-	char sz[32], nodes[64];
+	char sz[32], nodes[64], cpus[96];
 	bool free_vm = false;
 
 	v->local_pct = 0;
@@ -283,7 +365,7 @@ static bool judge(const struct place_host *h, const struct daemon_config *cfg, s
 	}
 	if (cooling(cfg, v))
 		return false;
-	if (!place_free_vm(h, v, m)) {
+	if (!place_free_vm(h, used, v, m)) {
 		v->verdict = RC_NO_FIT;
 		snprintf(v->why, sizeof(v->why), "no node set can hold it after keep-free");
 		return false;
@@ -291,9 +373,10 @@ static bool judge(const struct place_host *h, const struct daemon_config *cfg, s
 	nodes_text(m, nodes, sizeof(nodes));
 	snprintf(m->reason, sizeof(m->reason),
 		 "its threads may run anywhere: node %s fits it best and holds %.0f %% of its "
-		 "memory",
+		 "memory%s",
 		 nodes,
-		 v->total_kib ? 100.0 - 100.0 * (double)m->move_kib / (double)v->total_kib : 100.0);
+		 v->total_kib ? 100.0 - 100.0 * (double)m->move_kib / (double)v->total_kib : 100.0,
+		 cpu_text(h, used, v, m, cpus, sizeof(cpus)));
 	return true;
 }
 
@@ -302,9 +385,11 @@ bool rc_decide(const struct place_host *h, const struct daemon_config *cfg, stru
 {
 	struct rc_move m = {0};
 	size_t chosen = SIZE_MAX;
+	AUTOFREE double *used = xcalloc(h->nnodes ? h->nnodes : 1, sizeof(*used));
 
+	cpu_committed(h, vms, nvms, used);
 	for (size_t i = 0; i < nvms; i++) {
-		if (!judge(h, cfg, &vms[i], &m))
+		if (!judge(h, cfg, used, &vms[i], &m))
 			continue;
 		/* the least to move first (a VM needing only its affinity is placed at
 		 * once, not after a long move), then the largest; the others wait */

@@ -49,6 +49,7 @@ struct rc_vm {
 	bool narrowed_vcpu;    /* a vCPU thread's affinity differs from the others' */
 	bool bind_policy;      /* memory with an explicit bind/preferred policy */
 	bool cooling;	       /* moved less than cooldown_s ago */
+	double cpu_use;	       /* CPUs its threads used since the last tick (< 0: not known) */
 	/* decided */
 	unsigned local_pct; /* share on its node set (free VMs: its best single node) */
 	enum rc_verdict verdict;

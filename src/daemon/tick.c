@@ -147,6 +147,63 @@ static int read_status(struct host *h, int pid, uint64_t *ret_kib, struct cpuset
 	return status_list(text, "\nCpus_allowed_list:", allowed);
 }
 
+/* The first number of /proc/uptime (seconds since boot), < 0 when unreadable. */
+static double read_uptime(struct host *h)
+{
+	AUTOFREE char *text = NULL;
+	double v;
+
+	if (host_read_attr(h, "/proc/uptime", &text, NULL, NULL) < 0)
+		return -1;
+	text[strcspn(text, " \n")] = '\0';
+	return parse_double(text, &v) < 0 || v < 0 ? -1 : v;
+}
+
+/* utime + stime and the start after boot of pid (clock ticks), from /proc/PID/stat. */
+static int read_cpu_ticks(struct host *h, int pid, int64_t *ret_cpu, int64_t *ret_start)
+{
+	AUTOFREE char *text = NULL;
+	char path[64];
+	int64_t u, s;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (host_read_attr(h, path, &text, NULL, NULL) < 0 ||
+	    procstat_stat_field(text, 14, &u) < 0 || procstat_stat_field(text, 15, &s) < 0 ||
+	    procstat_stat_field(text, 22, ret_start) < 0 || u < 0 || s < 0 || *ret_start < 0 ||
+	    u > INT64_MAX / 2 || s > INT64_MAX / 2)
+		return -EINVAL;
+	*ret_cpu = u + s;
+	return 0;
+}
+
+/*
+ * The CPUs pid used: since the tick that last read it, else on average since
+ * it started (the first tick that sees it); < 0 when not known.  *ret is this
+ * reading (pid 0 when there is none), for the next tick.
+ */
+static double vm_cpu_use(const struct daemon *dm, int pid, double uptime_s, uint64_t now,
+			 struct dm_cpu_sample *ret)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	int64_t cpu, start;
+	double age_s;
+
+	*ret = (struct dm_cpu_sample){0};
+	if (hz <= 0 || read_cpu_ticks(dm->h, pid, &cpu, &start) < 0)
+		return -1;
+	*ret = (struct dm_cpu_sample){pid, start, cpu, now};
+	for (size_t i = 0; i < dm->ncpu_seen; i++) {
+		const struct dm_cpu_sample *o = &dm->cpu_seen[i];
+
+		if (o->pid == pid && o->start_ticks == start && now > o->at_us &&
+		    cpu >= o->cpu_ticks)
+			return (double)(cpu - o->cpu_ticks) / (double)hz /
+			       ((double)(now - o->at_us) / 1e6);
+	}
+	age_s = uptime_s - (double)start / (double)hz;
+	return uptime_s >= 0 && age_s >= 1.0 ? (double)cpu / (double)hz / age_s : -1;
+}
+
 static bool cooling(const struct daemon *dm, int pid, uint64_t now)
 {
 	for (size_t i = 0; i < dm->nmoved; i++)
@@ -196,7 +253,7 @@ static void vm_memory(const struct procstat_proc *p, const struct place_host *ph
 
 /* Read one process into v; false to skip it (gone, not a VM, too small to look at). */
 static bool read_vm(struct daemon *dm, const struct host_model *m, const struct place_host *ph,
-		    int pid, struct rc_vm *v)
+		    int pid, double uptime_s, struct rc_vm *v, struct dm_cpu_sample *ret_cpu)
 {
 	struct procstat_opts o = {.self_pid = getpid(),
 				  .base_page_kib = 4,
@@ -230,6 +287,7 @@ static bool read_vm(struct daemon *dm, const struct host_model *m, const struct 
 			 p.usage.policy_kib[NUMAMAPS_POLICY_PREFER_MANY];
 	v->rss_kib = p.qemu ? kib : 0;
 	v->cooling = cooling(dm, pid, dm_now_us());
+	v->cpu_use = vm_cpu_use(dm, pid, uptime_s, dm_now_us(), ret_cpu);
 	vm_memory(&p, ph, v);
 	procstat_proc_release(&p);
 	return true;
@@ -240,8 +298,10 @@ static int collect_vms(struct daemon *dm, const struct host_model *m, const stru
 {
 	char **names = NULL;
 	struct rc_vm *vms = NULL;
+	struct dm_cpu_sample *cpu = NULL;
 	size_t n = 0, cap = 0;
 	uint32_t pid;
+	double uptime_s = read_uptime(dm->h);
 	int r = host_list(dm->h, "/proc", &names, NULL, NULL);
 
 	if (r < 0)
@@ -252,14 +312,18 @@ static int collect_vms(struct daemon *dm, const struct host_model *m, const stru
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			vms = xreallocarray(vms, cap, sizeof(*vms));
+			cpu = xreallocarray(cpu, cap, sizeof(*cpu));
 		}
 		memset(&vms[n], 0, sizeof(vms[n]));
-		if (read_vm(dm, m, ph, (int)pid, &vms[n]))
+		if (read_vm(dm, m, ph, (int)pid, uptime_s, &vms[n], &cpu[n]))
 			n++;
 		else
 			rc_vm_release(&vms[n]);
 	}
 	host_names_free(names);
+	free(dm->cpu_seen); /* only the VMs of this tick: the list stays small */
+	dm->cpu_seen = cpu;
+	dm->ncpu_seen = n;
 	*ret = vms;
 	*ret_n = n;
 	return 0;

@@ -183,6 +183,11 @@ check "every thread of the scoped process confined by the scope ($(section cgrou
 cs=$(share "$cpid" "$node")
 check "scoped process's memory on node $node: $cs % (>= 95)" [ "$cs" -ge 95 ]
 check "the daemon logged the cgroup placement" grep -q 'cpuset writes' <<<"$(section log)"
+# its CPU use, rated from /proc/PID/stat, weighs in the choice of node: the busy one near 1 CPU
+use=$(section log | sed -n "s/.*moving pid $cpid .*it uses \([0-9.]*\) CPUs.*/\1/p" | head -1)
+diag "the busy scoped process uses ${use:-?} CPUs (daemon's reading)"
+check "the daemon rated the busy process's CPU use ($use, 0.3-1.5)" \
+    awk -v u="${use:-x}" 'BEGIN { exit !(u ~ /^[0-9.]+$/ && u >= 0.3 && u <= 1.5) }'
 qa=$(allowed "$qpid")
 check "scope pinned by its owner left alone: cpuset.cpus still 0 ('$(cgv pinned.cpus)')" \
     [ "$(cgv pinned.cpus)" = 0 ]

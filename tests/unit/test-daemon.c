@@ -621,6 +621,66 @@ static void test_decide_free_vm_spans(void **state)
 	place_host_release(&ph);
 }
 
+/*
+ * A busy free VM goes where its threads have CPU time, not beside another
+ * busy VM because a little more of its memory is there (the bench: two busy
+ * processes ended on one node's CPU while other nodes' CPUs held paused VMs).
+ */
+static void test_decide_busy_vm_needs_cpu(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v[3];
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	two_nodes(&ph); /* 2 CPUs a node */
+	/* a VM placed on node 1 (CPUs 2-3) using both its CPUs, all its memory there */
+	vm(&v[0], 10, "2-3", VM_PAGE_NORMAL, 0, 400 * 1024);
+	v[0].cpu_use = 2.0;
+	/* a busy free VM, most of its memory on node 1 */
+	vm(&v[1], 11, "0-3", VM_PAGE_NORMAL, 120 * 1024, 280 * 1024);
+	v[1].cpu_use = 1.0;
+	assert_true(rc_decide(&ph, &cfg, v, 2, &m));
+	assert_int_equal(m.vm, 1);
+	assert_int_equal(m.nnodes, 1);
+	assert_int_equal(m.nodes[0], 0);
+	assert_int_equal(m.move_kib, 280 * 1024);
+	assert_non_null(strstr(m.reason, "it uses 1.0 CPUs, other VMs 0.0 of the 2 there"));
+	cpuset_release(&m.cpus);
+
+	/* the other VM uses half a CPU: node 1 has room, and most of its memory */
+	v[0].cpu_use = 0.5;
+	assert_true(rc_decide(&ph, &cfg, v, 2, &m));
+	assert_int_equal(m.nodes[0], 1);
+	assert_non_null(strstr(m.reason, "other VMs 0.5 of the 2 there"));
+	cpuset_release(&m.cpus);
+
+	/* every node's CPUs full: where it is short of the least CPU, then its memory */
+	v[0].cpu_use = 2.0;
+	vm(&v[2], 12, "0-1", VM_PAGE_NORMAL, 400 * 1024, 0);
+	v[2].cpu_use = 1.5;
+	assert_true(rc_decide(&ph, &cfg, v, 3, &m));
+	assert_int_equal(m.vm, 1);
+	assert_int_equal(m.nodes[0], 0);
+	cpuset_release(&m.cpus);
+	v[2].cpu_use = 2.0; /* short by as much on both: its memory decides */
+	assert_true(rc_decide(&ph, &cfg, v, 3, &m));
+	assert_int_equal(m.nodes[0], 1);
+	cpuset_release(&m.cpus);
+
+	/* use not known (its first tick, unreadable stat): memory decides, no CPU text */
+	v[1].cpu_use = -1;
+	assert_true(rc_decide(&ph, &cfg, v, 3, &m));
+	assert_int_equal(m.nodes[0], 1);
+	assert_null(strstr(m.reason, "CPUs"));
+	cpuset_release(&m.cpus);
+	for (int i = 0; i < 3; i++)
+		rc_vm_release(&v[i]);
+	place_host_release(&ph);
+}
+
 /* numad -w through the daemon: the advice held counts, so back-to-back VMs spread over nodes. */
 static void test_advice_spreads(void **state)
 {
@@ -733,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_decide_one_at_a_time),
 		cmocka_unit_test(test_decide_least_to_move_first),
 		cmocka_unit_test(test_decide_free_vm_spans),
+		cmocka_unit_test(test_decide_busy_vm_needs_cpu),
 		cmocka_unit_test(test_advice_spreads),
 		cmocka_unit_test(test_decide_hugetlb_and_keep_free),
 		cmocka_unit_test(test_ksm_governor),
