@@ -17,7 +17,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -842,19 +841,20 @@ static int removed_lock_held(int dirfd, const char *base, int fd)
 	if (!fp)
 		return 0;
 	while (!found && fgets(line, sizeof(line), fp)) {
-		char type[16], mode[16];
-		unsigned maj, min;
-		unsigned long ino;
+		/* "1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF"; waiters ("1: -> ") skip */
+		char *f[6], *save = NULL, *ino_s;
+		uint64_t ino;
 		int pid;
+		size_t nf = 0;
 
-		/* "1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF"; waiters ("1: -> ...") skipped
-		 */
-		if (sscanf(line, "%*d: %15s %*s %15s %d %x:%x:%lu", type, mode, &pid, &maj, &min,
-			   &ino) != 6 ||
-		    strcmp(type, "FLOCK") != 0 || strcmp(mode, "WRITE") != 0 || pid <= 0)
+		for (char *t = strtok_r(line, " \t\n", &save); t && nf < 6;
+		     t = strtok_r(NULL, " \t\n", &save))
+			f[nf++] = t;
+		if (nf < 6 || strcmp(f[1], "FLOCK") != 0 || strcmp(f[3], "WRITE") != 0 ||
+		    parse_int(f[4], &pid) < 0 || pid <= 0 || !(ino_s = strrchr(f[5], ':')) ||
+		    parse_u64(ino_s + 1, &ino) < 0 || (ino_t)ino == held.st_ino)
 			continue;
-		if (makedev(maj, min) != dir.st_dev || (ino_t)ino == held.st_ino)
-			continue;
+		/* the device is compared on the holder's open file */
 		found = pid_holds_removed(pid, want, dir.st_dev, (ino_t)ino);
 	}
 	(void)fclose(fp);
