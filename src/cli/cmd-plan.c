@@ -20,7 +20,6 @@
 #include "core/domxml-write.h"
 #include "core/domxml.h"
 #include "core/host.h"
-#include "core/hugepages-plan.h"
 #include "core/journal.h"
 #include "core/memcost.h"
 #include "core/model.h"
@@ -29,6 +28,7 @@
 #include "core/userfile.h"
 #include "core/vmspec.h"
 #include "place/capacity.h"
+#include "place/env.h"
 #include "place/export.h"
 #include "place/host.h"
 #include "place/inventory.h"
@@ -442,113 +442,82 @@ static bool bad_names(struct plan_cli *p)
 
 /* The model: the host through --root, or an hwloc XML topology. */
 static int load_model(struct cli *c, const struct plan_cli *p, struct host **h,
-		      struct host_model *m, struct hp_mem *mem, struct diag *d)
+		      struct host_model *m, struct diag *d)
 {
 	int r;
 
 	if (p->topology) {
-		r = topology_load_xml(p->topology, m, d);
-		if (r < 0)
-			return r;
-		mem->nnodes = m->nnodes;
-		mem->nodes = xcalloc(m->nnodes + 1, sizeof(*mem->nodes));
-		mem->total_kib = mem->avail_kib = m->mem_total_kib;
-		for (size_t i = 0; i < m->nnodes; i++)
-			mem->nodes[i] =
-				(struct hp_node_mem){m->nodes[i].node, m->nodes[i].mem_total_kib,
-						     m->nodes[i].mem_free_kib};
 		*h = NULL;
-		return p->domains ? cli_host(c, h, d) : 0;
+		r = topology_load_xml(p->topology, m, d);
+		return r >= 0 && p->domains ? cli_host(c, h, d) : r;
 	}
 	r = cli_host(c, h, d);
-	if (r >= 0)
-		r = host_model_load(*h, m, d);
-	if (r >= 0)
-		r = hugepages_mem_load(*h, m, mem, d);
-	return r;
+	return r >= 0 ? host_model_load(*h, m, d) : r;
 }
 
 struct plan_env {
 	struct host *h;
 	struct host_model m;
-	struct hp_mem mem;
-	struct place_usage usage;
-	char **notes;
-	size_t nnotes;
-	struct place_host ph;
+	struct place_env pe;
 };
 
 static void plan_env_release(struct plan_env *e)
 {
 	host_model_release(&e->m);
-	hugepages_mem_release(&e->mem);
-	place_usage_release(&e->usage);
-	for (size_t i = 0; i < e->nnotes; i++)
-		free(e->notes[i]);
-	free(e->notes);
-	place_host_release(&e->ph);
+	place_env_release(&e->pe);
 }
 
-/*
- * Measured costs in place of SLIT: from --costs FILE (unusable: an error), or
- * the saved ones of this host when present (unusable: a note, SLIT kept).
- */
+/* Measured costs from --costs FILE in place of SLIT (unusable: an error). */
 static int apply_costs(const struct plan_cli *p, struct plan_env *e, struct diag *d)
 {
+	AUTOFREE char *text = NULL;
 	struct memcost mc = {0};
-	struct diag cd = {0};
-	const char *from = p->costs ? p->costs : MEMCOST_PATH;
+	size_t len = 0;
 	int r;
 
-	if ((p->costs && strcmp(p->costs, "slit") == 0) || (!p->costs && (!e->h || p->topology)))
+	if (!p->costs || strcmp(p->costs, "slit") == 0)
 		return 0;
-	if (p->costs) {
-		AUTOFREE char *text = NULL;
-		size_t len = 0;
-
-		r = userfile_read(p->costs, PLAN_MAX_COSTS_FILE, &text, &len, d);
-		if (r >= 0)
-			r = memcost_parse(text, len, &mc, d);
-	} else {
-		r = memcost_load(e->h, &mc, &cd);
-		if (r == -ENOENT)
-			return 0;
-	}
+	r = userfile_read(p->costs, PLAN_MAX_COSTS_FILE, &text, &len, d);
 	if (r >= 0)
-		r = place_host_use_memcost(&e->ph, &mc, p->costs ? d : &cd);
+		r = memcost_parse(text, len, &mc, d);
+	if (r >= 0)
+		r = place_host_use_memcost(&e->pe.ph, &mc, d);
 	memcost_release(&mc);
-	if (r >= 0)
-		place_host_note(
-			&e->ph,
-			"costs between nodes: measured (%s; 10 x the 4K latency ratio to local "
-			"memory), not SLIT",
-			from);
-	else if (!p->costs)
-		place_host_note(&e->ph, "measured costs not used (%s), SLIT distances: %s", from,
-				cd.msg);
-	else {
-		diag_prefix(d, "--costs '%s': ", from);
+	if (r < 0) {
+		diag_prefix(d, "--costs '%s': ", p->costs);
 		return r == -ENODATA ? -EINVAL : r;
 	}
+	place_host_note(&e->pe.ph,
+			"costs between nodes: measured (%s; 10 x the 4K latency ratio to local "
+			"memory), not SLIT",
+			p->costs);
 	return 0;
 }
 
+/*
+ * The planner's host: the VMs being placed count as free (replanned); with
+ * --topology memory is idle and VMs count only from --domains; the saved
+ * costs unless --costs says otherwise.
+ */
 static int build_env(struct cli *c, const struct plan_cli *p, struct plan_env *e, struct diag *d)
 {
 	AUTOFREE const char **names = xcalloc(p->nreqs + 1, sizeof(*names));
-	struct place_inventory_opts io = {p->domains, p->no_processes || p->topology, names,
-					  p->nreqs};
-	struct place_host_opts ho = {p->keep_free_kib, p->host_cores};
-	int r = load_model(c, p, &e->h, &e->m, &e->mem, d);
+	struct place_env_opts o = {
+		.idle = p->topology != NULL,
+		.domains_dir = p->domains,
+		.no_processes = p->no_processes || p->topology,
+		.replan = names,
+		.nreplan = p->nreqs,
+		.keep_free_kib = p->keep_free_kib,
+		.host_cores = p->host_cores,
+		.saved_costs = !p->costs && !p->topology,
+	};
+	int r = load_model(c, p, &e->h, &e->m, d);
 
 	for (size_t i = 0; i < p->nreqs; i++)
 		names[i] = p->reqs[i].name;
-	if (r >= 0 && e->h && (!p->topology || p->domains))
-		r = place_inventory_load(e->h, &e->m, &io, &e->usage, &e->notes, &e->nnotes, d);
 	if (r >= 0)
-		r = place_host_build(&e->m, &e->mem, &e->usage, &ho, &e->ph, d);
-	for (size_t i = 0; r >= 0 && i < e->nnotes; i++)
-		place_host_note(&e->ph, "%s", e->notes[i]);
+		r = place_env_load(e->h, &e->m, &o, &e->pe, d);
 	if (r >= 0)
 		r = apply_costs(p, e, d);
 	return r;
@@ -562,16 +531,16 @@ static int run_capacity(struct cli *c, const struct plan_cli *p, struct plan_env
 	int r;
 
 	if (!p->shape) {
-		plan_render_capacity(c->json, &e->ph, NULL, NULL);
+		plan_render_capacity(c->json, &e->pe.ph, NULL, NULL);
 		return EXIT_OK;
 	}
 	r = place_req_parse_shape(p->shape, &shape, d);
 	if (r >= 0)
-		r = place_req_resolve(&shape, &e->ph, d);
+		r = place_req_resolve(&shape, &e->pe.ph, d);
 	if (r < 0)
 		return cli_fail(d, r);
-	place_capacity_count(&e->ph, &shape, o, &cap);
-	plan_render_capacity(c->json, &e->ph, &shape, &cap);
+	place_capacity_count(&e->pe.ph, &shape, o, &cap);
+	plan_render_capacity(c->json, &e->pe.ph, &shape, &cap);
 	place_capacity_release(&cap);
 	return EXIT_OK;
 }
@@ -624,7 +593,7 @@ static int write_domains(struct cli *c, struct plan_cli *p, struct plan_env *e,
 
 		if (!p->from_domain[i] || !v->choice.placed)
 			continue;
-		place_export_vm_spec(&e->ph, v, &p->specs[i]);
+		place_export_vm_spec(&e->pe.ph, v, &p->specs[i]);
 		if (c->dry_run) {
 			r = domxml_fragments_flags(&p->specs[i], &e->m, DOMXML_WRITE_CPU, &frag,
 						   &d);
@@ -660,12 +629,12 @@ static int run_plan(struct cli *c, struct plan_cli *p, struct plan_env *e,
 {
 	struct place_plan plan = {0};
 	struct plan_outputs out = {p->format,	   p->hugetlbfs, &e->m, p->specs,
-				   p->from_domain, &e->usage,	 qemu};
+				   p->from_domain, &e->pe.usage, qemu};
 	int rc;
 
-	place_plan_build(&e->ph, p->reqs, p->nreqs, o, &plan);
+	place_plan_build(&e->pe.ph, p->reqs, p->nreqs, o, &plan);
 	if (!p->write || !c->dry_run)
-		rc = plan_render(c->json, &e->ph, &plan, &out);
+		rc = plan_render(c->json, &e->pe.ph, &plan, &out);
 	else
 		rc = EXIT_OK;
 	if (p->write) {
@@ -713,7 +682,7 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 		}
 	r = build_env(c, &p, &e, &d);
 	for (size_t i = 0; r >= 0 && i < p.nreqs; i++)
-		r = place_req_resolve(&p.reqs[i], &e.ph, &d);
+		r = place_req_resolve(&p.reqs[i], &e.pe.ph, &d);
 	o.grow_pools = p.grow;
 	o.spread = p.spread;
 	if (r < 0)

@@ -383,6 +383,11 @@ static int prepare(struct cli *c, const struct run_opts *o, struct run_argv *a, 
 	req.nodes = &nodes;
 	req.mem_kib = s->mem_kib;
 	req.vcpus = s->vcpus;
+	/* plan and reserve as one step: under the lock every reservation is in place */
+	if (r >= 0 && !o->nodes && !c->dry_run) {
+		r = host_lock(s->h, "hugepages", HP_CLI_LOCK_WAIT_MS, &d);
+		s->plan_lock = r;
+	}
 	if (r >= 0 && !o->nodes) {
 		rc = ask_planner(o, s, &req, &nodes, &d, &r);
 		if (rc != EXIT_OK) {
@@ -428,6 +433,7 @@ static int reserve(struct cli *c, const struct run_opts *o, struct run_state *s)
 	const char *result;
 	int r;
 
+	t.locked = s->plan_lock >= 0;
 	t.holder_pid = c->dry_run ? 0 : (int)getpid();
 	if (!c->dry_run && hp_proc_start_time(s->h, t.holder_pid, &t.holder_start, &d) < 0) {
 		cli_error_diag(&d, -EINVAL);
@@ -501,6 +507,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	vm_spec_init(&s.vm);
+	s.plan_lock = -1;
 	s.user_paused = a.paused;
 	/* QEMU's QMP socket, in a directory only root can enter */
 	(void)snprintf(s.qmp_dir, sizeof(s.qmp_dir), "/tmp/kvmtune-run.XXXXXX");
@@ -519,6 +526,9 @@ int cmd_run(struct cli *c, int argc, char **argv)
 		run_signals_block(&old);
 	if (rc == EXIT_OK)
 		rc = reserve(c, &o, &s);
+	if (s.plan_lock >= 0) /* never held while QEMU runs */
+		(void)close(s.plan_lock);
+	s.plan_lock = -1;
 	if (rc == EXIT_OK && c->dry_run) {
 		run_report_dry_run(c, &s);
 	} else if (rc == EXIT_OK) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cmd-hugepages.h"
@@ -32,6 +33,9 @@ void run_state_release(struct run_state *s)
 	run_plan_result_release(&s->plan);
 	vm_spec_release(&s->vm);
 	host_model_release(&s->m);
+	if (s->plan_lock >= 0)
+		(void)close(s->plan_lock);
+	s->plan_lock = -1;
 }
 
 /* The command line, one option per line with its value, shell-quoted. */

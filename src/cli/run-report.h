@@ -44,6 +44,9 @@ struct run_state {
 	unsigned vcpus;
 	bool user_paused, reserved, released;
 	bool planned; /* the nodes came from the planner (no --nodes) */
+	/* the "hugepages" lock from planning to reserving (no --nodes), else -1:
+	 * a second run plans with the first one's reservation in place */
+	int plan_lock;
 };
 
 void run_state_release(struct run_state *s);

@@ -783,6 +783,84 @@ static int lock_is_current(int dirfd, const char *base, int fd)
 	return held.st_dev == named.st_dev && held.st_ino == named.st_ino;
 }
 
+/* Whether process pid has open a removed file that was want ("DIR/NAME (deleted)") with inode ino
+ * on dev. */
+static bool pid_holds_removed(int pid, const char *want, dev_t dev, ino_t ino)
+{
+	char dir[64], link[96], target[PATH_MAX + 16];
+	struct dirent *de;
+	struct stat st;
+	DIR *fds;
+	bool found = false;
+
+	(void)snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	fds = opendir(dir);
+	if (!fds)
+		return false; /* gone, or not ours to see: no evidence */
+	while (!found && (de = readdir(fds))) {
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		(void)snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		found = strcmp(target, want) == 0 && stat(link, &st) == 0 && st.st_dev == dev &&
+			st.st_ino == ino;
+	}
+	(void)closedir(fds);
+	return found;
+}
+
+/*
+ * 1 when another open file holds a flock on a lock file of this name that
+ * was removed (or replaced) while held: the holder still runs, but a new
+ * opener would get a lock of its own on the new file.  From the kernel's
+ * table of locks (/proc/locks, the machine's, also with --root: the locks
+ * are this kernel's) and the holders' open files (/proc/PID/fd, "DIR/NAME
+ * (deleted)").  0 when none is seen or the tables cannot be read.
+ */
+static int removed_lock_held(int dirfd, const char *base, int fd)
+{
+	char link[64], dirpath[PATH_MAX], want[PATH_MAX + 16], line[256];
+	struct stat dir, held;
+	FILE *fp;
+	ssize_t n;
+	int found = 0;
+
+	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+	n = readlink(link, dirpath, sizeof(dirpath) - 1);
+	if (n <= 0 || fstat(dirfd, &dir) < 0 || fstat(fd, &held) < 0)
+		return 0;
+	dirpath[n] = '\0';
+	if ((size_t)snprintf(want, sizeof(want), "%s/%s (deleted)", dirpath, base) >= sizeof(want))
+		return 0;
+	fp = fopen("/proc/locks", "re");
+	if (!fp)
+		return 0;
+	while (!found && fgets(line, sizeof(line), fp)) {
+		/* "1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF"; waiters ("1: -> ") skip */
+		char *f[6], *save = NULL, *ino_s;
+		uint64_t ino;
+		int pid;
+		size_t nf = 0;
+
+		for (char *t = strtok_r(line, " \t\n", &save); t && nf < 6;
+		     t = strtok_r(NULL, " \t\n", &save))
+			f[nf++] = t;
+		if (nf < 6 || strcmp(f[1], "FLOCK") != 0 || strcmp(f[3], "WRITE") != 0 ||
+		    parse_int(f[4], &pid) < 0 || pid <= 0 || !(ino_s = strrchr(f[5], ':')) ||
+		    parse_u64(ino_s + 1, &ino) < 0 || (ino_t)ino == held.st_ino)
+			continue;
+		/* the device is compared on the holder's open file */
+		found = pid_holds_removed(pid, want, dir.st_dev, (ino_t)ino);
+	}
+	(void)fclose(fp);
+	return found;
+}
+
 int host_lock(struct host *h, const char *name, unsigned timeout_ms, struct diag *d)
 {
 	AUTOFREE char *path = NULL;
@@ -812,7 +890,8 @@ int host_lock(struct host *h, const char *name, unsigned timeout_ms, struct diag
 			/* The lock is the file the path names now: one that was
 			 * removed or replaced while we waited locks nothing. */
 			r = lock_is_current(dirfd, base, fd);
-			if (r > 0)
+			/* nor does a new file while the removed one's holder runs */
+			if (r > 0 && !removed_lock_held(dirfd, base, fd))
 				return fd;
 			(void)close(fd);
 			if (r < 0)

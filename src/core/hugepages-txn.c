@@ -445,10 +445,11 @@ static int reserve_locked(struct host *h, const char *owner, const struct hp_nee
 	return r;
 }
 
-/* The "hugepages" lock, or -1 for a dry run (a plan changes nothing: no need to wait). */
+/* The "hugepages" lock, or -1 for a dry run (a plan changes nothing: no need
+ * to wait) and when the caller holds it. */
 static int txn_lock(struct host *h, const struct hp_txn_opts *o, struct diag *d)
 {
-	return o->dry_run ? -1 : host_lock(h, "hugepages", o->lock_timeout_ms, d);
+	return o->dry_run || o->locked ? -1 : host_lock(h, "hugepages", o->lock_timeout_ms, d);
 }
 
 int hp_txn_reserve(struct host *h, const char *owner, const struct hp_needs *needs,
@@ -459,7 +460,7 @@ int hp_txn_reserve(struct host *h, const char *owner, const struct hp_needs *nee
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (lock < 0 && !o->dry_run)
+	if (lock < 0 && !o->dry_run && !o->locked)
 		return lock;
 	journal_entry_init(&je, o->journal_command ? o->journal_command : "");
 	r = reserve_locked(h, owner, needs, o, o->journal_command ? &je : NULL, ret, d);
@@ -481,7 +482,7 @@ int hp_txn_release(struct host *h, char *const *owners, size_t nowners, const st
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (lock < 0 && !o->dry_run)
+	if (lock < 0 && !o->dry_run && !o->locked)
 		return lock;
 	ret->fail = HP_TXN_FAIL_READ;
 	r = state_load(h, &s, d);

@@ -71,7 +71,10 @@ struct hp_txn_opts {
 	int64_t keep_free_kib; /* -1: the default guard */
 	bool dry_run;	       /* decide only: nothing is written */
 	bool clean_stale;      /* release the records of holders that are gone first */
-	int holder_pid;	       /* the process holding the reservation, 0: none */
+	/* the caller holds the "hugepages" lock already (it decided under it,
+	 * e.g. run's placement): the transaction does not take it again */
+	bool locked;
+	int holder_pid; /* the process holding the reservation, 0: none */
 	/* non-NULL: record what changed (pools, records) in the undo journal
 	 * (core/journal.h) under this command line; when it cannot be recorded,
 	 * every change is put back (kvmtune makes no change undo cannot revert) */

@@ -19,8 +19,8 @@
 #include "core/model.h"
 #include "core/vmspec.h"
 #include "daemon/daemon.h"
+#include "place/env.h"
 #include "place/host.h"
-#include "place/inventory.h"
 #include "place/request.h"
 #include "place/solve.h"
 #include "util/diag.h"
@@ -126,23 +126,19 @@ static int pick(const struct place_host *ph, unsigned ncpus, uint64_t mem_kib, u
 int dm_place_host_load(struct host *h, const struct daemon_config *cfg, struct host_model *m,
 		       struct hp_mem *mem, struct place_host *ret, struct diag *d)
 {
-	struct place_usage usage = {0};
-	struct place_inventory_opts io = {.no_processes = true};
-	struct place_host_opts ho = {cfg->keep_free_kib, 0};
-	char **notes = NULL;
-	size_t nnotes = 0;
+	/* defined VMs and reservations count; processes are the daemon's to move */
+	struct place_env_opts o = {.no_processes = true, .keep_free_kib = cfg->keep_free_kib};
+	struct place_env e = {0};
 	int r = host_model_load(h, m, d);
 
 	if (r >= 0)
-		r = hugepages_mem_load(h, m, mem, d);
-	if (r >= 0)
-		r = place_inventory_load(h, m, &io, &usage, &notes, &nnotes, d);
-	if (r >= 0)
-		r = place_host_build(m, mem, &usage, &ho, ret, d);
-	for (size_t i = 0; i < nnotes; i++)
-		free(notes[i]);
-	free(notes);
-	place_usage_release(&usage);
+		r = place_env_load(h, m, &o, &e, d);
+	/* the caller owns the memory and the host, as before */
+	*mem = e.mem;
+	*ret = e.ph;
+	e.mem = (struct hp_mem){0};
+	e.ph = (struct place_host){0};
+	place_env_release(&e);
 	return r;
 }
 

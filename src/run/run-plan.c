@@ -9,12 +9,10 @@
 #include <string.h>
 
 #include "core/host.h"
-#include "core/hugepages-plan.h"
-#include "core/memcost.h"
 #include "core/model.h"
 #include "core/vmspec.h"
+#include "place/env.h"
 #include "place/host.h"
-#include "place/inventory.h"
 #include "place/plan.h"
 #include "place/request.h"
 #include "place/solve.h"
@@ -27,63 +25,25 @@
 
 #include "util/banned.h"
 
-struct run_plan_env {
-	struct hp_mem mem;
-	struct place_usage usage;
-	char **notes;
-	size_t nnotes;
-	struct place_host ph;
-};
-
-static void env_release(struct run_plan_env *e)
-{
-	hugepages_mem_release(&e->mem);
-	place_usage_release(&e->usage);
-	for (size_t i = 0; i < e->nnotes; i++)
-		free(e->notes[i]);
-	free(e->notes);
-	place_host_release(&e->ph);
-}
-
 /*
- * The planner's host as 'kvmtune plan' builds it: memory each node could give
- * up (the hugepages guard), the VMs already there (inventory: domains,
- * QEMU processes, reservation records; the VM's own owner counts as free),
- * the saved measured costs when present (else SLIT).  Host cores: plan's
- * default (1 per node).
+ * The planner's host as 'kvmtune plan' builds it (the VM's own owner counts
+ * as free), with a note per VM counted as used.  Host cores: plan's default
+ * (1 per node).
  */
 static int env_load(struct host *h, const struct host_model *m, const struct run_plan_opts *o,
-		    struct run_plan_env *e, struct diag *d)
+		    struct place_env *e, struct diag *d)
 {
 	const char *replan[] = {o->owner};
-	struct place_inventory_opts io = {NULL, false, replan, o->owner ? 1 : 0};
-	struct place_host_opts ho = {o->keep_free_kib, 1};
-	struct memcost mc = {0};
-	struct diag cd = {0};
-	int r;
+	struct place_env_opts eo = {
+		.replan = replan,
+		.nreplan = o->owner ? 1 : 0,
+		.keep_free_kib = o->keep_free_kib,
+		.host_cores = 1,
+		.note_used = true,
+		.saved_costs = true,
+	};
 
-	r = hugepages_mem_load(h, m, &e->mem, d);
-	if (r >= 0)
-		r = place_inventory_load(h, m, &io, &e->usage, &e->notes, &e->nnotes, d);
-	if (r >= 0)
-		r = place_host_build(m, &e->mem, &e->usage, &ho, &e->ph, d);
-	for (size_t i = 0; r >= 0 && i < e->usage.nvms; i++) {
-		const struct place_vm_use *v = &e->usage.vms[i];
-
-		if (!v->replanned)
-			place_host_note(&e->ph, "counted as used: %s (%s)", v->name,
-					v->pid	     ? "running"
-					: v->defined ? "defined"
-						     : "reserved pages");
-	}
-	for (size_t i = 0; r >= 0 && i < e->nnotes; i++)
-		place_host_note(&e->ph, "%s", e->notes[i]);
-	if (r >= 0 && memcost_load(h, &mc, &cd) >= 0 &&
-	    place_host_use_memcost(&e->ph, &mc, &cd) >= 0)
-		place_host_note(&e->ph, "costs between nodes: measured (%s), not SLIT",
-				MEMCOST_PATH);
-	memcost_release(&mc);
-	return r;
+	return place_env_load(h, m, &eo, e, d);
 }
 
 /* What node idx alone says: how it fits, or its shortfall. */
@@ -150,7 +110,7 @@ int run_plan_nodes(struct host *h, const struct host_model *m, const struct run_
 		   const struct run_plan_opts *o, struct run_plan_result *ret, struct diag *d)
 {
 	struct place_opts po = {.grow_pools = true};
-	struct run_plan_env e = {0};
+	struct place_env e = {0};
 	struct place_plan plan = {0};
 	struct place_req r;
 	int err;
@@ -165,7 +125,7 @@ int run_plan_nodes(struct host *h, const struct host_model *m, const struct run_
 	if (err >= 0)
 		err = place_req_resolve(&r, &e.ph, d);
 	if (err < 0) {
-		env_release(&e);
+		place_env_release(&e);
 		return err;
 	}
 	place_plan_build(&e.ph, &r, 1, &po, &plan);
@@ -176,7 +136,7 @@ int run_plan_nodes(struct host *h, const struct host_model *m, const struct run_
 	e.ph.notes = NULL;
 	e.ph.nnotes = 0;
 	place_plan_release(&plan);
-	env_release(&e);
+	place_env_release(&e);
 	return 0;
 }
 

@@ -15,7 +15,10 @@
 # planner puts the VM on node 1: its dry run says so, the record and
 # numa_maps show node 1, every thread is on node 1's CPU, and the
 # reservation claims those 8 free pages ('grown 0'): the pool stays 8 while
-# QEMU runs and after it ends.
+# QEMU runs and after it ends.  Two runs without --nodes started together,
+# when each node has one VM's worth of free pages, take different nodes (each
+# plans under the hugepages lock with the other's reservation in place) and
+# neither pool grows.
 # shellcheck disable=SC2016 # script text
 set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
@@ -158,6 +161,41 @@ kill -TERM "$RUN"
 wait "$RUN"; echo "exit_g5 $?"
 echo "pool_after_g5 $(cat $HP)"
 echo "record_after_g5 $( [ -e /run/kvmtune/hugepages/g5 ] && echo present || echo absent)"
+
+# F: two runs without --nodes started together, each node with 8 free pages
+# (one VM's worth): each plans under the lock with the other's reservation in
+# place, so they take different nodes and neither pool grows.
+$K hugepages set 2M=8 --node 0 --keep-free 64M >/tmp/presetF.out 2>&1; echo "presetF_rc $?"
+echo "poolsF $(cat /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages) $(cat $HP)"
+for n in g6 g7; do
+    $K run --page 2M --hugetlbfs /dev/hugepages --keep-free 64M --name $n $V \
+        -- "$Q" -accel tcg -display none -nodefaults -no-user-config -m 16M -S \
+        >"/tmp/$n.out" 2>"/tmp/$n.err" &
+    eval "RUN_$n=\$!"
+done
+i=0
+while [ $i -lt 1200 ]; do
+    n=0
+    for g in g6 g7; do
+        grep -q "vCPU 0 (thread" "/tmp/$g.err" 2>/dev/null && n=$((n + 1))
+    done
+    [ $n -eq 2 ] && break
+    kill -0 "$RUN_g6" 2>/dev/null && kill -0 "$RUN_g7" 2>/dev/null || break
+    sleep 0.1
+    i=$((i + 1))
+done
+echo "startedF $n after $i"
+for g in g6 g7; do
+    echo "nodeF_$g $(sed -n 's/^node \([0-9]*\) page_kb 2048 pages \([0-9]*\).*/\1 \2/p' /run/kvmtune/hugepages/$g 2>/dev/null)"
+done
+echo "poolsF_during $(cat /sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages) $(cat $HP)"
+kill -TERM "$RUN_g6" "$RUN_g7" 2>/dev/null
+wait "$RUN_g6"; e6=$?
+wait "$RUN_g7"; e7=$?
+echo "exitF $e6 $e7"
+tr '\n' ' ' </tmp/g6.err | sed 's/^/errF_g6 /'; echo
+tr '\n' ' ' </tmp/g7.err | sed 's/^/errF_g7 /'; echo
+echo "recordsF_after $(ls /run/kvmtune/hugepages/ | tr '\n' ' ')"
 GUEST
 chmod +x "$work/in-guest.sh"
 echo "$QEMU_BIN" >"$work/qemu-path"
@@ -235,4 +273,12 @@ check "E: every QEMU thread allowed only node 1's CPUs ($cpus1)" \
     test "$(awk -v c="$cpus1" '$1 == "task_g5" && $3 != c' "$work/out" | wc -l)" -eq 0
 check "E: SIGTERM: run exits 0, the pool is back to the preset 8 and the record gone" \
     test "$(val exit_g5) $(val pool_after_g5) $(val record_after_g5)" = "0 $((before + 8)) absent"
+check "F: both nodes preset to 8 free pages ($(val presetF_rc); $(val poolsF))" \
+    test "$(val presetF_rc) $(val poolsF)" = "0 8 8"
+check "F: both runs started and pinned ($(val startedF))" test "$(val startedF | cut -d' ' -f1)" = 2
+check "F: two runs started together take different nodes, 8 pages each ($(val nodeF_g6) / $(val nodeF_g7))" \
+    eval 'test "$(printf "%s\n%s\n" "$(val nodeF_g6)" "$(val nodeF_g7)" | sort | tr "\n" ";")" = "0 8;1 8;"'
+check "F: neither pool grew while both run ($(val poolsF_during))" test "$(val poolsF_during)" = "8 8"
+check "F: SIGTERM: both runs exit 0 ($(val exitF)), their records gone ($(val recordsF_after))" \
+    test "$(val exitF)|$(val recordsF_after)" = "0 0|"
 finish

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -333,8 +334,11 @@ static void test_lock_replaced(void **state)
 	(void)usleep(300 * 1000); /* the child has opened the old file and waits */
 	(void)snprintf(lockpath, sizeof(lockpath), "%s/run/kvmtune/lock/hugepages", root);
 	assert_int_equal(unlink(lockpath), 0);
-	fd2 = host_lock(h, "hugepages", 0, &d); /* a new file, a new holder */
+	/* a new file, a new holder (host_lock itself would wait for the old
+	 * file's holder: test_lock_removed_while_held) */
+	fd2 = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	assert_true(fd2 >= 0);
+	assert_int_equal(flock(fd2, LOCK_EX | LOCK_NB), 0);
 	close(fd); /* the old file's lock is free now: the child must not take it */
 	assert_int_equal(read(res[0], &c, 1), 1);
 	assert_int_equal(c, 'y');
@@ -347,11 +351,45 @@ static void test_lock_replaced(void **state)
 	host_free(h);
 }
 
+/* The lock file removed (or replaced) while held: a new opener gets a new
+ * file, but must still wait for the holder of the removed one. */
+static void test_lock_removed_while_held(void **state)
+{
+	struct host *h = NULL;
+	struct diag d = {0};
+	char lockpath[4096];
+	int fd, fd2;
+
+	(void)state;
+	assert_int_equal(host_open(root, &h, &d), 0);
+	(void)snprintf(lockpath, sizeof(lockpath), "%s/run/kvmtune/lock/hugepages", root);
+	fd = host_lock(h, "hugepages", 0, &d);
+	assert_true(fd >= 0);
+	assert_int_equal(unlink(lockpath), 0);
+	assert_int_equal(host_lock(h, "hugepages", 200, &d), -EAGAIN);
+	assert_non_null(strstr(d.msg, "another kvmtune holds the lock"));
+	/* replaced: a new file in its place changes nothing */
+	fd2 = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd2 >= 0);
+	close(fd2);
+	assert_int_equal(host_lock(h, "hugepages", 100, &d), -EAGAIN);
+	/* another name is not held up by it */
+	fd2 = host_lock(h, "journal", 0, &d);
+	assert_true(fd2 >= 0);
+	close(fd2);
+	close(fd); /* the holder is done: the new file's lock is free to take */
+	fd2 = host_lock(h, "hugepages", 0, &d);
+	assert_true(fd2 >= 0);
+	close(fd2);
+	host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_read_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_removed_while_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_stays_in_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_hook, setup, teardown),

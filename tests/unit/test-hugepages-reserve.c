@@ -13,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "core/host.h"
 #include "core/hugepages-plan.h"
 #include "core/hugepages-reserve.h"
+#include "core/hugepages-txn.h"
 #include "core/model.h"
 #include "util/diag.h"
 
@@ -367,6 +369,47 @@ static void test_records_on_disk(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A caller that decided under the "hugepages" lock (run's placement) reserves
+ * without taking it again: without 'locked' it would wait for itself. */
+static void test_txn_under_callers_lock(void **state)
+{
+	char tmpl[] = "/tmp/test-hugepages-reserve.XXXXXX", cmd[600];
+	const char *src = getenv("KVMTUNE_SRC");
+	struct hp_txn_opts o = {.keep_free_kib = -1};
+	struct hp_txn_result res = {0};
+	struct hp_needs needs = {0};
+	struct hp_resv_list back = {0};
+	struct host *h = NULL;
+	struct diag d = {0};
+	int lock;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	(void)snprintf(cmd, sizeof(cmd), "cp -a '%s/tests/data/machine-32intel64/.' '%s'",
+		       src ? src : ".", tmpl);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(host_open(tmpl, &h, &d), 0);
+	assert_int_equal(hp_needs_add(&needs, 1, 2048, 16384, &d), 0);
+	lock = host_lock(h, "hugepages", 0, &d);
+	assert_true(lock >= 0);
+	assert_int_equal(hp_txn_reserve(h, "vm1", &needs, &o, &res, &d), -EAGAIN);
+	hp_txn_result_release(&res);
+	o.locked = true;
+	assert_int_equal(hp_txn_reserve(h, "vm1", &needs, &o, &res, &d), 0);
+	hp_txn_result_release(&res);
+	assert_int_equal(hp_resv_load(h, &back, &d), 0);
+	assert_int_equal(back.n, 1);
+	assert_int_equal(back.v[0].node, 1);
+	assert_int_equal(back.v[0].pages, 8);
+	assert_int_equal(back.v[0].grown, 0); /* claimed from node 1's free pages */
+	hp_resv_release(&back);
+	(void)close(lock);
+	hp_needs_release(&needs);
+	host_free(h);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_reserve_claims_free),
 		cmocka_unit_test(test_release_floor),
 		cmocka_unit_test(test_records_on_disk),
+		cmocka_unit_test(test_txn_under_callers_lock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
