@@ -242,10 +242,12 @@ static bool place_free_vm(const struct place_host *h, const double *used, const 
 				s.n[i].pool_free[k] += (int64_t)(v->node_kib[i] / v->page_kib);
 	}
 	place_one(h, &s, &r, &o, &c, &nc);
-	if ((nc == 0 || !c[0].fits) && r.vcpus < h->nnodes && r.vcpus < PLACE_MAX_SPAN) {
-		/* no node holds it alone; its threads can still all run on a node set that
-		 * does (the planner gives each node of a VM's set a vCPU: count that many) */
-		r.vcpus = h->nnodes < PLACE_MAX_SPAN ? (unsigned)h->nnodes : PLACE_MAX_SPAN;
+	/* no node holds it alone; its threads can still all run on a node set that
+	 * does: the smallest (the planner gives each node of a VM's set a vCPU, so
+	 * a set of k nodes is asked for with k) */
+	for (unsigned k = r.vcpus + 1;
+	     (nc == 0 || !c[0].fits) && k <= h->nnodes && k <= PLACE_MAX_SPAN; k++) {
+		r.vcpus = k;
 		free(c);
 		c = NULL;
 		nc = 0;

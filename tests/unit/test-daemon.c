@@ -377,15 +377,15 @@ static void test_mover_one_gib_page(void **state)
 
 /* ---- one tick's decision ---- */
 
-/* Two nodes of two CPUs (0-1, 2-3), 8 GiB each, 64 free 2 MiB pages each; keep-free off. */
-static void two_nodes(struct place_host *ph)
+/* nn nodes of cpn CPUs each, 8 GiB each, 64 free 2 MiB pages each; keep-free off. */
+static void some_nodes(struct place_host *ph, int nn, unsigned cpn)
 {
 	struct host_model m = {0};
 	struct hp_mem mem = {0};
 	struct place_host_opts o = {0, 0};
 
-	m.nnodes = 2;
-	m.nodes = xcalloc(2, sizeof(*m.nodes));
+	m.nnodes = (size_t)nn;
+	m.nodes = xcalloc((size_t)nn, sizeof(*m.nodes));
 	m.numa_sysfs = true;
 	m.default_hugepage_kib = 2048;
 	m.ncpu_page_sizes = 1;
@@ -393,12 +393,12 @@ static void two_nodes(struct place_host *ph)
 	m.cpu_page_sizes_kib[0] = 2048;
 	m.npools = 1;
 	m.pools = xcalloc(1, sizeof(*m.pools));
-	m.pools[0] = (struct pool){2048, 128, 128, 0, 0, 0};
-	m.ncore_groups = 4;
-	m.core_groups = xcalloc(4, sizeof(*m.core_groups));
-	mem.nnodes = 2;
-	mem.nodes = xcalloc(2, sizeof(*mem.nodes));
-	for (int i = 0; i < 2; i++) {
+	m.pools[0] = (struct pool){2048, 64 * nn, 64 * nn, 0, 0, 0};
+	m.ncore_groups = (size_t)nn * cpn;
+	m.core_groups = xcalloc(m.ncore_groups, sizeof(*m.core_groups));
+	mem.nnodes = (size_t)nn;
+	mem.nodes = xcalloc((size_t)nn, sizeof(*mem.nodes));
+	for (int i = 0; i < nn; i++) {
 		struct numa_node *n = &m.nodes[i];
 
 		n->node = i;
@@ -406,14 +406,16 @@ static void two_nodes(struct place_host *ph)
 		n->npools = 1;
 		n->pools = xcalloc(1, sizeof(*n->pools));
 		n->pools[0] = (struct pool){2048, 64, 64, 0, -1, -1};
-		n->ndistances = 2;
-		n->distances = xcalloc(2, sizeof(int));
-		n->distances[0] = i == 0 ? 10 : 20;
-		n->distances[1] = i == 1 ? 10 : 20;
-		for (unsigned c = 0; c < 2; c++) {
-			cpuset_set(&n->cpus, (unsigned)i * 2 + c);
-			cpuset_set(&m.cpus_online, (unsigned)i * 2 + c);
-			cpuset_set(&m.core_groups[i * 2 + c].cpus, (unsigned)i * 2 + c);
+		n->ndistances = (size_t)nn;
+		n->distances = xcalloc((size_t)nn, sizeof(int));
+		for (int k = 0; k < nn; k++)
+			n->distances[k] = k == i ? 10 : 20;
+		for (unsigned c = 0; c < cpn; c++) {
+			unsigned cpu = (unsigned)i * cpn + c;
+
+			cpuset_set(&n->cpus, cpu);
+			cpuset_set(&m.cpus_online, cpu);
+			cpuset_set(&m.core_groups[cpu].cpus, cpu);
 		}
 		mem.nodes[i] = (struct hp_node_mem){i, n->mem_total_kib, n->mem_free_kib};
 	}
@@ -421,6 +423,12 @@ static void two_nodes(struct place_host *ph)
 	assert_int_equal(place_host_build(&m, &mem, NULL, &o, ph, NULL), 0);
 	hugepages_mem_release(&mem);
 	host_model_release(&m);
+}
+
+/* Two nodes of two CPUs (0-1, 2-3). */
+static void two_nodes(struct place_host *ph)
+{
+	some_nodes(ph, 2, 2);
 }
 
 static void vm(struct rc_vm *v, int pid, const char *cpus, uint64_t page_kib, uint64_t kib0,
@@ -728,6 +736,44 @@ static void test_decide_busy_vm_spans(void **state)
 	place_host_release(&ph);
 }
 
+/* Four nodes of one CPU: a process whose 2 MiB pages (32 on node 0, 32 on node 1) no single node
+ * can hold spans the two nodes that hold them, not all four (the 1 GiB bench: a process of two
+ * 1 GiB pages on nodes 0 and 1 was confined to CPUs 0-3). */
+static void test_decide_free_vm_spans_least(void **state)
+{
+	struct daemon_config cfg;
+	struct place_host ph;
+	struct rc_vm v;
+	struct rc_move m = {0};
+
+	(void)state;
+	daemon_config_defaults(&cfg);
+	cfg.min_mem_kib = 0;
+	some_nodes(&ph, 4, 1);
+	for (size_t i = 0; i < ph.nnodes; i++) {
+		ph.nodes[i].mem_kib = 0; /* nothing to grow a pool with */
+		ph.nodes[i].pools[0].free_pages = i < 2 ? 0 : 40;
+	}
+	memset(&v, 0, sizeof(v));
+	v.pid = 10;
+	snprintf(v.name, sizeof(v.name), "vm10");
+	v.vcpus = 1;
+	v.cpu_use = 1.0;
+	v.page_kib = 2048;
+	v.total_kib = 64 * 2048;
+	v.node_kib = xcalloc(4, sizeof(uint64_t));
+	v.node_kib[0] = v.node_kib[1] = 32 * 2048;
+	assert_int_equal(cpuset_parse_list("0-3", &v.allowed, NULL), 0);
+	assert_true(rc_decide(&ph, &cfg, &v, 1, &m));
+	assert_int_equal(m.nnodes, 2);
+	assert_int_equal(m.nodes[0], 0);
+	assert_int_equal(m.nodes[1], 1);
+	assert_int_equal(m.move_kib, 0);
+	rc_vm_release(&v);
+	cpuset_release(&m.cpus);
+	place_host_release(&ph);
+}
+
 /* numad -w through the daemon: the advice held counts, so back-to-back VMs spread over nodes. */
 static void test_advice_spreads(void **state)
 {
@@ -851,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_decide_one_at_a_time),
 		cmocka_unit_test(test_decide_least_to_move_first),
 		cmocka_unit_test(test_decide_free_vm_spans),
+		cmocka_unit_test(test_decide_free_vm_spans_least),
 		cmocka_unit_test(test_decide_busy_vm_needs_cpu),
 		cmocka_unit_test(test_decide_busy_vm_spans),
 		cmocka_unit_test(test_advice_spreads),
