@@ -80,6 +80,8 @@ static void take_held(const struct place_host *ph, struct place_state *s,
 {
 	struct place_opts o = {0};
 
+	if (!held)
+		return;
 	for (size_t k = 0; k < nheld; k++) {
 		size_t idx[PLACE_MAX_SPAN],
 			n = node_indexes(ph, &held[k].nodes, idx, PLACE_MAX_SPAN);
@@ -173,6 +175,8 @@ int dm_advise_on(const struct place_host *ph, unsigned ncpus, uint64_t mb,
 				  .nodes = CPUSET_INIT};
 	/* held advice whose VMs never started (or not yet) must not make every later
 	 * answer fail: without room beside them all, the oldest count no longer */
+	if (!held)
+		nheld = 0;
 	for (size_t k = 0;; k++) {
 		int r = pick(ph, ncpus, kib, ret->page_kib, held ? held + k : NULL, nheld - k,
 			     &ret->nodes, d);
