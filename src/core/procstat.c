@@ -154,6 +154,17 @@ char *procstat_qemu_name(const char *argv, size_t len)
 	return NULL;
 }
 
+double procstat_uptime(struct host *h)
+{
+	AUTOFREE char *text = NULL;
+	double v;
+
+	if (host_read_attr(h, "/proc/uptime", &text, NULL, NULL) < 0)
+		return -1;
+	text[strcspn(text, " \n")] = '\0';
+	return parse_double(text, &v) < 0 || !(v >= 0) ? -1 : v;
+}
+
 int procstat_stat_field(const char *stat, int field, int64_t *ret)
 {
 	const char *p = strrchr(stat, ')');

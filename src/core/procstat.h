@@ -100,6 +100,8 @@ void procstat_proc_release(struct procstat_proc *p);
  * or not a number.
  */
 int procstat_stat_field(const char *stat, int field, int64_t *ret);
+/* The first number of /proc/uptime (seconds since boot), -1 when unreadable. */
+double procstat_uptime(struct host *h);
 /* The VM name in a QEMU argument vector (NUL-separated, len bytes); NULL if none. */
 char *procstat_qemu_name(const char *argv, size_t len);
 /* Whether comm (or, when given, argv[0]) looks like QEMU's: "qemu*" or "kvm". */

@@ -17,20 +17,6 @@
 
 #include "util/banned.h"
 
-/* The first number of /proc/uptime, -1 when unreadable. */
-static double read_uptime(struct host *h)
-{
-	AUTOFREE char *text = NULL;
-	double v;
-	size_t n;
-
-	if (host_read_attr(h, "/proc/uptime", &text, NULL, NULL) < 0)
-		return -1;
-	n = strcspn(text, " \n");
-	text[n] = '\0';
-	return parse_double(text, &v) < 0 || v < 0 ? -1 : v;
-}
-
 /* The process's start after boot (stat field 22, in clock ticks), -1 when unknown. */
 static double read_start(struct host *h, int pid)
 {
@@ -58,7 +44,7 @@ int vmtop_sample(struct host *h, const struct host_model *m, bool no_cgroup,
 	};
 	int r;
 
-	ret->uptime_s = read_uptime(h);
+	ret->uptime_s = procstat_uptime(h);
 	r = procstat_collect(h, m, NULL, 0, &po, &ret->ps, d);
 	if (r < 0)
 		return r;

@@ -147,18 +147,6 @@ static int read_status(struct host *h, int pid, uint64_t *ret_kib, struct cpuset
 	return status_list(text, "\nCpus_allowed_list:", allowed);
 }
 
-/* The first number of /proc/uptime (seconds since boot), < 0 when unreadable. */
-static double read_uptime(struct host *h)
-{
-	AUTOFREE char *text = NULL;
-	double v;
-
-	if (host_read_attr(h, "/proc/uptime", &text, NULL, NULL) < 0)
-		return -1;
-	text[strcspn(text, " \n")] = '\0';
-	return parse_double(text, &v) < 0 || v < 0 ? -1 : v;
-}
-
 /* utime + stime and the start after boot of pid (clock ticks), from /proc/PID/stat. */
 static int read_cpu_ticks(struct host *h, int pid, int64_t *ret_cpu, int64_t *ret_start)
 {
@@ -396,7 +384,7 @@ static int collect_vms(struct daemon *dm, const struct host_model *m, const stru
 	struct dm_vm_cache *cache = NULL;
 	size_t n = 0, cap = 0;
 	uint32_t pid;
-	double uptime_s = read_uptime(dm->h);
+	double uptime_s = procstat_uptime(dm->h);
 	int r = host_list(dm->h, "/proc", &names, NULL, NULL);
 
 	if (r < 0)
