@@ -39,23 +39,18 @@ struct dm_seen {
 	char why[200];
 };
 
-/* A process's CPU time (utime + stime, clock ticks) when last read, to rate it. */
-struct dm_cpu_sample {
-	int pid;
-	int64_t start_ticks; /* stat field 22: tells a reused PID apart */
-	int64_t cpu_ticks;
-	uint64_t at_us;
-};
-
 /*
- * A VM's reading of numa_maps and its threads, kept between ticks: reading a
- * large VM's numa_maps walks its page tables (the most CPU a tick spends), so
- * a settled or pinned VM is read again only when its size, its CPUs or memory
- * nodes change, it is moved, or rescan_s has passed.
+ * What the last tick read of a VM: its CPU time (to rate its use), and its
+ * reading of numa_maps and its threads.  Reading a large VM's numa_maps walks
+ * its page tables (the most CPU a tick spends), so a settled or pinned VM's
+ * is re-used until its size, its CPUs or memory nodes change, it is moved, or
+ * rescan_s has passed.  Kept only when the process's start is known.
  */
 struct dm_vm_cache {
-	int64_t start_ticks; /* the process (a reused PID is another) */
-	uint64_t at_us;	     /* when read */
+	int64_t start_ticks; /* stat field 22: a reused PID is another process */
+	int64_t cpu_ticks;   /* utime + stime (clock ticks) at cpu_at_us */
+	uint64_t cpu_at_us;  /* this tick (0: not read) */
+	uint64_t at_us;	     /* when numa_maps was read */
 	uint64_t kib;	     /* its resident plus hugetlb KiB then */
 	size_t nnodes;	     /* the planner host's nodes then (node_kib's length) */
 	struct rc_vm v;	     /* as read, before any decision */
@@ -179,9 +174,7 @@ struct daemon {
 	struct dm_action act;
 	uint64_t *cpu_busy, *cpu_total; /* /proc/stat of the last tick, per CPU */
 	size_t ncpu;
-	struct dm_cpu_sample *cpu_seen; /* each VM's CPU time at the last tick it was read */
-	size_t ncpu_seen;
-	struct dm_vm_cache *vcache; /* each VM's last full reading (pid 0: none) */
+	struct dm_vm_cache *vcache; /* the VMs of the last tick (v.pid 0: none kept) */
 	size_t nvcache;
 	uint64_t maps_read, maps_reused; /* full readings, and readings re-used */
 	/* report */

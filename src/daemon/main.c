@@ -210,7 +210,6 @@ int daemon_cmd_main(const struct daemon_entry *e, int argc, char **argv)
 	free(dm.seen);
 	free(dm.cpu_busy);
 	free(dm.cpu_total);
-	free(dm.cpu_seen);
 	dm_vm_cache_release(dm.vcache, dm.nvcache);
 	host_free(dm.h);
 	return r < 0 ? 1 : 0;

@@ -165,29 +165,25 @@ static int read_cpu_ticks(struct host *h, int pid, int64_t *ret_cpu, int64_t *re
 }
 
 /*
- * The CPUs pid used: since the tick that last read it, else on average since
- * it started (the first tick that sees it); < 0 when not known.  *ret is this
- * reading (pid 0 when there is none), for the next tick.
+ * The CPUs pid used: since the last tick (prev, its entry then), else on
+ * average since it started (the first tick that sees it); < 0 when not
+ * known.  This tick's reading goes into ret (cpu_at_us 0 when none).
  */
-static double vm_cpu_use(const struct daemon *dm, int pid, double uptime_s, uint64_t now,
-			 struct dm_cpu_sample *ret)
+static double vm_cpu_use(const struct daemon *dm, const struct dm_vm_cache *prev, int pid,
+			 double uptime_s, uint64_t now, struct dm_vm_cache *ret)
 {
 	long hz = sysconf(_SC_CLK_TCK);
 	int64_t cpu, start;
 	double age_s;
 
-	*ret = (struct dm_cpu_sample){0};
 	if (hz <= 0 || read_cpu_ticks(dm->h, pid, &cpu, &start) < 0)
 		return -1;
-	*ret = (struct dm_cpu_sample){pid, start, cpu, now};
-	for (size_t i = 0; i < dm->ncpu_seen; i++) {
-		const struct dm_cpu_sample *o = &dm->cpu_seen[i];
-
-		if (o->pid == pid && o->start_ticks == start && now > o->at_us &&
-		    cpu >= o->cpu_ticks)
-			return (double)(cpu - o->cpu_ticks) / (double)hz /
-			       ((double)(now - o->at_us) / 1e6);
-	}
+	ret->start_ticks = start;
+	ret->cpu_ticks = cpu;
+	ret->cpu_at_us = now;
+	if (prev && prev->start_ticks == start && now > prev->cpu_at_us && cpu >= prev->cpu_ticks)
+		return (double)(cpu - prev->cpu_ticks) / (double)hz /
+		       ((double)(now - prev->cpu_at_us) / 1e6);
 	age_s = uptime_s - (double)start / (double)hz;
 	return uptime_s >= 0 && age_s >= 1.0 ? (double)cpu / (double)hz / age_s : -1;
 }
@@ -268,20 +264,21 @@ static const struct dm_vm_cache *cache_find(const struct daemon *dm, int pid)
 }
 
 /*
- * Whether c still stands for the VM whose status now says kib, v->allowed
- * and v->mems: the same process, read less than rescan_s ago, not moved
- * since, settled or pinned at the last tick (a VM that needs a move is read
- * afresh: its reading decides where it goes), its size within 1/32 and its
- * CPUs and memory nodes unchanged.
+ * Whether c (the last tick's entry) still stands for the VM whose status now
+ * says kib, v->allowed and v->mems, cur being this tick's CPU reading: the
+ * same process, read less than rescan_s ago, not moved since, settled or
+ * pinned at the last tick (a VM that needs a move is read afresh: its reading
+ * decides where it goes), its size within 1/32 and its CPUs and memory nodes
+ * unchanged.
  */
 static bool cache_fresh(const struct daemon *dm, const struct dm_vm_cache *c,
-			const struct place_host *ph, const struct dm_cpu_sample *cpu, uint64_t kib,
+			const struct place_host *ph, const struct dm_vm_cache *cur, uint64_t kib,
 			const struct rc_vm *v, uint64_t now)
 {
 	uint64_t diff = kib > c->kib ? kib - c->kib : c->kib - kib;
 	bool steady = false;
 
-	if (!c || !cpu->pid || cpu->start_ticks != c->start_ticks || c->nnodes != ph->nnodes ||
+	if (!cur->cpu_at_us || cur->start_ticks != c->start_ticks || c->nnodes != ph->nnodes ||
 	    now - c->at_us >= (uint64_t)dm->cfg.rescan_s * 1000000u || diff > c->kib / 32 ||
 	    !cpuset_equal(&v->allowed, &c->v.allowed) || !cpuset_equal(&v->mems, &c->v.mems))
 		return false;
@@ -296,10 +293,13 @@ static bool cache_fresh(const struct daemon *dm, const struct dm_vm_cache *c,
 	return steady;
 }
 
-/* Read one process into v; false to skip it (gone, not a VM, too small to look at). */
+/*
+ * Read one process into v and this tick's entry for it into ret_cache
+ * (zeroed by the caller); false to skip it (gone, not a VM, too small to
+ * look at).
+ */
 static bool read_vm(struct daemon *dm, const struct host_model *m, const struct place_host *ph,
-		    int pid, double uptime_s, struct rc_vm *v, struct dm_cpu_sample *ret_cpu,
-		    struct dm_vm_cache *ret_cache)
+		    int pid, double uptime_s, struct rc_vm *v, struct dm_vm_cache *ret_cache)
 {
 	struct procstat_opts o = {.self_pid = getpid(),
 				  .base_page_kib = 4,
@@ -307,9 +307,7 @@ static bool read_vm(struct daemon *dm, const struct host_model *m, const struct 
 	struct procstat_proc p = {0};
 	const struct dm_vm_cache *c;
 	uint64_t kib = 0, now = dm_now_us();
-	bool have_cpu = false;
 
-	*ret_cpu = (struct dm_cpu_sample){0};
 	if (pid == getpid())
 		return false;
 	if (read_status(dm->h, pid, &kib, &v->allowed, &v->mems) < 0)
@@ -317,13 +315,13 @@ static bool read_vm(struct daemon *dm, const struct host_model *m, const struct 
 	if (dm->cfg.scope == DAEMON_SCOPE_ALL && kib < dm->cfg.min_mem_kib)
 		return false;
 	v->pid = pid;
+	/* a VM of the last tick: its CPU time now (other processes' only once they are VMs) */
 	c = cache_find(dm, pid);
 	if (c) {
-		double use = vm_cpu_use(dm, pid, uptime_s, now, ret_cpu);
-
-		have_cpu = true;
-		if (cache_fresh(dm, c, ph, ret_cpu, kib, v, now)) {
+		v->cpu_use = vm_cpu_use(dm, c, pid, uptime_s, now, ret_cache);
+		if (cache_fresh(dm, c, ph, ret_cache, kib, v, now)) {
 			struct cpuset allowed = v->allowed, mems = v->mems;
+			double use = v->cpu_use;
 
 			vm_copy(v, &c->v, ph->nnodes); /* the same CPUs and nodes, as checked */
 			cpuset_release(&allowed);
@@ -332,14 +330,12 @@ static bool read_vm(struct daemon *dm, const struct host_model *m, const struct 
 			v->cpu_use = use;
 			v->cooling = cooling(dm, pid, now);
 			vm_copy(&ret_cache->v, &c->v, ph->nnodes);
-			ret_cache->start_ticks = c->start_ticks;
 			ret_cache->at_us = c->at_us;
 			ret_cache->kib = c->kib;
 			ret_cache->nnodes = c->nnodes;
 			dm->maps_reused++;
 			return true;
 		}
-		v->cpu_use = use;
 	}
 	o.flags = PROCSTAT_VCPUS | PROCSTAT_AFFINITY |
 		  (dm->cfg.scope == DAEMON_SCOPE_QEMU ? PROCSTAT_QEMU_ONLY : 0);
@@ -360,14 +356,13 @@ static bool read_vm(struct daemon *dm, const struct host_model *m, const struct 
 			 p.usage.policy_kib[NUMAMAPS_POLICY_PREFER_MANY];
 	v->rss_kib = p.qemu ? kib : 0;
 	v->cooling = cooling(dm, pid, now);
-	if (!have_cpu)
-		v->cpu_use = vm_cpu_use(dm, pid, uptime_s, now, ret_cpu);
+	if (!c)
+		v->cpu_use = vm_cpu_use(dm, NULL, pid, uptime_s, now, ret_cache);
 	vm_memory(&p, ph, v);
 	procstat_proc_release(&p);
 	dm->maps_read++;
-	if (ret_cpu->pid) { /* kept only when the process's start is known */
+	if (ret_cache->cpu_at_us) { /* kept only when the process's start is known */
 		vm_copy(&ret_cache->v, v, ph->nnodes);
-		ret_cache->start_ticks = ret_cpu->start_ticks;
 		ret_cache->at_us = now;
 		ret_cache->kib = kib;
 		ret_cache->nnodes = ph->nnodes;
@@ -380,7 +375,6 @@ static int collect_vms(struct daemon *dm, const struct host_model *m, const stru
 {
 	char **names = NULL;
 	struct rc_vm *vms = NULL;
-	struct dm_cpu_sample *cpu = NULL;
 	struct dm_vm_cache *cache = NULL;
 	size_t n = 0, cap = 0;
 	uint32_t pid;
@@ -395,12 +389,11 @@ static int collect_vms(struct daemon *dm, const struct host_model *m, const stru
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			vms = xreallocarray(vms, cap, sizeof(*vms));
-			cpu = xreallocarray(cpu, cap, sizeof(*cpu));
 			cache = xreallocarray(cache, cap, sizeof(*cache));
 		}
 		memset(&vms[n], 0, sizeof(vms[n]));
 		memset(&cache[n], 0, sizeof(cache[n]));
-		if (read_vm(dm, m, ph, (int)pid, uptime_s, &vms[n], &cpu[n], &cache[n])) {
+		if (read_vm(dm, m, ph, (int)pid, uptime_s, &vms[n], &cache[n])) {
 			n++;
 		} else {
 			rc_vm_release(&vms[n]);
@@ -408,10 +401,7 @@ static int collect_vms(struct daemon *dm, const struct host_model *m, const stru
 		}
 	}
 	host_names_free(names);
-	/* only the VMs of this tick: the lists stay small */
-	free(dm->cpu_seen);
-	dm->cpu_seen = cpu;
-	dm->ncpu_seen = n;
+	/* only the VMs of this tick: the list stays small */
 	dm_vm_cache_release(dm->vcache, dm->nvcache);
 	dm->vcache = cache;
 	dm->nvcache = n;
