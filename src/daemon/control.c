@@ -447,6 +447,7 @@ char *dm_status_json(const struct daemon *dm)
 	json_object_object_add(o, "dry_run", json_object_new_boolean(dm_dry_run(dm)));
 	jadd_u64(o, "uptime_s", (dm_now_us() - dm->started_us) / 1000000);
 	jadd_u64(o, "ticks", dm->ticks);
+	jadd_u64(o, "ticks_after_move", dm->ticks_after_move);
 	jadd_u64(o, "moves", dm->moves);
 	jadd_u64(o, "moved_kib", dm->moved_kib);
 	jadd_u64(o, "hugepages_moved", dm->huge_pages_moved);

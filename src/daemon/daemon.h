@@ -184,6 +184,7 @@ struct daemon {
 	size_t nlog;
 	uint64_t ticks, moves, moved_kib, huge_pages_moved, pages_not_moved;
 	uint64_t tick_cpu_us, move_cpu_us; /* CPU time in ticks (read, decide) and in moves */
+	uint64_t ticks_after_move;	   /* of the ticks, those run at once when a move ended */
 	char last_error[320];
 	/* the last tick's planner host (advice uses it while fresh) and the advice held */
 	struct place_host last_ph;

@@ -271,6 +271,7 @@ int dm_run(struct daemon *dm)
 				t = dm_thread_cpu_us();
 				dm_tick(dm);
 				dm->tick_cpu_us += dm_thread_cpu_us() - t;
+				dm->ticks_after_move++;
 				timeout_ms = dm->act.active ? 0 : -1;
 			}
 		}

@@ -180,6 +180,9 @@ gs=$(share "$gpid")
 diag "hugetlb: $(node_kib "$gpid" 0) / $(node_kib "$gpid" 1) KiB; pools (nr free): $(section pools | tr '\n' ' ')"
 check "hugetlb process moved: $gs % on one node (>= 95)" [ "$gs" -ge 95 ]
 check "hugepages moved > 0" jq -e '.hugepages_moved > 0' "$work/status.json"
+# moves chain: each move's end decides the next at once, not at the next 2 s tick
+check "a tick ran at once after each move ($(jq -c '[.moves, .ticks_after_move]' "$work/status.json"))" \
+    jq -e '.moves >= 3 and .ticks_after_move >= .moves' "$work/status.json"
 check "the pools grew on the target and shrank on the source (80 pages in all, as before)" \
     [ "$(section pools | awk '{s += $2} END {print s}')" -le 80 ]
 # the machine scope: placed through its cgroup cpuset
